@@ -1,0 +1,82 @@
+"""Settings of the ML Service: one object, read from `MLS_*` environment variables."""
+
+import os
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# ml-service/app/config.py -> the repository root; durable state lives next to the code by default
+REPOSITORY_ROOT = Path(__file__).resolve().parents[2]
+ENV_PREFIX = "MLS_"
+
+
+class ConfigurationError(RuntimeError):
+    """Raised at start-up when an environment variable holds an invalid value."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", frozen=True)
+
+    host: str = Field("127.0.0.1", description="interface uvicorn binds to")
+    port: int = Field(8000, ge=1, le=65535, description="port uvicorn listens on")
+    data_dir: Path = Field(
+        REPOSITORY_ROOT / "data",
+        description="folder of all durable state: jobs, warehouses, MLflow, Ray results",
+    )
+    ray_address: str | None = Field(
+        None,
+        # Ray's own variable, so an existing cluster is joined the way Ray users expect
+        validation_alias=AliasChoices("RAY_ADDRESS"),
+        description="address of an existing Ray cluster; a local Ray starts when unset",
+    )
+    ray_num_cpus: int = Field(
+        default_factory=lambda: os.cpu_count() or 1,
+        ge=1,
+        description="CPUs of the local Ray instance",
+    )
+    mlflow_tracking_uri: str | None = Field(
+        None, description="MLflow tracking URI; SQLite under the data folder when unset"
+    )
+    seed_demo_data: bool = Field(True, description="create the synthetic acme-corp warehouse")
+    default_max_concurrent_jobs: int = Field(
+        5, ge=1, description="active jobs per tenant when a submission carries no limits"
+    )
+
+    @cached_property
+    def warehouses_dir(self) -> Path:
+        return self.data_dir / "warehouses"
+
+    @cached_property
+    def job_store_path(self) -> Path:
+        return self.data_dir / "jobs.sqlite"
+
+    @cached_property
+    def mlflow_dir(self) -> Path:
+        return self.data_dir / "mlflow"
+
+    @cached_property
+    def tracking_uri(self) -> str:
+        return self.mlflow_tracking_uri or f"sqlite:///{self.mlflow_dir / 'mlflow.db'}"
+
+    @cached_property
+    def ray_results_dir(self) -> Path:
+        return self.data_dir / "ray_results"
+
+
+def _variable_name(field_name: str) -> str:
+    if field_name == "ray_address":
+        return "RAY_ADDRESS"
+    return f"{ENV_PREFIX}{field_name.upper()}"
+
+
+def load_settings() -> Settings:
+    """Read the environment once; an invalid value stops start-up naming its variable."""
+    try:
+        return Settings()
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{_variable_name(str(issue['loc'][0]))}: {issue['msg']}" for issue in error.errors()
+        )
+        raise ConfigurationError(f"invalid ML Service configuration: {problems}") from None

@@ -1,0 +1,44 @@
+"""Request dependencies: the tenant from its header, and the services held on app.state."""
+
+import re
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+
+from app.datasets.warehouse import WarehouseManager
+from app.errors import BadRequestError
+from app.training.service import TrainingService
+
+TENANT_HEADER = "X-Tenant-ID"
+TENANT_ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+
+
+def tenant_id_from_header(
+    x_tenant_id: Annotated[
+        str | None,
+        Header(
+            alias=TENANT_HEADER,
+            description="tenant the call acts for; resolved by the AI Service",
+        ),
+    ] = None,
+) -> str:
+    # Checked here rather than by Header(pattern=...) so a bad header is the contract's 400,
+    # not a 422 about a request field.
+    if x_tenant_id is None:
+        raise BadRequestError(f"the {TENANT_HEADER} header is required")
+    if not TENANT_ID_PATTERN.fullmatch(x_tenant_id):
+        raise BadRequestError(f"the {TENANT_HEADER} header must match {TENANT_ID_PATTERN.pattern}")
+    return x_tenant_id
+
+
+def _warehouses(request: Request) -> WarehouseManager:
+    return request.app.state.warehouses
+
+
+def _training(request: Request) -> TrainingService:
+    return request.app.state.training
+
+
+TenantDep = Annotated[str, Depends(tenant_id_from_header)]
+WarehouseDep = Annotated[WarehouseManager, Depends(_warehouses)]
+TrainingDep = Annotated[TrainingService, Depends(_training)]

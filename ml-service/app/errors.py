@@ -1,0 +1,132 @@
+"""Domain exceptions and the handlers that turn them into the contract's error body.
+
+Every error answers `{"detail": "<one sentence>", "errors": [{"field", "message"}]?}`.
+"""
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+logger = logging.getLogger(__name__)
+
+
+class FieldError(BaseModel):
+    field: str
+    message: str
+
+
+class ErrorResponse(BaseModel):
+    detail: str
+    errors: list[FieldError] | None = None
+
+
+class MLServiceError(Exception):
+    status_code = 500
+
+    def __init__(self, detail: str, errors: list[FieldError] | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = errors
+
+
+class BadRequestError(MLServiceError):
+    status_code = 400
+
+
+class ForbiddenError(MLServiceError):
+    status_code = 403
+
+
+class NotFoundError(MLServiceError):
+    status_code = 404
+
+
+class ConflictError(MLServiceError):
+    status_code = 409
+
+
+class InvalidFieldError(MLServiceError):
+    """A request field is well-formed JSON but wrong for the service (422 naming the field)."""
+
+    status_code = 422
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}", [FieldError(field=field, message=message)])
+        self.field = field
+
+
+class QuotaExceededError(MLServiceError):
+    status_code = 429
+
+
+def _body(detail: str, errors: list[FieldError] | None = None) -> dict:
+    return ErrorResponse(detail=detail, errors=errors).model_dump(exclude_none=True)
+
+
+# The first location element says where the value came from (body, query, header, path);
+# clients name fields by their path inside it, e.g. `split.test_size`.
+_LOCATION_SOURCES = {"body", "query", "header", "path", "cookie"}
+
+
+def _dotted_field(location: tuple) -> str:
+    parts = [str(part) for part in location]
+    if parts and parts[0] in _LOCATION_SOURCES:
+        parts = parts[1:]
+    return ".".join(parts) or "body"
+
+
+async def _handle_service_error(_: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, MLServiceError)
+    headers = {"Retry-After": "30"} if isinstance(error, QuotaExceededError) else None
+    return JSONResponse(
+        status_code=error.status_code, content=_body(error.detail, error.errors), headers=headers
+    )
+
+
+async def _handle_validation_error(_: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, RequestValidationError)
+    field_errors = [
+        FieldError(field=_dotted_field(tuple(issue["loc"])), message=issue["msg"])
+        for issue in error.errors()
+    ]
+    first = field_errors[0]
+    return JSONResponse(
+        status_code=422,
+        content=_body(f"invalid request: {first.field}: {first.message}", field_errors),
+    )
+
+
+async def _handle_http_error(_: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, StarletteHTTPException)
+    return JSONResponse(
+        status_code=error.status_code, content=_body(str(error.detail)), headers=error.headers
+    )
+
+
+async def _handle_unexpected_error(request: Request, error: Exception) -> JSONResponse:
+    logger.error("unhandled error on %s %s", request.method, request.url.path, exc_info=error)
+    return JSONResponse(
+        status_code=500,
+        content=_body("the ML Service hit an internal error; the details are in its log"),
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(MLServiceError, _handle_service_error)
+    app.add_exception_handler(RequestValidationError, _handle_validation_error)
+    app.add_exception_handler(StarletteHTTPException, _handle_http_error)
+    app.add_exception_handler(Exception, _handle_unexpected_error)
+
+
+# Documented on every /api/v1 route so the generated client knows the error body.
+ERROR_RESPONSES: dict[int | str, dict] = {
+    code: {"model": ErrorResponse, "description": description}
+    for code, description in {
+        400: "missing or malformed X-Tenant-ID",
+        422: "invalid request; `errors` names the fields",
+    }.items()
+}

@@ -1,0 +1,109 @@
+"""The FastAPI application and its lifecycle."""
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import ray
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+
+from app.config import Settings, load_settings
+from app.datasets.demo_data import DEMO_TENANT_ID, seed_demo_warehouse
+from app.datasets.router import router as datasets_router
+from app.datasets.warehouse import WarehouseManager
+from app.errors import install_error_handlers
+from app.health.router import router as health_router
+from app.jobs.store import JobStore
+from app.logging import configure_logging, request_context_middleware
+from app.ray_runtime import connect_ray
+from app.tracking.mlflow_setup import Tracking
+from app.training.router import router as training_router
+from app.training.service import RESTART_ERROR, TrainingService
+
+logger = logging.getLogger(__name__)
+
+
+def _seed_demo(warehouses: WarehouseManager) -> list[str]:
+    with warehouses.writable_connection(DEMO_TENANT_ID) as connection:
+        return seed_demo_warehouse(connection)
+
+
+@asynccontextmanager
+async def _service_lifecycle(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    store = JobStore(settings.job_store_path)
+    interrupted = await asyncio.to_thread(store.fail_all_active, RESTART_ERROR)
+    if interrupted:
+        logger.warning("marked %d interrupted jobs failed: %s", len(interrupted), interrupted)
+
+    warehouses = WarehouseManager(settings.warehouses_dir)
+    settings.warehouses_dir.mkdir(parents=True, exist_ok=True)
+    if settings.seed_demo_data:
+        created = await asyncio.to_thread(_seed_demo, warehouses)
+        if created:
+            logger.info("seeded demo warehouse of %s: %s", DEMO_TENANT_ID, created)
+
+    tracking = Tracking(settings.tracking_uri, settings.mlflow_dir / "artifacts")
+    await asyncio.to_thread(tracking.ping)
+    if settings.seed_demo_data:
+        await asyncio.to_thread(tracking.experiment_id, DEMO_TENANT_ID)
+
+    app.state.settings = settings
+    app.state.job_store = store
+    app.state.warehouses = warehouses
+    app.state.tracking = tracking
+    ray_started_here = await asyncio.to_thread(connect_ray, settings)
+    app.state.ray_connected = True
+    settings.ray_results_dir.mkdir(parents=True, exist_ok=True)
+    training = TrainingService(
+        store,
+        warehouses,
+        tracking,
+        str(settings.ray_results_dir),
+        settings.default_max_concurrent_jobs,
+    )
+    app.state.training = training
+    logger.info("ML Service ready", extra={"fields": {"data_dir": settings.data_dir}})
+    try:
+        yield
+    finally:
+        await training.shutdown()
+        warehouses.close()
+        app.state.ray_connected = False
+        if ray_started_here:
+            ray.shutdown()
+
+
+def _operation_id(route: APIRoute) -> str:
+    # Handler names are unique verbs; the generated TypeScript client uses them as method names.
+    return route.name
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The application; settings are read from the environment at start-up unless given."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        configure_logging()
+        async with _service_lifecycle(app, settings or load_settings()):
+            yield
+
+    app = FastAPI(
+        title="ML Service",
+        version="0.1.0",
+        description="Training on Ray, tracking in MLflow, tenant warehouses in DuckDB. "
+        "Every /api/v1 call carries X-Tenant-ID.",
+        lifespan=lifespan,
+        generate_unique_id_function=_operation_id,
+    )
+    install_error_handlers(app)
+    app.middleware("http")(request_context_middleware)
+    app.include_router(health_router)
+    app.include_router(datasets_router)
+    app.include_router(training_router)
+    return app
+
+
+app = create_app()

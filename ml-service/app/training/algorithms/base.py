@@ -1,0 +1,123 @@
+"""What an algorithm module provides: its catalog entry, hyperparameter spec and a `fit`.
+
+A new algorithm is one module in this package defining an `Algorithm` subclass, plus one line in
+`app/training/algorithms/__init__.py`. `fit` runs inside the job driver (a Ray task).
+"""
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal
+
+import numpy as np
+import pandas as pd
+
+from app.errors import InvalidFieldError
+from app.training.features import TrainingData
+from app.training.schemas import HyperparameterInfo, TaskType
+
+ParameterType = Literal["integer", "number", "string", "boolean"]
+
+
+@dataclass(frozen=True)
+class HyperparameterSpec:
+    name: str
+    type: ParameterType
+    default: Any
+    description: str
+    minimum: float | None = None
+    maximum: float | None = None
+    exclusive_minimum: bool = False
+    choices: tuple[Any, ...] | None = None
+
+    def checked(self, value: Any) -> Any:
+        """The value in its canonical type; ValueError with a readable reason otherwise."""
+        if self.type == "boolean":
+            if not isinstance(value, bool):
+                raise ValueError("must be true or false")
+            return value
+        if self.type == "string":
+            if not isinstance(value, str):
+                raise ValueError("must be a string")
+        elif isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError(f"must be {'an integer' if self.type == 'integer' else 'a number'}")
+        elif self.type == "integer":
+            if isinstance(value, float) and not value.is_integer():
+                raise ValueError("must be an integer")
+            value = int(value)
+        if self.choices is not None and value not in self.choices:
+            raise ValueError(f"must be one of {', '.join(map(str, self.choices))}")
+        if self.minimum is not None and (
+            value <= self.minimum if self.exclusive_minimum else value < self.minimum
+        ):
+            relation = "greater than" if self.exclusive_minimum else "at least"
+            raise ValueError(f"must be {relation} {self.minimum:g}")
+        if self.maximum is not None and value > self.maximum:
+            raise ValueError(f"must be at most {self.maximum:g}")
+        return value
+
+    def info(self) -> HyperparameterInfo:
+        return HyperparameterInfo(
+            name=self.name,
+            type=self.type,
+            minimum=self.minimum,
+            maximum=self.maximum,
+            exclusive_minimum=self.exclusive_minimum,
+            choices=list(self.choices) if self.choices is not None else None,
+            default=self.default,
+            description=self.description,
+        )
+
+
+@dataclass(frozen=True)
+class FitContext:
+    job_id: str
+    random_state: int
+    hyperparameters: dict[str, Any]
+    storage_path: str
+    progress: Any  # handle of the job's TrainingProgressActor
+
+
+class FittedModel(ABC):
+    @abstractmethod
+    def predict(self, features: pd.DataFrame) -> np.ndarray:
+        """Class probabilities (rows by classes) for classification, values for regression."""
+
+    @abstractmethod
+    def raw_feature_importance(self) -> dict[str, float]:
+        """Unnormalised importance per feature; features the model never used may be absent."""
+
+    @abstractmethod
+    def log_to_mlflow(self) -> str:
+        """Log the model into the active MLflow run; returns the LoggedModel id."""
+
+
+class Algorithm(ABC):
+    name: ClassVar[str]
+    framework: ClassVar[str]
+    task_types: ClassVar[tuple[TaskType, ...]]
+    hyperparameters: ClassVar[tuple[HyperparameterSpec, ...]]
+
+    def resolve_hyperparameters(self, given: dict[str, Any]) -> dict[str, Any]:
+        """Defaults merged with the given values; 422 naming `hyperparameters.<name>`."""
+        specs = {spec.name: spec for spec in self.hyperparameters}
+        resolved = {spec.name: spec.default for spec in self.hyperparameters}
+        for name, value in given.items():
+            field = f"hyperparameters.{name}"
+            spec = specs.get(name)
+            if spec is None:
+                raise InvalidFieldError(
+                    field, f"{self.name} has no hyperparameter {name}; known: {', '.join(specs)}"
+                )
+            try:
+                resolved[name] = spec.checked(value)
+            except ValueError as error:
+                raise InvalidFieldError(field, str(error)) from None
+        return resolved
+
+    @abstractmethod
+    def total_iterations(self, hyperparameters: dict[str, Any]) -> int:
+        """How many progress steps a job reports (boosting rounds, epochs...)."""
+
+    @abstractmethod
+    def fit(self, data: TrainingData, context: FitContext) -> FittedModel:
+        """Train on `data.train`, reporting progress on `data.test`; runs in the job driver."""

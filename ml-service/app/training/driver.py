@@ -1,0 +1,100 @@
+"""The job driver: one Ray actor (one process) per training job.
+
+The process owns everything Ray Train starts for the job (controller, worker, dataset actors),
+and Ray kills owned actors with their owner. The service kills the driver when the job ends —
+completed, failed or cancelled — so nothing of a job outlives it. (A plain task would not do:
+its worker process cannot exit while actors it owns hold objects it owns, so each finished job
+would leave its Train controller and dataset actors running.)
+"""
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import mlflow
+import ray
+from mlflow.entities import Metric
+from mlflow.tracking import MlflowClient
+
+from app.training.algorithms import ALGORITHMS
+from app.training.algorithms.base import FitContext
+from app.training.evaluation import (
+    classification_metrics,
+    normalised_importance,
+    regression_metrics,
+)
+from app.training.features import LABEL_COLUMN, TrainingData, model_frame
+
+
+@dataclass(frozen=True)
+class DriverRequest:
+    job_id: str
+    algorithm: str
+    data: TrainingData
+    hyperparameters: dict[str, Any]
+    random_state: int
+    storage_path: str
+    tracking_uri: str
+    mlflow_run_id: str
+    logged_params: dict[str, Any]
+    progress: Any  # TrainingProgressActor handle
+
+
+@dataclass(frozen=True)
+class DriverOutcome:
+    metrics: dict[str, Any]
+    feature_importance: dict[str, float]
+    model_artifact_id: str
+
+
+def _log_history(client: MlflowClient, run_id: str, history: list) -> None:
+    now = int(time.time() * 1000)
+    metrics = [
+        Metric(key=f"{name}_by_iteration", value=value, timestamp=now, step=iteration)
+        for iteration, values in history
+        for name, value in values.items()
+    ]
+    # log_batch accepts at most 1000 metrics per call
+    for start in range(0, len(metrics), 1000):
+        client.log_batch(run_id, metrics=metrics[start : start + 1000])
+
+
+@ray.remote(num_cpus=0, max_restarts=0)
+class JobDriver:
+    def run(self, request: DriverRequest) -> DriverOutcome:
+        return run_training_job(request)
+
+
+def run_training_job(request: DriverRequest) -> DriverOutcome:
+    """Train, evaluate on the test split and log the MLflow run the service opened."""
+    algorithm = ALGORITHMS[request.algorithm]
+    data = request.data
+    fitted = algorithm.fit(
+        data,
+        FitContext(
+            job_id=request.job_id,
+            random_state=request.random_state,
+            hyperparameters=request.hyperparameters,
+            storage_path=request.storage_path,
+            progress=request.progress,
+        ),
+    )
+    predictions = fitted.predict(model_frame(data.test, data.spec))
+    labels = data.test[LABEL_COLUMN].to_numpy()
+    if data.task_type == "classification":
+        metrics = classification_metrics(labels, predictions)
+    else:
+        metrics = regression_metrics(labels, predictions)
+    importance = normalised_importance(fitted.raw_feature_importance(), data.spec.feature_columns)
+
+    mlflow.set_tracking_uri(request.tracking_uri)
+    client = MlflowClient(tracking_uri=request.tracking_uri)
+    with mlflow.start_run(run_id=request.mlflow_run_id):
+        mlflow.log_params(request.logged_params | request.hyperparameters)
+        mlflow.log_metrics(
+            {name: value for name, value in metrics.items() if isinstance(value, float)}
+        )
+        mlflow.log_dict({"metrics": metrics, "feature_importance": importance}, "evaluation.json")
+        _log_history(client, request.mlflow_run_id, ray.get(request.progress.history.remote()))
+        model_id = fitted.log_to_mlflow()
+    return DriverOutcome(metrics=metrics, feature_importance=importance, model_artifact_id=model_id)

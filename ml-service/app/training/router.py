@@ -1,0 +1,83 @@
+"""Training endpoints: catalog, submit, list, get, cancel."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Response, status
+
+from app.deps import TenantDep, TrainingDep
+from app.errors import ERROR_RESPONSES, ErrorResponse
+from app.jobs.store import JobStatus
+from app.training.schemas import AlgorithmInfo, TrainingConfig, TrainingJob
+from app.training.service import job_response
+
+router = APIRouter(prefix="/api/v1/training", tags=["training"], responses=ERROR_RESPONSES)
+
+_NOT_FOUND = {404: {"model": ErrorResponse, "description": "no such job for this tenant"}}
+
+
+@router.get("/algorithms", response_model=list[AlgorithmInfo])
+async def list_training_algorithms(_: TenantDep, training: TrainingDep) -> list[AlgorithmInfo]:
+    """The algorithms, their task types and hyperparameter specifications."""
+    return training.catalog()
+
+
+@router.post(
+    "/submit",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=TrainingJob,
+    responses={
+        200: {"model": TrainingJob, "description": "the job already submitted with this key"},
+        403: {"model": ErrorResponse, "description": "dataset.tenant_id is another tenant"},
+        429: {"model": ErrorResponse, "description": "the tenant is at its active-job limit"},
+    },
+)
+async def submit_training_job(
+    config: TrainingConfig,
+    tenant_id: TenantDep,
+    training: TrainingDep,
+    response: Response,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            max_length=200,
+            description="same tenant + same key returns the same job instead of a new one",
+        ),
+    ] = None,
+) -> TrainingJob:
+    """Validate a training configuration against its dataset and queue the job."""
+    record, created = await training.submit(tenant_id, config, idempotency_key)
+    if not created:
+        response.status_code = status.HTTP_200_OK
+    return job_response(record)
+
+
+@router.get("/jobs", response_model=list[TrainingJob])
+async def list_training_jobs(
+    tenant_id: TenantDep,
+    training: TrainingDep,
+    status_filter: Annotated[JobStatus | None, Query(alias="status")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[TrainingJob]:
+    """The tenant's jobs, newest first."""
+    return [
+        job_response(record) for record in await training.list_jobs(tenant_id, status_filter, limit)
+    ]
+
+
+@router.get("/jobs/{job_id}", response_model=TrainingJob, responses=_NOT_FOUND)
+async def get_training_job(job_id: str, tenant_id: TenantDep, training: TrainingDep) -> TrainingJob:
+    """One job: status, progress while running, results once completed."""
+    return job_response(await training.get(tenant_id, job_id))
+
+
+@router.delete(
+    "/jobs/{job_id}",
+    response_model=TrainingJob,
+    responses=_NOT_FOUND | {409: {"model": ErrorResponse, "description": "the job already ended"}},
+)
+async def cancel_training_job(
+    job_id: str, tenant_id: TenantDep, training: TrainingDep
+) -> TrainingJob:
+    """Cancel a queued or running job; its Ray work is killed before this answers."""
+    return job_response(await training.cancel(tenant_id, job_id))

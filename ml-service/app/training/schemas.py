@@ -1,0 +1,123 @@
+"""Wire shapes of training: seed 001's TrainingConfig and result, plus the job envelope."""
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.datasets.schemas import DatasetSource
+from app.jobs.store import JobStatus
+
+TaskType = Literal["classification", "regression"]
+
+
+class TrainingDataset(DatasetSource):
+    tenant_id: str | None = Field(
+        None, description="optional; when present it must equal the X-Tenant-ID header"
+    )
+
+
+class SplitConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    strategy: Literal["random", "stratified"] = "random"
+    test_size: float = Field(0.2, gt=0, lt=1, description="share of rows held out for testing")
+    random_state: int = Field(
+        42, ge=0, le=2**32 - 1, description="same value, same split and model"
+    )
+
+
+class TrainingLimits(BaseModel):
+    """Per-tenant limits owned by the AI Service, counted and enforced here."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_concurrent_jobs: int = Field(ge=1, le=1000, description="active (queued+running) jobs")
+
+
+class TrainingConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200)
+    algorithm: str = Field(description="a name from GET /api/v1/training/algorithms")
+    task_type: TaskType
+    dataset: TrainingDataset
+    target_column: str = Field(min_length=1)
+    feature_columns: list[str] | None = Field(
+        None,
+        min_length=1,
+        description="default: every usable column except the target and identifier-like ones",
+    )
+    split: SplitConfig = Field(default_factory=SplitConfig)
+    hyperparameters: dict[str, Any] = Field(default_factory=dict)
+    limits: TrainingLimits | None = None
+
+
+class HyperparameterInfo(BaseModel):
+    name: str
+    type: Literal["integer", "number", "string", "boolean"]
+    minimum: float | None
+    maximum: float | None
+    exclusive_minimum: bool
+    choices: list[Any] | None
+    default: Any
+    description: str
+
+
+class AlgorithmInfo(BaseModel):
+    name: str
+    task_types: list[TaskType]
+    framework: str
+    hyperparameters: list[HyperparameterInfo]
+
+
+class TrainingProgress(BaseModel):
+    iteration: int
+    total_iterations: int
+    metrics: dict[str, float] = Field(description="latest evaluation metrics on the test split")
+    elapsed_seconds: float
+
+
+class ClassificationMetrics(BaseModel):
+    accuracy: float
+    precision: float
+    recall: float
+    f1_score: float
+    auc_roc: float | None = Field(description="null when the test split holds a single class")
+    confusion_matrix: list[list[int]] = Field(description="rows: true class, columns: predicted")
+
+
+class RegressionMetrics(BaseModel):
+    rmse: float
+    mae: float
+    r2: float
+
+
+class DataSummary(BaseModel):
+    total_samples: int
+    train_samples: int
+    test_samples: int
+
+
+class TrainingJob(BaseModel):
+    """A job; once completed it carries seed 001's result fields at the top level."""
+
+    job_id: str
+    tenant_id: str
+    name: str
+    algorithm: str
+    task_type: TaskType
+    status: JobStatus
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    progress: TrainingProgress | None
+    error: str | None
+    metrics: ClassificationMetrics | RegressionMetrics | None
+    feature_importance: dict[str, float] | None = Field(
+        description="share of total gain per feature, summing to 1, largest first"
+    )
+    model_artifact_id: str | None = Field(description="the MLflow LoggedModel id")
+    training_duration_seconds: float | None
+    data_summary: DataSummary | None
+    mlflow_run_id: str | None

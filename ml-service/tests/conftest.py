@@ -1,0 +1,71 @@
+"""One data folder and one Ray instance per test session; Ray start-up is slow."""
+
+import os
+import time
+from collections.abc import Iterator
+
+import pytest
+import ray
+from fastapi.testclient import TestClient
+
+from app.config import Settings
+from app.main import create_app
+from app.ray_runtime import connect_ray
+
+DEMO_TENANT = "acme-corp"
+CHURN_QUERY = "SELECT * FROM ml_features.customer_churn"
+
+
+@pytest.fixture(scope="session")
+def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    os.environ.pop("RAY_ADDRESS", None)
+    return Settings(data_dir=tmp_path_factory.mktemp("data"), ray_num_cpus=2)
+
+
+@pytest.fixture(scope="session")
+def ray_cluster(settings: Settings) -> Iterator[None]:
+    # Started here so every app instance of the session reuses it instead of starting its own.
+    connect_ray(settings)
+    yield
+    ray.shutdown()
+
+
+@pytest.fixture(scope="session")
+def client(settings: Settings, ray_cluster: None) -> Iterator[TestClient]:
+    with TestClient(create_app(settings)) as test_client:
+        yield test_client
+
+
+def tenant_headers(tenant: str = DEMO_TENANT, **extra: str) -> dict[str, str]:
+    return {"X-Tenant-ID": tenant, **extra}
+
+
+def churn_config(**overrides: object) -> dict:
+    config = {
+        "name": "churn-predictor-v2",
+        "algorithm": "xgboost",
+        "task_type": "classification",
+        "dataset": {"source": "sql", "query": CHURN_QUERY, "tenant_id": DEMO_TENANT},
+        "target_column": "churned",
+        "split": {"strategy": "stratified", "test_size": 0.2, "random_state": 42},
+        "hyperparameters": {"n_estimators": 100, "max_depth": 4, "learning_rate": 0.1},
+    }
+    config.update(overrides)
+    return config
+
+
+def wait_for_status(
+    client: TestClient,
+    job_id: str,
+    statuses: set[str],
+    tenant: str = DEMO_TENANT,
+    timeout: float = 150,
+) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        job = client.get(f"/api/v1/training/jobs/{job_id}", headers=tenant_headers(tenant)).json()
+        if job["status"] in statuses:
+            return job
+        if time.monotonic() > deadline:
+            raise AssertionError(f"job {job_id} still {job['status']} after {timeout}s: {job}")
+        time.sleep(0.5)

@@ -1,0 +1,66 @@
+"""Health, tenant header, request id, error shape, catalog and configuration errors."""
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app.config import ConfigurationError, load_settings
+from tests.conftest import tenant_headers
+
+
+def test_liveness_is_ok(client: TestClient) -> None:
+    assert client.get("/health/live").json() == {"status": "ok"}
+
+
+def test_readiness_reports_every_dependency_up(client: TestClient) -> None:
+    response = client.get("/health/ready")
+    assert response.status_code == 200
+    assert response.json() == {
+        "status": "ready",
+        "checks": {"ray": "up", "job_store": "up", "mlflow": "up", "warehouses": "up"},
+    }
+
+
+@pytest.mark.parametrize("tenant", [None, "", "Acme", "../etc", "-x", "a" * 64])
+def test_missing_or_malformed_tenant_header_is_400(client: TestClient, tenant: str | None) -> None:
+    headers = {} if tenant is None else {"X-Tenant-ID": tenant}
+    response = client.get("/api/v1/training/jobs", headers=headers)
+    assert response.status_code == 400
+    assert "X-Tenant-ID" in response.json()["detail"]
+
+
+def test_request_id_is_echoed_or_created(client: TestClient) -> None:
+    echoed = client.get("/health/live", headers={"X-Request-ID": "req-123"})
+    assert echoed.headers["X-Request-ID"] == "req-123"
+    created = client.get("/health/live")
+    assert len(created.headers["X-Request-ID"]) == 32
+
+
+def test_unknown_route_uses_the_error_shape(client: TestClient) -> None:
+    response = client.get("/api/v1/nothing-here")
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not Found"}
+
+
+def test_catalog_lists_xgboost_with_its_hyperparameters(client: TestClient) -> None:
+    catalog = client.get("/api/v1/training/algorithms", headers=tenant_headers()).json()
+    xgboost = next(entry for entry in catalog if entry["name"] == "xgboost")
+    assert xgboost["task_types"] == ["classification", "regression"]
+    specs = {spec["name"]: spec for spec in xgboost["hyperparameters"]}
+    assert {"n_estimators", "max_depth", "learning_rate", "subsample", "gamma"} <= specs.keys()
+    assert specs["n_estimators"] | {"description": ""} == {
+        "name": "n_estimators",
+        "type": "integer",
+        "minimum": 1,
+        "maximum": 5000,
+        "exclusive_minimum": False,
+        "choices": None,
+        "default": 100,
+        "description": "",
+    }
+    assert specs["learning_rate"]["exclusive_minimum"] is True
+
+
+def test_invalid_settings_name_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MLS_PORT", "not-a-port")
+    with pytest.raises(ConfigurationError, match="MLS_PORT"):
+        load_settings()

@@ -1,0 +1,44 @@
+import { Logger, Module } from '@nestjs/common';
+import { ConditionalModule, ConfigType } from '@nestjs/config';
+import { CommonModule } from '@app/common/common.module';
+import { ApiKeyTenantResolver } from '@app/common/tenant/api-key.tenant-resolver';
+import { authConfig } from '@app/config/auth.config';
+import { AppConfigModule } from '@app/config/config.module';
+import { isMlModuleEnabled } from '@app/config/environment';
+import { mlConfig } from '@app/config/ml.config';
+import { HealthModule } from '@app/health/health.module';
+import { MlModule } from '@app/ml/ml.module';
+
+/**
+ * The standalone AI Service: configuration, the shared request pipeline, health, and MlModule when
+ * MODULE_ML_ENABLED is set. The condition parses the flag with the same validator as the rest of
+ * the configuration, so "0" and "false" both turn it off.
+ */
+@Module({
+  imports: [
+    AppConfigModule,
+    CommonModule,
+    HealthModule,
+    ConditionalModule.registerWhen(
+      MlModule.forRootAsync({
+        inject: [mlConfig.KEY, authConfig.KEY],
+        useFactory: (ml: ConfigType<typeof mlConfig>, auth: ConfigType<typeof authConfig>) => ({
+          mlServiceUrl: ml.serviceUrl,
+          timeoutMs: ml.timeoutMs,
+          maxAttempts: ml.maxAttempts,
+          maxTrainingJobs: ml.maxTrainingJobs,
+          tenantResolver: new ApiKeyTenantResolver(auth.tenantByApiKey),
+        }),
+      }),
+      (env) => {
+        const enabled = isMlModuleEnabled(env);
+        if (!enabled) {
+          Logger.log('MODULE_ML_ENABLED is off: no /api/v1/ml routes, readiness ignores the ML Service', 'AppModule');
+        }
+        return enabled;
+      },
+      { debug: false },
+    ),
+  ],
+})
+export class AppModule {}

@@ -1,0 +1,39 @@
+import { randomUUID } from 'node:crypto';
+import { Injectable, Logger, NestMiddleware } from '@nestjs/common';
+import type { NextFunction, Request, Response } from 'express';
+
+export const REQUEST_ID_HEADER = 'x-request-id';
+
+/** Ids we accept from callers: short and printable, so they cannot forge log lines. */
+const ACCEPTABLE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** The request id of the current request, set by RequestIdMiddleware. */
+export function requestIdOf(request: Request): string {
+  const header = request.headers[REQUEST_ID_HEADER];
+  return typeof header === 'string' ? header : '';
+}
+
+/**
+ * Takes the caller's X-Request-ID (or makes a UUID), echoes it on the response and logs one line
+ * per request with it. A middleware rather than an interceptor so that the id exists before guards
+ * run and appears on their 401/403 answers too.
+ */
+@Injectable()
+export class RequestIdMiddleware implements NestMiddleware {
+  private readonly logger = new Logger('HTTP');
+
+  use(request: Request, response: Response, next: NextFunction): void {
+    const given = request.headers[REQUEST_ID_HEADER];
+    const requestId = typeof given === 'string' && ACCEPTABLE_REQUEST_ID.test(given) ? given : randomUUID();
+    request.headers[REQUEST_ID_HEADER] = requestId;
+    response.setHeader('X-Request-ID', requestId);
+    const started = process.hrtime.bigint();
+    response.on('finish', () => {
+      const elapsedMs = Number(process.hrtime.bigint() - started) / 1e6;
+      this.logger.log(
+        `${request.method} ${request.originalUrl} ${response.statusCode} ${elapsedMs.toFixed(1)}ms request_id=${requestId}`,
+      );
+    });
+    next();
+  }
+}

@@ -1,0 +1,44 @@
+import { CanActivate, ExecutionContext, HttpStatus, Inject, Injectable, UnauthorizedException } from '@nestjs/common';
+import type { Request } from 'express';
+import { FieldErrorsException } from '@app/common/filters/field-errors.exception';
+import { setTenantOf } from '@app/common/tenant/tenant-context';
+import { TENANT_ID_PATTERN, TENANT_RESOLVER, type TenantResolver } from '@app/common/tenant/tenant-resolver';
+
+/** Where a request may name a tenant; each must match the caller's own. */
+const TENANT_FIELDS: { field: string; read: (request: Request) => unknown }[] = [
+  { field: 'tenant_id', read: (request) => (request.query as Record<string, unknown>).tenant_id },
+  { field: 'tenant_id', read: (request) => (request.body as { tenant_id?: unknown } | undefined)?.tenant_id },
+  {
+    field: 'dataset.tenant_id',
+    read: (request) => (request.body as { dataset?: { tenant_id?: unknown } } | undefined)?.dataset?.tenant_id,
+  },
+];
+
+/**
+ * Resolves the caller's tenant (401 when there is none) and refuses a request that names another
+ * tenant (403 naming the field). Runs before validation, so it reads the raw body.
+ */
+@Injectable()
+export class TenantGuard implements CanActivate {
+  constructor(@Inject(TENANT_RESOLVER) private readonly resolver: TenantResolver) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const request = context.switchToHttp().getRequest<Request>();
+    const tenantId = await this.resolver.resolve(request);
+    if (tenantId === null) {
+      throw new UnauthorizedException('Missing or unknown API key: send X-API-Key: <key> or Authorization: Bearer <key>');
+    }
+    if (!TENANT_ID_PATTERN.test(tenantId)) {
+      throw new UnauthorizedException(`The resolved tenant id "${tenantId}" is not a valid tenant id`);
+    }
+    for (const { field, read } of TENANT_FIELDS) {
+      const named = read(request);
+      if (named !== undefined && named !== tenantId) {
+        const message = `${field} ${JSON.stringify(named)} is not your tenant; your credentials are for "${tenantId}"`;
+        throw new FieldErrorsException(HttpStatus.FORBIDDEN, [{ field, message }], message);
+      }
+    }
+    setTenantOf(request, tenantId);
+    return true;
+  }
+}

@@ -1,0 +1,66 @@
+import { MonoTypeOperatorFunction, Observable, retry, throwError, timer } from 'rxjs';
+import { isAxiosError } from 'axios';
+import { isTransientFailure } from '@app/ml/client/ml-service.errors';
+
+export interface RetryPolicy {
+  /** Attempts in total, the first one included. */
+  maxAttempts: number;
+  /** Backoff before the second attempt; doubles for each further one. */
+  baseDelayMs: number;
+  /** Upper bound for any single wait, including one asked for by Retry-After. */
+  maxDelayMs: number;
+  /** False for requests that must not run twice (a POST without an Idempotency-Key). */
+  safeToRepeat: boolean;
+}
+
+/**
+ * Reads Retry-After as seconds or as an HTTP-date; undefined when absent or unreadable.
+ * `now` is injectable so the date form can be tested without a clock.
+ */
+export function retryAfterMs(error: unknown, now: number = Date.now()): number | undefined {
+  if (!isAxiosError(error)) {
+    return undefined;
+  }
+  const header: unknown = error.response?.headers?.['retry-after'];
+  if (typeof header !== 'string' || header.trim() === '') {
+    return undefined;
+  }
+  if (/^\d+$/.test(header.trim())) {
+    return Number(header.trim()) * 1000;
+  }
+  const date = Date.parse(header);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+/**
+ * Exponential backoff with "equal jitter": half the step is fixed, half random, so replicas that
+ * failed together do not retry together while each still waits a minimum.
+ */
+export function backoffMs(retryNumber: number, policy: Pick<RetryPolicy, 'baseDelayMs' | 'maxDelayMs'>): number {
+  const step = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (retryNumber - 1));
+  return step / 2 + Math.random() * (step / 2);
+}
+
+/**
+ * Resubscribes to the source after transient failures (connection errors, per-attempt timeouts,
+ * 429/502/503/504), at most `maxAttempts` attempts in all, and only for requests safe to repeat.
+ * A Retry-After header replaces the computed backoff, capped at `maxDelayMs`.
+ */
+export function retryTransient<T>(policy: RetryPolicy): MonoTypeOperatorFunction<T> {
+  return (source: Observable<T>) =>
+    policy.safeToRepeat && policy.maxAttempts > 1
+      ? source.pipe(
+          retry({
+            count: policy.maxAttempts - 1,
+            delay: (error: unknown, retryNumber: number) => {
+              if (!isTransientFailure(error)) {
+                return throwError(() => error);
+              }
+              const asked = retryAfterMs(error);
+              const wait = asked === undefined ? backoffMs(retryNumber, policy) : Math.min(asked, policy.maxDelayMs);
+              return timer(wait);
+            },
+          }),
+        )
+      : source;
+}

@@ -1,0 +1,34 @@
+import { HttpModule } from '@nestjs/axios';
+import { Module } from '@nestjs/common';
+import { ApiKeyTenantResolver } from '@app/common/tenant/api-key.tenant-resolver';
+import { TenantGuard } from '@app/common/tenant/tenant.guard';
+import { TENANT_RESOLVER } from '@app/common/tenant/tenant-resolver';
+import { authConfig } from '@app/config/auth.config';
+import { MLServiceClient } from '@app/ml/client/ml-service.client';
+import { ML_OPTIONS, type MlModuleOptions, resolveMlModuleOptions } from '@app/ml/ml-module-options';
+import { ConfigurableMlModule, ML_MODULE_OPTIONS } from '@app/ml/ml.module-definition';
+import { TrainingModule } from '@app/ml/training/training.module';
+
+/**
+ * The ML Integration module. Import it only when ML is enabled: it registers every /api/v1/ml/*
+ * route and the shared MLServiceClient, and nothing of it exists otherwise.
+ *
+ *   MlModule.forRoot({ mlServiceUrl: 'http://127.0.0.1:8000' })
+ *   MlModule.forRootAsync({ imports: [...], inject: [...], useFactory: (...) => options })
+ */
+@Module({
+  imports: [HttpModule, TrainingModule],
+  providers: [
+    { provide: ML_OPTIONS, inject: [ML_MODULE_OPTIONS], useFactory: resolveMlModuleOptions },
+    {
+      provide: TENANT_RESOLVER,
+      inject: [ML_MODULE_OPTIONS],
+      // The default reads API_KEYS only when no resolver is given, so hosts need none of our variables.
+      useFactory: (options: MlModuleOptions) => options.tenantResolver ?? new ApiKeyTenantResolver(authConfig().tenantByApiKey),
+    },
+    MLServiceClient,
+    TenantGuard,
+  ],
+  exports: [ML_OPTIONS, TENANT_RESOLVER, MLServiceClient, TenantGuard],
+})
+export class MlModule extends ConfigurableMlModule {}

@@ -1,0 +1,129 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  ArrayNotEmpty,
+  ArrayUnique,
+  IsDefined,
+  IsIn,
+  IsInt,
+  IsNotEmpty,
+  IsNumber,
+  IsObject,
+  IsOptional,
+  IsString,
+  Matches,
+  MaxLength,
+  ValidateIf,
+  ValidateNested,
+} from 'class-validator';
+import { applyDecorators } from '@nestjs/common';
+import {
+  ALGORITHM_NAMES,
+  DATASET_SOURCES,
+  SPLIT_STRATEGIES,
+  TASK_TYPES,
+} from '@app/ml/training/dto/training-enums';
+import { ExclusiveRange } from '@app/ml/training/dto/exclusive-range.validator';
+
+/** A required string that is documented and validated in one place (STYLE 3). */
+const RequiredText = (example: string, description: string, maxLength = 200): PropertyDecorator =>
+  applyDecorators(
+    ApiProperty({ example, description, maxLength }),
+    // class-validator runs these bottom-up and the pipe stops at the first failure per field.
+    MaxLength(maxLength),
+    IsNotEmpty(),
+    IsString(),
+  );
+
+/** Column names as warehouses spell them: letters, digits, underscore. */
+const COLUMN_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+export class DatasetDto {
+  @ApiProperty({ enum: DATASET_SOURCES, example: 'sql', description: '`sql` reads `query`; `table` reads `table`.' })
+  @IsIn(DATASET_SOURCES)
+  source!: (typeof DATASET_SOURCES)[number];
+
+  /** One read-only SELECT over the tenant's own warehouse; required when source is `sql`. */
+  @ApiPropertyOptional({ example: 'SELECT * FROM ml_features.customer_churn', maxLength: 20000 })
+  @ValidateIf((dataset: DatasetDto) => dataset.source === 'sql' || dataset.query !== undefined)
+  @MaxLength(20000)
+  @IsNotEmpty()
+  @IsString()
+  @IsDefined({ message: 'query is required when source is sql' })
+  query?: string;
+
+  /** `schema.table` in the tenant's warehouse; required when source is `table`. */
+  @ApiPropertyOptional({ example: 'ml_features.customer_churn', maxLength: 200 })
+  @ValidateIf((dataset: DatasetDto) => dataset.source === 'table' || dataset.table !== undefined)
+  @IsDefined({ message: 'table is required when source is table' })
+  @Matches(/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$/, { message: 'table must look like schema.table' })
+  table?: string;
+
+  /** Optional; when given it must be the caller's own tenant (403 otherwise). */
+  @ApiPropertyOptional({ example: 'acme-corp' })
+  @IsOptional()
+  @IsString()
+  tenant_id?: string;
+}
+
+export class SplitDto {
+  @ApiProperty({ enum: SPLIT_STRATEGIES, example: 'stratified', description: '`stratified` keeps class proportions (classification only).' })
+  @IsIn(SPLIT_STRATEGIES)
+  strategy!: (typeof SPLIT_STRATEGIES)[number];
+
+  @ApiProperty({ example: 0.2, minimum: 0, exclusiveMinimum: true, maximum: 1, exclusiveMaximum: true, description: 'Share of rows held out for evaluation.' })
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @ExclusiveRange(0, 1)
+  test_size!: number;
+
+  @ApiPropertyOptional({ example: 42, description: 'Same seed, same split and same model.' })
+  @IsOptional()
+  @IsInt()
+  random_state?: number;
+}
+
+/** Seed 001's TrainingConfig, accepted verbatim. */
+export class CreateTrainingJobDto {
+  @RequiredText('churn-predictor-v2', 'A name for the job and the model it produces.')
+  name!: string;
+
+  @ApiProperty({ enum: ALGORITHM_NAMES, example: 'xgboost', description: 'Must also be in the ML Service catalog (GET /api/v1/training/algorithms there).' })
+  @IsIn(ALGORITHM_NAMES)
+  algorithm!: (typeof ALGORITHM_NAMES)[number];
+
+  @ApiProperty({ enum: TASK_TYPES, example: 'classification' })
+  @IsIn(TASK_TYPES)
+  task_type!: (typeof TASK_TYPES)[number];
+
+  @ApiProperty({ type: DatasetDto })
+  @IsDefined()
+  @ValidateNested()
+  @Type(() => DatasetDto)
+  dataset!: DatasetDto;
+
+  @ApiProperty({ example: 'churned', description: 'Column to predict; must exist in the dataset and fit the task type.' })
+  @Matches(COLUMN_NAME, { message: 'target_column must be a column name (letters, digits, underscore)' })
+  target_column!: string;
+
+  @ApiPropertyOptional({ type: [String], example: ['tenure', 'monthly_charges', 'total_charges'], description: 'Defaults to every column except the target.' })
+  @IsOptional()
+  @ArrayNotEmpty()
+  @ArrayUnique()
+  @Matches(COLUMN_NAME, { each: true, message: 'each value in feature_columns must be a column name (letters, digits, underscore)' })
+  feature_columns?: string[];
+
+  @ApiProperty({ type: SplitDto })
+  @IsDefined()
+  @ValidateNested()
+  @Type(() => SplitDto)
+  split!: SplitDto;
+
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: true,
+    example: { n_estimators: 100, max_depth: 6, learning_rate: 0.1 },
+    description: "Checked against the algorithm's hyperparameter spec in the ML Service catalog.",
+  })
+  @IsObject()
+  hyperparameters!: Record<string, unknown>;
+}

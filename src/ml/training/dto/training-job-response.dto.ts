@@ -1,0 +1,97 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { ALGORITHM_NAMES, TASK_TYPES, TRAINING_JOB_STATUSES } from '@app/ml/training/dto/training-enums';
+
+export class DataSummaryDto {
+  @ApiProperty({ example: 5000 })
+  total_samples!: number;
+
+  @ApiProperty({ example: 4000 })
+  train_samples!: number;
+
+  @ApiProperty({ example: 1000 })
+  test_samples!: number;
+}
+
+export class TrainingProgressDto {
+  @ApiProperty({ example: 40, description: 'Boosting rounds (or epochs) done.' })
+  iteration!: number;
+
+  @ApiProperty({ example: 100 })
+  total_iterations!: number;
+
+  @ApiProperty({ type: 'object', additionalProperties: { type: 'number' }, example: { logloss: 0.31 }, description: 'Latest evaluation metrics on the test split.' })
+  metrics!: Record<string, number>;
+
+  @ApiProperty({ example: 3.2 })
+  elapsed_seconds!: number;
+}
+
+/** A training job in seed 001's shape: the result fields are filled once the job is completed. */
+export class TrainingJobResponseDto {
+  @ApiProperty({ example: 'train-3f9a1c2b4d5e' })
+  job_id!: string;
+
+  @ApiProperty({ example: 'acme-corp' })
+  tenant_id!: string;
+
+  @ApiProperty({ example: 'churn-predictor-v2' })
+  name!: string;
+
+  @ApiProperty({ enum: ALGORITHM_NAMES, example: 'xgboost' })
+  algorithm!: string;
+
+  @ApiProperty({ enum: TASK_TYPES, example: 'classification' })
+  task_type!: string;
+
+  @ApiProperty({ enum: TRAINING_JOB_STATUSES, example: 'running' })
+  status!: (typeof TRAINING_JOB_STATUSES)[number];
+
+  @ApiProperty({ type: TrainingProgressDto, nullable: true, description: 'Null until the first iteration reports.' })
+  progress!: TrainingProgressDto | null;
+
+  @ApiProperty({ example: '2026-09-01T12:00:00Z' })
+  created_at!: string;
+
+  @ApiProperty({ example: '2026-09-01T12:00:01Z', nullable: true, type: String })
+  started_at!: string | null;
+
+  @ApiProperty({ example: '2026-09-01T12:00:15Z', nullable: true, type: String })
+  finished_at!: string | null;
+
+  @ApiProperty({ nullable: true, type: String, description: 'Why the job failed; only when status is failed.' })
+  error!: string | null;
+
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: true,
+    nullable: true,
+    description: 'Classification: accuracy, precision, recall, f1_score, auc_roc, confusion_matrix (rows: true class); regression: rmse, mae, r2.',
+    example: { accuracy: 0.94, precision: 0.91, recall: 0.88, f1_score: 0.895, auc_roc: 0.96, confusion_matrix: [[450, 30], [25, 95]] },
+  })
+  metrics!: object | null;
+
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: { type: 'number' },
+    nullable: true,
+    example: { tenure: 0.35, monthly_charges: 0.28, total_charges: 0.22 },
+  })
+  feature_importance!: Record<string, number> | null;
+
+  @ApiProperty({ example: 'm-xyz789', nullable: true, type: String, description: 'The MLflow model id.' })
+  model_artifact_id!: string | null;
+
+  @ApiProperty({ example: 842, nullable: true, type: Number })
+  training_duration_seconds!: number | null;
+
+  @ApiProperty({ type: DataSummaryDto, nullable: true })
+  data_summary!: DataSummaryDto | null;
+
+  @ApiProperty({ example: '3f2a…', nullable: true, type: String, description: 'The MLflow run with parameters, metrics and artifacts.' })
+  mlflow_run_id!: string | null;
+}
+
+export class TrainingJobListResponseDto {
+  @ApiProperty({ type: [TrainingJobResponseDto], description: "The caller's jobs, newest first." })
+  jobs!: TrainingJobResponseDto[];
+}

@@ -1,0 +1,126 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it, jest } from '@jest/globals';
+import type { INestApplication } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import request from 'supertest';
+import type { App } from 'supertest/types';
+import { CommonModule } from '@app/common/common.module';
+import { ApiKeyTenantResolver } from '@app/common/tenant/api-key.tenant-resolver';
+import { TenantGuard } from '@app/common/tenant/tenant.guard';
+import { TENANT_RESOLVER } from '@app/common/tenant/tenant-resolver';
+import { TrainingController } from '@app/ml/training/training.controller';
+import { QUEUED_JOB, seedTrainingConfig } from '@app/ml/training/training.fixtures';
+import { TrainingService } from '@app/ml/training/training.service';
+
+const ACME = { 'X-API-Key': 'dev-acme-key' };
+
+describe('TrainingController through the real pipeline', () => {
+  let app: INestApplication<App>;
+  const training = {
+    submit: jest.fn<TrainingService['submit']>(),
+    get: jest.fn<TrainingService['get']>(),
+    list: jest.fn<TrainingService['list']>(),
+    cancel: jest.fn<TrainingService['cancel']>(),
+  };
+
+  beforeAll(async () => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [CommonModule],
+      controllers: [TrainingController],
+      providers: [
+        { provide: TrainingService, useValue: training },
+        { provide: TENANT_RESOLVER, useValue: new ApiKeyTenantResolver(new Map([['dev-acme-key', 'acme-corp']])) },
+        TenantGuard,
+      ],
+    }).compile();
+    app = moduleRef.createNestApplication({ logger: false });
+    await app.init();
+  });
+
+  afterAll(async () => {
+    await app.close();
+  });
+
+  beforeEach(() => {
+    jest.resetAllMocks();
+    training.submit.mockResolvedValue({ ...QUEUED_JOB });
+  });
+
+  async function badRequest(body: unknown): Promise<{ message: string; errors: { field: string; message: string }[] }> {
+    const response = await request(app.getHttpServer()).post('/api/v1/ml/train').set(ACME).send(body as object).expect(400);
+    expect(training.submit).not.toHaveBeenCalled();
+    return response.body as { message: string; errors: { field: string; message: string }[] };
+  }
+
+  it("accepts seed 001's request verbatim with 202, the caller's tenant and a generated idempotency key", async () => {
+    const response = await request(app.getHttpServer()).post('/api/v1/ml/train').set(ACME).set('X-Request-ID', 'abc-1').send(seedTrainingConfig()).expect(202);
+
+    expect(response.body).toEqual(QUEUED_JOB);
+    expect(response.headers['x-request-id']).toBe('abc-1');
+    const [config, caller, key] = training.submit.mock.calls[0];
+    expect(config).toEqual(seedTrainingConfig());
+    expect(caller).toEqual({ tenantId: 'acme-corp', requestId: 'abc-1' });
+    expect(key).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it("passes the caller's Idempotency-Key on", async () => {
+    await request(app.getHttpServer()).post('/api/v1/ml/train').set(ACME).set('Idempotency-Key', 'submit-42').send(seedTrainingConfig()).expect(202);
+    expect(training.submit.mock.calls[0][2]).toBe('submit-42');
+  });
+
+  it.each([
+    [{ split: { strategy: 'random', test_size: 1 } }, 'split.test_size', 'split.test_size must be greater than 0 and less than 1'],
+    [{ split: { strategy: 'random', test_size: 0 } }, 'split.test_size', 'split.test_size must be greater than 0 and less than 1'],
+    [{ split: { strategy: 'shuffled', test_size: 0.2 } }, 'split.strategy', 'split.strategy must be one of the following values: random, stratified'],
+    [{ algorithm: 'catboost' }, 'algorithm', 'algorithm must be one of the following values: xgboost, lightgbm, random_forest, linear, logistic, neural_network, prophet, arima'],
+    [{ task_type: 'clustering' }, 'task_type', 'task_type must be one of the following values: classification, regression, forecasting'],
+    [{ dataset: { source: 'sql' } }, 'dataset.query', 'dataset.query is required when source is sql'],
+    [{ dataset: { source: 'table', table: 'a;drop' } }, 'dataset.table', 'dataset.table must look like schema.table'],
+    [{ target_column: 'churned; --' }, 'target_column', 'target_column must be a column name (letters, digits, underscore)'],
+    [{ feature_columns: ['tenure', 'x y'] }, 'feature_columns', 'each value in feature_columns must be a column name (letters, digits, underscore)'],
+    [{ hyperparameters: [1, 2] }, 'hyperparameters', 'hyperparameters must be an object'],
+    [{ priority: 'high' }, 'priority', 'property priority should not exist'],
+  ])('answers 400 to %j naming %s', async (change, field, message) => {
+    const body = await badRequest({ ...seedTrainingConfig(), ...change });
+    expect(body.message).toBe(message);
+    expect(body.errors).toEqual([{ field, message }]);
+  });
+
+  it('answers 400 to a missing field', async () => {
+    const { target_column: _target, ...withoutTarget } = seedTrainingConfig();
+    const body = await badRequest(withoutTarget);
+    expect(body.errors).toEqual([{ field: 'target_column', message: 'target_column must be a column name (letters, digits, underscore)' }]);
+  });
+
+  it('answers 400 to a malformed Idempotency-Key', async () => {
+    const response = await request(app.getHttpServer()).post('/api/v1/ml/train').set(ACME).set('Idempotency-Key', 'a b').send(seedTrainingConfig()).expect(400);
+    expect(response.body.message).toBe('Idempotency-Key must be 1 to 128 letters, digits or ._:-');
+  });
+
+  it('answers 400 to a malformed job id', async () => {
+    const response = await request(app.getHttpServer()).get('/api/v1/ml/train/../../etc').set(ACME);
+    expect(response.status).toBe(404);
+    const bad = await request(app.getHttpServer()).get('/api/v1/ml/train/job-1').set(ACME).expect(400);
+    expect(bad.body.message).toBe('job_id must look like train-<12 hex digits>');
+  });
+
+  it('answers 400 to an unknown status filter', async () => {
+    const response = await request(app.getHttpServer()).get('/api/v1/ml/train?status=done').set(ACME).expect(400);
+    expect(response.body.message).toBe('status must be one of the following values: queued, running, completed, failed, cancelled');
+  });
+
+  it('answers 401 without a key and 403 for another tenant, before validating', async () => {
+    const unauthorized = await request(app.getHttpServer()).post('/api/v1/ml/train').send({}).expect(401);
+    expect(unauthorized.body).toEqual({
+      message: 'Missing or unknown API key: send X-API-Key: <key> or Authorization: Bearer <key>',
+      request_id: expect.any(String),
+    });
+    const forbidden = await request(app.getHttpServer()).get('/api/v1/ml/train?tenant_id=globex').set(ACME).expect(403);
+    expect(forbidden.body.errors).toEqual([{ field: 'tenant_id', message: 'tenant_id "globex" is not your tenant; your credentials are for "acme-corp"' }]);
+  });
+
+  it('answers an unexpected error with a generic 500 and no stack', async () => {
+    training.get.mockRejectedValue(new TypeError('cannot read properties of undefined'));
+    const response = await request(app.getHttpServer()).get(`/api/v1/ml/train/${QUEUED_JOB.job_id}`).set(ACME).expect(500);
+    expect(response.body).toEqual({ message: 'Internal server error', request_id: expect.any(String) });
+  });
+});

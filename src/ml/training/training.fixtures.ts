@@ -1,0 +1,62 @@
+import type { AlgorithmSpec, DatasetSchema, TrainingJob } from '@app/ml/client/ml-service.types';
+import type { CreateTrainingJobDto } from '@app/ml/training/dto/create-training-job.dto';
+
+/** Seed 001's training configuration, verbatim. */
+export function seedTrainingConfig(): CreateTrainingJobDto {
+  return {
+    name: 'churn-predictor-v2',
+    algorithm: 'xgboost',
+    task_type: 'classification',
+    dataset: { source: 'sql', query: 'SELECT * FROM ml_features.customer_churn', tenant_id: 'acme-corp' },
+    target_column: 'churned',
+    feature_columns: ['tenure', 'monthly_charges', 'total_charges'],
+    split: { strategy: 'stratified', test_size: 0.2, random_state: 42 },
+    hyperparameters: { n_estimators: 100, max_depth: 6, learning_rate: 0.1 },
+  };
+}
+
+export const CHURN_SCHEMA: DatasetSchema = {
+  row_count: 5000,
+  columns: [
+    { name: 'customer_id', type: 'VARCHAR', kind: 'text', distinct_count: 5000, null_count: 0 },
+    { name: 'tenure', type: 'INTEGER', kind: 'numeric', distinct_count: 72, null_count: 0 },
+    { name: 'monthly_charges', type: 'DOUBLE', kind: 'numeric', distinct_count: 4200, null_count: 0 },
+    { name: 'total_charges', type: 'DOUBLE', kind: 'numeric', distinct_count: 4900, null_count: 0 },
+    { name: 'contract_type', type: 'VARCHAR', kind: 'categorical', distinct_count: 3, null_count: 0 },
+    { name: 'churned', type: 'INTEGER', kind: 'numeric', distinct_count: 2, null_count: 0 },
+  ],
+};
+
+export const XGBOOST_CATALOG: AlgorithmSpec[] = [
+  {
+    name: 'xgboost',
+    task_types: ['classification', 'regression'],
+    framework: 'xgboost',
+    hyperparameters: [
+      { name: 'n_estimators', type: 'integer', minimum: 1, maximum: 5000, exclusive_minimum: false, choices: null, default: 100, description: 'boosting rounds' },
+      { name: 'max_depth', type: 'integer', minimum: 1, maximum: 20, exclusive_minimum: false, choices: null, default: 6, description: 'tree depth' },
+      { name: 'learning_rate', type: 'number', minimum: 0, exclusive_minimum: true, maximum: 1, choices: null, default: 0.3, description: 'shrinkage' },
+      { name: 'objective', type: 'string', minimum: null, maximum: null, exclusive_minimum: false, choices: ['binary:logistic', 'reg:squarederror'], default: 'binary:logistic', description: 'loss' },
+    ],
+  },
+];
+
+export const QUEUED_JOB: TrainingJob = {
+  job_id: 'train-0123456789ab',
+  tenant_id: 'acme-corp',
+  name: 'churn-predictor-v2',
+  algorithm: 'xgboost',
+  task_type: 'classification',
+  status: 'queued',
+  created_at: '2026-09-01T12:00:00Z',
+  started_at: null,
+  finished_at: null,
+  progress: null,
+  error: null,
+  metrics: null,
+  feature_importance: null,
+  model_artifact_id: null,
+  training_duration_seconds: null,
+  data_summary: null,
+  mlflow_run_id: null,
+};

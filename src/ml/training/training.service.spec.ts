@@ -1,0 +1,189 @@
+import { beforeEach, describe, expect, it, jest } from '@jest/globals';
+import { HttpException } from '@nestjs/common';
+import { FieldErrorsException } from '@app/common/filters/field-errors.exception';
+import type { TenantContext } from '@app/common/tenant/tenant-context';
+import type { MLServiceClient } from '@app/ml/client/ml-service.client';
+import type { TrainingJob } from '@app/ml/client/ml-service.types';
+import { ML_MODULE_DEFAULTS } from '@app/ml/ml-module-options';
+import type { CreateTrainingJobDto } from '@app/ml/training/dto/create-training-job.dto';
+import { CHURN_SCHEMA, QUEUED_JOB, seedTrainingConfig, XGBOOST_CATALOG } from '@app/ml/training/training.fixtures';
+import { TrainingService } from '@app/ml/training/training.service';
+
+const caller: TenantContext = { tenantId: 'acme-corp', requestId: 'req-1' };
+
+function mockClient() {
+  return {
+    getDatasetSchema: jest.fn<MLServiceClient['getDatasetSchema']>().mockResolvedValue(CHURN_SCHEMA),
+    listAlgorithms: jest.fn<MLServiceClient['listAlgorithms']>().mockResolvedValue(XGBOOST_CATALOG),
+    submitTrainingJob: jest.fn<MLServiceClient['submitTrainingJob']>().mockResolvedValue(QUEUED_JOB),
+    getTrainingJob: jest.fn<MLServiceClient['getTrainingJob']>(),
+    listTrainingJobs: jest.fn<MLServiceClient['listTrainingJobs']>(),
+    cancelTrainingJob: jest.fn<MLServiceClient['cancelTrainingJob']>(),
+  };
+}
+
+describe('TrainingService', () => {
+  let client: ReturnType<typeof mockClient>;
+  let service: TrainingService;
+
+  beforeEach(() => {
+    client = mockClient();
+    service = new TrainingService(client as unknown as MLServiceClient, {
+      ...ML_MODULE_DEFAULTS,
+      maxTrainingJobs: 5,
+      maxTrainingJobsByTenant: { globex: 2 },
+    });
+  });
+
+  async function refusalOf(config: CreateTrainingJobDto): Promise<FieldErrorsException> {
+    const error = await service.submit(config, caller, 'key-1').then(
+      () => undefined,
+      (caught: unknown) => caught,
+    );
+    if (!(error instanceof FieldErrorsException)) {
+      throw new Error(`expected a refusal, got ${String(error)}`);
+    }
+    expect(client.submitTrainingJob).not.toHaveBeenCalled();
+    return error;
+  }
+
+  describe('submit', () => {
+    it("submits seed 001's config without the tenant in the body, with the tenant's job limit", async () => {
+      const job = await service.submit(seedTrainingConfig(), caller, 'key-1');
+
+      expect(job).toEqual(QUEUED_JOB);
+      expect(client.getDatasetSchema).toHaveBeenCalledWith(caller, { source: 'sql', query: 'SELECT * FROM ml_features.customer_churn' });
+      const [context, submission, key] = client.submitTrainingJob.mock.calls[0];
+      expect(context).toBe(caller);
+      expect(key).toBe('key-1');
+      expect(submission.dataset).toEqual({ source: 'sql', query: 'SELECT * FROM ml_features.customer_churn' });
+      expect(submission.limits).toEqual({ max_concurrent_jobs: 5 });
+    });
+
+    it('uses a per-tenant override of the job limit', async () => {
+      await service.submit(seedTrainingConfig(), { tenantId: 'globex', requestId: 'r' }, 'key-1');
+      expect(client.submitTrainingJob.mock.calls[0][1].limits).toEqual({ max_concurrent_jobs: 2 });
+    });
+
+    it('refuses an unknown target column', async () => {
+      const error = await refusalOf({ ...seedTrainingConfig(), target_column: 'churn' });
+      expect(error.getStatus()).toBe(422);
+      expect(error.message).toBe('target_column: column "churn" does not exist in the dataset');
+    });
+
+    it('refuses an unknown feature column by its index', async () => {
+      const error = await refusalOf({ ...seedTrainingConfig(), feature_columns: ['tenure', 'monthly_charge'] });
+      expect(error.fieldErrors).toEqual([{ field: 'feature_columns[1]', message: 'column "monthly_charge" does not exist in the dataset' }]);
+    });
+
+    it('refuses the target as a feature', async () => {
+      const error = await refusalOf({ ...seedTrainingConfig(), feature_columns: ['tenure', 'churned'] });
+      expect(error.message).toBe('feature_columns[1]: column "churned" is the target_column and cannot also be a feature');
+    });
+
+    it('refuses a continuous target for classification', async () => {
+      const error = await refusalOf({ ...seedTrainingConfig(), target_column: 'monthly_charges', feature_columns: ['tenure'] });
+      expect(error.message).toBe(
+        'target_column: column "monthly_charges" is continuous (numeric, 4200 distinct values); classification needs a label with at most 50 classes — use task_type regression',
+      );
+    });
+
+    it('refuses a non-numeric target for regression', async () => {
+      const error = await refusalOf({
+        ...seedTrainingConfig(),
+        task_type: 'regression',
+        split: { strategy: 'random', test_size: 0.2 },
+        target_column: 'contract_type',
+        feature_columns: ['tenure'],
+      });
+      expect(error.message).toBe('target_column: column "contract_type" is categorical; regression needs a numeric target');
+    });
+
+    it('refuses an algorithm the ML Service does not offer', async () => {
+      const error = await refusalOf({ ...seedTrainingConfig(), algorithm: 'prophet', hyperparameters: {} });
+      expect(error.message).toBe('algorithm: algorithm "prophet" is not available in the ML Service; available: xgboost');
+    });
+
+    it('refuses a task the algorithm does not support', async () => {
+      const error = await refusalOf({
+        ...seedTrainingConfig(),
+        task_type: 'forecasting',
+        target_column: 'total_charges',
+        feature_columns: ['tenure'],
+        split: { strategy: 'random', test_size: 0.2 },
+      });
+      expect(error.message).toBe('task_type: xgboost does not support forecasting; it supports classification, regression');
+    });
+
+    it('refuses a stratified split for regression', async () => {
+      const error = await refusalOf({ ...seedTrainingConfig(), task_type: 'regression', target_column: 'total_charges', feature_columns: ['tenure'] });
+      expect(error.message).toBe('split.strategy: stratified splits need a classification task, not regression');
+    });
+
+    it.each([
+      [{ max_depth: 50 }, 'hyperparameters.max_depth: must be at most 20 and at least 1, got 50'],
+      [{ max_depth: 0 }, 'hyperparameters.max_depth: must be at least 1 and at most 20, got 0'],
+      [{ max_depth: 2.5 }, 'hyperparameters.max_depth: must be an integer'],
+      [{ learning_rate: 0 }, 'hyperparameters.learning_rate: must be greater than 0 and at most 1, got 0'],
+      [{ learning_rate: 'fast' }, 'hyperparameters.learning_rate: must be a number'],
+      [{ objective: 'multi:softmax' }, 'hyperparameters.objective: must be one of "binary:logistic", "reg:squarederror"'],
+      [{ max_leaves: 8 }, 'hyperparameters.max_leaves: xgboost has no hyperparameter "max_leaves"; known: n_estimators, max_depth, learning_rate, objective'],
+    ])('refuses hyperparameters %j', async (hyperparameters, expected) => {
+      const error = await refusalOf({ ...seedTrainingConfig(), hyperparameters });
+      expect(error.message).toBe(expected);
+    });
+
+    it('reports every problem at once', async () => {
+      const error = await refusalOf({ ...seedTrainingConfig(), target_column: 'churn', hyperparameters: { max_depth: 99 } });
+      expect(error.fieldErrors.map((fieldError) => fieldError.field)).toEqual(['hyperparameters.max_depth', 'target_column']);
+    });
+
+    it("names the dataset's fields when the ML Service refuses the dataset", async () => {
+      client.getDatasetSchema.mockRejectedValue(
+        new FieldErrorsException(422, [{ field: 'query', message: 'table ml_features.nope does not exist' }], 'query: table ml_features.nope does not exist'),
+      );
+      const error = await refusalOf({ ...seedTrainingConfig(), dataset: { source: 'sql', query: 'SELECT * FROM ml_features.nope' } });
+      expect(error.getStatus()).toBe(422);
+      expect(error.message).toBe('dataset.query: table ml_features.nope does not exist');
+    });
+
+    it('passes an unreachable ML Service through unchanged', async () => {
+      const unreachable = new HttpException('ML Service unreachable at http://127.0.0.1:1: ECONNREFUSED', 503);
+      client.getDatasetSchema.mockRejectedValue(unreachable);
+      await expect(service.submit(seedTrainingConfig(), caller, 'key-1')).rejects.toBe(unreachable);
+    });
+
+    it('reuses the algorithm catalog between submissions, but not a failed fetch', async () => {
+      client.listAlgorithms.mockRejectedValueOnce(new HttpException('down', 503));
+      await expect(service.submit(seedTrainingConfig(), caller, 'a')).rejects.toThrow('down');
+      await service.submit(seedTrainingConfig(), caller, 'b');
+      await service.submit(seedTrainingConfig(), caller, 'c');
+      expect(client.listAlgorithms).toHaveBeenCalledTimes(2);
+    });
+  });
+
+  it('answers a completed job in the seed result shape', async () => {
+    const completed: TrainingJob = {
+      ...QUEUED_JOB,
+      status: 'completed',
+      progress: { iteration: 100, total_iterations: 100, metrics: { logloss: 0.3 }, elapsed_seconds: 11 },
+      metrics: { accuracy: 0.94, precision: 0.91, recall: 0.88, f1_score: 0.895, auc_roc: 0.96, confusion_matrix: [[450, 30], [25, 95]] },
+      feature_importance: { tenure: 0.35 },
+      model_artifact_id: 'model-xyz789',
+      training_duration_seconds: 12,
+      data_summary: { total_samples: 5000, train_samples: 4000, test_samples: 1000 },
+    };
+    client.getTrainingJob.mockResolvedValue(completed);
+
+    const job = await service.get(QUEUED_JOB.job_id, caller);
+
+    expect(job).toEqual(completed);
+  });
+
+  it('lists with the status filter', async () => {
+    client.listTrainingJobs.mockResolvedValue([QUEUED_JOB]);
+    const list = await service.list({ status: 'queued', tenant_id: 'acme-corp' }, caller);
+    expect(client.listTrainingJobs).toHaveBeenCalledWith(caller, { status: 'queued', limit: undefined });
+    expect(list.jobs.map((job) => job.job_id)).toEqual([QUEUED_JOB.job_id]);
+  });
+});

@@ -1,0 +1,128 @@
+import { HttpStatus, Inject, Injectable } from '@nestjs/common';
+import { FieldErrorsException } from '@app/common/filters/field-errors.exception';
+import type { TenantContext } from '@app/common/tenant/tenant-context';
+import { MLServiceClient } from '@app/ml/client/ml-service.client';
+import type { AlgorithmSpec, DatasetRef, DatasetSchema, TrainingJob, TrainingSubmission } from '@app/ml/client/ml-service.types';
+import { ML_OPTIONS, type ResolvedMlModuleOptions } from '@app/ml/ml-module-options';
+import type { CreateTrainingJobDto, DatasetDto } from '@app/ml/training/dto/create-training-job.dto';
+import type { ListTrainingJobsQueryDto } from '@app/ml/training/dto/list-training-jobs-query.dto';
+import type { TrainingJobListResponseDto, TrainingJobResponseDto } from '@app/ml/training/dto/training-job-response.dto';
+import { findSchemaContextErrors, supportedTaskType } from '@app/ml/training/schema-context.validator';
+
+/** Seed 001's workflow: validate against the schema context, submit, monitor, cancel. */
+@Injectable()
+export class TrainingService {
+  /** The catalog changes only with an ML Service release; one fetch per minute is plenty. */
+  private catalog?: { expiresAt: number; algorithms: Promise<AlgorithmSpec[]> };
+
+  constructor(
+    private readonly mlService: MLServiceClient,
+    @Inject(ML_OPTIONS) private readonly options: ResolvedMlModuleOptions,
+  ) {}
+
+  /**
+   * Validates the configuration, then submits it. `idempotencyKey` names the logical submission:
+   * a retried call (by us or by the caller with the same key) never starts a second job.
+   */
+  async submit(config: CreateTrainingJobDto, caller: TenantContext, idempotencyKey: string): Promise<TrainingJobResponseDto> {
+    const dataset = toDatasetRef(config.dataset);
+    const [schema, algorithms] = await Promise.all([
+      this.describeDataset(caller, dataset),
+      this.algorithms(caller),
+    ]);
+    const errors = findSchemaContextErrors(config, schema, algorithms);
+    const algorithm = algorithms.find((spec) => spec.name === config.algorithm);
+    const taskType = algorithm && supportedTaskType(algorithm, config.task_type);
+    if (errors.length > 0 || taskType === undefined) {
+      throw new FieldErrorsException(HttpStatus.UNPROCESSABLE_ENTITY, errors);
+    }
+    const submission: TrainingSubmission = {
+      name: config.name,
+      algorithm: config.algorithm,
+      task_type: taskType,
+      dataset,
+      target_column: config.target_column,
+      feature_columns: config.feature_columns,
+      split: config.split,
+      hyperparameters: config.hyperparameters,
+      limits: { max_concurrent_jobs: this.maxConcurrentJobs(caller.tenantId) },
+    };
+    return toTrainingJobResponse(await this.mlService.submitTrainingJob(caller, submission, idempotencyKey));
+  }
+
+  async get(jobId: string, caller: TenantContext): Promise<TrainingJobResponseDto> {
+    return toTrainingJobResponse(await this.mlService.getTrainingJob(caller, jobId));
+  }
+
+  async list(query: ListTrainingJobsQueryDto, caller: TenantContext): Promise<TrainingJobListResponseDto> {
+    const jobs = await this.mlService.listTrainingJobs(caller, { status: query.status, limit: query.limit });
+    return { jobs: jobs.map(toTrainingJobResponse) };
+  }
+
+  async cancel(jobId: string, caller: TenantContext): Promise<TrainingJobResponseDto> {
+    return toTrainingJobResponse(await this.mlService.cancelTrainingJob(caller, jobId));
+  }
+
+  private maxConcurrentJobs(tenantId: string): number {
+    return this.options.maxTrainingJobsByTenant[tenantId] ?? this.options.maxTrainingJobs;
+  }
+
+  /** The ML Service names the schema request's own fields (`query`); the caller knows them as `dataset.query`. */
+  private async describeDataset(caller: TenantContext, dataset: DatasetRef): Promise<DatasetSchema> {
+    try {
+      return await this.mlService.getDatasetSchema(caller, dataset);
+    } catch (error) {
+      if (error instanceof FieldErrorsException && error.getStatus() < 500) {
+        const fieldErrors =
+          error.fieldErrors.length > 0
+            ? error.fieldErrors.map((fieldError) => ({ ...fieldError, field: `dataset.${fieldError.field}` }))
+            : [{ field: 'dataset', message: error.message }];
+        throw new FieldErrorsException(error.getStatus(), fieldErrors);
+      }
+      throw error;
+    }
+  }
+
+  private algorithms(caller: TenantContext): Promise<AlgorithmSpec[]> {
+    const now = Date.now();
+    if (this.catalog === undefined || this.catalog.expiresAt <= now) {
+      const algorithms = this.mlService.listAlgorithms(caller);
+      this.catalog = { expiresAt: now + this.options.catalogCacheTtlMs, algorithms };
+      // A failed fetch must not be cached: the next request asks again.
+      algorithms.catch(() => {
+        if (this.catalog?.algorithms === algorithms) {
+          this.catalog = undefined;
+        }
+      });
+    }
+    return this.catalog.algorithms;
+  }
+}
+
+/** The ML Service never takes a tenant from a body: the tenant travels only as X-Tenant-ID. */
+function toDatasetRef(dataset: DatasetDto): DatasetRef {
+  return dataset.source === 'sql' ? { source: 'sql', query: dataset.query } : { source: 'table', table: dataset.table };
+}
+
+/** Seed 001's result shape; an explicit copy so the AI Service's API changes only on purpose. */
+export function toTrainingJobResponse(job: TrainingJob): TrainingJobResponseDto {
+  return {
+    job_id: job.job_id,
+    tenant_id: job.tenant_id,
+    name: job.name,
+    algorithm: job.algorithm,
+    task_type: job.task_type,
+    status: job.status,
+    progress: job.progress,
+    created_at: job.created_at,
+    started_at: job.started_at,
+    finished_at: job.finished_at,
+    error: job.error,
+    metrics: job.metrics,
+    feature_importance: job.feature_importance,
+    model_artifact_id: job.model_artifact_id,
+    training_duration_seconds: job.training_duration_seconds,
+    data_summary: job.data_summary,
+    mlflow_run_id: job.mlflow_run_id,
+  };
+}
