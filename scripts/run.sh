@@ -8,17 +8,7 @@ cd "$root"
 
 "$root/scripts/setup.sh"
 
-export MLS_HOST=${MLS_HOST:-127.0.0.1}
-export MLS_PORT=${MLS_PORT:-8000}
-export MLS_DATA_DIR=${MLS_DATA_DIR:-$root/data}
-export PORT=${PORT:-3000}
-export HOST=${HOST:-127.0.0.1}
-export ML_SERVICE_URL=${ML_SERVICE_URL:-http://$MLS_HOST:$MLS_PORT}
-# The development key for the demo tenant; set API_KEYS yourself for anything shared.
-export API_KEYS=${API_KEYS:-dev-acme-key:acme-corp,dev-globex-key:globex}
-
-logs="$MLS_DATA_DIR/logs"
-mkdir -p "$logs"
+source "$root/scripts/stack-env.sh"
 
 echo "[run] building the AI Service"
 npm run --silent build
@@ -33,7 +23,7 @@ stop() {
 trap stop INT TERM EXIT
 
 echo "[run] starting the ML Service on $ML_SERVICE_URL (log: $logs/ml-service.log)"
-(cd ml-service && exec .venv/bin/python -m app) >>"$logs/ml-service.log" 2>&1 &
+"$root/scripts/ml-service.sh" >>"$logs/ml-service.log" 2>&1 &
 pids+=($!)
 
 start=$(date +%s)
@@ -70,5 +60,12 @@ cat <<MSG
       demo tenant:              acme-corp (tables ml_features.customer_churn, customer_value, daily_revenue)
       Ctrl-C stops both services.
 MSG
-wait -n "${pids[@]}"
-echo "[run] a service exited; see the logs in $logs" >&2
+# The AI Service outlives the ML Service on purpose: it then answers 503 on /health/ready and a
+# clear error on ML routes, which is what a deployment sees when the ML Service is down.
+(
+  while kill -0 "${pids[0]}" 2>/dev/null; do sleep 2; done
+  echo "[run] the ML Service stopped (log: $logs/ml-service.log); the AI Service keeps running and" \
+       "reports not ready. Start the ML Service again with: ./scripts/ml-service.sh" >&2
+) &
+wait "${pids[1]}"
+echo "[run] the AI Service exited; see $logs/ai-service.log" >&2

@@ -39,8 +39,18 @@ else
 fi
 
 if [ ! -d node_modules ] || [ "$(cat node_modules/.lock-stamp 2>/dev/null)" != "$(stamp package-lock.json)" ]; then
-  log "installing node modules (npm ci)"
-  npm ci --no-audit --no-fund --loglevel=error
+  log "installing node modules from package-lock.json"
+  # Not `npm ci`: the registry these machines reach lacks the other platforms' optional native
+  # bindings of unrs-resolver (a jest dependency), and `npm ci` refuses a lock that names packages
+  # the registry cannot serve. `npm install` installs the locked versions all the same; the check
+  # after it keeps the lock the single source of versions.
+  cp package-lock.json "${TMPDIR:-/tmp}/package-lock.before.$$"
+  npm install --no-audit --no-fund --loglevel=error
+  if ! cmp -s package-lock.json "${TMPDIR:-/tmp}/package-lock.before.$$"; then
+    echo "[setup] npm install changed package-lock.json: commit the updated lock or restore it" >&2
+    exit 1
+  fi
+  rm -f "${TMPDIR:-/tmp}/package-lock.before.$$"
   stamp package-lock.json > node_modules/.lock-stamp
 else
   log "node modules are up to date"
