@@ -2,7 +2,8 @@
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+# npm install, not npm ci: the lock omits other platforms' optional bindings (see scripts/setup.sh).
+RUN npm install --no-audit --no-fund
 COPY tsconfig*.json nest-cli.json ./
 COPY src ./src
 RUN npm run build && npm prune --omit=dev
