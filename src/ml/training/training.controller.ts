@@ -1,6 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Post, Query, UseGuards } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
+  ApiBody,
   ApiHeader,
   ApiOkResponse,
   ApiOperation,
@@ -14,6 +15,7 @@ import { CallerTenant, type TenantContext } from '@app/common/tenant/tenant-cont
 import { TenantGuard } from '@app/common/tenant/tenant.guard';
 import { API_KEY_SECURITY } from '@app/common/tenant/api-key.security';
 import { CreateTrainingJobDto } from '@app/ml/training/dto/create-training-job.dto';
+import { SEED_001_TRAINING_REQUEST } from '@app/ml/training/dto/training-examples';
 import { ListTrainingJobsQueryDto } from '@app/ml/training/dto/list-training-jobs-query.dto';
 import { TrainingJobIdParamDto } from '@app/ml/training/dto/training-job-id.param.dto';
 import { TrainingJobListResponseDto, TrainingJobResponseDto } from '@app/ml/training/dto/training-job-response.dto';
@@ -34,6 +36,10 @@ export class TrainingController {
   @Post()
   @HttpCode(HttpStatus.ACCEPTED)
   @ApiOperation({ summary: 'Submit a training job', description: "Validated against the dataset's schema and the algorithm catalog, then queued on the ML Service." })
+  @ApiBody({
+    type: CreateTrainingJobDto,
+    examples: { seed_001: { summary: "Seed 001's churn model on the demo tenant", value: SEED_001_TRAINING_REQUEST } },
+  })
   @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'Repeat a submission safely: the same key returns the same job.' })
   @ApiAcceptedResponse({ type: TrainingJobResponseDto })
   @ApiResponse({ status: 400, type: ErrorResponseDto, description: 'The body does not match the schema.' })
