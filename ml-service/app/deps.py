@@ -7,6 +7,8 @@ from fastapi import Depends, Header, Request
 
 from app.datasets.warehouse import WarehouseManager
 from app.errors import BadRequestError
+from app.registry.service import RegistryService
+from app.tracking.service import TrackingService
 from app.training.service import TrainingService
 
 TENANT_HEADER = "X-Tenant-ID"
@@ -39,6 +41,16 @@ def _training(request: Request) -> TrainingService:
     return request.app.state.training
 
 
+def _tracking_service(request: Request) -> TrackingService:
+    return request.app.state.tracking_service
+
+
+def _registry(request: Request) -> RegistryService:
+    return request.app.state.registry
+
+
 TenantDep = Annotated[str, Depends(tenant_id_from_header)]
 WarehouseDep = Annotated[WarehouseManager, Depends(_warehouses)]
 TrainingDep = Annotated[TrainingService, Depends(_training)]
+TrackingServiceDep = Annotated[TrackingService, Depends(_tracking_service)]
+RegistryDep = Annotated[RegistryService, Depends(_registry)]

@@ -5,10 +5,12 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import mlflow
 import ray
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
+from app import __version__
 from app.config import Settings, load_settings
 from app.datasets.demo_data import DEMO_TENANT_ID, seed_demo_warehouse
 from app.datasets.router import router as datasets_router
@@ -18,7 +20,12 @@ from app.health.router import router as health_router
 from app.jobs.store import JobStore
 from app.logging import configure_logging, request_context_middleware
 from app.ray_runtime import connect_ray
+from app.registry.audit import AuditLog
+from app.registry.router import router as registry_router
+from app.registry.service import RegistryService
 from app.tracking.mlflow_setup import Tracking
+from app.tracking.router import router as tracking_router
+from app.tracking.service import TrackingService
 from app.training.router import router as training_router
 from app.training.service import RESTART_ERROR, TrainingService
 
@@ -45,6 +52,9 @@ async def _service_lifecycle(app: FastAPI, settings: Settings) -> AsyncIterator[
         if created:
             logger.info("seeded demo warehouse of %s: %s", DEMO_TENANT_ID, created)
 
+    # MLflow's registry store resolves `models:/<id>` sources through the global tracking URI
+    # (not the client's), so registering a LoggedModel needs it set for the whole process.
+    mlflow.set_tracking_uri(settings.tracking_uri)
     tracking = Tracking(settings.tracking_uri, settings.mlflow_dir / "artifacts")
     await asyncio.to_thread(tracking.ping)
     if settings.seed_demo_data:
@@ -54,6 +64,9 @@ async def _service_lifecycle(app: FastAPI, settings: Settings) -> AsyncIterator[
     app.state.job_store = store
     app.state.warehouses = warehouses
     app.state.tracking = tracking
+    tracking_service = TrackingService(tracking)
+    app.state.tracking_service = tracking_service
+    app.state.registry = RegistryService(tracking_service, store, AuditLog(settings.job_store_path))
     ray_started_here = await asyncio.to_thread(connect_ray, settings)
     app.state.ray_connected = True
     settings.ray_results_dir.mkdir(parents=True, exist_ok=True)
@@ -92,7 +105,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(
         title="ML Service",
-        version="0.1.0",
+        version=__version__,
         description="Training on Ray, tracking in MLflow, tenant warehouses in DuckDB. "
         "Every /api/v1 call carries X-Tenant-ID.",
         lifespan=lifespan,
@@ -103,6 +116,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health_router)
     app.include_router(datasets_router)
     app.include_router(training_router)
+    app.include_router(tracking_router)
+    app.include_router(registry_router)
     return app
 
 

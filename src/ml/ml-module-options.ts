@@ -18,7 +18,7 @@ export interface MlModuleOptions {
   maxTrainingJobsByTenant?: Record<string, number>;
   /** How long the ML Service's algorithm catalog is reused, in milliseconds. Default: 60000. */
   catalogCacheTtlMs?: number;
-  /** Who the caller is. Default: API keys from API_KEYS (`X-API-Key` or `Authorization: Bearer`). */
+  /** Who the caller is: a tenant id, or `{ tenantId, actor }` to name the user in audit trails. Default: API keys from API_KEYS (`X-API-Key` or `Authorization: Bearer`), actor `api-key:<first 8 chars>`. */
   tenantResolver?: TenantResolver;
 }
 

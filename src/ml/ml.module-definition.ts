@@ -3,7 +3,7 @@ import type { MlModuleOptions } from '@app/ml/ml-module-options';
 
 /**
  * forRoot / forRootAsync for MlModule. The module is always global: its feature modules
- * (training, later tuning, serving, …) and a host's own modules share the one MLServiceClient.
+ * (training, tracking, registry, later tuning, serving, …) and a host's own modules share the one MLServiceClient.
  */
 export const {
   ConfigurableModuleClass: ConfigurableMlModule,

@@ -27,6 +27,13 @@ class Tracking:
         """Raise when the tracking backend cannot be reached (also creates its tables)."""
         self._client.search_experiments(max_results=1)
 
+    def tenant_artifact_uri(self, tenant_id: str) -> str:
+        """Artifacts are kept per tenant so one tenant's models never share a folder with
+        another's."""
+        location = self._artifact_root / tenant_id
+        location.mkdir(parents=True, exist_ok=True)
+        return location.as_uri()
+
     def experiment_id(self, tenant_id: str) -> str:
         with self._lock:
             cached = self._experiment_ids.get(tenant_id)
@@ -37,12 +44,10 @@ class Tracking:
             if experiment is not None:
                 experiment_id = experiment.experiment_id
             else:
-                # Artifacts are kept per tenant so one tenant's models never share a folder
-                # with another's.
-                location = self._artifact_root / tenant_id
-                location.mkdir(parents=True, exist_ok=True)
                 experiment_id = self._client.create_experiment(
-                    name, artifact_location=location.as_uri(), tags={"tenant_id": tenant_id}
+                    name,
+                    artifact_location=self.tenant_artifact_uri(tenant_id),
+                    tags={"tenant_id": tenant_id},
                 )
             self._experiment_ids[tenant_id] = experiment_id
             return experiment_id

@@ -14,7 +14,9 @@ from typing import Any
 import mlflow
 import ray
 from mlflow.entities import Metric
+from mlflow.models import infer_signature
 from mlflow.tracking import MlflowClient
+from sklearn.metrics import classification_report
 
 from app.training.algorithms import ALGORITHMS
 from app.training.algorithms.base import FitContext
@@ -24,6 +26,9 @@ from app.training.evaluation import (
     regression_metrics,
 )
 from app.training.features import LABEL_COLUMN, TrainingData, model_frame
+
+# Rows used to infer the model's input signature; the column types are all it needs.
+SIGNATURE_SAMPLE_ROWS = 100
 
 
 @dataclass(frozen=True)
@@ -37,6 +42,9 @@ class DriverRequest:
     tracking_uri: str
     mlflow_run_id: str
     logged_params: dict[str, Any]
+    # Seed 003's lineage: the full configuration (config.json) and run tags (code version).
+    config: dict[str, Any]
+    run_tags: dict[str, str]
     progress: Any  # TrainingProgressActor handle
 
 
@@ -45,6 +53,18 @@ class DriverOutcome:
     metrics: dict[str, Any]
     feature_importance: dict[str, float]
     model_artifact_id: str
+
+
+def _classification_report(data: TrainingData, labels: Any, probabilities: Any) -> dict:
+    classes = data.spec.classes or []
+    return classification_report(
+        labels,
+        probabilities.argmax(axis=1),
+        labels=list(range(len(classes))),
+        target_names=[str(value) for value in classes],
+        output_dict=True,
+        zero_division=0,
+    )
 
 
 def _log_history(client: MlflowClient, run_id: str, history: list) -> None:
@@ -91,10 +111,17 @@ def run_training_job(request: DriverRequest) -> DriverOutcome:
     client = MlflowClient(tracking_uri=request.tracking_uri)
     with mlflow.start_run(run_id=request.mlflow_run_id):
         mlflow.log_params(request.logged_params | request.hyperparameters)
+        mlflow.set_tags(request.run_tags)
         mlflow.log_metrics(
             {name: value for name, value in metrics.items() if isinstance(value, float)}
         )
+        mlflow.log_dict(request.config, "config.json")
         mlflow.log_dict({"metrics": metrics, "feature_importance": importance}, "evaluation.json")
+        if data.task_type == "classification":
+            mlflow.log_dict(
+                _classification_report(data, labels, predictions), "classification_report.json"
+            )
         _log_history(client, request.mlflow_run_id, ray.get(request.progress.history.remote()))
-        model_id = fitted.log_to_mlflow()
+        signature = infer_signature(model_frame(data.train.head(SIGNATURE_SAMPLE_ROWS), data.spec))
+        model_id = fitted.log_to_mlflow(signature)
     return DriverOutcome(metrics=metrics, feature_importance=importance, model_artifact_id=model_id)

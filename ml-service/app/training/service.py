@@ -12,6 +12,7 @@ from ray.exceptions import RayTaskError
 from app.datasets.warehouse import WarehouseManager
 from app.errors import ConflictError, InvalidFieldError, NotFoundError, QuotaExceededError
 from app.jobs.store import JobRecord, JobStatus, JobStore, NewJob, TenantQuotaExceededError
+from app.tracking.lineage import code_version, content_hash
 from app.tracking.mlflow_setup import Tracking
 from app.training.algorithms import ALGORITHMS
 from app.training.driver import DriverOutcome, DriverRequest, JobDriver
@@ -258,6 +259,7 @@ class TrainingService:
             "dataset",
             [*features, config.target_column],
         )
+        frame_hash = await asyncio.to_thread(content_hash, frame)
         data = await asyncio.to_thread(
             prepare_training_data,
             frame,
@@ -291,12 +293,16 @@ class TrainingService:
                 logged_params={
                     "dataset_query": config.dataset.query or "",
                     "dataset_table": config.dataset.table or "",
+                    "dataset_hash": frame_hash,
+                    "dataset_rows": len(frame),
                     "target_column": config.target_column,
                     "feature_columns": ",".join(features),
                     "split_strategy": config.split.strategy,
                     "test_size": config.split.test_size,
                     "random_state": config.split.random_state,
                 },
+                config=stored,
+                run_tags={"code_version": await asyncio.to_thread(code_version)},
                 progress=active.progress,
             )
         )

@@ -1,13 +1,20 @@
 import type { Request } from 'express';
-import { TenantResolver } from '@app/common/tenant/tenant-resolver';
+import { ResolvedCaller, TenantResolver } from '@app/common/tenant/tenant-resolver';
+
+/** How much of an API key names its holder in audit trails: enough to tell keys apart, too little to use. */
+const ACTOR_KEY_PREFIX_LENGTH = 8;
 
 /** Standalone authentication: `X-API-Key: <key>` or `Authorization: Bearer <key>`, mapped to a tenant. */
 export class ApiKeyTenantResolver implements TenantResolver {
   constructor(private readonly tenantByApiKey: ReadonlyMap<string, string>) {}
 
-  resolve(request: Request): Promise<string | null> {
+  resolve(request: Request): Promise<ResolvedCaller | null> {
     const key = ApiKeyTenantResolver.keyOf(request);
-    return Promise.resolve(key === null ? null : (this.tenantByApiKey.get(key) ?? null));
+    const tenantId = key === null ? undefined : this.tenantByApiKey.get(key);
+    if (key === null || tenantId === undefined) {
+      return Promise.resolve(null);
+    }
+    return Promise.resolve({ tenantId, actor: `api-key:${key.slice(0, ACTOR_KEY_PREFIX_LENGTH)}` });
   }
 
   private static keyOf(request: Request): string | null {

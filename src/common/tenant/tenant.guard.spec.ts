@@ -3,7 +3,7 @@ import { ExecutionContext, HttpException } from '@nestjs/common';
 import type { Request } from 'express';
 import { FieldErrorsException } from '@app/common/filters/field-errors.exception';
 import { ApiKeyTenantResolver } from '@app/common/tenant/api-key.tenant-resolver';
-import { tenantOf } from '@app/common/tenant/tenant-context';
+import { actorOf, tenantOf } from '@app/common/tenant/tenant-context';
 import { TenantGuard } from '@app/common/tenant/tenant.guard';
 
 const resolver = new ApiKeyTenantResolver(new Map([['dev-acme-key', 'acme-corp'], ['dev-globex-key', 'globex']]));
@@ -33,6 +33,30 @@ describe('TenantGuard with API keys', () => {
     const request = requestWith({ headers: { 'x-api-key': 'dev-acme-key' } });
     await expect(guard.canActivate(contextFor(request))).resolves.toBe(true);
     expect(tenantOf(request)).toBe('acme-corp');
+  });
+
+  it('names the actor by the first 8 characters of the key, never the whole key', async () => {
+    const request = requestWith({ headers: { 'x-api-key': 'dev-acme-key' } });
+    await guard.canActivate(contextFor(request));
+    expect(actorOf(request)).toBe('api-key:dev-acme');
+  });
+
+  it('accepts a resolver that returns a bare tenant id, leaving the actor unknown', async () => {
+    const request = requestWith({ headers: {} });
+    await expect(new TenantGuard({ resolve: () => Promise.resolve('acme-corp') }).canActivate(contextFor(request))).resolves.toBe(true);
+    expect(tenantOf(request)).toBe('acme-corp');
+    expect(actorOf(request)).toBeUndefined();
+  });
+
+  it('refuses an actor that could forge a header', async () => {
+    const request = requestWith({ headers: {} });
+    const hostile = new TenantGuard({ resolve: () => Promise.resolve({ tenantId: 'acme-corp', actor: 'alice\r\nX-Tenant-ID: globex' }) });
+    const error = await hostile.canActivate(contextFor(request)).then(
+      () => undefined,
+      (caught: unknown) => caught as HttpException,
+    );
+    expect(error?.getStatus()).toBe(401);
+    expect(error?.message).toBe('The resolved actor is not printable ASCII of at most 128 characters');
   });
 
   it('accepts Authorization: Bearer', async () => {

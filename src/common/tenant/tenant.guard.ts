@@ -2,7 +2,7 @@ import { CanActivate, ExecutionContext, HttpStatus, Inject, Injectable, Unauthor
 import type { Request } from 'express';
 import { FieldErrorsException } from '@app/common/filters/field-errors.exception';
 import { setTenantOf } from '@app/common/tenant/tenant-context';
-import { TENANT_ID_PATTERN, TENANT_RESOLVER, type TenantResolver } from '@app/common/tenant/tenant-resolver';
+import { ACTOR_PATTERN, TENANT_ID_PATTERN, TENANT_RESOLVER, type TenantResolver } from '@app/common/tenant/tenant-resolver';
 
 /** Where a request may name a tenant; each must match the caller's own. */
 const TENANT_FIELDS: { field: string; read: (request: Request) => unknown }[] = [
@@ -24,12 +24,16 @@ export class TenantGuard implements CanActivate {
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<Request>();
-    const tenantId = await this.resolver.resolve(request);
-    if (tenantId === null) {
+    const resolved = await this.resolver.resolve(request);
+    if (resolved === null) {
       throw new UnauthorizedException('Missing or unknown API key: send X-API-Key: <key> or Authorization: Bearer <key>');
     }
+    const { tenantId, actor } = typeof resolved === 'string' ? { tenantId: resolved, actor: undefined } : resolved;
     if (!TENANT_ID_PATTERN.test(tenantId)) {
       throw new UnauthorizedException(`The resolved tenant id "${tenantId}" is not a valid tenant id`);
+    }
+    if (actor !== undefined && !ACTOR_PATTERN.test(actor)) {
+      throw new UnauthorizedException('The resolved actor is not printable ASCII of at most 128 characters');
     }
     for (const { field, read } of TENANT_FIELDS) {
       const named = read(request);
@@ -38,7 +42,7 @@ export class TenantGuard implements CanActivate {
         throw new FieldErrorsException(HttpStatus.FORBIDDEN, [{ field, message }], message);
       }
     }
-    setTenantOf(request, tenantId);
+    setTenantOf(request, tenantId, actor);
     return true;
   }
 }

@@ -1,26 +1,49 @@
 import { HttpService } from '@nestjs/axios';
 import { HttpException, HttpStatus, Inject, Injectable, Logger } from '@nestjs/common';
-import { type AxiosRequestConfig, isAxiosError, type Method } from 'axios';
+import { type AxiosRequestConfig, type AxiosResponse, isAxiosError, type Method } from 'axios';
 import { catchError, defer, firstValueFrom, map, Observable, tap, throwError } from 'rxjs';
 import { FieldError, FieldErrorsException } from '@app/common/filters/field-errors.exception';
 import { isConnectionError, MlServiceTimeoutError, reasonOf, statusOf } from '@app/ml/client/ml-service.errors';
 import type {
   AlgorithmSpec,
+  AliasAssignment,
+  ArtifactContent,
+  ArtifactList,
+  AuditTrail,
   DatasetRef,
   DatasetSchema,
+  Experiment,
+  ExperimentCreate,
+  ExperimentList,
+  LoggedModelInfo,
+  MetricHistory,
+  ModelDeletion,
+  ModelSearch,
+  ModelVersion,
+  RegisteredModel,
+  RegisteredModelList,
+  RegistryUpdate,
+  Run,
+  RunComparison,
+  RunPage,
+  RunSearch,
+  StageTransition,
   TrainingJob,
   TrainingJobList,
   TrainingJobStatus,
   TrainingSubmission,
+  VersionRegistration,
 } from '@app/ml/client/ml-service.types';
 import { perAttemptTimeout } from '@app/ml/client/operators/per-attempt-timeout.operator';
 import { retryTransient } from '@app/ml/client/operators/retry-transient.operator';
 import { ML_OPTIONS, type ResolvedMlModuleOptions } from '@app/ml/ml-module-options';
 
-/** Who a call is made for; travels as X-Tenant-ID and X-Request-ID on every request. */
+/** Who a call is made for; travels as X-Tenant-ID, X-Request-ID and, when known, X-Actor. */
 export interface MlCallContext {
   tenantId: string;
   requestId: string;
+  /** Who is calling (a user name or `api-key:<first 8 chars>`); the registry's audit records it. */
+  actor?: string;
 }
 
 export interface MlServiceRequest {
@@ -28,16 +51,20 @@ export interface MlServiceRequest {
   path: string;
   context: MlCallContext;
   body?: unknown;
-  params?: Record<string, string | number | undefined>;
+  /** Query parameters; axios leaves out the null and undefined ones. */
+  params?: Record<string, string | number | null | undefined>;
   /** Makes a POST safe to repeat: the ML Service returns the same job for the same key. */
   idempotencyKey?: string;
-  /** A POST that only reads (schema introspection), so repeating it is harmless. */
+  /** A POST that only reads (schema introspection, run search), so repeating it is harmless. */
   readOnly?: boolean;
+  /** `arraybuffer` for artifact downloads: the bytes arrive untouched instead of parsed as JSON. */
+  responseType?: 'json' | 'arraybuffer';
 }
 
 /** Statuses whose meaning belongs to the caller's request, so the caller sees them unchanged. */
 const PASS_THROUGH_STATUSES = new Set([400, 404, 409, 422, 429]);
-const REPEATABLE_METHODS = new Set(['GET', 'HEAD', 'DELETE']);
+/** PUT sets a value (an alias to a version): the same PUT twice leaves the same state. */
+const REPEATABLE_METHODS = new Set(['GET', 'HEAD', 'DELETE', 'PUT']);
 
 /**
  * The only way into the ML Service. Each call gets a per-attempt deadline, bounded retries for
@@ -78,15 +105,123 @@ export class MLServiceClient {
     return this.request({ method: 'DELETE', path: `/api/v1/training/jobs/${encodeURIComponent(jobId)}`, context });
   }
 
+  // Tracking (issue 4). Searches and comparisons are POSTs that only read, so they may be repeated.
+
+  createExperiment(context: MlCallContext, experiment: ExperimentCreate): Promise<Experiment> {
+    return this.request({ method: 'POST', path: '/api/v1/tracking/experiments', context, body: experiment });
+  }
+
+  listExperiments(context: MlCallContext): Promise<ExperimentList> {
+    return this.request({ method: 'GET', path: '/api/v1/tracking/experiments', context });
+  }
+
+  getExperiment(context: MlCallContext, experimentId: string): Promise<Experiment> {
+    return this.request({ method: 'GET', path: `/api/v1/tracking/experiments/${encodeURIComponent(experimentId)}`, context });
+  }
+
+  searchRuns(context: MlCallContext, search: RunSearch): Promise<RunPage> {
+    return this.request({ method: 'POST', path: '/api/v1/tracking/runs/search', context, body: search, readOnly: true });
+  }
+
+  getRun(context: MlCallContext, runId: string): Promise<Run> {
+    return this.request({ method: 'GET', path: `/api/v1/tracking/runs/${encodeURIComponent(runId)}`, context });
+  }
+
+  getMetricHistory(context: MlCallContext, runId: string, metricKey: string): Promise<MetricHistory> {
+    const path = `/api/v1/tracking/runs/${encodeURIComponent(runId)}/metrics/${encodeURIComponent(metricKey)}/history`;
+    return this.request({ method: 'GET', path, context });
+  }
+
+  listArtifacts(context: MlCallContext, runId: string, artifactPath?: string): Promise<ArtifactList> {
+    return this.request({ method: 'GET', path: `/api/v1/tracking/runs/${encodeURIComponent(runId)}/artifacts`, context, params: { path: artifactPath } });
+  }
+
+  /** The bytes and content type of one artifact; never parsed, so models and images arrive intact. */
+  async downloadArtifact(context: MlCallContext, runId: string, artifactPath: string): Promise<ArtifactContent> {
+    const response = await firstValueFrom(
+      this.call$<ArrayBuffer>({
+        method: 'GET',
+        path: `/api/v1/tracking/runs/${encodeURIComponent(runId)}/artifacts/content`,
+        context,
+        params: { path: artifactPath },
+        responseType: 'arraybuffer',
+      }),
+    );
+    const contentType = response.headers['content-type'];
+    return {
+      content: Buffer.from(response.data),
+      contentType: typeof contentType === 'string' ? contentType : 'application/octet-stream',
+    };
+  }
+
+  compareRuns(context: MlCallContext, runIds: string[]): Promise<RunComparison> {
+    return this.request({ method: 'POST', path: '/api/v1/tracking/runs/compare', context, body: { run_ids: runIds }, readOnly: true });
+  }
+
+  getLoggedModel(context: MlCallContext, modelArtifactId: string): Promise<LoggedModelInfo> {
+    return this.request({ method: 'GET', path: `/api/v1/tracking/models/${encodeURIComponent(modelArtifactId)}`, context });
+  }
+
+  // Registry (issue 4). Registration, updates and stage transitions are not repeated: the ML
+  // Service may have acted on them (a repeated transition would record a second audit event).
+
+  registerModelVersion(context: MlCallContext, name: string, registration: VersionRegistration): Promise<ModelVersion> {
+    return this.request({ method: 'POST', path: `${modelPath(name)}/versions`, context, body: registration });
+  }
+
+  searchModels(context: MlCallContext, search: ModelSearch): Promise<RegisteredModelList> {
+    return this.request({ method: 'GET', path: '/api/v1/registry/models', context, params: { ...search } });
+  }
+
+  getModel(context: MlCallContext, name: string): Promise<RegisteredModel> {
+    return this.request({ method: 'GET', path: modelPath(name), context });
+  }
+
+  updateModel(context: MlCallContext, name: string, update: RegistryUpdate): Promise<RegisteredModel> {
+    return this.request({ method: 'PATCH', path: modelPath(name), context, body: update });
+  }
+
+  deleteModel(context: MlCallContext, name: string, dryRun: boolean): Promise<ModelDeletion> {
+    return this.request({ method: 'DELETE', path: modelPath(name), context, params: dryRun ? { dry_run: 'true' } : undefined });
+  }
+
+  getModelVersion(context: MlCallContext, name: string, version: number): Promise<ModelVersion> {
+    return this.request({ method: 'GET', path: versionPath(name, version), context });
+  }
+
+  updateModelVersion(context: MlCallContext, name: string, version: number, update: RegistryUpdate): Promise<ModelVersion> {
+    return this.request({ method: 'PATCH', path: versionPath(name, version), context, body: update });
+  }
+
+  deleteModelVersion(context: MlCallContext, name: string, version: number): Promise<unknown> {
+    return this.request({ method: 'DELETE', path: versionPath(name, version), context });
+  }
+
+  transitionModelVersionStage(context: MlCallContext, name: string, version: number, transition: StageTransition): Promise<ModelVersion> {
+    return this.request({ method: 'POST', path: `${versionPath(name, version)}/stage`, context, body: transition });
+  }
+
+  setModelAlias(context: MlCallContext, name: string, alias: string, assignment: AliasAssignment): Promise<RegisteredModel> {
+    return this.request({ method: 'PUT', path: `${modelPath(name)}/aliases/${encodeURIComponent(alias)}`, context, body: assignment });
+  }
+
+  deleteModelAlias(context: MlCallContext, name: string, alias: string): Promise<RegisteredModel> {
+    return this.request({ method: 'DELETE', path: `${modelPath(name)}/aliases/${encodeURIComponent(alias)}`, context });
+  }
+
+  getModelAudit(context: MlCallContext, name: string): Promise<AuditTrail> {
+    return this.request({ method: 'GET', path: `${modelPath(name)}/audit`, context });
+  }
+
   /**
    * The building block of the typed methods above, for calls that have none yet. A POST is retried
    * only with an `idempotencyKey` (or `readOnly`), because the ML Service may have acted on it.
    */
   request<T>(request: MlServiceRequest): Promise<T> {
-    return firstValueFrom(this.call$<T>(request));
+    return firstValueFrom(this.call$<T>(request).pipe(map((response) => response.data)));
   }
 
-  private call$<T>(request: MlServiceRequest): Observable<T> {
+  private call$<T>(request: MlServiceRequest): Observable<AxiosResponse<T>> {
     const url = `${this.options.mlServiceUrl}${request.path}`;
     const method = request.method.toUpperCase();
     const headers: Record<string, string> = {
@@ -96,7 +231,17 @@ export class MLServiceClient {
     if (request.idempotencyKey !== undefined) {
       headers['Idempotency-Key'] = request.idempotencyKey;
     }
-    const config: AxiosRequestConfig = { method, url, headers, data: request.body, params: request.params };
+    if (request.context.actor !== undefined) {
+      headers['X-Actor'] = request.context.actor;
+    }
+    const config: AxiosRequestConfig = {
+      method,
+      url,
+      headers,
+      data: request.body,
+      params: request.params,
+      responseType: request.responseType ?? 'json',
+    };
     let attempt = 0;
     return defer(() => {
       attempt += 1;
@@ -117,7 +262,6 @@ export class MLServiceClient {
         maxDelayMs: this.options.retryMaxDelayMs,
         safeToRepeat: REPEATABLE_METHODS.has(method) || request.idempotencyKey !== undefined || request.readOnly === true,
       }),
-      map((response) => response.data),
       catchError((error: unknown) => throwError(() => this.toPublicError(error))),
     );
   }
@@ -155,6 +299,24 @@ function textOf(value: unknown): string {
   return typeof value === 'string' ? value : value === undefined ? '' : JSON.stringify(value);
 }
 
+/** Error bodies of binary downloads arrive as bytes; they are JSON all the same. */
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Model names are validated at the edge; encoding keeps the path intact should that ever change. */
+function modelPath(name: string): string {
+  return `/api/v1/registry/models/${encodeURIComponent(name)}`;
+}
+
+function versionPath(name: string, version: number): string {
+  return `${modelPath(name)}/versions/${version}`;
+}
+
 function formatSeconds(milliseconds: number): string {
   return Number.isInteger(milliseconds / 1000) ? String(milliseconds / 1000) : (milliseconds / 1000).toFixed(1);
 }
@@ -163,7 +325,8 @@ function formatSeconds(milliseconds: number): string {
  * The contract's error body is `{detail: string, errors?: [{field, message}]}`; FastAPI's own request
  * validation sends `detail: [{loc, msg}]`, which is read into the same field list.
  */
-function readErrorBody(data: unknown): { detail?: string; fieldErrors: FieldError[] } {
+function readErrorBody(raw: unknown): { detail?: string; fieldErrors: FieldError[] } {
+  const data = raw instanceof ArrayBuffer || Buffer.isBuffer(raw) ? parseJson(Buffer.from(raw as ArrayBuffer).toString('utf8')) : raw;
   if (typeof data !== 'object' || data === null) {
     return { fieldErrors: [] };
   }

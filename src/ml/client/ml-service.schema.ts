@@ -44,6 +44,350 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/registry/models": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Registered Models
+         * @description The tenant's registered models, searched by name, tag, stage and metric.
+         */
+        get: operations["list_registered_models"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/registry/models/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Registered Model
+         * @description One model with its versions, aliases and Production version.
+         */
+        get: operations["get_registered_model"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete Registered Model
+         * @description Delete a model and its versions and aliases (409 while a version is in Production).
+         */
+        delete: operations["delete_registered_model"];
+        options?: never;
+        head?: never;
+        /**
+         * Update Registered Model
+         * @description Change a model's description or tags.
+         */
+        patch: operations["update_registered_model"];
+        trace?: never;
+    };
+    "/api/v1/registry/models/{name}/aliases/{alias}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Set Model Alias
+         * @description Point a free alias (champion, challenger...) at a version.
+         */
+        put: operations["set_model_alias"];
+        post?: never;
+        /**
+         * Delete Model Alias
+         * @description Remove a free alias.
+         */
+        delete: operations["delete_model_alias"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/registry/models/{name}/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Model Audit Trail
+         * @description Every registration, stage change, alias change and deletion, oldest first.
+         */
+        get: operations["get_model_audit_trail"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/registry/models/{name}/versions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Register Model Version
+         * @description Register the model of a training job or run; creates the model on first use.
+         */
+        post: operations["register_model_version"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/registry/models/{name}/versions/{version}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Model Version
+         * @description One version: stage, aliases, signature, metrics and lineage.
+         */
+        get: operations["get_model_version"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete Model Version
+         * @description Delete a version (409 while it is in Production).
+         */
+        delete: operations["delete_model_version"];
+        options?: never;
+        head?: never;
+        /**
+         * Update Model Version
+         * @description Change a version's description or tags.
+         */
+        patch: operations["update_model_version"];
+        trace?: never;
+    };
+    "/api/v1/registry/models/{name}/versions/{version}/stage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Transition Model Version Stage
+         * @description Move a version to a stage; promoting to Production archives the previous one.
+         */
+        post: operations["transition_model_version_stage"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tracking/experiments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Experiments
+         * @description The tenant's experiments, including `training`, where the training jobs log.
+         */
+        get: operations["list_experiments"];
+        put?: never;
+        /**
+         * Create Experiment
+         * @description Create an experiment of the tenant (stored in MLflow as `<tenant>/<name>`).
+         */
+        post: operations["create_experiment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tracking/experiments/{experiment_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Experiment
+         * @description One experiment of the tenant.
+         */
+        get: operations["get_experiment"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tracking/models/{model_artifact_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Logged Model
+         * @description The LoggedModel behind a training result's `model_artifact_id`, with its versions.
+         */
+        get: operations["get_logged_model"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tracking/runs/compare": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Compare Runs
+         * @description Params and metrics of 2..10 runs side by side, with per-iteration chart data.
+         */
+        post: operations["compare_runs"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tracking/runs/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Search Runs
+         * @description Runs of the tenant's experiments by MLflow filter, ordered and paginated.
+         */
+        post: operations["search_runs"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tracking/runs/{run_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Run
+         * @description One run: params, latest metrics, tags, job, model and dataset lineage.
+         */
+        get: operations["get_run"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tracking/runs/{run_id}/artifacts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Run Artifacts
+         * @description The files of a run's artifact folder (its root when `path` is empty).
+         */
+        get: operations["list_run_artifacts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tracking/runs/{run_id}/artifacts/content": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download Run Artifact
+         * @description One artifact file (configuration, evaluation, classification report...).
+         */
+        get: operations["download_run_artifact"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tracking/runs/{run_id}/metrics/{metric_key}/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Metric History
+         * @description Every logged value of one metric, by step.
+         */
+        get: operations["get_metric_history"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/training/algorithms": {
         parameters: {
             query?: never;
@@ -177,6 +521,78 @@ export interface components {
             /** Task Types */
             task_types: ("classification" | "regression")[];
         };
+        /** AliasAssignment */
+        AliasAssignment: {
+            /** Version */
+            version: number;
+        };
+        /** ArtifactFile */
+        ArtifactFile: {
+            /** File Size */
+            file_size: number | null;
+            /** Is Dir */
+            is_dir: boolean;
+            /** Path */
+            path: string;
+        };
+        /** ArtifactList */
+        ArtifactList: {
+            /** Files */
+            files: components["schemas"]["ArtifactFile"][];
+            /** Root Uri */
+            root_uri: string;
+        };
+        /** AuditEventOut */
+        AuditEventOut: {
+            /**
+             * Action
+             * @description register_model, register_version, transition, set_alias, delete_alias, update_model, update_version, delete_version, delete_model
+             */
+            action: string;
+            /** Actor */
+            actor: string;
+            /** Alias */
+            alias: string | null;
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /** From Stage */
+            from_stage: string | null;
+            /** Reason */
+            reason: string | null;
+            /** To Stage */
+            to_stage: string | null;
+            /** Version */
+            version: string | null;
+        };
+        /** AuditTrail */
+        AuditTrail: {
+            /** Events */
+            events: components["schemas"]["AuditEventOut"][];
+        };
+        /** ChartMetric */
+        ChartMetric: {
+            /** Key */
+            key: string;
+            /** Series */
+            series: components["schemas"]["ChartSeries"][];
+        };
+        /** ChartPoint */
+        ChartPoint: {
+            /** Step */
+            step: number;
+            /** Value */
+            value: number;
+        };
+        /** ChartSeries */
+        ChartSeries: {
+            /** Points */
+            points: components["schemas"]["ChartPoint"][];
+            /** Run Id */
+            run_id: string;
+        };
         /** ClassificationMetrics */
         ClassificationMetrics: {
             /** Accuracy */
@@ -220,6 +636,37 @@ export interface components {
              */
             type: string;
         };
+        /** CompareChart */
+        CompareChart: {
+            /**
+             * Metrics
+             * @description per-iteration metrics (`*_by_iteration`), one line per run
+             */
+            metrics: components["schemas"]["ChartMetric"][];
+        };
+        /** ComparedMetric */
+        ComparedMetric: {
+            /**
+             * Best Run Id
+             * @description highest value, or lowest for loss/error metrics (names with loss, error, rmse, mae, mse, mape)
+             */
+            best_run_id: string | null;
+            /** Key */
+            key: string;
+            /** Values */
+            values: {
+                [key: string]: number | null;
+            };
+        };
+        /** ComparedParam */
+        ComparedParam: {
+            /** Key */
+            key: string;
+            /** Values */
+            values: {
+                [key: string]: string | null;
+            };
+        };
         /** DataSummary */
         DataSummary: {
             /** Test Samples */
@@ -258,12 +705,55 @@ export interface components {
              */
             table?: string | null;
         };
+        /** DeletedModel */
+        DeletedModel: {
+            /** Aliases */
+            aliases: string[];
+            /** Name */
+            name: string;
+            /** Versions */
+            versions: string[];
+        };
         /** ErrorResponse */
         ErrorResponse: {
             /** Detail */
             detail: string;
             /** Errors */
             errors?: components["schemas"]["FieldError"][] | null;
+        };
+        /** Experiment */
+        Experiment: {
+            /** Created At */
+            created_at: string | null;
+            /** Experiment Id */
+            experiment_id: string;
+            /** Last Updated At */
+            last_updated_at: string | null;
+            /** Lifecycle Stage */
+            lifecycle_stage: string;
+            /** Name */
+            name: string;
+            /** Tags */
+            tags: {
+                [key: string]: string;
+            };
+        };
+        /** ExperimentCreate */
+        ExperimentCreate: {
+            /**
+             * Name
+             * @description shown without the tenant prefix MLflow stores it under
+             */
+            name: string;
+            /** Tags */
+            tags?: {
+                [key: string]: string;
+            };
+        };
+        /** ExperimentList */
+        ExperimentList: {
+            /** Experiments */
+            experiments: components["schemas"]["Experiment"][];
         };
         /** FieldError */
         FieldError: {
@@ -294,6 +784,28 @@ export interface components {
              */
             type: "integer" | "number" | "string" | "boolean";
         };
+        /** Lineage */
+        Lineage: {
+            /** Code Version */
+            code_version: string | null;
+            /**
+             * Config
+             * @description the training configuration (config.json)
+             */
+            config: {
+                [key: string]: unknown;
+            } | null;
+            /** Dataset Hash */
+            dataset_hash: string | null;
+            /** Dataset Query */
+            dataset_query: string | null;
+            /** Dataset Table */
+            dataset_table: string | null;
+            /** Job Id */
+            job_id: string | null;
+            /** Run Id */
+            run_id: string | null;
+        };
         /** Liveness */
         Liveness: {
             /**
@@ -301,6 +813,97 @@ export interface components {
              * @constant
              */
             status: "ok";
+        };
+        /** LoggedModelInfo */
+        LoggedModelInfo: {
+            /** Artifact Uri */
+            artifact_uri: string;
+            /** Job Id */
+            job_id: string | null;
+            /** Model Artifact Id */
+            model_artifact_id: string;
+            /** Name */
+            name: string;
+            /** Registered Versions */
+            registered_versions: components["schemas"]["RegisteredVersionRef"][];
+            /** Run Id */
+            run_id: string | null;
+        };
+        /** MetricHistory */
+        MetricHistory: {
+            /** History */
+            history: components["schemas"]["MetricPoint"][];
+            /** Key */
+            key: string;
+        };
+        /** MetricPoint */
+        MetricPoint: {
+            /** Step */
+            step: number;
+            /**
+             * Timestamp
+             * Format: date-time
+             */
+            timestamp: string;
+            /** Value */
+            value: number;
+        };
+        /** ModelDeletion */
+        ModelDeletion: {
+            deleted: components["schemas"]["DeletedModel"];
+            /**
+             * Dry Run
+             * @description true: nothing was removed, this is what would be
+             */
+            dry_run: boolean;
+        };
+        /** ModelUpdate */
+        ModelUpdate: {
+            /** Description */
+            description?: string | null;
+            /**
+             * Tags
+             * @description set (merged into) the existing tags
+             */
+            tags?: {
+                [key: string]: string;
+            } | null;
+        };
+        /** ModelVersion */
+        ModelVersion: {
+            /** Aliases */
+            aliases: string[];
+            /** Created At */
+            created_at: string | null;
+            /** Description */
+            description: string | null;
+            /** Job Id */
+            job_id: string | null;
+            lineage: components["schemas"]["Lineage"];
+            /** Metrics */
+            metrics: {
+                [key: string]: number | null;
+            };
+            /** Model Artifact Id */
+            model_artifact_id: string | null;
+            /** Name */
+            name: string;
+            /** Run Id */
+            run_id: string | null;
+            signature: components["schemas"]["Signature"] | null;
+            /** Source */
+            source: string;
+            /**
+             * Stage
+             * @enum {string}
+             */
+            stage: "None" | "Staging" | "Production" | "Archived";
+            /** Tags */
+            tags: {
+                [key: string]: string;
+            };
+            /** Version */
+            version: string;
         };
         /** Readiness */
         Readiness: {
@@ -314,6 +917,41 @@ export interface components {
              */
             status: "ready" | "not_ready";
         };
+        /** RegisteredModel */
+        RegisteredModel: {
+            /** Aliases */
+            aliases: {
+                [key: string]: string;
+            };
+            /** Created At */
+            created_at: string | null;
+            /** Description */
+            description: string | null;
+            /** Name */
+            name: string;
+            /** Production Version */
+            production_version: string | null;
+            /** Tags */
+            tags: {
+                [key: string]: string;
+            };
+            /** Updated At */
+            updated_at: string | null;
+            /** Versions */
+            versions: components["schemas"]["ModelVersion"][];
+        };
+        /** RegisteredModelList */
+        RegisteredModelList: {
+            /** Models */
+            models: components["schemas"]["RegisteredModel"][];
+        };
+        /** RegisteredVersionRef */
+        RegisteredVersionRef: {
+            /** Name */
+            name: string;
+            /** Version */
+            version: string;
+        };
         /** RegressionMetrics */
         RegressionMetrics: {
             /** Mae */
@@ -322,6 +960,124 @@ export interface components {
             r2: number;
             /** Rmse */
             rmse: number;
+        };
+        /** Run */
+        Run: {
+            /** Code Version */
+            code_version: string | null;
+            dataset: components["schemas"]["RunDataset"];
+            /** End Time */
+            end_time: string | null;
+            /** Experiment Id */
+            experiment_id: string;
+            /** Job Id */
+            job_id: string | null;
+            /**
+             * Metrics
+             * @description latest values; NaN/inf are null
+             */
+            metrics: {
+                [key: string]: number | null;
+            };
+            /** Model Artifact Id */
+            model_artifact_id: string | null;
+            /** Name */
+            name: string | null;
+            /** Params */
+            params: {
+                [key: string]: string;
+            };
+            /** Run Id */
+            run_id: string;
+            /** Start Time */
+            start_time: string | null;
+            /** Status */
+            status: string;
+            /** Tags */
+            tags: {
+                [key: string]: string;
+            };
+        };
+        /** RunCompareRequest */
+        RunCompareRequest: {
+            /** Run Ids */
+            run_ids: string[];
+        };
+        /** RunComparison */
+        RunComparison: {
+            chart: components["schemas"]["CompareChart"];
+            /** Metrics */
+            metrics: components["schemas"]["ComparedMetric"][];
+            /** Params */
+            params: components["schemas"]["ComparedParam"][];
+            /** Runs */
+            runs: components["schemas"]["RunName"][];
+        };
+        /** RunDataset */
+        RunDataset: {
+            /** Content Hash */
+            content_hash: string | null;
+            /** Query */
+            query: string | null;
+            /** Rows */
+            rows: number | null;
+            /** Table */
+            table: string | null;
+        };
+        /** RunName */
+        RunName: {
+            /** Name */
+            name: string | null;
+            /** Run Id */
+            run_id: string;
+        };
+        /** RunPage */
+        RunPage: {
+            /** Next Page Token */
+            next_page_token: string | null;
+            /** Runs */
+            runs: components["schemas"]["Run"][];
+        };
+        /** RunSearch */
+        RunSearch: {
+            /**
+             * Experiment Ids
+             * @description default: all of the tenant's experiments
+             */
+            experiment_ids?: string[] | null;
+            /**
+             * Filter
+             * @description MLflow filter grammar, e.g. metrics.auc_roc > 0.8 and params.max_depth = '6'
+             */
+            filter?: string | null;
+            /**
+             * Max Results
+             * @default 100
+             */
+            max_results?: number;
+            /**
+             * Order By
+             * @example [
+             *       "metrics.auc_roc DESC"
+             *     ]
+             */
+            order_by?: string[] | null;
+            /** Page Token */
+            page_token?: string | null;
+        };
+        /** Signature */
+        Signature: {
+            /** Inputs */
+            inputs: components["schemas"]["SignatureColumn"][];
+            /** Outputs */
+            outputs: components["schemas"]["SignatureColumn"][] | null;
+        };
+        /** SignatureColumn */
+        SignatureColumn: {
+            /** Name */
+            name: string | null;
+            /** Type */
+            type: string;
         };
         /** SplitConfig */
         SplitConfig: {
@@ -343,6 +1099,16 @@ export interface components {
              * @default 0.2
              */
             test_size?: number;
+        };
+        /** StageChange */
+        StageChange: {
+            /** Reason */
+            reason?: string | null;
+            /**
+             * Stage
+             * @enum {string}
+             */
+            stage: "None" | "Staging" | "Production" | "Archived";
         };
         /** TableColumn */
         TableColumn: {
@@ -500,6 +1266,25 @@ export interface components {
             /** Total Iterations */
             total_iterations: number;
         };
+        /** VersionCreate */
+        VersionCreate: {
+            /** Description */
+            description?: string | null;
+            /**
+             * Job Id
+             * @description a completed training job of the tenant
+             */
+            job_id?: string | null;
+            /**
+             * Run Id
+             * @description a run of the tenant that logged a model
+             */
+            run_id?: string | null;
+            /** Tags */
+            tags?: {
+                [key: string]: string;
+            };
+        };
     };
     responses: never;
     parameters: never;
@@ -577,6 +1362,1220 @@ export interface operations {
             };
             /** @description missing or malformed X-Tenant-ID */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description invalid request; `errors` names the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    list_registered_models: {
+        parameters: {
+            query?: {
+                /** @description substring */
+                name?: string | null;
+                /** @description key=value */
+                tag?: string | null;
+                /** @description a version in this stage */
+                stage?: ("None" | "Staging" | "Production" | "Archived") | null;
+                /** @description a version's metric, e.g. auc_roc>0.8 */
+                metric?: string | null;
+            };
+            header?: {
+                /** @description tenant the call acts for; resolved by the AI Service */
+                "X-Tenant-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RegisteredModelList"];
+                };
+            };
+            /** @description missing or malformed X-Tenant-ID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description invalid request; `errors` names the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    get_registered_model: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description tenant the call acts for; resolved by the AI Service */
+                "X-Tenant-ID"?: string | null;
+            };
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RegisteredModel"];
+                };
+            };
+            /** @description a malformed name, version or alias */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description unknown, or another tenant's */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description invalid request; `errors` names the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    delete_registered_model: {
+        parameters: {
+            query?: {
+                /** @description say what would be removed, remove nothing */
+                dry_run?: boolean;
+            };
+            header?: {
+                /** @description who is calling, recorded in the audit trail */
+                "X-Actor"?: string;
+                /** @description tenant the call acts for; resolved by the AI Service */
+                "X-Tenant-ID"?: string | null;
+            };
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelDeletion"];
+                };
+            };
+            /** @description a malformed name, version or alias */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description unknown, or another tenant's */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description a Production version is involved */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description invalid request; `errors` names the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    update_registered_model: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description who is calling, recorded in the audit trail */
+                "X-Actor"?: string;
+                /** @description tenant the call acts for; resolved by the AI Service */
+                "X-Tenant-ID"?: string | null;
+            };
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ModelUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RegisteredModel"];
+                };
+            };
+            /** @description a malformed name, version or alias */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description unknown, or another tenant's */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description invalid request; `errors` names the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    set_model_alias: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description who is calling, recorded in the audit trail */
+                "X-Actor"?: string;
+                /** @description tenant the call acts for; resolved by the AI Service */
+                "X-Tenant-ID"?: string | null;
+            };
+            path: {
+                name: string;
+                alias: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AliasAssignment"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RegisteredModel"];
+                };
+            };
+            /** @description a malformed name, version or alias */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description unknown, or another tenant's */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description invalid request; `errors` names the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    delete_model_alias: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description who is calling, recorded in the audit trail */
+                "X-Actor"?: string;
+                /** @description tenant the call acts for; resolved by the AI Service */
+                "X-Tenant-ID"?: string | null;
+            };
+            path: {
+                name: string;
+                alias: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RegisteredModel"];
+                };
+            };
+            /** @description a malformed name, version or alias */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description unknown, or another tenant's */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description invalid request; `errors` names the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    get_model_audit_trail: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description tenant the call acts for; resolved by the AI Service */
+                "X-Tenant-ID"?: string | null;
+            };
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditTrail"];
+                };
+            };
+            /** @description a malformed name, version or alias */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description unknown, or another tenant's */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description invalid request; `errors` names the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    register_model_version: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description who is calling, recorded in the audit trail */
+                "X-Actor"?: string;
+                /** @description tenant the call acts for; resolved by the AI Service */
+                "X-Tenant-ID"?: string | null;
+            };
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["VersionCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelVersion"];
+                };
+            };
+            /** @description a malformed name, version or alias */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description unknown, or another tenant's */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description the job or run has no model */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description invalid request; `errors` names the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    get_model_version: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description tenant the call acts for; resolved by the AI Service */
+                "X-Tenant-ID"?: string | null;
+            };
+            path: {
+                name: string;
+                version: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelVersion"];
+                };
+            };
+            /** @description a malformed name, version or alias */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description unknown, or another tenant's */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description invalid request; `errors` names the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    delete_model_version: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description who is calling, recorded in the audit trail */
+                "X-Actor"?: string;
+                /** @description tenant the call acts for; resolved by the AI Service */
+                "X-Tenant-ID"?: string | null;
+            };
+            path: {
+                name: string;
+                version: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description a malformed name, version or alias */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description unknown, or another tenant's */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description a Production version is involved */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description invalid request; `errors` names the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    update_model_version: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description who is calling, recorded in the audit trail */
+                "X-Actor"?: string;
+                /** @description tenant the call acts for; resolved by the AI Service */
+                "X-Tenant-ID"?: string | null;
+            };
+            path: {
+                name: string;
+                version: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ModelUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelVersion"];
+                };
+            };
+            /** @description a malformed name, version or alias */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description unknown, or another tenant's */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description invalid request; `errors` names the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    transition_model_version_stage: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description who is calling, recorded in the audit trail */
+                "X-Actor"?: string;
+                /** @description tenant the call acts for; resolved by the AI Service */
+                "X-Tenant-ID"?: string | null;
+            };
+            path: {
+                name: string;
+                version: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StageChange"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelVersion"];
+                };
+            };
+            /** @description a malformed name, version or alias */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description unknown, or another tenant's */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description invalid request; `errors` names the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    list_experiments: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description tenant the call acts for; resolved by the AI Service */
+                "X-Tenant-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExperimentList"];
+                };
+            };
+            /** @description missing or malformed X-Tenant-ID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description invalid request; `errors` names the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    create_experiment: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description tenant the call acts for; resolved by the AI Service */
+                "X-Tenant-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ExperimentCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Experiment"];
+                };
+            };
+            /** @description missing or malformed X-Tenant-ID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description the name exists */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description invalid request; `errors` names the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    get_experiment: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description tenant the call acts for; resolved by the AI Service */
+                "X-Tenant-ID"?: string | null;
+            };
+            path: {
+                experiment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Experiment"];
+                };
+            };
+            /** @description a malformed id or artifact path */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description unknown, or another tenant's */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description invalid request; `errors` names the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    get_logged_model: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description tenant the call acts for; resolved by the AI Service */
+                "X-Tenant-ID"?: string | null;
+            };
+            path: {
+                model_artifact_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LoggedModelInfo"];
+                };
+            };
+            /** @description a malformed id or artifact path */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description unknown, or another tenant's */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description invalid request; `errors` names the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    compare_runs: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description tenant the call acts for; resolved by the AI Service */
+                "X-Tenant-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RunCompareRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunComparison"];
+                };
+            };
+            /** @description a malformed id or artifact path */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description unknown, or another tenant's */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description invalid request; `errors` names the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    search_runs: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description tenant the call acts for; resolved by the AI Service */
+                "X-Tenant-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RunSearch"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunPage"];
+                };
+            };
+            /** @description a malformed id or artifact path */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description unknown, or another tenant's */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description invalid request; `errors` names the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    get_run: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description tenant the call acts for; resolved by the AI Service */
+                "X-Tenant-ID"?: string | null;
+            };
+            path: {
+                run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Run"];
+                };
+            };
+            /** @description a malformed id or artifact path */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description unknown, or another tenant's */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description invalid request; `errors` names the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    list_run_artifacts: {
+        parameters: {
+            query?: {
+                /** @description relative POSIX path inside the run's artifacts */
+                path?: string;
+            };
+            header?: {
+                /** @description tenant the call acts for; resolved by the AI Service */
+                "X-Tenant-ID"?: string | null;
+            };
+            path: {
+                run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ArtifactList"];
+                };
+            };
+            /** @description a malformed id or artifact path */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description unknown, or another tenant's */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description invalid request; `errors` names the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    download_run_artifact: {
+        parameters: {
+            query: {
+                /** @description relative POSIX path inside the run's artifacts */
+                path: string;
+            };
+            header?: {
+                /** @description tenant the call acts for; resolved by the AI Service */
+                "X-Tenant-ID"?: string | null;
+            };
+            path: {
+                run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the file's bytes */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": unknown;
+                };
+            };
+            /** @description a malformed id or artifact path */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description unknown, or another tenant's */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description invalid request; `errors` names the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    get_metric_history: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description tenant the call acts for; resolved by the AI Service */
+                "X-Tenant-ID"?: string | null;
+            };
+            path: {
+                run_id: string;
+                metric_key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MetricHistory"];
+                };
+            };
+            /** @description a malformed id or artifact path */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description unknown, or another tenant's */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

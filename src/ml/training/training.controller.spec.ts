@@ -58,7 +58,7 @@ describe('TrainingController through the real pipeline', () => {
     expect(response.headers['x-request-id']).toBe('abc-1');
     const [config, caller, key] = training.submit.mock.calls[0];
     expect(config).toEqual(seedTrainingConfig());
-    expect(caller).toEqual({ tenantId: 'acme-corp', requestId: 'abc-1' });
+    expect(caller).toEqual({ tenantId: 'acme-corp', requestId: 'abc-1', actor: 'api-key:dev-acme' });
     expect(key).toMatch(/^[0-9a-f-]{36}$/);
   });
 

@@ -10,6 +10,7 @@ from typing import Any, ClassVar, Literal
 
 import numpy as np
 import pandas as pd
+from mlflow.models import ModelSignature
 
 from app.errors import InvalidFieldError
 from app.training.features import TrainingData
@@ -87,8 +88,9 @@ class FittedModel(ABC):
         """Unnormalised importance per feature; features the model never used may be absent."""
 
     @abstractmethod
-    def log_to_mlflow(self) -> str:
-        """Log the model into the active MLflow run; returns the LoggedModel id."""
+    def log_to_mlflow(self, signature: ModelSignature) -> str:
+        """Log the model with its input signature into the active MLflow run; returns the
+        LoggedModel id."""
 
 
 class Algorithm(ABC):

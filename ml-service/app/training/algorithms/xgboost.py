@@ -10,6 +10,7 @@ import ray
 import ray.data
 import ray.train
 import xgboost
+from mlflow.models import ModelSignature
 from ray.train import RunConfig, ScalingConfig
 from ray.train.xgboost import RayTrainReportCallback, XGBoostTrainer
 
@@ -105,10 +106,13 @@ class FittedXGBoost(FittedModel):
             for name, value in self._booster.get_score(importance_type="total_gain").items()
         }
 
-    def log_to_mlflow(self) -> str:
+    def log_to_mlflow(self, signature: ModelSignature) -> str:
         # Explicit requirements skip MLflow's inference, which reloads the model in a subprocess.
         info = mlflow.xgboost.log_model(
-            self._booster, name="model", pip_requirements=[f"xgboost=={xgboost.__version__}"]
+            self._booster,
+            name="model",
+            pip_requirements=[f"xgboost=={xgboost.__version__}"],
+            signature=signature,
         )
         return info.model_id
 
