@@ -143,6 +143,23 @@ describe('tracking and registry through the AI Service and the real ML Service',
     expect(download.headers['content-type']).toEqual(expect.any(String));
   });
 
+  it("lists and downloads the trained model's own files", async () => {
+    const modelId = jobs.strong!.model_artifact_id!;
+    const root = (await api('get', `/api/v1/ml/tracking/models/${modelId}/artifacts`).expect(200)).body as ArtifactListResponseDto;
+    expect(root.files.map((entry) => entry.path)).toContain('MLmodel');
+    const download = await api('get', `/api/v1/ml/tracking/models/${modelId}/artifacts/content`)
+      .query({ path: 'MLmodel' })
+      .buffer(true)
+      .parse((res, done) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => done(null, Buffer.concat(chunks)));
+      })
+      .expect(200);
+    expect((download.body as Buffer).toString('utf8')).toContain('flavors');
+    await api('get', `/api/v1/ml/tracking/models/${modelId}/artifacts`, GLOBEX_KEY).expect(404);
+  });
+
   it('registers the better model, promotes it to Production, then replaces it: the first is Archived', async () => {
     const first = (await api('post', `/api/v1/ml/registry/models/${modelName}/versions`).send({ job_id: better.job_id, description: 'the better of two' }).expect(201))
       .body as ModelVersionResponseDto;

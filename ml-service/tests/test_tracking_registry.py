@@ -95,6 +95,33 @@ def test_a_run_records_config_dataset_hash_code_version_and_report(
     assert len(steps) == 20 and steps == sorted(steps)
 
 
+def test_the_trained_model_files_list_and_download(
+    client: TestClient, jobs: dict[str, dict]
+) -> None:
+    """MLflow 3 keeps the model under the LoggedModel's own root, not the run's."""
+    models = f"/api/v1/tracking/models/{jobs['shallow']['model_artifact_id']}"
+    listing = client.get(f"{models}/artifacts", headers=tenant_headers())
+    assert listing.status_code == 200, listing.text
+    body = listing.json()
+    paths = {item["path"] for item in body["files"]}
+    assert "MLmodel" in paths
+    # The XGBoost booster itself (model.ubj, or model.json/.xgb by MLflow's model_format).
+    assert any(path.startswith("model.") for path in paths), paths
+    info = client.get(models, headers=tenant_headers()).json()
+    assert body["root_uri"] == info["artifact_uri"]
+
+    mlmodel = client.get(
+        f"{models}/artifacts/content", params={"path": "MLmodel"}, headers=tenant_headers()
+    )
+    assert mlmodel.status_code == 200
+    assert "flavors" in mlmodel.text
+    assert mlmodel.headers["content-disposition"] == "attachment; filename*=UTF-8''MLmodel"
+    missing = client.get(
+        f"{models}/artifacts/content", params={"path": "nope.bin"}, headers=tenant_headers()
+    )
+    assert missing.status_code == 404
+
+
 def test_experiments_are_per_tenant_and_include_training(client: TestClient) -> None:
     listed = client.get("/api/v1/tracking/experiments", headers=tenant_headers()).json()
     assert "training" in {item["name"] for item in listed["experiments"]}
@@ -308,6 +335,8 @@ def test_another_tenant_sees_and_reaches_nothing(client: TestClient, jobs: dict[
         f"/api/v1/tracking/runs/{run_id}/artifacts/content?path=config.json",
         f"/api/v1/tracking/runs/{run_id}/metrics/auc_roc/history",
         f"/api/v1/tracking/models/{job['model_artifact_id']}",
+        f"/api/v1/tracking/models/{job['model_artifact_id']}/artifacts",
+        f"/api/v1/tracking/models/{job['model_artifact_id']}/artifacts/content?path=MLmodel",
         f"/api/v1/registry/models/{MODEL}-iso",
         f"/api/v1/registry/models/{MODEL}-iso/versions/1",
         f"/api/v1/registry/models/{MODEL}-iso/audit",
@@ -351,12 +380,14 @@ TRAVERSALS = [
 
 @pytest.mark.parametrize("query", TRAVERSALS)
 @pytest.mark.parametrize("endpoint", ["artifacts", "artifacts/content"])
+@pytest.mark.parametrize("owner", ["runs", "models"])
 def test_traversal_attempts_are_refused_before_reading(
     client: TestClient,
     jobs: dict[str, dict],
     monkeypatch: pytest.MonkeyPatch,
     query: str,
     endpoint: str,
+    owner: str,
 ) -> None:
     reads: list[Path] = []
     original = tracking_service._read_file
@@ -365,9 +396,10 @@ def test_traversal_attempts_are_refused_before_reading(
         "_read_file",
         lambda target, path: reads.append(target) or original(target, path),
     )
-    run_id = jobs["shallow"]["mlflow_run_id"]
+    key = "mlflow_run_id" if owner == "runs" else "model_artifact_id"
+    item_id = jobs["shallow"][key]
     response = client.get(
-        f"/api/v1/tracking/runs/{run_id}/{endpoint}?{query}", headers=tenant_headers()
+        f"/api/v1/tracking/{owner}/{item_id}/{endpoint}?{query}", headers=tenant_headers()
     )
     assert response.status_code == 400, response.text
     assert response.json()["detail"].startswith("path ")

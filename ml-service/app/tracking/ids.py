@@ -64,7 +64,7 @@ def job_id(value: str, parameter: str = "job_id") -> str:
 
 
 def artifact_path(value: str, parameter: str = "path", *, allow_root: bool = False) -> str:
-    """A relative POSIX path inside a run's artifacts, normalised ('' is the root)."""
+    """A relative POSIX path inside a run's or model's artifacts, normalised ('' is the root)."""
     if value == "" and allow_root:
         return ""
     problems = [
@@ -88,5 +88,5 @@ def contained(root: Path, relative: str, parameter: str = "path") -> Path:
     resolved_root = root.resolve()
     target = (resolved_root / relative).resolve()
     if target != resolved_root and not target.is_relative_to(resolved_root):
-        raise BadRequestError(f"{parameter} leaves the run's artifact root")
+        raise BadRequestError(f"{parameter} leaves the artifact root")
     return target

@@ -28,7 +28,7 @@ _NOT_FOUND = {404: {"model": ErrorResponse, "description": "unknown, or another 
 _BAD_ID = {400: {"model": ErrorResponse, "description": "a malformed id or artifact path"}}
 
 ArtifactPath = Annotated[
-    str, Query(max_length=1000, description="relative POSIX path inside the run's artifacts")
+    str, Query(max_length=1000, description="relative POSIX path inside the artifact root")
 ]
 
 
@@ -103,26 +103,28 @@ async def list_run_artifacts(
     return await asyncio.to_thread(tracking.list_artifacts, tenant_id, run_id, path)
 
 
-@router.get(
-    "/runs/{run_id}/artifacts/content",
-    response_class=Response,
-    responses=_NOT_FOUND
-    | _BAD_ID
-    | {200: {"content": {"application/octet-stream": {}}, "description": "the file's bytes"}},
-)
-async def download_run_artifact(
-    run_id: str, path: ArtifactPath, tenant_id: TenantDep, tracking: TrackingServiceDep
-) -> Response:
-    """One artifact file (configuration, evaluation, classification report...)."""
-    data, content_type, file_name = await asyncio.to_thread(
-        tracking.read_artifact, tenant_id, run_id, path
-    )
+_DOWNLOAD = {200: {"content": {"application/octet-stream": {}}, "description": "the file's bytes"}}
+
+
+def _file_response(data: bytes, content_type: str, file_name: str) -> Response:
     return Response(
         content=data,
         media_type=content_type,
         # RFC 5987 form, so no character of the name can break out of the header value.
         headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(file_name)}"},
     )
+
+
+@router.get(
+    "/runs/{run_id}/artifacts/content",
+    response_class=Response,
+    responses=_NOT_FOUND | _BAD_ID | _DOWNLOAD,
+)
+async def download_run_artifact(
+    run_id: str, path: ArtifactPath, tenant_id: TenantDep, tracking: TrackingServiceDep
+) -> Response:
+    """One artifact file (configuration, evaluation, classification report...)."""
+    return _file_response(*await asyncio.to_thread(tracking.read_artifact, tenant_id, run_id, path))
 
 
 @router.get(
@@ -133,3 +135,34 @@ async def get_logged_model(
 ) -> LoggedModelInfo:
     """The LoggedModel behind a training result's `model_artifact_id`, with its versions."""
     return await asyncio.to_thread(tracking.logged_model, tenant_id, model_artifact_id)
+
+
+@router.get(
+    "/models/{model_artifact_id}/artifacts",
+    response_model=ArtifactList,
+    responses=_NOT_FOUND | _BAD_ID,
+)
+async def list_model_artifacts(
+    model_artifact_id: str,
+    tenant_id: TenantDep,
+    tracking: TrackingServiceDep,
+    path: ArtifactPath = "",
+) -> ArtifactList:
+    """The files of a LoggedModel (MLmodel, the model file...), one folder level."""
+    return await asyncio.to_thread(
+        tracking.list_model_artifacts, tenant_id, model_artifact_id, path
+    )
+
+
+@router.get(
+    "/models/{model_artifact_id}/artifacts/content",
+    response_class=Response,
+    responses=_NOT_FOUND | _BAD_ID | _DOWNLOAD,
+)
+async def download_model_artifact(
+    model_artifact_id: str, path: ArtifactPath, tenant_id: TenantDep, tracking: TrackingServiceDep
+) -> Response:
+    """One file of a LoggedModel: the trained model itself, MLmodel, its environment files."""
+    return _file_response(
+        *await asyncio.to_thread(tracking.read_model_artifact, tenant_id, model_artifact_id, path)
+    )

@@ -16,11 +16,11 @@ from typing import Any
 from urllib.parse import urlparse
 from urllib.request import url2pathname
 
-import mlflow.artifacts
 from mlflow.entities import Experiment as MlflowExperiment
+from mlflow.entities import LoggedModel, ViewType
 from mlflow.entities import Run as MlflowRun
-from mlflow.entities import ViewType
 from mlflow.exceptions import MlflowException
+from mlflow.store.artifact.artifact_repository_registry import get_artifact_repository
 from mlflow.tracking import MlflowClient
 
 from app.errors import ConflictError, InvalidFieldError, NotFoundError
@@ -307,56 +307,78 @@ class TrackingService:
         )
 
     # --- artifacts ------------------------------------------------------------------------
+    # Runs and LoggedModels keep their files under different roots (MLflow 3 stores a model
+    # under the LoggedModel's own artifact location); both go through the same checks here.
 
     def list_artifacts(self, tenant_id: str, run_id: str, path: str) -> ArtifactList:
         relative = ids.artifact_path(path, allow_root=True)
         run = self.tenant_run(tenant_id, run_id)
-        local_root = _local_root(run.info.artifact_uri)
+        return self._list_under(run.info.artifact_uri, relative)
+
+    def read_artifact(self, tenant_id: str, run_id: str, path: str) -> tuple[bytes, str, str]:
+        """The artifact's bytes, content type and file name."""
+        relative = ids.artifact_path(path)
+        run = self.tenant_run(tenant_id, run_id)
+        return self._download_under(run.info.artifact_uri, relative)
+
+    def list_model_artifacts(
+        self, tenant_id: str, model_artifact_id: str, path: str
+    ) -> ArtifactList:
+        relative = ids.artifact_path(path, allow_root=True)
+        model = self.tenant_logged_model(tenant_id, model_artifact_id)
+        return self._list_under(model.artifact_location, relative)
+
+    def read_model_artifact(
+        self, tenant_id: str, model_artifact_id: str, path: str
+    ) -> tuple[bytes, str, str]:
+        """A file of the LoggedModel (MLmodel, the model itself...): bytes, type, name."""
+        relative = ids.artifact_path(path)
+        model = self.tenant_logged_model(tenant_id, model_artifact_id)
+        return self._download_under(model.artifact_location, relative)
+
+    def read_json_artifact(self, run: MlflowRun, relative: str) -> Any:
+        """A JSON artifact of a run already checked for the tenant, or None when absent."""
+        try:
+            return json.loads(self._artifact_bytes(run.info.artifact_uri, relative))
+        except NotFoundError:
+            return None
+
+    def _list_under(self, root_uri: str, relative: str) -> ArtifactList:
+        """One folder level under an artifact root; `relative` is already checked."""
+        local_root = _local_root(root_uri)
         if local_root is not None:
             ids.contained(local_root, relative)
-        files = self.client.list_artifacts(run_id, relative or None)
+        repository = get_artifact_repository(root_uri, tracking_uri=self.tracking_uri)
+        files = repository.list_artifacts(relative or None)
         return ArtifactList(
-            root_uri=run.info.artifact_uri,
+            root_uri=root_uri,
             files=[
                 ArtifactFile(path=item.path, is_dir=item.is_dir, file_size=item.file_size)
                 for item in files
             ],
         )
 
-    def read_artifact(self, tenant_id: str, run_id: str, path: str) -> tuple[bytes, str, str]:
-        """The artifact's bytes, content type and file name."""
-        relative = ids.artifact_path(path)
-        run = self.tenant_run(tenant_id, run_id)
+    def _download_under(self, root_uri: str, relative: str) -> tuple[bytes, str, str]:
         content_type = mimetypes.guess_type(relative)[0] or "application/octet-stream"
-        return self._artifact_bytes(run, relative), content_type, relative.rsplit("/", 1)[-1]
+        return self._artifact_bytes(root_uri, relative), content_type, relative.rsplit("/", 1)[-1]
 
-    def read_json_artifact(self, run: MlflowRun, relative: str) -> Any:
-        """A JSON artifact of a run already checked for the tenant, or None when absent."""
-        try:
-            return json.loads(self._artifact_bytes(run, relative))
-        except NotFoundError:
-            return None
-
-    def _artifact_bytes(self, run: MlflowRun, relative: str) -> bytes:
-        local_root = _local_root(run.info.artifact_uri)
+    def _artifact_bytes(self, root_uri: str, relative: str) -> bytes:
+        local_root = _local_root(root_uri)
         if local_root is not None:
-            # Local store: read in place, but only after resolving inside the run's root.
+            # Local store: read in place, but only after resolving inside the root.
             return _read_file(ids.contained(local_root, relative), relative)
         with tempfile.TemporaryDirectory() as scratch:
             try:
-                mlflow.artifacts.download_artifacts(
-                    run_id=run.info.run_id,
-                    artifact_path=relative,
-                    dst_path=scratch,
-                    tracking_uri=self.tracking_uri,
-                )
+                get_artifact_repository(
+                    root_uri, tracking_uri=self.tracking_uri
+                ).download_artifacts(relative, dst_path=scratch)
             except MlflowException:
                 raise NotFoundError(f"no artifact file {relative}") from None
             return _read_file(ids.contained(Path(scratch), relative), relative)
 
     # --- logged models --------------------------------------------------------------------
 
-    def logged_model(self, tenant_id: str, model_artifact_id: str) -> LoggedModelInfo:
+    def tenant_logged_model(self, tenant_id: str, model_artifact_id: str) -> LoggedModel:
         ids.model_artifact_id(model_artifact_id)
         try:
             model = self.client.get_logged_model(model_artifact_id)
@@ -366,6 +388,10 @@ class TrackingService:
             raise
         if self._owner_of_id(model.experiment_id) != tenant_id:
             raise NotFoundError(f"model {model_artifact_id} does not exist")
+        return model
+
+    def logged_model(self, tenant_id: str, model_artifact_id: str) -> LoggedModelInfo:
+        model = self.tenant_logged_model(tenant_id, model_artifact_id)
         job_id = None
         if model.source_run_id:
             job_id = self.client.get_run(model.source_run_id).data.tags.get("job_id")

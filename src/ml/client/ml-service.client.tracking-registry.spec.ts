@@ -8,6 +8,7 @@ import { LoopbackServer, sendJson, startLoopbackServer } from '@test/support/loo
 
 const caller: MlCallContext = { tenantId: 'acme-corp', requestId: 'req-9', actor: 'api-key:dev-acme' };
 const RUN_ID = '0f3c5e7a9b1d4f6e8a2c4e6f8a0b2c4d';
+const MODEL_ID = 'm-0f3c5e7a9b1d4f6e8a2c4e6f8a0b2c4d';
 const VERSION = { name: 'churn', version: 1, stage: 'Production' };
 
 let httpService: HttpService;
@@ -119,6 +120,31 @@ describe('MLServiceClient tracking and registry calls against a real loopback se
     expect(artifact.contentType).toBe('image/png');
     expect(Buffer.compare(artifact.content, bytes)).toBe(0);
     expect(server.requests[0].url).toBe(`/api/v1/tracking/runs/${RUN_ID}/artifacts/content?path=charts%2Froc+curve.png`);
+  });
+
+  it("lists and downloads a LoggedModel's own files under /tracking/models, bytes untouched", async () => {
+    const bytes = Buffer.from([0x7b, 0xff, 0x00, 0xfe]);
+    server = await startLoopbackServer((request, response) => {
+      if (request.url?.includes('/content')) {
+        response.writeHead(200, { 'content-type': 'application/octet-stream' });
+        response.end(bytes);
+        return;
+      }
+      sendJson(response, 200, { root_uri: 'file:///m', files: [{ path: 'MLmodel', is_dir: false, file_size: 10 }] });
+    });
+    const client = clientFor(server.url);
+
+    const listing = await client.listModelArtifacts(caller, MODEL_ID);
+    const artifact = await client.downloadModelArtifact(caller, MODEL_ID, 'model.ubj');
+
+    expect(listing.files.map((file) => file.path)).toEqual(['MLmodel']);
+    expect(artifact.contentType).toBe('application/octet-stream');
+    expect(Buffer.compare(artifact.content, bytes)).toBe(0);
+    expect(server.requests.map((request) => request.url)).toEqual([
+      `/api/v1/tracking/models/${MODEL_ID}/artifacts`,
+      `/api/v1/tracking/models/${MODEL_ID}/artifacts/content?path=model.ubj`,
+    ]);
+    expect(server.requests[1].headers['x-tenant-id']).toBe('acme-corp');
   });
 
   it("passes a download's 404 through with the ML Service's detail, though the body arrived as bytes", async () => {

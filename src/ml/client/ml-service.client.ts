@@ -137,21 +137,8 @@ export class MLServiceClient {
   }
 
   /** The bytes and content type of one artifact; never parsed, so models and images arrive intact. */
-  async downloadArtifact(context: MlCallContext, runId: string, artifactPath: string): Promise<ArtifactContent> {
-    const response = await firstValueFrom(
-      this.call$<ArrayBuffer>({
-        method: 'GET',
-        path: `/api/v1/tracking/runs/${encodeURIComponent(runId)}/artifacts/content`,
-        context,
-        params: { path: artifactPath },
-        responseType: 'arraybuffer',
-      }),
-    );
-    const contentType = response.headers['content-type'];
-    return {
-      content: Buffer.from(response.data),
-      contentType: typeof contentType === 'string' ? contentType : 'application/octet-stream',
-    };
+  downloadArtifact(context: MlCallContext, runId: string, artifactPath: string): Promise<ArtifactContent> {
+    return this.downloadBytes(context, `/api/v1/tracking/runs/${encodeURIComponent(runId)}/artifacts/content`, artifactPath);
   }
 
   compareRuns(context: MlCallContext, runIds: string[]): Promise<RunComparison> {
@@ -160,6 +147,28 @@ export class MLServiceClient {
 
   getLoggedModel(context: MlCallContext, modelArtifactId: string): Promise<LoggedModelInfo> {
     return this.request({ method: 'GET', path: `/api/v1/tracking/models/${encodeURIComponent(modelArtifactId)}`, context });
+  }
+
+  /** One folder level of a LoggedModel's own files (MLflow 3 keeps the model there, not in the run). */
+  listModelArtifacts(context: MlCallContext, modelArtifactId: string, artifactPath?: string): Promise<ArtifactList> {
+    const path = `/api/v1/tracking/models/${encodeURIComponent(modelArtifactId)}/artifacts`;
+    return this.request({ method: 'GET', path, context, params: { path: artifactPath } });
+  }
+
+  /** One file of a LoggedModel (MLmodel, the model itself), as bytes with their content type. */
+  downloadModelArtifact(context: MlCallContext, modelArtifactId: string, artifactPath: string): Promise<ArtifactContent> {
+    return this.downloadBytes(context, `/api/v1/tracking/models/${encodeURIComponent(modelArtifactId)}/artifacts/content`, artifactPath);
+  }
+
+  private async downloadBytes(context: MlCallContext, path: string, artifactPath: string): Promise<ArtifactContent> {
+    const response = await firstValueFrom(
+      this.call$<ArrayBuffer>({ method: 'GET', path, context, params: { path: artifactPath }, responseType: 'arraybuffer' }),
+    );
+    const contentType = response.headers['content-type'];
+    return {
+      content: Buffer.from(response.data),
+      contentType: typeof contentType === 'string' ? contentType : 'application/octet-stream',
+    };
   }
 
   // Registry (issue 4). Registration, updates and stage transitions are not repeated: the ML

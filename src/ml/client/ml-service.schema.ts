@@ -268,6 +268,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/tracking/models/{model_artifact_id}/artifacts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Model Artifacts
+         * @description The files of a LoggedModel (MLmodel, the model file...), one folder level.
+         */
+        get: operations["list_model_artifacts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tracking/models/{model_artifact_id}/artifacts/content": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download Model Artifact
+         * @description One file of a LoggedModel: the trained model itself, MLmodel, its environment files.
+         */
+        get: operations["download_model_artifact"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/tracking/runs/compare": {
         parameters: {
             query?: never;
@@ -2271,6 +2311,116 @@ export interface operations {
             };
         };
     };
+    list_model_artifacts: {
+        parameters: {
+            query?: {
+                /** @description relative POSIX path inside the artifact root */
+                path?: string;
+            };
+            header?: {
+                /** @description tenant the call acts for; resolved by the AI Service */
+                "X-Tenant-ID"?: string | null;
+            };
+            path: {
+                model_artifact_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ArtifactList"];
+                };
+            };
+            /** @description a malformed id or artifact path */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description unknown, or another tenant's */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description invalid request; `errors` names the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    download_model_artifact: {
+        parameters: {
+            query: {
+                /** @description relative POSIX path inside the artifact root */
+                path: string;
+            };
+            header?: {
+                /** @description tenant the call acts for; resolved by the AI Service */
+                "X-Tenant-ID"?: string | null;
+            };
+            path: {
+                model_artifact_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the file's bytes */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": unknown;
+                };
+            };
+            /** @description a malformed id or artifact path */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description unknown, or another tenant's */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description invalid request; `errors` names the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
     compare_runs: {
         parameters: {
             query?: never;
@@ -2434,7 +2584,7 @@ export interface operations {
     list_run_artifacts: {
         parameters: {
             query?: {
-                /** @description relative POSIX path inside the run's artifacts */
+                /** @description relative POSIX path inside the artifact root */
                 path?: string;
             };
             header?: {
@@ -2489,7 +2639,7 @@ export interface operations {
     download_run_artifact: {
         parameters: {
             query: {
-                /** @description relative POSIX path inside the run's artifacts */
+                /** @description relative POSIX path inside the artifact root */
                 path: string;
             };
             header?: {

@@ -12,6 +12,7 @@ import { TrackingService } from '@app/ml/tracking/tracking.service';
 
 const ACME = { 'X-API-Key': 'dev-acme-key' };
 const RUN_ID = '0f3c5e7a9b1d4f6e8a2c4e6f8a0b2c4d';
+const MODEL_ID = 'm-0f3c5e7a9b1d4f6e8a2c4e6f8a0b2c4d';
 const OTHER_RUN_ID = '1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d';
 /** Not valid UTF-8, so any decoding on the way would show. */
 const PNG_BYTES = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0xff, 0x00, 0xfe]);
@@ -30,6 +31,8 @@ describe('TrackingController through the real pipeline', () => {
     downloadArtifact: jest.fn<TrackingService['downloadArtifact']>(),
     compareRuns: jest.fn<TrackingService['compareRuns']>(),
     getLoggedModel: jest.fn<TrackingService['getLoggedModel']>(),
+    listModelArtifacts: jest.fn<TrackingService['listModelArtifacts']>(),
+    downloadModelArtifact: jest.fn<TrackingService['downloadModelArtifact']>(),
   };
 
   beforeAll(async () => {
@@ -54,6 +57,8 @@ describe('TrackingController through the real pipeline', () => {
     jest.resetAllMocks();
     tracking.listArtifacts.mockResolvedValue({ root_uri: 'file:///x', files: [] });
     tracking.downloadArtifact.mockResolvedValue({ content: PNG_BYTES, contentType: 'image/png' });
+    tracking.listModelArtifacts.mockResolvedValue({ root_uri: 'file:///m', files: [] });
+    tracking.downloadModelArtifact.mockResolvedValue({ content: PNG_BYTES, contentType: 'application/octet-stream' });
   });
 
   function get(url: string): request.Test {
@@ -83,6 +88,45 @@ describe('TrackingController through the real pipeline', () => {
       expect(await refusal(get(`/api/v1/ml/tracking/runs/${RUN_ID}/artifacts?path=${rawQuery}`), 'path')).toBe(message);
       expect(tracking.downloadArtifact).not.toHaveBeenCalled();
       expect(tracking.listArtifacts).not.toHaveBeenCalled();
+    });
+
+    it.each([
+      ['../x', '..%2Fx', 'path must not contain .. segments'],
+      ['..\\x', '..%5Cx', 'path must use forward slashes, not backslashes'],
+      ['/etc/passwd', '%2Fetc%2Fpasswd', 'path must be a relative path (no leading /)'],
+      ['file:///etc/passwd', 'file%3A%2F%2F%2Fetc%2Fpasswd', 'path must be a relative path, not a URI (no scheme such as file:)'],
+      ['%252e%252e/x (arrives as %2e%2e/x)', '%252e%252e%2Fx', 'path must not contain percent-escapes (it is already decoded once)'],
+      ['a NUL byte', 'MLmodel%00.txt', 'path must not contain NUL characters'],
+    ])("refuses %s on a model's download and listing with 400 naming path", async (_case, rawQuery, message) => {
+      expect(await refusal(get(`/api/v1/ml/tracking/models/${MODEL_ID}/artifacts/content?path=${rawQuery}`), 'path')).toBe(message);
+      expect(await refusal(get(`/api/v1/ml/tracking/models/${MODEL_ID}/artifacts?path=${rawQuery}`), 'path')).toBe(message);
+      expect(tracking.downloadModelArtifact).not.toHaveBeenCalled();
+      expect(tracking.listModelArtifacts).not.toHaveBeenCalled();
+    });
+
+    it("requires a path for a model file's download", async () => {
+      expect(await refusal(get(`/api/v1/ml/tracking/models/${MODEL_ID}/artifacts/content`), 'path')).toBe('path must be a string');
+    });
+
+    it("lists a model's files at the root or a folder, and streams one file's bytes", async () => {
+      await get(`/api/v1/ml/tracking/models/${MODEL_ID}/artifacts`).expect(200, { root_uri: 'file:///m', files: [] });
+      await get(`/api/v1/ml/tracking/models/${MODEL_ID}/artifacts?path=data`).expect(200);
+      expect(tracking.listModelArtifacts.mock.calls).toEqual([
+        [MODEL_ID, undefined, CALLER],
+        [MODEL_ID, 'data', CALLER],
+      ]);
+      const response = await get(`/api/v1/ml/tracking/models/${MODEL_ID}/artifacts/content?path=model.ubj`)
+        .buffer(true)
+        .parse((res, done) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          res.on('end', () => done(null, Buffer.concat(chunks)));
+        })
+        .expect(200);
+      expect(response.headers['content-type']).toBe('application/octet-stream');
+      expect(response.headers['content-disposition']).toBe('attachment; filename="model.ubj"');
+      expect(Buffer.compare(response.body as Buffer, PNG_BYTES)).toBe(0);
+      expect(tracking.downloadModelArtifact).toHaveBeenCalledWith(MODEL_ID, 'model.ubj', CALLER);
     });
 
     it('requires a path for a download', async () => {
@@ -122,6 +166,8 @@ describe('TrackingController through the real pipeline', () => {
       ['/api/v1/ml/tracking/experiments/1%20OR%201', 'experiment_id', 'experiment_id must be digits'],
       [`/api/v1/ml/tracking/runs/${RUN_ID}/metrics/a%2F..%2Fb/history`, 'metric_key', 'metric_key must be letters, digits, spaces or _ . - (no ..)'],
       ['/api/v1/ml/tracking/models/..%2Fsecrets', 'model_artifact_id', 'model_artifact_id must look like m-<32 hex digits>'],
+      ['/api/v1/ml/tracking/models/m-bad/artifacts', 'model_artifact_id', 'model_artifact_id must look like m-<32 hex digits>'],
+      ['/api/v1/ml/tracking/models/m-bad/artifacts/content?path=MLmodel', 'model_artifact_id', 'model_artifact_id must look like m-<32 hex digits>'],
     ])('GET %s is 400 naming %s', async (url, field, message) => {
       expect(await refusal(get(url), field)).toBe(message);
     });

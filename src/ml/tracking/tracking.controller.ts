@@ -23,6 +23,7 @@ import {
   RunResponseDto,
 } from '@app/ml/tracking/dto/tracking-responses.dto';
 import { TrackingService } from '@app/ml/tracking/tracking.service';
+import type { ArtifactContent } from '@app/ml/client/ml-service.types';
 
 @ApiTags('tracking')
 @ApiSecurity(API_KEY_SECURITY)
@@ -98,17 +99,11 @@ export class TrackingController {
   }
 
   @Get('runs/:run_id/artifacts/content')
-  @ApiOperation({ summary: 'Download an artifact', description: 'The file as stored (model files, charts, the classification report), with its content type.' })
+  @ApiOperation({ summary: 'Download an artifact', description: 'The file as stored (charts, the classification report, the configuration), with its content type.' })
   @ApiProduces('application/octet-stream', 'application/json', 'image/png', 'text/plain')
   @ApiOkResponse({ description: "The artifact's bytes.", schema: { type: 'string', format: 'binary' } })
   async downloadArtifact(@Param() params: RunIdParamDto, @Query() query: ArtifactContentQueryDto, @CallerTenant() caller: TenantContext): Promise<StreamableFile> {
-    const artifact = await this.tracking.downloadArtifact(params.run_id, query.path, caller);
-    const fileName = query.path.split('/').pop() ?? 'artifact';
-    return new StreamableFile(artifact.content, {
-      type: artifact.contentType,
-      length: artifact.content.length,
-      disposition: `attachment; filename="${fileName.replace(/[^A-Za-z0-9_.-]/g, '_')}"`,
-    });
+    return asFile(await this.tracking.downloadArtifact(params.run_id, query.path, caller), query.path);
   }
 
   @Get('models/:model_artifact_id')
@@ -117,4 +112,32 @@ export class TrackingController {
   getLoggedModel(@Param() params: ModelArtifactIdParamDto, @CallerTenant() caller: TenantContext): Promise<LoggedModelResponseDto> {
     return this.tracking.getLoggedModel(params.model_artifact_id, caller);
   }
+
+  @Get('models/:model_artifact_id/artifacts')
+  @ApiOperation({
+    summary: "List a trained model's files",
+    description: "One folder level of the LoggedModel's own artifacts (`MLmodel`, the model file, its environment): the root, or `path`.",
+  })
+  @ApiOkResponse({ type: ArtifactListResponseDto })
+  listModelArtifacts(@Param() params: ModelArtifactIdParamDto, @Query() query: ListArtifactsQueryDto, @CallerTenant() caller: TenantContext): Promise<ArtifactListResponseDto> {
+    return this.tracking.listModelArtifacts(params.model_artifact_id, query.path, caller);
+  }
+
+  @Get('models/:model_artifact_id/artifacts/content')
+  @ApiOperation({ summary: "Download a trained model's file", description: 'The file as stored (the model itself, `MLmodel`, requirements), with its content type.' })
+  @ApiProduces('application/octet-stream', 'application/json', 'text/plain')
+  @ApiOkResponse({ description: "The file's bytes.", schema: { type: 'string', format: 'binary' } })
+  async downloadModelArtifact(@Param() params: ModelArtifactIdParamDto, @Query() query: ArtifactContentQueryDto, @CallerTenant() caller: TenantContext): Promise<StreamableFile> {
+    return asFile(await this.tracking.downloadModelArtifact(params.model_artifact_id, query.path, caller), query.path);
+  }
+}
+
+/** The bytes as a download named after the path's last segment (characters outside [A-Za-z0-9_.-] become `_`). */
+function asFile(artifact: ArtifactContent, path: string): StreamableFile {
+  const fileName = path.split('/').pop() ?? 'artifact';
+  return new StreamableFile(artifact.content, {
+    type: artifact.contentType,
+    length: artifact.content.length,
+    disposition: `attachment; filename="${fileName.replace(/[^A-Za-z0-9_.-]/g, '_')}"`,
+  });
 }

@@ -20,6 +20,8 @@ function mockClient() {
     downloadArtifact: jest.fn<MLServiceClient['downloadArtifact']>(),
     compareRuns: jest.fn<MLServiceClient['compareRuns']>(),
     getLoggedModel: jest.fn<MLServiceClient['getLoggedModel']>(),
+    listModelArtifacts: jest.fn<MLServiceClient['listModelArtifacts']>(),
+    downloadModelArtifact: jest.fn<MLServiceClient['downloadModelArtifact']>(),
   };
 }
 
@@ -60,12 +62,16 @@ describe('TrackingService', () => {
     await service.downloadArtifact(RUN_A, 'model/MLmodel', caller);
     await service.getLoggedModel('m-0f3c5e7a9b1d4f6e8a2c4e6f8a0b2c4d', caller);
     await service.getExperiment('3', caller);
+    await service.listModelArtifacts('m-0f3c5e7a9b1d4f6e8a2c4e6f8a0b2c4d', 'data', caller);
+    await service.downloadModelArtifact('m-0f3c5e7a9b1d4f6e8a2c4e6f8a0b2c4d', 'MLmodel', caller);
     expect(client.getRun).toHaveBeenCalledWith(caller, RUN_A);
     expect(client.getMetricHistory).toHaveBeenCalledWith(caller, RUN_A, 'validation_logloss');
     expect(client.listArtifacts).toHaveBeenCalledWith(caller, RUN_A, undefined);
     expect(client.downloadArtifact).toHaveBeenCalledWith(caller, RUN_A, 'model/MLmodel');
     expect(client.getLoggedModel).toHaveBeenCalledWith(caller, 'm-0f3c5e7a9b1d4f6e8a2c4e6f8a0b2c4d');
     expect(client.getExperiment).toHaveBeenCalledWith(caller, '3');
+    expect(client.listModelArtifacts).toHaveBeenCalledWith(caller, 'm-0f3c5e7a9b1d4f6e8a2c4e6f8a0b2c4d', 'data');
+    expect(client.downloadModelArtifact).toHaveBeenCalledWith(caller, 'm-0f3c5e7a9b1d4f6e8a2c4e6f8a0b2c4d', 'MLmodel');
   });
 
   it("lets the ML Service's 404 for another tenant's run through unchanged", async () => {

@@ -67,4 +67,12 @@ export class TrackingService {
   getLoggedModel(modelArtifactId: string, caller: TenantContext): Promise<LoggedModelResponseDto> {
     return this.mlService.getLoggedModel(caller, modelArtifactId);
   }
+
+  listModelArtifacts(modelArtifactId: string, path: string | undefined, caller: TenantContext): Promise<ArtifactListResponseDto> {
+    return this.mlService.listModelArtifacts(caller, modelArtifactId, path);
+  }
+
+  downloadModelArtifact(modelArtifactId: string, path: string, caller: TenantContext): Promise<ArtifactContent> {
+    return this.mlService.downloadModelArtifact(caller, modelArtifactId, path);
+  }
 }
