@@ -1,9 +1,8 @@
-import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Patch, Post, Put, Query, UseGuards } from '@nestjs/common';
-import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Patch, Post, Put, Query } from '@nestjs/common';
+import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { ErrorResponseDto } from '@app/common/filters/error-response.dto';
-import { API_KEY_SECURITY } from '@app/common/tenant/api-key.security';
+import { TenantScopedMlApi } from '@app/ml/ml-api.decorator';
 import { CallerTenant, type TenantContext } from '@app/common/tenant/tenant-context';
-import { TenantGuard } from '@app/common/tenant/tenant.guard';
 import { ModelAliasParamDto, ModelNameParamDto, ModelVersionParamDto } from '@app/ml/registry/dto/registry-params.dto';
 import {
   DeleteModelQueryDto,
@@ -23,14 +22,9 @@ import {
 import { RegistryService } from '@app/ml/registry/registry.service';
 
 @ApiTags('registry')
-@ApiSecurity(API_KEY_SECURITY)
 @ApiResponse({ status: 400, type: ErrorResponseDto, description: 'A name, version, alias or body field is malformed; the message names it.' })
-@ApiResponse({ status: 401, type: ErrorResponseDto, description: 'Missing or unknown API key.' })
 @ApiResponse({ status: 404, type: ErrorResponseDto, description: "No such model or version for this tenant (another tenant's look the same)." })
-@ApiResponse({ status: 502, type: ErrorResponseDto, description: 'The ML Service failed.' })
-@ApiResponse({ status: 503, type: ErrorResponseDto, description: 'The ML Service is unreachable.' })
-@ApiResponse({ status: 504, type: ErrorResponseDto, description: 'The ML Service did not answer in time.' })
-@UseGuards(TenantGuard)
+@TenantScopedMlApi()
 @Controller('api/v1/ml/registry/models')
 export class RegistryController {
   constructor(private readonly registry: RegistryService) {}

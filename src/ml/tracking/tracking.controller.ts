@@ -1,9 +1,8 @@
-import { Body, Controller, Get, HttpCode, HttpStatus, Param, Post, Query, StreamableFile, UseGuards } from '@nestjs/common';
-import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, HttpCode, HttpStatus, Param, Post, Query, StreamableFile } from '@nestjs/common';
+import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { ErrorResponseDto } from '@app/common/filters/error-response.dto';
-import { API_KEY_SECURITY } from '@app/common/tenant/api-key.security';
+import { TenantScopedMlApi } from '@app/ml/ml-api.decorator';
 import { CallerTenant, type TenantContext } from '@app/common/tenant/tenant-context';
-import { TenantGuard } from '@app/common/tenant/tenant.guard';
 import { ExperimentIdParamDto, MetricHistoryParamDto, ModelArtifactIdParamDto, RunIdParamDto } from '@app/ml/tracking/dto/tracking-ids';
 import {
   ArtifactContentQueryDto,
@@ -26,14 +25,9 @@ import { TrackingService } from '@app/ml/tracking/tracking.service';
 import type { ArtifactContent } from '@app/ml/client/ml-service.types';
 
 @ApiTags('tracking')
-@ApiSecurity(API_KEY_SECURITY)
 @ApiResponse({ status: 400, type: ErrorResponseDto, description: 'An id, path or body field is malformed; the message names it.' })
-@ApiResponse({ status: 401, type: ErrorResponseDto, description: 'Missing or unknown API key.' })
 @ApiResponse({ status: 404, type: ErrorResponseDto, description: "No such experiment, run, metric or artifact for this tenant (another tenant's look the same)." })
-@ApiResponse({ status: 502, type: ErrorResponseDto, description: 'The ML Service failed.' })
-@ApiResponse({ status: 503, type: ErrorResponseDto, description: 'The ML Service is unreachable.' })
-@ApiResponse({ status: 504, type: ErrorResponseDto, description: 'The ML Service did not answer in time.' })
-@UseGuards(TenantGuard)
+@TenantScopedMlApi()
 @Controller('api/v1/ml/tracking')
 export class TrackingController {
   constructor(private readonly tracking: TrackingService) {}

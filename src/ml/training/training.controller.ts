@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Post, Query, UseGuards } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Post, Query } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
   ApiBody,
@@ -6,14 +6,12 @@ import {
   ApiOkResponse,
   ApiOperation,
   ApiResponse,
-  ApiSecurity,
   ApiTags,
 } from '@nestjs/swagger';
 import { IdempotencyKey } from '@app/common/idempotency-key.decorator';
 import { ErrorResponseDto } from '@app/common/filters/error-response.dto';
+import { TenantScopedMlApi } from '@app/ml/ml-api.decorator';
 import { CallerTenant, type TenantContext } from '@app/common/tenant/tenant-context';
-import { TenantGuard } from '@app/common/tenant/tenant.guard';
-import { API_KEY_SECURITY } from '@app/common/tenant/api-key.security';
 import { CreateTrainingJobDto } from '@app/ml/training/dto/create-training-job.dto';
 import { SEED_001_TRAINING_REQUEST } from '@app/ml/training/dto/training-examples';
 import { ListTrainingJobsQueryDto } from '@app/ml/training/dto/list-training-jobs-query.dto';
@@ -22,13 +20,8 @@ import { TrainingJobListResponseDto, TrainingJobResponseDto } from '@app/ml/trai
 import { TrainingService } from '@app/ml/training/training.service';
 
 @ApiTags('training')
-@ApiSecurity(API_KEY_SECURITY)
-@ApiResponse({ status: 401, type: ErrorResponseDto, description: 'Missing or unknown API key.' })
 @ApiResponse({ status: 403, type: ErrorResponseDto, description: 'The request names another tenant.' })
-@ApiResponse({ status: 502, type: ErrorResponseDto, description: 'The ML Service failed.' })
-@ApiResponse({ status: 503, type: ErrorResponseDto, description: 'The ML Service is unreachable.' })
-@ApiResponse({ status: 504, type: ErrorResponseDto, description: 'The ML Service did not answer in time.' })
-@UseGuards(TenantGuard)
+@TenantScopedMlApi()
 @Controller('api/v1/ml/train')
 export class TrainingController {
   constructor(private readonly training: TrainingService) {}
