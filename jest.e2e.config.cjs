@@ -10,5 +10,5 @@ module.exports = {
   testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],
   globalSetup: '<rootDir>/test/ml-service.global-setup.cjs',
   globalTeardown: '<rootDir>/test/ml-service.global-teardown.cjs',
-  testTimeout: 180000,
+  testTimeout: 300000,
 };

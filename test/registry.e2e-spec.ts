@@ -63,7 +63,7 @@ describe('tracking and registry through the AI Service and the real ML Service',
   async function train(config: CreateTrainingJobDto, apiKey = ACME_KEY): Promise<TrainingJobResponseDto> {
     const accepted = await api('post', '/api/v1/ml/train', apiKey).set('Idempotency-Key', randomUUID()).send(config).expect(202);
     const jobId = (accepted.body as TrainingJobResponseDto).job_id;
-    const deadline = Date.now() + 75_000;
+    const deadline = Date.now() + 240_000;
     for (;;) {
       const job = (await api('get', `/api/v1/ml/train/${jobId}`, apiKey).expect(200)).body as TrainingJobResponseDto;
       if (ENDED.has(job.status) || Date.now() > deadline) {
@@ -85,7 +85,7 @@ describe('tracking and registry through the AI Service and the real ML Service',
       expect(job.model_artifact_id).toEqual(expect.any(String));
     }
     Object.assign(jobs, { weak, strong, globex });
-  }, 90_000);
+  }, 270_000);
 
   it('shows each job as a run with its params, metrics and dataset', async () => {
     const run = (await api('get', `/api/v1/ml/tracking/runs/${jobs.strong!.mlflow_run_id}`).expect(200)).body as RunResponseDto;

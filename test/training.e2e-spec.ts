@@ -64,7 +64,7 @@ describe('training through the AI Service and the real ML Service', () => {
     expect(['queued', 'running']).toContain(submitted.status);
 
     // 90 s for 100 trees on 5,000 rows, Ray's first task on a cold ML Service included.
-    const job = await waitForEnd(submitted.job_id, 90_000);
+    const job = await waitForEnd(submitted.job_id, 180_000);
 
     expect(job.status).toBe('completed');
     const summary = job.data_summary!;
@@ -76,7 +76,7 @@ describe('training through the AI Service and the real ML Service', () => {
 
     const listed = await request(app.getHttpServer()).get('/api/v1/ml/train?tenant_id=acme-corp&status=completed').set('X-API-Key', ACME_KEY).expect(200);
     expect((listed.body as { jobs: TrainingJobResponseDto[] }).jobs.map((listedJob) => listedJob.job_id)).toContain(submitted.job_id);
-  }, 120_000);
+  }, 240_000);
 
   it.each<[string, Partial<CreateTrainingJobDto>, number, string]>([
     ['an unknown target column', { target_column: 'churn' }, 422, 'target_column'],
@@ -142,5 +142,5 @@ describe('training through the AI Service and the real ML Service', () => {
     for (const { jobId, apiKey } of accepted) {
       expect((await waitForEnd(jobId, 30_000, apiKey)).status).toBe('cancelled');
     }
-  }, 120_000);
+  }, 240_000);
 });
