@@ -51,7 +51,8 @@ def test_churn_classification_completes_in_the_seed_result_shape(
     assert job.keys() >= SEED_RESULT_FIELDS
     metrics = job["metrics"]
     assert set(metrics) == {
-        "accuracy", "precision", "recall", "f1_score", "auc_roc", "confusion_matrix",
+        "accuracy", "precision", "recall", "f1_score", "auc_roc", "confusion_matrix", "log_loss",
+        "per_class",
     }  # fmt: skip
     assert metrics["auc_roc"] > 0.75
     summary = job["data_summary"]
@@ -92,7 +93,7 @@ def test_same_config_and_random_state_give_identical_metrics(
 def test_regression_on_customer_value_learns_the_relation(finished_jobs: dict[str, dict]) -> None:
     job = finished_jobs["value"]
     assert job["status"] == "completed", job["error"]
-    assert set(job["metrics"]) == {"rmse", "mae", "r2"}
+    assert set(job["metrics"]) == {"rmse", "mae", "r2", "mape"}
     assert job["metrics"]["r2"] > 0.8
     summary = job["data_summary"]
     assert summary["train_samples"] + summary["test_samples"] == summary["total_samples"] == 5000

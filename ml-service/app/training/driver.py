@@ -102,7 +102,7 @@ def run_training_job(request: DriverRequest) -> DriverOutcome:
     predictions = fitted.predict(model_frame(data.test, data.spec))
     labels = data.test[LABEL_COLUMN].to_numpy()
     if data.task_type == "classification":
-        metrics = classification_metrics(labels, predictions)
+        metrics = classification_metrics(labels, predictions, data.spec.classes or [])
     else:
         metrics = regression_metrics(labels, predictions)
     importance = normalised_importance(fitted.raw_feature_importance(), data.spec.feature_columns)

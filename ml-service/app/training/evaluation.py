@@ -13,7 +13,11 @@ def _round(value: float) -> float:
     return round(float(value), DIGITS)
 
 
-def classification_metrics(labels: np.ndarray, probabilities: np.ndarray) -> dict:
+def classification_metrics(
+    labels: np.ndarray, probabilities: np.ndarray, class_names: list[object]
+) -> dict:
+    """Binary: precision/recall/f1 of the positive class; multi-class: macro averages and
+    one-vs-rest AUC. `per_class` is keyed by the original label values."""
     class_count = probabilities.shape[1]
     predicted = probabilities.argmax(axis=1)
     binary = class_count == 2
@@ -44,6 +48,25 @@ def classification_metrics(labels: np.ndarray, probabilities: np.ndarray) -> dic
         "confusion_matrix": metrics.confusion_matrix(
             labels, predicted, labels=list(range(class_count))
         ).tolist(),
+        "log_loss": _round(
+            metrics.log_loss(labels, probabilities, labels=list(range(class_count)))
+        ),
+        "per_class": _per_class(labels, predicted, class_names),
+    }
+
+
+def _per_class(labels: np.ndarray, predicted: np.ndarray, class_names: list[object]) -> dict:
+    precision, recall, f1, support = metrics.precision_recall_fscore_support(
+        labels, predicted, labels=list(range(len(class_names))), zero_division=0
+    )
+    return {
+        str(name): {
+            "precision": _round(precision[index]),
+            "recall": _round(recall[index]),
+            "f1_score": _round(f1[index]),
+            "support": int(support[index]),
+        }
+        for index, name in enumerate(class_names)
     }
 
 
@@ -52,6 +75,8 @@ def regression_metrics(values: np.ndarray, predicted: np.ndarray) -> dict:
         "rmse": _round(math.sqrt(metrics.mean_squared_error(values, predicted))),
         "mae": _round(metrics.mean_absolute_error(values, predicted)),
         "r2": _round(metrics.r2_score(values, predicted)),
+        # a share (0.12 = 12 %); rows whose true value is 0 weigh by sklearn's epsilon
+        "mape": _round(metrics.mean_absolute_percentage_error(values, predicted)),
     }
 
 

@@ -78,19 +78,34 @@ class TrainingProgress(BaseModel):
     elapsed_seconds: float
 
 
+class ClassPerformance(BaseModel):
+    precision: float
+    recall: float
+    f1_score: float
+    support: int = Field(description="rows of this class in the test split")
+
+
 class ClassificationMetrics(BaseModel):
+    """Binary: precision, recall and f1_score of the positive (second) class; multi-class: macro
+    averages, auc_roc one-vs-rest."""
+
     accuracy: float
     precision: float
     recall: float
     f1_score: float
     auc_roc: float | None = Field(description="null when the test split holds a single class")
     confusion_matrix: list[list[int]] = Field(description="rows: true class, columns: predicted")
+    log_loss: float = Field(description="cross-entropy of the predicted class probabilities")
+    per_class: dict[str, ClassPerformance] = Field(
+        description="one entry per class, keyed by the target's original value"
+    )
 
 
 class RegressionMetrics(BaseModel):
     rmse: float
     mae: float
     r2: float
+    mape: float = Field(description="mean absolute percentage error, as a share (0.1 = 10 %)")
 
 
 class DataSummary(BaseModel):

@@ -633,7 +633,25 @@ export interface components {
             /** Run Id */
             run_id: string;
         };
-        /** ClassificationMetrics */
+        /** ClassPerformance */
+        ClassPerformance: {
+            /** F1 Score */
+            f1_score: number;
+            /** Precision */
+            precision: number;
+            /** Recall */
+            recall: number;
+            /**
+             * Support
+             * @description rows of this class in the test split
+             */
+            support: number;
+        };
+        /**
+         * ClassificationMetrics
+         * @description Binary: precision, recall and f1_score of the positive (second) class; multi-class: macro
+         *     averages, auc_roc one-vs-rest.
+         */
         ClassificationMetrics: {
             /** Accuracy */
             accuracy: number;
@@ -649,6 +667,18 @@ export interface components {
             confusion_matrix: number[][];
             /** F1 Score */
             f1_score: number;
+            /**
+             * Log Loss
+             * @description cross-entropy of the predicted class probabilities
+             */
+            log_loss: number;
+            /**
+             * Per Class
+             * @description one entry per class, keyed by the target's original value
+             */
+            per_class: {
+                [key: string]: components["schemas"]["ClassPerformance"];
+            };
             /** Precision */
             precision: number;
             /** Recall */
@@ -996,6 +1026,11 @@ export interface components {
         RegressionMetrics: {
             /** Mae */
             mae: number;
+            /**
+             * Mape
+             * @description mean absolute percentage error, as a share (0.1 = 10 %)
+             */
+            mape: number;
             /** R2 */
             r2: number;
             /** Rmse */

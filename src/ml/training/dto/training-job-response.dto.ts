@@ -65,8 +65,18 @@ export class TrainingJobResponseDto {
     type: 'object',
     additionalProperties: true,
     nullable: true,
-    description: 'Classification: accuracy, precision, recall, f1_score, auc_roc, confusion_matrix (rows: true class); regression: rmse, mae, r2.',
-    example: { accuracy: 0.94, precision: 0.91, recall: 0.88, f1_score: 0.895, auc_roc: 0.96, confusion_matrix: [[450, 30], [25, 95]] },
+    description:
+      'Classification: accuracy, precision, recall, f1_score (binary: of the positive class; multi-class: macro averages), auc_roc (multi-class: one-vs-rest), confusion_matrix (rows: true class), log_loss, per_class ({label: {precision, recall, f1_score, support}}); regression: rmse, mae, r2, mape (a share: 0.1 = 10 %).',
+    example: {
+      accuracy: 0.94,
+      precision: 0.91,
+      recall: 0.88,
+      f1_score: 0.895,
+      auc_roc: 0.96,
+      confusion_matrix: [[450, 30], [25, 95]],
+      log_loss: 0.18,
+      per_class: { '0': { precision: 0.95, recall: 0.94, f1_score: 0.945, support: 480 }, '1': { precision: 0.76, recall: 0.79, f1_score: 0.775, support: 120 } },
+    },
   })
   metrics!: object | null;
 
