@@ -6,7 +6,7 @@ from typing import Any
 from app.datasets.schemas import ColumnSchema, DatasetSchema
 from app.datasets.warehouse import WarehouseManager, is_integer_type
 from app.errors import ForbiddenError, InvalidFieldError
-from app.training.algorithms import ALGORITHMS, Algorithm
+from app.training.algorithms import ALGORITHMS, ALIASES, Algorithm
 from app.training.schemas import TrainingConfig
 
 MAX_CLASS_COUNT = 50
@@ -24,10 +24,15 @@ class ResolvedConfig:
 
 def check_algorithm(config: TrainingConfig, tenant_id: str) -> tuple[Algorithm, dict[str, Any]]:
     """Checks that need no data: algorithm, task type, hyperparameters, dataset tenant."""
-    algorithm = ALGORITHMS.get(config.algorithm)
+    algorithm = ALGORITHMS.get(ALIASES.get(config.algorithm, config.algorithm))
     if algorithm is None:
+        known = ", ".join([*ALGORITHMS, *ALIASES])
         raise InvalidFieldError(
-            "algorithm", f"unknown algorithm {config.algorithm}; known: {', '.join(ALGORITHMS)}"
+            "algorithm", f"unknown algorithm {config.algorithm}; known: {known}"
+        )
+    if config.algorithm == "logistic" and config.task_type != "classification":
+        raise InvalidFieldError(
+            "task_type", f"logistic is for classification; use linear for {config.task_type}"
         )
     if config.task_type not in algorithm.task_types:
         raise InvalidFieldError(

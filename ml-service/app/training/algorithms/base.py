@@ -18,6 +18,9 @@ from app.training.schemas import HyperparameterInfo, TaskType
 
 ParameterType = Literal["integer", "number", "string", "boolean"]
 
+# CPUs one training job uses (its Ray Train worker or Ray task); thread counts follow it.
+JOB_CPUS = 1
+
 
 @dataclass(frozen=True)
 class HyperparameterSpec:
