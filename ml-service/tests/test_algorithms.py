@@ -67,13 +67,10 @@ def jobs(client: TestClient) -> dict[str, dict]:
         response = client.post(SUBMIT, json=config, headers=tenant_headers())
         assert response.status_code == 202, response.text
         job_ids[label] = response.json()["job_id"]
-    finished = {
+    return {
         label: wait_for_status(client, job_id, {"completed", "failed", "cancelled"}, timeout=240)
         for label, job_id in job_ids.items()
     }
-    for label, job in finished.items():
-        print(label, job["status"], job["training_duration_seconds"])
-    return finished
 
 
 @pytest.mark.parametrize("name", list(SMALL))
