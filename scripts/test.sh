@@ -27,7 +27,8 @@ py=ml-service/.venv/bin/python
 step "ml-service lint (ruff)" "$py" -m ruff check ml-service/app ml-service/tests
 step "ml-service tests (pytest)" bash -c "cd ml-service && .venv/bin/python -m pytest -q -p no:cacheprovider --junitxml='$reports/pytest.xml'"
 step "ai-service lint (eslint)" npm run --silent lint
-step "ai-service build (tsc)" npm run --silent build
+step "ai-service typecheck (tsc, specs and tests too)" npm run --silent typecheck
+step "ai-service build (nest build)" npm run --silent build
 step "ai-service unit tests (jest)" npm test --silent -- --ci --json --outputFile="$reports/jest-unit.json"
 step "openapi documents match the code" npm run --silent openapi:check
 step "end-to-end tests (jest + supertest, real stack)" npm run --silent test:e2e -- --ci --json --outputFile="$reports/jest-e2e.json"

@@ -1,8 +1,8 @@
 import { afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { HttpModule, HttpService } from '@nestjs/axios';
-import { HttpException } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { FieldErrorsException } from '@app/common/filters/field-errors.exception';
+import { failureOf } from '@test/support/http-failure';
 import { MLServiceClient, type MlCallContext } from '@app/ml/client/ml-service.client';
 import type { TrainingSubmission } from '@app/ml/client/ml-service.types';
 import { ML_MODULE_DEFAULTS, type ResolvedMlModuleOptions } from '@app/ml/ml-module-options';
@@ -38,17 +38,6 @@ function clientFor(url: string, overrides: Partial<ResolvedMlModuleOptions> = {}
     retryBaseDelayMs: 10,
     ...overrides,
   });
-}
-
-async function failureOf(promise: Promise<unknown>): Promise<HttpException> {
-  const error = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  if (!(error instanceof HttpException)) {
-    throw new Error(`expected an HttpException, got ${String(error)}`);
-  }
-  return error;
 }
 
 describe('MLServiceClient against a real loopback server', () => {

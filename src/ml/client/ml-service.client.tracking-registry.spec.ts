@@ -1,9 +1,9 @@
 import { afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { HttpModule, HttpService } from '@nestjs/axios';
-import { HttpException } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { MLServiceClient, type MlCallContext } from '@app/ml/client/ml-service.client';
 import { ML_MODULE_DEFAULTS } from '@app/ml/ml-module-options';
+import { failureOf } from '@test/support/http-failure';
 import { LoopbackServer, sendJson, startLoopbackServer } from '@test/support/loopback-server';
 
 const caller: MlCallContext = { tenantId: 'acme-corp', requestId: 'req-9', actor: 'api-key:dev-acme' };
@@ -20,17 +20,6 @@ beforeAll(async () => {
 
 function clientFor(url: string): MLServiceClient {
   return new MLServiceClient(httpService, { ...ML_MODULE_DEFAULTS, mlServiceUrl: url, timeoutMs: 500, maxAttempts: 3, retryBaseDelayMs: 5 });
-}
-
-async function failureOf(promise: Promise<unknown>): Promise<HttpException> {
-  const error = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  if (!(error instanceof HttpException)) {
-    throw new Error(`expected an HttpException, got ${String(error)}`);
-  }
-  return error;
 }
 
 describe('MLServiceClient tracking and registry calls against a real loopback server', () => {

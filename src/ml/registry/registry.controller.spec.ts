@@ -1,14 +1,12 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import type { INestApplication } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
 import type { Request } from 'express';
 import request from 'supertest';
 import type { App } from 'supertest/types';
-import { CommonModule } from '@app/common/common.module';
-import { TenantGuard } from '@app/common/tenant/tenant.guard';
-import { TENANT_RESOLVER, type TenantResolver } from '@app/common/tenant/tenant-resolver';
+import type { TenantResolver } from '@app/common/tenant/tenant-resolver';
 import { RegistryController } from '@app/ml/registry/registry.controller';
 import { RegistryService } from '@app/ml/registry/registry.service';
+import { startControllerApp } from '@test/support/controller-app';
 
 const RUN_ID = '0f3c5e7a9b1d4f6e8a2c4e6f8a0b2c4d';
 
@@ -36,13 +34,7 @@ describe('RegistryController through the real pipeline', () => {
   const CALLER = { tenantId: 'acme-corp', requestId: 'req-1', actor: 'alice' };
 
   beforeAll(async () => {
-    const moduleRef = await Test.createTestingModule({
-      imports: [CommonModule],
-      controllers: [RegistryController],
-      providers: [{ provide: RegistryService, useValue: registry }, { provide: TENANT_RESOLVER, useValue: hostResolver }, TenantGuard],
-    }).compile();
-    app = moduleRef.createNestApplication({ logger: false });
-    await app.init();
+    app = await startControllerApp(RegistryController, { provide: RegistryService, useValue: registry }, hostResolver);
   });
 
   afterAll(async () => {

@@ -1,14 +1,10 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import type { INestApplication } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
 import request from 'supertest';
 import type { App } from 'supertest/types';
-import { CommonModule } from '@app/common/common.module';
-import { ApiKeyTenantResolver } from '@app/common/tenant/api-key.tenant-resolver';
-import { TenantGuard } from '@app/common/tenant/tenant.guard';
-import { TENANT_RESOLVER } from '@app/common/tenant/tenant-resolver';
 import { TrackingController } from '@app/ml/tracking/tracking.controller';
 import { TrackingService } from '@app/ml/tracking/tracking.service';
+import { startControllerApp } from '@test/support/controller-app';
 
 const ACME = { 'X-API-Key': 'dev-acme-key' };
 const RUN_ID = '0f3c5e7a9b1d4f6e8a2c4e6f8a0b2c4d';
@@ -36,17 +32,7 @@ describe('TrackingController through the real pipeline', () => {
   };
 
   beforeAll(async () => {
-    const moduleRef = await Test.createTestingModule({
-      imports: [CommonModule],
-      controllers: [TrackingController],
-      providers: [
-        { provide: TrackingService, useValue: tracking },
-        { provide: TENANT_RESOLVER, useValue: new ApiKeyTenantResolver(new Map([['dev-acme-key', 'acme-corp']])) },
-        TenantGuard,
-      ],
-    }).compile();
-    app = moduleRef.createNestApplication({ logger: false });
-    await app.init();
+    app = await startControllerApp(TrackingController, { provide: TrackingService, useValue: tracking });
   });
 
   afterAll(async () => {

@@ -1,15 +1,11 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import type { INestApplication } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
 import request from 'supertest';
 import type { App } from 'supertest/types';
-import { CommonModule } from '@app/common/common.module';
-import { ApiKeyTenantResolver } from '@app/common/tenant/api-key.tenant-resolver';
-import { TenantGuard } from '@app/common/tenant/tenant.guard';
-import { TENANT_RESOLVER } from '@app/common/tenant/tenant-resolver';
 import { TrainingController } from '@app/ml/training/training.controller';
 import { QUEUED_JOB, seedTrainingConfig } from '@app/ml/training/training.fixtures';
 import { TrainingService } from '@app/ml/training/training.service';
+import { startControllerApp } from '@test/support/controller-app';
 
 const ACME = { 'X-API-Key': 'dev-acme-key' };
 
@@ -23,17 +19,7 @@ describe('TrainingController through the real pipeline', () => {
   };
 
   beforeAll(async () => {
-    const moduleRef = await Test.createTestingModule({
-      imports: [CommonModule],
-      controllers: [TrainingController],
-      providers: [
-        { provide: TrainingService, useValue: training },
-        { provide: TENANT_RESOLVER, useValue: new ApiKeyTenantResolver(new Map([['dev-acme-key', 'acme-corp']])) },
-        TenantGuard,
-      ],
-    }).compile();
-    app = moduleRef.createNestApplication({ logger: false });
-    await app.init();
+    app = await startControllerApp(TrainingController, { provide: TrainingService, useValue: training });
   });
 
   afterAll(async () => {
