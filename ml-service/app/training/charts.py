@@ -474,7 +474,8 @@ def training_curve_chart(history: Sequence[tuple[int, Mapping[str, float]]]) -> 
                         "field": "metric",
                         "type": "nominal",
                         "title": "Metric",
-                        "legend": {"orient": "top-right", "fillColor": "white"},
+                        # beside the plot: curves reach any corner of it
+                        "legend": {"orient": "right"},
                     },
                     "tooltip": [
                         {"field": "metric", "title": "Metric"},
