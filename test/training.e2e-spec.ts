@@ -76,6 +76,19 @@ describe('training through the AI Service and the real ML Service', () => {
 
     const listed = await request(app.getHttpServer()).get('/api/v1/ml/train?tenant_id=acme-corp&status=completed').set('X-API-Key', ACME_KEY).expect(200);
     expect((listed.body as { jobs: TrainingJobResponseDto[] }).jobs.map((listedJob) => listedJob.job_id)).toContain(submitted.job_id);
+
+    // The charts logged with the run: listed, and confusion_matrix as a PNG and as its Vega-Lite spec.
+    const charts = await request(app.getHttpServer()).get(`/api/v1/ml/train/${submitted.job_id}/charts`).set('X-API-Key', ACME_KEY).expect(200);
+    expect((charts.body as { charts: { name: string }[] }).charts.map((chart) => chart.name)).toEqual(
+      expect.arrayContaining(['confusion_matrix', 'roc_curve', 'precision_recall', 'feature_importance']),
+    );
+    const chartPath = `/api/v1/ml/train/${submitted.job_id}/charts/confusion_matrix`;
+    const png = await request(app.getHttpServer()).get(chartPath).set('X-API-Key', ACME_KEY).set('Accept', 'image/png').expect(200);
+    expect(png.headers['content-type']).toBe('image/png');
+    expect(Buffer.from(png.body as Buffer).subarray(0, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
+    const spec = await request(app.getHttpServer()).get(chartPath).set('X-API-Key', ACME_KEY).set('Accept', 'application/json').expect(200);
+    expect(spec.headers['content-type']).toMatch(/^application\/json/);
+    expect((spec.body as { title: { text: string } }).title.text).toBe('Confusion matrix');
   }, 240_000);
 
   it.each<[string, Partial<CreateTrainingJobDto>, number, string]>([

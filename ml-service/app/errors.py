@@ -49,6 +49,12 @@ class ConflictError(MLServiceError):
     status_code = 409
 
 
+class NotAcceptableError(MLServiceError):
+    """The Accept header allows none of the representations the resource has."""
+
+    status_code = 406
+
+
 class InvalidFieldError(MLServiceError):
     """A request field is well-formed JSON but wrong for the service (422 naming the field)."""
 

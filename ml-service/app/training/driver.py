@@ -20,6 +20,7 @@ from sklearn.metrics import classification_report
 
 from app.training.algorithms import ALGORITHMS
 from app.training.algorithms.base import FitContext
+from app.training.chart_artifacts import log_job_charts
 from app.training.evaluation import (
     classification_metrics,
     normalised_importance,
@@ -124,4 +125,7 @@ def run_training_job(request: DriverRequest) -> DriverOutcome:
         _log_history(client, request.mlflow_run_id, ray.get(request.progress.history.remote()))
         signature = infer_signature(model_frame(data.train.head(SIGNATURE_SAMPLE_ROWS), data.spec))
         model_id = fitted.log_to_mlflow(signature)
+        log_job_charts(
+            data, labels, predictions, importance, ray.get(request.progress.history.remote())
+        )
     return DriverOutcome(metrics=metrics, feature_importance=importance, model_artifact_id=model_id)

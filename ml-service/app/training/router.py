@@ -1,13 +1,16 @@
-"""Training endpoints: catalog, submit, list, get, cancel."""
+"""Training endpoints: catalog, submit, list, get, cancel, result charts."""
 
+import asyncio
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response, status
 
-from app.deps import TenantDep, TrainingDep
+from app.deps import TenantDep, TrackingServiceDep, TrainingDep
 from app.errors import ERROR_RESPONSES, ErrorResponse
 from app.jobs.store import JobStatus
-from app.training.schemas import AlgorithmInfo, TrainingConfig, TrainingJob
+from app.training.chart_artifacts import JSON, PNG, list_charts, negotiate, read_chart
+from app.training.charts import VEGA_LITE_MEDIA_TYPE
+from app.training.schemas import AlgorithmInfo, ChartList, TrainingConfig, TrainingJob
 from app.training.service import job_response
 
 router = APIRouter(prefix="/api/v1/training", tags=["training"], responses=ERROR_RESPONSES)
@@ -81,3 +84,56 @@ async def cancel_training_job(
 ) -> TrainingJob:
     """Cancel a queued or running job; its Ray work is killed before this answers."""
     return job_response(await training.cancel(tenant_id, job_id))
+
+
+_NOT_COMPLETED = {409: {"model": ErrorResponse, "description": "the job has not completed"}}
+
+
+@router.get(
+    "/jobs/{job_id}/charts",
+    response_model=ChartList,
+    responses=_NOT_FOUND | _NOT_COMPLETED,
+)
+async def list_training_charts(
+    job_id: str, tenant_id: TenantDep, training: TrainingDep, tracking: TrackingServiceDep
+) -> ChartList:
+    """The result charts of a completed job: name, title and the media types each comes in."""
+    record = await training.get(tenant_id, job_id)
+    return await asyncio.to_thread(list_charts, tracking, record)
+
+
+@router.get(
+    "/jobs/{job_id}/charts/{name}",
+    response_class=Response,
+    responses=_NOT_FOUND
+    | _NOT_COMPLETED
+    | {
+        200: {
+            "content": {
+                PNG: {"schema": {"type": "string", "format": "binary"}},
+                JSON: {"schema": {"type": "object"}},
+                VEGA_LITE_MEDIA_TYPE: {"schema": {"type": "object"}},
+            },
+            "description": "the PNG, or the Vega-Lite spec with its data, chosen by Accept",
+        },
+        400: {"model": ErrorResponse, "description": "a malformed chart name"},
+        406: {"model": ErrorResponse, "description": "Accept allows neither PNG nor JSON"},
+    },
+)
+async def get_training_chart(
+    job_id: str,
+    name: str,
+    tenant_id: TenantDep,
+    training: TrainingDep,
+    tracking: TrackingServiceDep,
+    accept: Annotated[
+        str | None,
+        Header(description="image/png, application/json (default) or the Vega-Lite type"),
+    ] = None,
+) -> Response:
+    """One chart: `Accept: image/png` for the picture, JSON for the Vega-Lite spec it was drawn
+    from."""
+    record = await training.get(tenant_id, job_id)
+    media_type = negotiate(accept)
+    content = await asyncio.to_thread(read_chart, tracking, record, name, media_type)
+    return Response(content=content, media_type=media_type, headers={"Vary": "Accept"})

@@ -136,3 +136,18 @@ class TrainingJob(BaseModel):
     training_duration_seconds: float | None
     data_summary: DataSummary | None
     mlflow_run_id: str | None
+
+
+class ChartInfo(BaseModel):
+    name: str = Field(description="the chart's name in GET .../charts/{name}")
+    title: str
+    media_types: list[str] = Field(
+        description="representations to ask for with Accept: the PNG and the Vega-Lite spec"
+    )
+
+
+class ChartList(BaseModel):
+    """The charts of a completed job, in display order."""
+
+    job_id: str
+    charts: list[ChartInfo]

@@ -111,6 +111,21 @@ describe('MLServiceClient tracking and registry calls against a real loopback se
     expect(server.requests[0].url).toBe(`/api/v1/tracking/runs/${RUN_ID}/artifacts/content?path=charts%2Froc+curve.png`);
   });
 
+  it("asks for a training chart with the caller's Accept and returns the PNG bytes untouched", async () => {
+    const bytes = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+    server = await startLoopbackServer((_request, response) => {
+      response.writeHead(200, { 'content-type': 'image/png' });
+      response.end(bytes);
+    });
+
+    const chart = await clientFor(server.url).getTrainingChart(caller, 'train-3f9a1c2b4d5e', 'roc_curve', 'image/png');
+
+    expect(chart.contentType).toBe('image/png');
+    expect(Buffer.compare(chart.content, bytes)).toBe(0);
+    expect(server.requests[0].url).toBe('/api/v1/training/jobs/train-3f9a1c2b4d5e/charts/roc_curve');
+    expect(server.requests[0].headers.accept).toBe('image/png');
+  });
+
   it("lists and downloads a LoggedModel's own files under /tracking/models, bytes untouched", async () => {
     const bytes = Buffer.from([0x7b, 0xff, 0x00, 0xfe]);
     server = await startLoopbackServer((request, response) => {

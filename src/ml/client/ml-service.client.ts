@@ -28,6 +28,7 @@ import type {
   RunPage,
   RunSearch,
   StageTransition,
+  TrainingChartList,
   TrainingJob,
   TrainingJobList,
   TrainingJobStatus,
@@ -59,6 +60,8 @@ export interface MlServiceRequest {
   readOnly?: boolean;
   /** `arraybuffer` for artifact downloads: the bytes arrive untouched instead of parsed as JSON. */
   responseType?: 'json' | 'arraybuffer';
+  /** The representation asked for, where the ML Service offers several (charts: PNG or JSON). */
+  accept?: string;
 }
 
 /** Statuses whose meaning belongs to the caller's request, so the caller sees them unchanged. */
@@ -105,6 +108,16 @@ export class MLServiceClient {
     return this.request({ method: 'DELETE', path: `/api/v1/training/jobs/${encodeURIComponent(jobId)}`, context });
   }
 
+  listTrainingCharts(context: MlCallContext, jobId: string): Promise<TrainingChartList> {
+    return this.request({ method: 'GET', path: `/api/v1/training/jobs/${encodeURIComponent(jobId)}/charts`, context });
+  }
+
+  /** One chart as `accept` asks: `image/png`, or `application/json` for its Vega-Lite spec. */
+  getTrainingChart(context: MlCallContext, jobId: string, name: string, accept: string): Promise<ArtifactContent> {
+    const path = `/api/v1/training/jobs/${encodeURIComponent(jobId)}/charts/${encodeURIComponent(name)}`;
+    return this.downloadBytes(context, path, { accept });
+  }
+
   // Tracking (issue 4). Searches and comparisons are POSTs that only read, so they may be repeated.
 
   createExperiment(context: MlCallContext, experiment: ExperimentCreate): Promise<Experiment> {
@@ -138,7 +151,7 @@ export class MLServiceClient {
 
   /** The bytes and content type of one artifact; never parsed, so models and images arrive intact. */
   downloadArtifact(context: MlCallContext, runId: string, artifactPath: string): Promise<ArtifactContent> {
-    return this.downloadBytes(context, `/api/v1/tracking/runs/${encodeURIComponent(runId)}/artifacts/content`, artifactPath);
+    return this.downloadBytes(context, `/api/v1/tracking/runs/${encodeURIComponent(runId)}/artifacts/content`, { params: { path: artifactPath } });
   }
 
   compareRuns(context: MlCallContext, runIds: string[]): Promise<RunComparison> {
@@ -157,13 +170,13 @@ export class MLServiceClient {
 
   /** One file of a LoggedModel (MLmodel, the model itself), as bytes with their content type. */
   downloadModelArtifact(context: MlCallContext, modelArtifactId: string, artifactPath: string): Promise<ArtifactContent> {
-    return this.downloadBytes(context, `/api/v1/tracking/models/${encodeURIComponent(modelArtifactId)}/artifacts/content`, artifactPath);
+    return this.downloadBytes(context, `/api/v1/tracking/models/${encodeURIComponent(modelArtifactId)}/artifacts/content`, {
+      params: { path: artifactPath },
+    });
   }
 
-  private async downloadBytes(context: MlCallContext, path: string, artifactPath: string): Promise<ArtifactContent> {
-    const response = await firstValueFrom(
-      this.call$<ArrayBuffer>({ method: 'GET', path, context, params: { path: artifactPath }, responseType: 'arraybuffer' }),
-    );
+  private async downloadBytes(context: MlCallContext, path: string, options: Pick<MlServiceRequest, 'params' | 'accept'>): Promise<ArtifactContent> {
+    const response = await firstValueFrom(this.call$<ArrayBuffer>({ method: 'GET', path, context, ...options, responseType: 'arraybuffer' }));
     const contentType = response.headers['content-type'];
     return {
       content: Buffer.from(response.data),
@@ -242,6 +255,9 @@ export class MLServiceClient {
     }
     if (request.context.actor !== undefined) {
       headers['X-Actor'] = request.context.actor;
+    }
+    if (request.accept !== undefined) {
+      headers.Accept = request.accept;
     }
     const config: AxiosRequestConfig = {
       method,

@@ -492,6 +492,47 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/training/jobs/{job_id}/charts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Training Charts
+         * @description The result charts of a completed job: name, title and the media types each comes in.
+         */
+        get: operations["list_training_charts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/training/jobs/{job_id}/charts/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Training Chart
+         * @description One chart: `Accept: image/png` for the picture, JSON for the Vega-Lite spec it was drawn
+         *     from.
+         */
+        get: operations["get_training_chart"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/training/submit": {
         parameters: {
             query?: never;
@@ -611,6 +652,31 @@ export interface components {
         AuditTrail: {
             /** Events */
             events: components["schemas"]["AuditEventOut"][];
+        };
+        /** ChartInfo */
+        ChartInfo: {
+            /**
+             * Media Types
+             * @description representations to ask for with Accept: the PNG and the Vega-Lite spec
+             */
+            media_types: string[];
+            /**
+             * Name
+             * @description the chart's name in GET .../charts/{name}
+             */
+            name: string;
+            /** Title */
+            title: string;
+        };
+        /**
+         * ChartList
+         * @description The charts of a completed job, in display order.
+         */
+        ChartList: {
+            /** Charts */
+            charts: components["schemas"]["ChartInfo"][];
+            /** Job Id */
+            job_id: string;
         };
         /** ChartMetric */
         ChartMetric: {
@@ -2958,6 +3024,142 @@ export interface operations {
                 };
             };
             /** @description the job already ended */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description invalid request; `errors` names the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    list_training_charts: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description tenant the call acts for; resolved by the AI Service */
+                "X-Tenant-ID"?: string | null;
+            };
+            path: {
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChartList"];
+                };
+            };
+            /** @description missing or malformed X-Tenant-ID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description no such job for this tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description the job has not completed */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description invalid request; `errors` names the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    get_training_chart: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description image/png, application/json (default) or the Vega-Lite type */
+                accept?: string | null;
+                /** @description tenant the call acts for; resolved by the AI Service */
+                "X-Tenant-ID"?: string | null;
+            };
+            path: {
+                job_id: string;
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the PNG, or the Vega-Lite spec with its data, chosen by Accept */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": Record<string, never>;
+                    "application/vnd.vegalite.v5+json": Record<string, never>;
+                    "image/png": string;
+                };
+            };
+            /** @description a malformed chart name */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description no such job for this tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Accept allows neither PNG nor JSON */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description the job has not completed */
             409: {
                 headers: {
                     [name: string]: unknown;

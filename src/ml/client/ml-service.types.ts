@@ -19,6 +19,7 @@ export type TrainingJob = Schemas['TrainingJob'];
 export type TrainingJobStatus = TrainingJob['status'];
 export type TrainingProgress = Schemas['TrainingProgress'];
 export type TrainingJobList = TrainingJob[];
+export type TrainingChartList = Schemas['ChartList'];
 
 // Tracking (issue 4).
 export type ExperimentCreate = Schemas['ExperimentCreate'];

@@ -16,6 +16,8 @@ describe('TrainingController through the real pipeline', () => {
     get: jest.fn<TrainingService['get']>(),
     list: jest.fn<TrainingService['list']>(),
     cancel: jest.fn<TrainingService['cancel']>(),
+    listCharts: jest.fn<TrainingService['listCharts']>(),
+    getChart: jest.fn<TrainingService['getChart']>(),
   };
 
   beforeAll(async () => {
@@ -108,5 +110,42 @@ describe('TrainingController through the real pipeline', () => {
     training.get.mockRejectedValue(new TypeError('cannot read properties of undefined'));
     const response = await request(app.getHttpServer()).get(`/api/v1/ml/train/${QUEUED_JOB.job_id}`).set(ACME).expect(500);
     expect(response.body).toEqual({ message: 'Internal server error', request_id: expect.any(String) });
+  });
+
+  describe('charts', () => {
+    const chartPath = `/api/v1/ml/train/${QUEUED_JOB.job_id}/charts`;
+    const png = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 1, 2, 3]);
+
+    it('lists the charts of a job', async () => {
+      const list = { job_id: QUEUED_JOB.job_id, charts: [{ name: 'roc_curve', title: 'ROC curve (AUC = 0.91)', media_types: ['image/png', 'application/vnd.vegalite.v5+json'] }] };
+      training.listCharts.mockResolvedValue(list);
+      const response = await request(app.getHttpServer()).get(chartPath).set(ACME).expect(200);
+      expect(response.body).toEqual(list);
+      expect(training.listCharts.mock.calls[0][0]).toBe(QUEUED_JOB.job_id);
+    });
+
+    it('streams the PNG as image/png, passing Accept on', async () => {
+      training.getChart.mockResolvedValue({ content: png, contentType: 'image/png' });
+      const response = await request(app.getHttpServer()).get(`${chartPath}/confusion_matrix`).set(ACME).set('Accept', 'image/png').expect(200);
+      expect(response.headers['content-type']).toBe('image/png');
+      expect(response.headers.vary).toContain('Accept');
+      expect(Buffer.from(response.body as Buffer)).toEqual(png);
+      const [jobId, name, accept] = training.getChart.mock.calls[0];
+      expect([jobId, name, accept]).toEqual([QUEUED_JOB.job_id, 'confusion_matrix', 'image/png']);
+    });
+
+    it('answers the Vega-Lite spec as JSON', async () => {
+      const spec = { $schema: 'https://vega.github.io/schema/vega-lite/v5.json', mark: 'rect' };
+      training.getChart.mockResolvedValue({ content: Buffer.from(JSON.stringify(spec)), contentType: 'application/json' });
+      const response = await request(app.getHttpServer()).get(`${chartPath}/confusion_matrix`).set(ACME).expect(200);
+      expect(response.headers['content-type']).toMatch(/^application\/json/);
+      expect(response.body).toEqual(spec);
+    });
+
+    it.each(['Confusion', 'a.png', '_x'])('answers 400 to the chart name %s', async (name) => {
+      const response = await request(app.getHttpServer()).get(`${chartPath}/${name}`).set(ACME).expect(400);
+      expect(response.body.message).toBe('name must be a chart name (lowercase letters, digits, underscore)');
+      expect(training.getChart).not.toHaveBeenCalled();
+    });
   });
 });

@@ -1,10 +1,11 @@
-import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Header, Headers, HttpCode, HttpStatus, Param, Post, Query, StreamableFile } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
   ApiBody,
   ApiHeader,
   ApiOkResponse,
   ApiOperation,
+  ApiProduces,
   ApiResponse,
   ApiTags,
 } from '@nestjs/swagger';
@@ -15,6 +16,7 @@ import { CallerTenant, type TenantContext } from '@app/common/tenant/tenant-cont
 import { CreateTrainingJobDto } from '@app/ml/training/dto/create-training-job.dto';
 import { SEED_001_TRAINING_REQUEST } from '@app/ml/training/dto/training-examples';
 import { ListTrainingJobsQueryDto } from '@app/ml/training/dto/list-training-jobs-query.dto';
+import { TrainingChartListResponseDto, TrainingChartParamDto } from '@app/ml/training/dto/training-chart.dto';
 import { TrainingJobIdParamDto } from '@app/ml/training/dto/training-job-id.param.dto';
 import { TrainingJobListResponseDto, TrainingJobResponseDto } from '@app/ml/training/dto/training-job-response.dto';
 import { TrainingService } from '@app/ml/training/training.service';
@@ -68,5 +70,44 @@ export class TrainingController {
   @ApiResponse({ status: 409, type: ErrorResponseDto, description: 'The job has already ended.' })
   cancelTrainingJob(@Param() params: TrainingJobIdParamDto, @CallerTenant() caller: TenantContext): Promise<TrainingJobResponseDto> {
     return this.training.cancel(params.job_id, caller);
+  }
+
+  @Get(':job_id/charts')
+  @ApiOperation({
+    summary: "List a training job's charts",
+    description: 'The result charts logged with the run once the job completed; each comes as a PNG and as the Vega-Lite spec it was drawn from.',
+  })
+  @ApiOkResponse({ type: TrainingChartListResponseDto })
+  @ApiResponse({ status: 404, type: ErrorResponseDto, description: 'No such job for this tenant.' })
+  @ApiResponse({ status: 409, type: ErrorResponseDto, description: 'The job has not completed.' })
+  listTrainingCharts(@Param() params: TrainingJobIdParamDto, @CallerTenant() caller: TenantContext): Promise<TrainingChartListResponseDto> {
+    return this.training.listCharts(params.job_id, caller);
+  }
+
+  @Get(':job_id/charts/:name')
+  @ApiOperation({
+    summary: 'Get one chart of a training job',
+    description: '`Accept: image/png` for the picture; `application/json` (the default) or `application/vnd.vegalite.v5+json` for its Vega-Lite spec, data included.',
+  })
+  @ApiProduces('image/png', 'application/json')
+  @Header('Vary', 'Accept')
+  @ApiOkResponse({
+    description: 'The PNG, or the Vega-Lite spec.',
+    content: {
+      'image/png': { schema: { type: 'string', format: 'binary' } },
+      'application/json': { schema: { type: 'object', description: 'A Vega-Lite v5 specification.' } },
+    },
+  })
+  @ApiResponse({ status: 400, type: ErrorResponseDto, description: 'The job id or chart name is malformed.' })
+  @ApiResponse({ status: 404, type: ErrorResponseDto, description: 'No such job for this tenant, or no chart of that name.' })
+  @ApiResponse({ status: 406, type: ErrorResponseDto, description: 'Accept allows neither image/png nor JSON.' })
+  @ApiResponse({ status: 409, type: ErrorResponseDto, description: 'The job has not completed.' })
+  async getTrainingChart(
+    @Param() params: TrainingChartParamDto,
+    @Headers('accept') accept: string | undefined,
+    @CallerTenant() caller: TenantContext,
+  ): Promise<StreamableFile> {
+    const chart = await this.training.getChart(params.job_id, params.name, accept, caller);
+    return new StreamableFile(chart.content, { type: chart.contentType, length: chart.content.length });
   }
 }

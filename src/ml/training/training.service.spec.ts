@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it, jest } from '@jest/globals';
-import { HttpException } from '@nestjs/common';
+import { HttpException, NotAcceptableException } from '@nestjs/common';
 import { FieldErrorsException } from '@app/common/filters/field-errors.exception';
 import type { TenantContext } from '@app/common/tenant/tenant-context';
 import type { MLServiceClient } from '@app/ml/client/ml-service.client';
@@ -8,6 +8,7 @@ import { ML_MODULE_DEFAULTS } from '@app/ml/ml-module-options';
 import type { CreateTrainingJobDto } from '@app/ml/training/dto/create-training-job.dto';
 import { CHURN_SCHEMA, QUEUED_JOB, seedTrainingConfig, XGBOOST_CATALOG } from '@app/ml/training/training.fixtures';
 import { TrainingService } from '@app/ml/training/training.service';
+import { chartMediaType } from '@app/ml/training/chart-media-type';
 
 const caller: TenantContext = { tenantId: 'acme-corp', requestId: 'req-1' };
 
@@ -19,6 +20,8 @@ function mockClient() {
     getTrainingJob: jest.fn<MLServiceClient['getTrainingJob']>(),
     listTrainingJobs: jest.fn<MLServiceClient['listTrainingJobs']>(),
     cancelTrainingJob: jest.fn<MLServiceClient['cancelTrainingJob']>(),
+    listTrainingCharts: jest.fn<MLServiceClient['listTrainingCharts']>(),
+    getTrainingChart: jest.fn<MLServiceClient['getTrainingChart']>(),
   };
 }
 
@@ -194,5 +197,41 @@ describe('TrainingService', () => {
     const list = await service.list({ status: 'queued', tenant_id: 'acme-corp' }, caller);
     expect(client.listTrainingJobs).toHaveBeenCalledWith(caller, { status: 'queued', limit: undefined });
     expect(list.jobs.map((job) => job.job_id)).toEqual([QUEUED_JOB.job_id]);
+  });
+
+  describe('charts', () => {
+    it('lists what the ML Service lists', async () => {
+      const list = { job_id: QUEUED_JOB.job_id, charts: [{ name: 'residuals', title: 'Residuals', media_types: ['image/png'] }] };
+      client.listTrainingCharts.mockResolvedValue(list);
+      await expect(service.listCharts(QUEUED_JOB.job_id, caller)).resolves.toEqual(list);
+      expect(client.listTrainingCharts).toHaveBeenCalledWith(caller, QUEUED_JOB.job_id);
+    });
+
+    it('asks the ML Service for the negotiated representation', async () => {
+      const chart = { content: Buffer.from('png'), contentType: 'image/png' };
+      client.getTrainingChart.mockResolvedValue(chart);
+      await expect(service.getChart(QUEUED_JOB.job_id, 'roc_curve', 'image/webp,image/*,*/*;q=0.8', caller)).resolves.toBe(chart);
+      expect(client.getTrainingChart).toHaveBeenCalledWith(caller, QUEUED_JOB.job_id, 'roc_curve', 'image/png');
+    });
+
+    it('answers 406 without calling the ML Service when Accept allows neither PNG nor JSON', async () => {
+      await expect(service.getChart(QUEUED_JOB.job_id, 'roc_curve', 'text/html', caller)).rejects.toThrow(NotAcceptableException);
+      expect(client.getTrainingChart).not.toHaveBeenCalled();
+    });
+
+    it.each([
+      [undefined, 'application/json'],
+      ['*/*', 'application/json'],
+      ['image/png', 'image/png'],
+      ['application/vnd.vegalite.v5+json', 'application/vnd.vegalite.v5+json'],
+      ['application/json;q=0.5, image/png', 'image/png'],
+      ['text/html, image/png;q=0.2', 'image/png'],
+    ])('answers Accept %s with %s', (accept, expected) => {
+      expect(chartMediaType(accept)).toBe(expected);
+    });
+
+    it.each(['text/html', 'image/svg+xml', 'image/png;q=0'])('refuses Accept %s', (accept) => {
+      expect(() => chartMediaType(accept)).toThrow(NotAcceptableException);
+    });
   });
 });

@@ -2,9 +2,11 @@ import { HttpStatus, Inject, Injectable } from '@nestjs/common';
 import { FieldErrorsException } from '@app/common/filters/field-errors.exception';
 import type { TenantContext } from '@app/common/tenant/tenant-context';
 import { MLServiceClient } from '@app/ml/client/ml-service.client';
-import type { AlgorithmSpec, DatasetRef, DatasetSchema, TrainingJob, TrainingSubmission } from '@app/ml/client/ml-service.types';
+import type { AlgorithmSpec, ArtifactContent, DatasetRef, DatasetSchema, TrainingJob, TrainingSubmission } from '@app/ml/client/ml-service.types';
+import { chartMediaType } from '@app/ml/training/chart-media-type';
 import { ML_OPTIONS, type ResolvedMlModuleOptions } from '@app/ml/ml-module-options';
 import type { CreateTrainingJobDto, DatasetDto } from '@app/ml/training/dto/create-training-job.dto';
+import type { TrainingChartListResponseDto } from '@app/ml/training/dto/training-chart.dto';
 import type { ListTrainingJobsQueryDto } from '@app/ml/training/dto/list-training-jobs-query.dto';
 import type { TrainingJobListResponseDto, TrainingJobResponseDto } from '@app/ml/training/dto/training-job-response.dto';
 import { findSchemaContextErrors, supportedTaskType } from '@app/ml/training/schema-context.validator';
@@ -61,6 +63,16 @@ export class TrainingService {
 
   async cancel(jobId: string, caller: TenantContext): Promise<TrainingJobResponseDto> {
     return toTrainingJobResponse(await this.mlService.cancelTrainingJob(caller, jobId));
+  }
+
+  async listCharts(jobId: string, caller: TenantContext): Promise<TrainingChartListResponseDto> {
+    const { job_id, charts } = await this.mlService.listTrainingCharts(caller, jobId);
+    return { job_id, charts: charts.map(({ name, title, media_types }) => ({ name, title, media_types })) };
+  }
+
+  /** The PNG or the Vega-Lite spec, as `accept` asks; 406 before any call when it allows neither. */
+  async getChart(jobId: string, name: string, accept: string | undefined, caller: TenantContext): Promise<ArtifactContent> {
+    return await this.mlService.getTrainingChart(caller, jobId, name, chartMediaType(accept));
   }
 
   private maxConcurrentJobs(tenantId: string): number {
