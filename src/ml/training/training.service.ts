@@ -5,6 +5,7 @@ import { MLServiceClient } from '@app/ml/client/ml-service.client';
 import type { AlgorithmSpec, DatasetRef, DatasetSchema, TrainingJob, TrainingSubmission } from '@app/ml/client/ml-service.types';
 import { ML_OPTIONS, type ResolvedMlModuleOptions } from '@app/ml/ml-module-options';
 import type { CreateTrainingJobDto, DatasetDto } from '@app/ml/training/dto/create-training-job.dto';
+import type { AlgorithmListResponseDto } from '@app/ml/training/dto/algorithm-response.dto';
 import type { ListTrainingJobsQueryDto } from '@app/ml/training/dto/list-training-jobs-query.dto';
 import type { TrainingJobListResponseDto, TrainingJobResponseDto } from '@app/ml/training/dto/training-job-response.dto';
 import { findSchemaContextErrors, supportedTaskType } from '@app/ml/training/schema-context.validator';
@@ -61,6 +62,28 @@ export class TrainingService {
 
   async cancel(jobId: string, caller: TenantContext): Promise<TrainingJobResponseDto> {
     return toTrainingJobResponse(await this.mlService.cancelTrainingJob(caller, jobId));
+  }
+
+  /** The catalog the submissions are validated against, for callers choosing what to set. */
+  async listAlgorithms(caller: TenantContext): Promise<AlgorithmListResponseDto> {
+    const algorithms = await this.algorithms(caller);
+    return {
+      algorithms: algorithms.map((algorithm) => ({
+        name: algorithm.name,
+        task_types: algorithm.task_types,
+        framework: algorithm.framework,
+        hyperparameters: algorithm.hyperparameters.map((parameter) => ({
+          name: parameter.name,
+          type: parameter.type,
+          minimum: parameter.minimum ?? null,
+          maximum: parameter.maximum ?? null,
+          exclusive_minimum: parameter.exclusive_minimum,
+          choices: parameter.choices ?? null,
+          default: parameter.default,
+          description: parameter.description,
+        })),
+      })),
+    };
   }
 
   private maxConcurrentJobs(tenantId: string): number {
