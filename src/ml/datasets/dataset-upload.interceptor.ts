@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { type CallHandler, type ExecutionContext, HttpStatus, Inject, Injectable, type NestInterceptor } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import multer from 'multer';
-import { finalize, type Observable } from 'rxjs';
+import { catchError, concatMap, finalize, from, mergeMap, type Observable, throwError } from 'rxjs';
 import { FieldErrorsException } from '@app/common/filters/field-errors.exception';
 import { ML_OPTIONS, type ResolvedMlModuleOptions } from '@app/ml/ml-module-options';
 
@@ -57,7 +57,15 @@ export class DatasetUploadInterceptor implements NestInterceptor {
       await removeFolder(directory);
       throw uploadError(error, limit);
     }
-    return next.handle().pipe(finalize(() => void removeFolder(directory)));
+    // Removed before the answer goes out (so a client may rely on it), and on unsubscribe as well.
+    return next.handle().pipe(
+      concatMap(async (value: unknown) => {
+        await removeFolder(directory);
+        return value;
+      }),
+      catchError((error: unknown) => from(removeFolder(directory)).pipe(mergeMap(() => throwError(() => error)))),
+      finalize(() => void removeFolder(directory)),
+    );
   }
 }
 
