@@ -199,6 +199,12 @@ class WarehouseManager:
             except duckdb.Error as error:
                 connection.execute("ROLLBACK")
                 reason = _load_message(error).replace(str(path), display_name)
+                if file_format == "csv" and "sniffing" in reason:
+                    # DuckDB's sniffer says what failed, not why; this is nearly always why.
+                    reason += (
+                        f"; check that every row has as many fields as the header, separated by "
+                        f"{delimiter!r}"
+                    )
                 raise InvalidFieldError(
                     "file", f"{display_name} could not be read as {file_format}: {reason}"
                 ) from None
