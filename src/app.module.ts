@@ -27,6 +27,7 @@ import { MlModule } from '@app/ml/ml.module';
           timeoutMs: ml.timeoutMs,
           maxAttempts: ml.maxAttempts,
           maxTrainingJobs: ml.maxTrainingJobs,
+          maxDatasetBytes: ml.maxDatasetBytes,
           tenantResolver: new ApiKeyTenantResolver(auth.tenantByApiKey),
         }),
       }),

@@ -43,10 +43,20 @@ class Settings(BaseSettings):
     default_max_concurrent_jobs: int = Field(
         5, ge=1, description="active jobs per tenant when a submission carries no limits"
     )
+    max_upload_bytes: int = Field(
+        10 * 1024**3,
+        ge=1,
+        description="largest dataset upload; a caller's `max_bytes` can only lower it",
+    )
 
     @cached_property
     def warehouses_dir(self) -> Path:
         return self.data_dir / "warehouses"
+
+    @cached_property
+    def uploads_tmp_dir(self) -> Path:
+        """Uploads being received; on the data volume so a 10 GB file never fills /tmp."""
+        return self.data_dir / "uploads_tmp"
 
     @cached_property
     def job_store_path(self) -> Path:

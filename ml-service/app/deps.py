@@ -5,6 +5,7 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Request
 
+from app.config import Settings
 from app.datasets.warehouse import WarehouseManager
 from app.errors import BadRequestError
 from app.registry.service import RegistryService
@@ -37,6 +38,10 @@ def _warehouses(request: Request) -> WarehouseManager:
     return request.app.state.warehouses
 
 
+def _settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
 def _training(request: Request) -> TrainingService:
     return request.app.state.training
 
@@ -50,6 +55,7 @@ def _registry(request: Request) -> RegistryService:
 
 
 TenantDep = Annotated[str, Depends(tenant_id_from_header)]
+SettingsDep = Annotated[Settings, Depends(_settings)]
 WarehouseDep = Annotated[WarehouseManager, Depends(_warehouses)]
 TrainingDep = Annotated[TrainingService, Depends(_training)]
 TrackingServiceDep = Annotated[TrackingService, Depends(_tracking_service)]

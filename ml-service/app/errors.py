@@ -69,6 +69,16 @@ class QuotaExceededError(MLServiceError):
     status_code = 429
 
 
+class PayloadTooLargeError(MLServiceError):
+    """An upload over its size limit (413 naming the field); reading stopped at the limit."""
+
+    status_code = 413
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}", [FieldError(field=field, message=message)])
+        self.field = field
+
+
 def _body(detail: str, errors: list[FieldError] | None = None) -> dict:
     return ErrorResponse(detail=detail, errors=errors).model_dump(exclude_none=True)
 

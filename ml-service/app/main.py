@@ -14,6 +14,7 @@ from app import __version__
 from app.config import Settings, load_settings
 from app.datasets.demo_data import DEMO_TENANT_ID, seed_demo_warehouse
 from app.datasets.router import router as datasets_router
+from app.datasets.upload import remove_stale_uploads
 from app.datasets.warehouse import WarehouseManager
 from app.errors import install_error_handlers
 from app.health.router import router as health_router
@@ -45,6 +46,9 @@ async def _service_lifecycle(app: FastAPI, settings: Settings) -> AsyncIterator[
     if interrupted:
         logger.warning("marked %d interrupted jobs failed: %s", len(interrupted), interrupted)
 
+    stale = await asyncio.to_thread(remove_stale_uploads, settings.uploads_tmp_dir)
+    if stale:
+        logger.warning("removed %d partial uploads left by the last run", stale)
     warehouses = WarehouseManager(settings.warehouses_dir)
     settings.warehouses_dir.mkdir(parents=True, exist_ok=True)
     if settings.seed_demo_data:

@@ -19,6 +19,7 @@ describe('validateEnvironment', () => {
       ML_SERVICE_TIMEOUT: 30,
       ML_MAX_TRAINING_JOBS: 5,
       ML_SERVICE_RETRIES: 3,
+      ML_MAX_DATASET_SIZE_GB: 10,
       PORT: 3000,
       HOST: '127.0.0.1',
     });
@@ -45,6 +46,8 @@ describe('validateEnvironment', () => {
     ['ML_SERVICE_TIMEOUT', '0', 'ML_SERVICE_TIMEOUT must be a number of seconds between 1 and 3600 (got "0")'],
     ['ML_MAX_TRAINING_JOBS', '2.5', 'ML_MAX_TRAINING_JOBS must be an integer between 1 and 1000 (got "2.5")'],
     ['ML_SERVICE_RETRIES', '0', 'ML_SERVICE_RETRIES must be an integer between 1 and 10 (got "0")'],
+    ['ML_MAX_DATASET_SIZE_GB', '0', 'ML_MAX_DATASET_SIZE_GB must be a number of gigabytes greater than 0 (got "0")'],
+    ['ML_MAX_DATASET_SIZE_GB', '10GB', 'ML_MAX_DATASET_SIZE_GB must be a number of gigabytes greater than 0 (got "10GB")'],
     ['PORT', '70000', 'PORT must be an integer between 0 and 65535 (got "70000")'],
     ['API_KEYS', 'just-a-key', 'API_KEYS must be a comma-separated list of key:tenant pairs (tenant: lowercase letters, digits, - and _)'],
   ])('refuses a bad %s, naming it', (name, value, expected) => {

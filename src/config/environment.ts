@@ -3,6 +3,7 @@ import {
   IsIn,
   IsInt,
   IsNotEmpty,
+  IsPositive,
   IsString,
   IsUrl,
   Matches,
@@ -69,6 +70,11 @@ export class Environment {
   @Min(1, { message: 'ML_MAX_TRAINING_JOBS must be an integer between 1 and 1000' })
   @Max(1000, { message: 'ML_MAX_TRAINING_JOBS must be an integer between 1 and 1000' })
   ML_MAX_TRAINING_JOBS: number = 5;
+
+  /** Largest dataset a tenant may upload or train on, in GB (seed 001: 10 GB); 1 GB = 1024³ bytes. */
+  @ParseNumber()
+  @IsPositive({ message: 'ML_MAX_DATASET_SIZE_GB must be a number of gigabytes greater than 0' })
+  ML_MAX_DATASET_SIZE_GB: number = 10;
 
   @ParseNumber()
   @IsInt({ message: 'PORT must be an integer between 0 and 65535' })

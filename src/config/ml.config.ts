@@ -10,5 +10,6 @@ export const mlConfig = registerAs('ml', () => {
     timeoutMs: env.ML_SERVICE_TIMEOUT * 1000,
     maxAttempts: env.ML_SERVICE_RETRIES,
     maxTrainingJobs: env.ML_MAX_TRAINING_JOBS,
+    maxDatasetBytes: Math.floor(env.ML_MAX_DATASET_SIZE_GB * 1024 ** 3),
   };
 });

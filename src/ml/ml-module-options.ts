@@ -1,3 +1,4 @@
+import { tmpdir } from 'node:os';
 import type { TenantResolver } from '@app/common/tenant/tenant-resolver';
 
 /** Options of MlModule.forRoot / forRootAsync. */
@@ -16,6 +17,10 @@ export interface MlModuleOptions {
   maxTrainingJobs?: number;
   /** Per-tenant overrides of maxTrainingJobs, by tenant id. Default: none. */
   maxTrainingJobsByTenant?: Record<string, number>;
+  /** Largest dataset upload in bytes; bigger files are refused with 413 while being received. Default: 10 GiB (ML_MAX_DATASET_SIZE_GB × 1024³). */
+  maxDatasetBytes?: number;
+  /** Folder where uploads are spooled before they are streamed to the ML Service. Default: the OS temp folder. */
+  uploadDirectory?: string;
   /** How long the ML Service's algorithm catalog is reused, in milliseconds. Default: 60000. */
   catalogCacheTtlMs?: number;
   /** Who the caller is: a tenant id, or `{ tenantId, actor }` to name the user in audit trails. Default: API keys from API_KEYS (`X-API-Key` or `Authorization: Bearer`), actor `api-key:<first 8 chars>`. */
@@ -33,6 +38,8 @@ export const ML_MODULE_DEFAULTS: ResolvedMlModuleOptions = {
   retryMaxDelayMs: 10_000,
   maxTrainingJobs: 5,
   maxTrainingJobsByTenant: {},
+  maxDatasetBytes: 10 * 1024 ** 3,
+  uploadDirectory: tmpdir(),
   catalogCacheTtlMs: 60_000,
 };
 

@@ -1,3 +1,4 @@
+import { tmpdir } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
@@ -39,6 +40,8 @@ describe('MlModule.forRoot', () => {
       maxTrainingJobs: 5,
       maxTrainingJobsByTenant: {},
       catalogCacheTtlMs: 60_000,
+      maxDatasetBytes: 10 * 1024 ** 3,
+      uploadDirectory: tmpdir(),
     });
   });
 

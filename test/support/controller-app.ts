@@ -13,11 +13,13 @@ export async function startControllerApp(
   controller: Type,
   service: Provider,
   resolver: TenantResolver = new ApiKeyTenantResolver(new Map([['dev-acme-key', 'acme-corp']])),
+  /** What else the controller's interceptors need (e.g. ML_OPTIONS). */
+  extraProviders: Provider[] = [],
 ): Promise<INestApplication> {
   const moduleRef = await Test.createTestingModule({
     imports: [CommonModule],
     controllers: [controller],
-    providers: [service, { provide: TENANT_RESOLVER, useValue: resolver }, TenantGuard],
+    providers: [service, { provide: TENANT_RESOLVER, useValue: resolver }, TenantGuard, ...extraProviders],
   }).compile();
   const app = moduleRef.createNestApplication({ logger: false });
   await app.init();

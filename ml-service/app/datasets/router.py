@@ -1,14 +1,26 @@
-"""Dataset endpoints: describe a query or table, list the tenant's tables."""
+"""Dataset endpoints: describe a query or table, list, upload, describe and delete tables."""
 
 import asyncio
+from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query, Request, status
 
-from app.datasets.schemas import DatasetSchema, DatasetSource, TableInfo
-from app.deps import TenantDep, WarehouseDep
-from app.errors import ERROR_RESPONSES
+from app.datasets import sql
+from app.datasets.schemas import DatasetSchema, DatasetSource, TableDeletion, TableDetail, TableInfo
+from app.datasets.upload import (
+    csv_delimiter,
+    receive_upload,
+    upload_format,
+    upload_options,
+    upload_request_body,
+)
+from app.datasets.warehouse import UPLOAD_SCHEMA
+from app.deps import SettingsDep, TenantDep, WarehouseDep
+from app.errors import ERROR_RESPONSES, ErrorResponse
 
 router = APIRouter(prefix="/api/v1/datasets", tags=["datasets"], responses=ERROR_RESPONSES)
+
+_NOT_FOUND = {404: {"model": ErrorResponse, "description": "no such table for this tenant"}}
 
 
 @router.post("/schema", response_model=DatasetSchema)
@@ -23,3 +35,71 @@ async def describe_dataset(
 async def list_dataset_tables(tenant_id: TenantDep, warehouses: WarehouseDep) -> list[TableInfo]:
     """The tables of the tenant's warehouse with their columns."""
     return await asyncio.to_thread(warehouses.list_tables, tenant_id)
+
+
+@router.post(
+    "/tables",
+    status_code=status.HTTP_201_CREATED,
+    response_model=TableDetail,
+    openapi_extra={"requestBody": upload_request_body()},
+    responses={
+        409: {"model": ErrorResponse, "description": "the table exists and if_exists is `fail`"},
+        413: {"model": ErrorResponse, "description": "the file is larger than the limit"},
+    },
+)
+async def upload_dataset_table(
+    request: Request,
+    tenant_id: TenantDep,
+    warehouses: WarehouseDep,
+    settings: SettingsDep,
+    max_bytes: Annotated[
+        int | None,
+        Query(ge=1, description="largest accepted file in bytes; can only lower the service's own"),
+    ] = None,
+) -> TableDetail:
+    """Load a CSV or Parquet file into the tenant's warehouse as `uploads.<table>`.
+
+    The file is streamed to disk (reading stops past the limit), loaded in one transaction, and
+    removed afterwards; a malformed file leaves no table behind.
+    """
+    limit = min(settings.max_upload_bytes, max_bytes or settings.max_upload_bytes)
+    upload = await receive_upload(request, settings.uploads_tmp_dir, limit)
+    try:
+        options = upload_options(upload.fields)
+        table = sql.upload_table_name(options.table, "table")
+        file_format = upload_format(upload, options)
+        return await asyncio.to_thread(
+            warehouses.import_file,
+            tenant_id,
+            upload.path,
+            upload.filename,
+            table,
+            file_format,
+            options.if_exists == "replace",
+            csv_delimiter(upload, options),
+        )
+    finally:
+        upload.discard()
+
+
+@router.get("/tables/{table}", response_model=TableDetail, responses=_NOT_FOUND)
+async def get_dataset_table(
+    table: str, tenant_id: TenantDep, warehouses: WarehouseDep
+) -> TableDetail:
+    """One table with row count and column statistics; a bare name means `uploads.<name>`."""
+    schema_name, name = sql.table_path_parts(table, UPLOAD_SCHEMA)
+    return await asyncio.to_thread(warehouses.describe_table, tenant_id, schema_name, name)
+
+
+@router.delete(
+    "/tables/{table}",
+    response_model=TableDeletion,
+    responses=_NOT_FOUND | {403: {"model": ErrorResponse, "description": "not an uploaded table"}},
+)
+async def delete_dataset_table(
+    table: str, tenant_id: TenantDep, warehouses: WarehouseDep
+) -> TableDeletion:
+    """Drop an uploaded table (schema `uploads`); other tables cannot be deleted."""
+    schema_name, name = sql.table_path_parts(table, UPLOAD_SCHEMA)
+    await asyncio.to_thread(warehouses.delete_upload, tenant_id, schema_name, name)
+    return TableDeletion(deleted=f"{schema_name}.{name}")

@@ -42,3 +42,18 @@ class TableInfo(BaseModel):
     name: str
     qualified_name: str = Field(description="`schema.name`, usable as a dataset `table`")
     columns: list[TableColumn]
+
+
+class TableDetail(BaseModel):
+    """One table of the tenant's warehouse with its row count and column statistics."""
+
+    schema_name: str
+    name: str
+    qualified_name: str = Field(description="`schema.name`, usable as a dataset `table`")
+    uploaded: bool = Field(description="true for tables uploaded by the tenant (schema `uploads`)")
+    row_count: int
+    columns: list[ColumnSchema]
+
+
+class TableDeletion(BaseModel):
+    deleted: str = Field(description="qualified name of the table that was dropped")

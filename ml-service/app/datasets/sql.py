@@ -5,7 +5,7 @@ import re
 import duckdb
 
 from app.datasets.schemas import DatasetSource
-from app.errors import InvalidFieldError
+from app.errors import BadRequestError, InvalidFieldError
 
 READ_ONLY_MESSAGE = "only one read-only SELECT statement is allowed"
 _IDENTIFIER = r"[A-Za-z_][A-Za-z0-9_]*"
@@ -61,3 +61,28 @@ def wrap(select: str) -> str:
 
 def quote(name: str) -> str:
     return _quote_identifier(name)
+
+
+UPLOAD_TABLE_PATTERN = re.compile(r"^(?:uploads\.)?([a-z][a-z0-9_]{0,62})$")
+UPLOAD_TABLE_RULE = (
+    "name an uploaded table with 1-63 lowercase letters, digits and _, starting with a letter "
+    "(e.g. `iris`); it is stored as `uploads.<name>`"
+)
+
+
+def upload_table_name(table: str, field: str) -> str:
+    """The bare name of an uploaded table from `name` or `uploads.name`; 422 otherwise."""
+    match = UPLOAD_TABLE_PATTERN.fullmatch(table.strip())
+    if match is None:
+        raise InvalidFieldError(field, UPLOAD_TABLE_RULE)
+    return match.group(1)
+
+
+def table_path_parts(table: str, upload_schema: str) -> tuple[str, str]:
+    """A table named in a URL path: `schema.name`, or a bare `name` for an uploaded table."""
+    match = TABLE_NAME_PATTERN.fullmatch(table.strip())
+    if match is None:
+        raise BadRequestError(
+            "table: a table is named `schema.name` or `name` (letters, digits, _)"
+        )
+    return match.group(1) or upload_schema, match.group(2)

@@ -6,9 +6,10 @@ tenant, and training receives the loaded rows instead of a path.
 """
 
 import threading
+import uuid
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import Literal, TypeVar
 
 import duckdb
 import pandas as pd
@@ -20,9 +21,10 @@ from app.datasets.schemas import (
     DatasetSchema,
     DatasetSource,
     TableColumn,
+    TableDetail,
     TableInfo,
 )
-from app.errors import InvalidFieldError
+from app.errors import ConflictError, ForbiddenError, InvalidFieldError, NotFoundError
 
 T = TypeVar("T")
 
@@ -33,6 +35,10 @@ QUERY_CONNECTION_CONFIG = {
     "autoload_known_extensions": False,
     "lock_configuration": True,
 }
+# Uploaded tables live in their own schema: they can never overwrite the demo tables
+# (ml_features) or anything a later feature writes, and DELETE can only ever reach them.
+UPLOAD_SCHEMA = "uploads"
+UploadFormat = Literal["csv", "parquet"]
 _NUMERIC_TYPES = {
     "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
     "UINTEGER", "UBIGINT", "UHUGEINT", "FLOAT", "REAL", "DOUBLE",
@@ -107,6 +113,155 @@ class WarehouseManager:
                 self._connections[tenant_id] = connection
             return work(connection)
 
+    def _run_writable(
+        self,
+        tenant_id: str,
+        readable_directory: Path | None,
+        work: Callable[[duckdb.DuckDBPyConnection], T],
+    ) -> T:
+        """Run `work` on a read-write connection; the cached read-only one is closed first.
+
+        DuckDB allows one configuration per file and process, so writes take the tenant's lock,
+        close the read-only connection and open a writable one that reads files only from
+        `readable_directory`; the next read reopens the file read-only.
+        """
+        with self._registry_lock:
+            lock = self._locks.setdefault(tenant_id, threading.Lock())
+        with lock:
+            cached = self._connections.pop(tenant_id, None)
+            if cached is not None:
+                cached.close()
+            self._directory.mkdir(parents=True, exist_ok=True)
+            with duckdb.connect(
+                str(self.path_for(tenant_id)),
+                config={"autoinstall_known_extensions": False, "autoload_known_extensions": False},
+            ) as connection:
+                if readable_directory is not None:
+                    connection.execute(
+                        "SET allowed_directories = ?", [[f"{readable_directory.resolve()}/"]]
+                    )
+                connection.execute("SET enable_external_access = false")
+                connection.execute("SET lock_configuration = true")
+                return work(connection)
+
+    def import_file(
+        self,
+        tenant_id: str,
+        path: Path,
+        display_name: str,
+        table: str,
+        file_format: UploadFormat,
+        replace: bool,
+        delimiter: str,
+    ) -> TableDetail:
+        """Load a CSV or Parquet file as `uploads.<table>`, all or nothing.
+
+        The rows go into a staging table inside one transaction that renames it (replacing the
+        old table when asked) and commits only when the whole file was read; a malformed file
+        rolls back and leaves the warehouse as it was.
+        """
+
+        def work(connection: duckdb.DuckDBPyConnection) -> TableDetail:
+            connection.execute(f"CREATE SCHEMA IF NOT EXISTS {UPLOAD_SCHEMA}")
+            if self._table_exists(connection, UPLOAD_SCHEMA, table) and not replace:
+                raise ConflictError(
+                    f"table {UPLOAD_SCHEMA}.{table} already exists; send if_exists=replace "
+                    "to replace it"
+                )
+            staging = sql.quote(f"__upload_{uuid.uuid4().hex}")
+            target = f"{UPLOAD_SCHEMA}.{sql.quote(table)}"
+            if file_format == "parquet":
+                reader, parameters = "read_parquet(?)", [str(path)]
+            else:
+                # Strict: a ragged row or a broken quote fails the upload instead of being padded,
+                # skipped or read as one wide text column.
+                reader = (
+                    "read_csv(?, delim = ?, header = true, skip = 0, strict_mode = true, "
+                    "null_padding = false, ignore_errors = false)"
+                )
+                parameters = [str(path), delimiter]
+            connection.execute("BEGIN TRANSACTION")
+            try:
+                connection.execute(
+                    f"CREATE TABLE {UPLOAD_SCHEMA}.{staging} AS SELECT * FROM {reader}", parameters
+                )
+                counted = connection.execute(
+                    f"SELECT count(*) FROM {UPLOAD_SCHEMA}.{staging}"
+                ).fetchone()
+                if not counted or counted[0] == 0:
+                    raise InvalidFieldError("file", "the file holds no rows")
+                if replace:
+                    connection.execute(f"DROP TABLE IF EXISTS {target}")
+                connection.execute(
+                    f"ALTER TABLE {UPLOAD_SCHEMA}.{staging} RENAME TO {sql.quote(table)}"
+                )
+                connection.execute("COMMIT")
+            except duckdb.Error as error:
+                connection.execute("ROLLBACK")
+                reason = _load_message(error).replace(str(path), display_name)
+                if file_format == "csv" and "sniffing" in reason:
+                    # DuckDB's sniffer says what failed, not why; this is nearly always why.
+                    reason += (
+                        f"; check that every row has as many fields as the header, separated by "
+                        f"{delimiter!r}"
+                    )
+                raise InvalidFieldError(
+                    "file", f"{display_name} could not be read as {file_format}: {reason}"
+                ) from None
+            except BaseException:
+                connection.execute("ROLLBACK")
+                raise
+            return self._describe_table(connection, UPLOAD_SCHEMA, table)
+
+        return self._run_writable(tenant_id, path.parent, work)
+
+    def delete_upload(self, tenant_id: str, schema_name: str, table: str) -> None:
+        if schema_name != UPLOAD_SCHEMA:
+            raise ForbiddenError(
+                f"only uploaded tables (schema {UPLOAD_SCHEMA}) can be deleted, "
+                f"not {schema_name}.{table}"
+            )
+        if not self.path_for(tenant_id).exists():
+            raise NotFoundError(f"table {schema_name}.{table} does not exist")
+
+        def work(connection: duckdb.DuckDBPyConnection) -> None:
+            if not self._table_exists(connection, schema_name, table):
+                raise NotFoundError(f"table {schema_name}.{table} does not exist")
+            connection.execute(f"DROP TABLE {UPLOAD_SCHEMA}.{sql.quote(table)}")
+
+        self._run_writable(tenant_id, None, work)
+
+    def describe_table(self, tenant_id: str, schema_name: str, table: str) -> TableDetail:
+        def work(connection: duckdb.DuckDBPyConnection) -> TableDetail:
+            if not self._table_exists(connection, schema_name, table):
+                raise NotFoundError(f"table {schema_name}.{table} does not exist")
+            return self._describe_table(connection, schema_name, table)
+
+        return self._run(tenant_id, work)
+
+    @staticmethod
+    def _table_exists(connection: duckdb.DuckDBPyConnection, schema_name: str, table: str) -> bool:
+        row = connection.execute(
+            "SELECT count(*) FROM information_schema.tables "
+            "WHERE table_catalog = current_database() AND table_schema = ? AND table_name = ?",
+            [schema_name, table],
+        ).fetchone()
+        return bool(row and row[0])
+
+    def _describe_table(
+        self, connection: duckdb.DuckDBPyConnection, schema_name: str, table: str
+    ) -> TableDetail:
+        select = f"SELECT * FROM {sql.quote(schema_name)}.{sql.quote(table)}"
+        schema = _describe_select(connection, select)
+        return TableDetail(
+            schema_name=schema_name,
+            name=table,
+            qualified_name=f"{schema_name}.{table}",
+            uploaded=schema_name == UPLOAD_SCHEMA,
+            row_count=schema.row_count,
+            columns=schema.columns,
+        )
+
     def list_tables(self, tenant_id: str) -> list[TableInfo]:
         def work(connection: duckdb.DuckDBPyConnection) -> list[TableInfo]:
             rows = connection.execute(
@@ -157,35 +312,11 @@ class WarehouseManager:
         def work(connection: duckdb.DuckDBPyConnection) -> DatasetSchema:
             select = self._checked_source(connection, source, field_prefix)
             try:
-                described = connection.execute(f"DESCRIBE SELECT * FROM {sql.wrap(select)}")
-                columns = [(row[0], row[1]) for row in described.fetchall()]
-                aggregates = ["count(*)"]
-                for name, _ in columns:
-                    quoted = sql.quote(name)
-                    aggregates += [f"approx_count_distinct({quoted})", f"count({quoted})"]
-                stats = connection.execute(
-                    f"SELECT {', '.join(aggregates)} FROM {sql.wrap(select)}"
-                ).fetchone()
+                return _describe_select(connection, select)
             except duckdb.Error as error:
                 raise InvalidFieldError(
                     self._query_field(source, field_prefix), _message(error)
                 ) from None
-            assert stats is not None
-            row_count = int(stats[0])
-            described_columns = []
-            for index, (name, duckdb_type) in enumerate(columns):
-                distinct_count = int(stats[1 + 2 * index])
-                non_null_count = int(stats[2 + 2 * index])
-                described_columns.append(
-                    ColumnSchema(
-                        name=name,
-                        type=duckdb_type,
-                        kind=column_kind(duckdb_type, distinct_count, non_null_count),
-                        distinct_count=distinct_count,
-                        null_count=row_count - non_null_count,
-                    )
-                )
-            return DatasetSchema(row_count=row_count, columns=described_columns)
 
         return self._run(tenant_id, work)
 
@@ -221,3 +352,43 @@ class WarehouseManager:
 def _message(error: duckdb.Error) -> str:
     """DuckDB's message without the caret diagram under it."""
     return str(error).strip().split("\n\n")[0].replace("\n", " ")
+
+
+def _describe_select(connection: duckdb.DuckDBPyConnection, select: str) -> DatasetSchema:
+    described = connection.execute(f"DESCRIBE SELECT * FROM {sql.wrap(select)}")
+    columns = [(row[0], row[1]) for row in described.fetchall()]
+    aggregates = ["count(*)"]
+    for name, _ in columns:
+        quoted = sql.quote(name)
+        aggregates += [f"approx_count_distinct({quoted})", f"count({quoted})"]
+    stats = connection.execute(f"SELECT {', '.join(aggregates)} FROM {sql.wrap(select)}").fetchone()
+    assert stats is not None
+    row_count = int(stats[0])
+    described_columns = []
+    for index, (name, duckdb_type) in enumerate(columns):
+        distinct_count = int(stats[1 + 2 * index])
+        non_null_count = int(stats[2 + 2 * index])
+        described_columns.append(
+            ColumnSchema(
+                name=name,
+                type=duckdb_type,
+                kind=column_kind(duckdb_type, distinct_count, non_null_count),
+                distinct_count=distinct_count,
+                null_count=row_count - non_null_count,
+            )
+        )
+    return DatasetSchema(row_count=row_count, columns=described_columns)
+
+
+# Where DuckDB's loader messages stop saying what is wrong and start listing options to try.
+_LOAD_MESSAGE_ENDS = ("Possible fixes", "The search space used was", "LINE ")
+
+
+def _load_message(error: duckdb.Error) -> str:
+    """The lines of a read_csv/read_parquet error that say what is wrong, on one line."""
+    kept = []
+    for line in str(error).strip().splitlines():
+        if line.startswith(_LOAD_MESSAGE_ENDS) or not line.strip():
+            break
+        kept.append(line.strip())
+    return " ".join(kept) or str(error).strip().splitlines()[0]

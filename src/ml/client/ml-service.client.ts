@@ -1,3 +1,4 @@
+import { openAsBlob } from 'node:fs';
 import { HttpService } from '@nestjs/axios';
 import { HttpException, HttpStatus, Inject, Injectable, Logger } from '@nestjs/common';
 import { type AxiosRequestConfig, type AxiosResponse, isAxiosError, type Method } from 'axios';
@@ -12,6 +13,10 @@ import type {
   AuditTrail,
   DatasetRef,
   DatasetSchema,
+  DatasetTable,
+  DatasetTableDeletion,
+  DatasetTableSummary,
+  DatasetUploadFields,
   Experiment,
   ExperimentCreate,
   ExperimentList,
@@ -62,10 +67,22 @@ export interface MlServiceRequest {
   responseType?: 'json' | 'arraybuffer';
   /** The representation asked for, where the ML Service offers several (charts: PNG or JSON). */
   accept?: string;
+  /** Deadline of each attempt when the default (ML_SERVICE_TIMEOUT) is too short, e.g. an upload. */
+  timeoutMs?: number;
 }
 
+/** A file already on the AI Service's disk, to be streamed to the ML Service. */
+export interface FileToUpload {
+  path: string;
+  filename: string;
+  sizeBytes: number;
+}
+
+/** An upload may take longer than a plain call: the deadline grows by one second per 10 MB sent. */
+const UPLOAD_BYTES_PER_SECOND = 10 * 1024 * 1024;
+
 /** Statuses whose meaning belongs to the caller's request, so the caller sees them unchanged. */
-const PASS_THROUGH_STATUSES = new Set([400, 404, 409, 422, 429]);
+const PASS_THROUGH_STATUSES = new Set([400, 403, 404, 409, 413, 422, 429]);
 /** PUT sets a value (an alias to a version): the same PUT twice leaves the same state. */
 const REPEATABLE_METHODS = new Set(['GET', 'HEAD', 'DELETE', 'PUT']);
 
@@ -116,6 +133,43 @@ export class MLServiceClient {
   getTrainingChart(context: MlCallContext, jobId: string, name: string, accept: string): Promise<ArtifactContent> {
     const path = `/api/v1/training/jobs/${encodeURIComponent(jobId)}/charts/${encodeURIComponent(name)}`;
     return this.downloadBytes(context, path, { accept });
+  }
+
+  // Datasets (issue 3): the tenant's warehouse tables and uploads into it.
+
+  listDatasetTables(context: MlCallContext): Promise<DatasetTableSummary[]> {
+    return this.request({ method: 'GET', path: '/api/v1/datasets/tables', context });
+  }
+
+  getDatasetTable(context: MlCallContext, table: string): Promise<DatasetTable> {
+    return this.request({ method: 'GET', path: `/api/v1/datasets/tables/${encodeURIComponent(table)}`, context });
+  }
+
+  deleteDatasetTable(context: MlCallContext, table: string): Promise<DatasetTableDeletion> {
+    return this.request({ method: 'DELETE', path: `/api/v1/datasets/tables/${encodeURIComponent(table)}`, context });
+  }
+
+  /**
+   * Streams a file from disk to the ML Service as multipart (`openAsBlob` reads it in chunks as
+   * it is sent, never whole). Never retried: there is no idempotency key, and a second attempt
+   * after a lost answer could replace a table the first one already loaded.
+   */
+  async uploadDatasetTable(context: MlCallContext, file: FileToUpload, fields: DatasetUploadFields, maxBytes: number): Promise<DatasetTable> {
+    const form = new FormData();
+    for (const [name, value] of Object.entries(fields)) {
+      if (value !== undefined && value !== null) {
+        form.append(name, String(value));
+      }
+    }
+    form.append('file', await openAsBlob(file.path), file.filename);
+    return this.request({
+      method: 'POST',
+      path: '/api/v1/datasets/tables',
+      context,
+      body: form,
+      params: { max_bytes: maxBytes },
+      timeoutMs: this.options.timeoutMs + Math.ceil(file.sizeBytes / UPLOAD_BYTES_PER_SECOND) * 1000,
+    });
   }
 
   // Tracking (issue 4). Searches and comparisons are POSTs that only read, so they may be repeated.
@@ -266,13 +320,16 @@ export class MLServiceClient {
       data: request.body,
       params: request.params,
       responseType: request.responseType ?? 'json',
+      // follow-redirects keeps every byte of a body it may have to replay; an upload is sent once.
+      ...(request.body instanceof FormData ? { maxRedirects: 0, maxBodyLength: Infinity } : {}),
     };
+    const timeoutMs = request.timeoutMs ?? this.options.timeoutMs;
     let attempt = 0;
     return defer(() => {
       attempt += 1;
       const thisAttempt = attempt;
       return this.http.request<T>(config).pipe(
-        perAttemptTimeout(this.options.timeoutMs),
+        perAttemptTimeout(timeoutMs),
         tap({
           error: (error: unknown) =>
             this.logger.warn(

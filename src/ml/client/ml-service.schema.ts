@@ -37,8 +37,39 @@ export interface paths {
          */
         get: operations["list_dataset_tables"];
         put?: never;
-        post?: never;
+        /**
+         * Upload Dataset Table
+         * @description Load a CSV or Parquet file into the tenant's warehouse as `uploads.<table>`.
+         *
+         *     The file is streamed to disk (reading stops past the limit), loaded in one transaction, and
+         *     removed afterwards; a malformed file leaves no table behind.
+         */
+        post: operations["upload_dataset_table"];
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/datasets/tables/{table}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Dataset Table
+         * @description One table with row count and column statistics; a bare name means `uploads.<name>`.
+         */
+        get: operations["get_dataset_table"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete Dataset Table
+         * @description Drop an uploaded table (schema `uploads`); other tables cannot be deleted.
+         */
+        delete: operations["delete_dataset_table"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1258,6 +1289,38 @@ export interface components {
             /** Type */
             type: string;
         };
+        /** TableDeletion */
+        TableDeletion: {
+            /**
+             * Deleted
+             * @description qualified name of the table that was dropped
+             */
+            deleted: string;
+        };
+        /**
+         * TableDetail
+         * @description One table of the tenant's warehouse with its row count and column statistics.
+         */
+        TableDetail: {
+            /** Columns */
+            columns: components["schemas"]["ColumnSchema"][];
+            /** Name */
+            name: string;
+            /**
+             * Qualified Name
+             * @description `schema.name`, usable as a dataset `table`
+             */
+            qualified_name: string;
+            /** Row Count */
+            row_count: number;
+            /** Schema Name */
+            schema_name: string;
+            /**
+             * Uploaded
+             * @description true for tables uploaded by the tenant (schema `uploads`)
+             */
+            uploaded: boolean;
+        };
         /** TableInfo */
         TableInfo: {
             /** Columns */
@@ -1503,6 +1566,213 @@ export interface operations {
             };
             /** @description missing or malformed X-Tenant-ID */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description invalid request; `errors` names the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    upload_dataset_table: {
+        parameters: {
+            query?: {
+                /** @description largest accepted file in bytes; can only lower the service's own */
+                max_bytes?: number | null;
+            };
+            header?: {
+                /** @description tenant the call acts for; resolved by the AI Service */
+                "X-Tenant-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    /**
+                     * Delimiter
+                     * @description CSV field separator; default `,` (tab for .tsv)
+                     */
+                    delimiter?: string | null;
+                    /**
+                     * Format: binary
+                     * @description a CSV or Parquet file
+                     */
+                    file: string;
+                    /**
+                     * Format
+                     * @description default: from the file name (.csv, .tsv, .parquet), else its content
+                     */
+                    format?: ("csv" | "parquet") | null;
+                    /**
+                     * If Exists
+                     * @description `fail`: 409 when the table exists; `replace`: swap it atomically
+                     * @default fail
+                     * @enum {string}
+                     */
+                    if_exists?: "fail" | "replace";
+                    /**
+                     * Table
+                     * @description name of the new table: `iris` or `uploads.iris` (stored as `uploads.iris`)
+                     */
+                    table: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TableDetail"];
+                };
+            };
+            /** @description missing or malformed X-Tenant-ID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description the table exists and if_exists is `fail` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description the file is larger than the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description invalid request; `errors` names the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    get_dataset_table: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description tenant the call acts for; resolved by the AI Service */
+                "X-Tenant-ID"?: string | null;
+            };
+            path: {
+                table: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TableDetail"];
+                };
+            };
+            /** @description missing or malformed X-Tenant-ID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description no such table for this tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description invalid request; `errors` names the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    delete_dataset_table: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description tenant the call acts for; resolved by the AI Service */
+                "X-Tenant-ID"?: string | null;
+            };
+            path: {
+                table: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TableDeletion"];
+                };
+            };
+            /** @description missing or malformed X-Tenant-ID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description not an uploaded table */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description no such table for this tenant */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -21,6 +21,16 @@ export type TrainingProgress = Schemas['TrainingProgress'];
 export type TrainingJobList = TrainingJob[];
 export type TrainingChartList = Schemas['ChartList'];
 
+// Datasets (issue 3).
+export type DatasetTableSummary = Schemas['TableInfo'];
+export type DatasetTable = Schemas['TableDetail'];
+export type DatasetTableDeletion = Schemas['TableDeletion'];
+/** The form fields of an upload, as the ML Service declares them (the file travels beside them). */
+export type DatasetUploadFields = Omit<
+  NonNullable<operations['upload_dataset_table']['requestBody']>['content']['multipart/form-data'],
+  'file'
+>;
+
 // Tracking (issue 4).
 export type ExperimentCreate = Schemas['ExperimentCreate'];
 export type Experiment = Schemas['Experiment'];

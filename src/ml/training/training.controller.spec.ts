@@ -18,6 +18,7 @@ describe('TrainingController through the real pipeline', () => {
     cancel: jest.fn<TrainingService['cancel']>(),
     listCharts: jest.fn<TrainingService['listCharts']>(),
     getChart: jest.fn<TrainingService['getChart']>(),
+    listAlgorithms: jest.fn<TrainingService['listAlgorithms']>(),
   };
 
   beforeAll(async () => {
@@ -89,6 +90,14 @@ describe('TrainingController through the real pipeline', () => {
     expect(response.status).toBe(404);
     const bad = await request(app.getHttpServer()).get('/api/v1/ml/train/job-1').set(ACME).expect(400);
     expect(bad.body.message).toBe('job_id must look like train-<12 hex digits>');
+  });
+
+  it('serves the algorithm catalog at /algorithms, not as a job id', async () => {
+    const catalog = { algorithms: [{ name: 'xgboost', task_types: ['classification'], framework: 'XGBoost + Ray Train', hyperparameters: [] }] };
+    training.listAlgorithms.mockResolvedValue(catalog);
+    const response = await request(app.getHttpServer()).get('/api/v1/ml/train/algorithms').set(ACME).expect(200);
+    expect(response.body).toEqual(catalog);
+    expect(training.get).not.toHaveBeenCalled();
   });
 
   it('answers 400 to an unknown status filter', async () => {

@@ -19,6 +19,7 @@ import { ListTrainingJobsQueryDto } from '@app/ml/training/dto/list-training-job
 import { TrainingChartListResponseDto, TrainingChartParamDto } from '@app/ml/training/dto/training-chart.dto';
 import { TrainingJobIdParamDto } from '@app/ml/training/dto/training-job-id.param.dto';
 import { TrainingJobListResponseDto, TrainingJobResponseDto } from '@app/ml/training/dto/training-job-response.dto';
+import { AlgorithmListResponseDto } from '@app/ml/training/dto/algorithm-response.dto';
 import { TrainingService } from '@app/ml/training/training.service';
 
 @ApiTags('training')
@@ -46,6 +47,17 @@ export class TrainingController {
     @IdempotencyKey() idempotencyKey: string,
   ): Promise<TrainingJobResponseDto> {
     return this.training.submit(config, caller, idempotencyKey);
+  }
+
+  // Declared before ':job_id' so Express matches the literal path first.
+  @Get('algorithms')
+  @ApiOperation({
+    summary: 'List the algorithms and their hyperparameters',
+    description: "The ML Service's catalog: each algorithm's task types, framework, and every hyperparameter with its type, range, default and meaning.",
+  })
+  @ApiOkResponse({ type: AlgorithmListResponseDto })
+  listTrainingAlgorithms(@CallerTenant() caller: TenantContext): Promise<AlgorithmListResponseDto> {
+    return this.training.listAlgorithms(caller);
   }
 
   @Get(':job_id')

@@ -7,6 +7,7 @@ import { chartMediaType } from '@app/ml/training/chart-media-type';
 import { ML_OPTIONS, type ResolvedMlModuleOptions } from '@app/ml/ml-module-options';
 import type { CreateTrainingJobDto, DatasetDto } from '@app/ml/training/dto/create-training-job.dto';
 import type { TrainingChartListResponseDto } from '@app/ml/training/dto/training-chart.dto';
+import type { AlgorithmListResponseDto } from '@app/ml/training/dto/algorithm-response.dto';
 import type { ListTrainingJobsQueryDto } from '@app/ml/training/dto/list-training-jobs-query.dto';
 import type { TrainingJobListResponseDto, TrainingJobResponseDto } from '@app/ml/training/dto/training-job-response.dto';
 import { findSchemaContextErrors, supportedTaskType } from '@app/ml/training/schema-context.validator';
@@ -73,6 +74,28 @@ export class TrainingService {
   /** The PNG or the Vega-Lite spec, as `accept` asks; 406 before any call when it allows neither. */
   async getChart(jobId: string, name: string, accept: string | undefined, caller: TenantContext): Promise<ArtifactContent> {
     return await this.mlService.getTrainingChart(caller, jobId, name, chartMediaType(accept));
+  }
+
+  /** The catalog the submissions are validated against, for callers choosing what to set. */
+  async listAlgorithms(caller: TenantContext): Promise<AlgorithmListResponseDto> {
+    const algorithms = await this.algorithms(caller);
+    return {
+      algorithms: algorithms.map((algorithm) => ({
+        name: algorithm.name,
+        task_types: algorithm.task_types,
+        framework: algorithm.framework,
+        hyperparameters: algorithm.hyperparameters.map((parameter) => ({
+          name: parameter.name,
+          type: parameter.type,
+          minimum: parameter.minimum ?? null,
+          maximum: parameter.maximum ?? null,
+          exclusive_minimum: parameter.exclusive_minimum,
+          choices: parameter.choices ?? null,
+          default: parameter.default,
+          description: parameter.description,
+        })),
+      })),
+    };
   }
 
   private maxConcurrentJobs(tenantId: string): number {

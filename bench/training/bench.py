@@ -1,0 +1,387 @@
+"""Training through the API vs plain `xgboost.train` on the same rows (DESIGN §7).
+
+For each size: generate a seeded synthetic binary classification table, upload it to a tenant
+warehouse (ML Service upload API), train it through the AI Service (POST /api/v1/ml/train, poll to
+completion; wall time submit→completed), then train in this process with plain `xgboost.train`
+on the same split (the ML Service's own split code) and the same booster parameters (nthread 1,
+as the job). Prints wall times, the ratio and both AUCs.
+
+Run with the ML Service's virtualenv from the repository root: `./bench/training/run.sh`.
+"""
+
+import argparse
+import contextlib
+import io
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+ML_SERVICE_DIR = ROOT / "ml-service"
+TENANT = "bench"
+API_KEY = "bench-key"
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--rows",
+        default="1000,100000,1000000",
+        help="comma-separated table sizes (the 1,000-row point shows the fixed cost)",
+    )
+    parser.add_argument("--features", type=int, default=20, help="numeric features (default 20)")
+    parser.add_argument("--trees", type=int, default=100, help="boosting rounds (default 100)")
+    parser.add_argument("--max-depth", type=int, default=6)
+    parser.add_argument("--learning-rate", type=float, default=0.1)
+    parser.add_argument("--seed", type=int, default=42, help="data seed and random_state")
+    parser.add_argument(
+        "--ai-url",
+        default=os.environ.get("BENCH_AI_URL"),
+        help="a running AI Service (with --ml-url and --api-key); default: start a stack",
+    )
+    parser.add_argument("--ml-url", default=os.environ.get("BENCH_ML_URL"))
+    parser.add_argument("--api-key", default=os.environ.get("BENCH_API_KEY", API_KEY))
+    parser.add_argument(
+        "--tenant", default=os.environ.get("BENCH_TENANT", TENANT), help="tenant of --api-key"
+    )
+    parser.add_argument("--json", type=Path, help="also write the results to this file")
+    parser.add_argument(
+        "--no-warmup",
+        action="store_true",
+        help="skip the unmeasured 1,000-row job that starts Ray's workers first",
+    )
+    return parser.parse_args(argv)
+
+
+# --------------------------------------------------------------------------- data
+
+
+def synthetic_frame(rows: int, features: int, seed: int):
+    """Gaussian features; the label depends on a few of them, linearly and not, plus noise."""
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((rows, features), dtype=np.float64)
+    weights = rng.normal(0, 1, features) * (rng.random(features) < 0.5)
+    logit = x @ weights + 0.8 * x[:, 0] * x[:, 1] - 0.6 * np.abs(x[:, 2]) + 0.3
+    label = (rng.random(rows) < 1 / (1 + np.exp(-logit))).astype(np.int32)
+    frame = pd.DataFrame(x, columns=[f"f{index:02d}" for index in range(features)])
+    frame["label"] = label
+    return frame
+
+
+def parquet_bytes(frame) -> bytes:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    buffer = io.BytesIO()
+    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), buffer)
+    return buffer.getvalue()
+
+
+# --------------------------------------------------------------------------- HTTP
+
+
+def http(method: str, url: str, body: bytes | None = None, headers: dict | None = None) -> dict:
+    request = urllib.request.Request(url, data=body, method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=600) as response:
+            return json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as error:
+        reason = error.read().decode()[:500]
+        raise RuntimeError(f"{method} {url} → {error.code}: {reason}") from None
+
+
+def multipart(fields: dict[str, str], filename: str, content: bytes) -> tuple[bytes, str]:
+    boundary = uuid.uuid4().hex
+    parts = [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+        for name, value in fields.items()
+    ]
+    parts.append(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{filename}"\r\n'
+        "Content-Type: application/octet-stream\r\n\r\n".encode()
+        + content
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
+
+
+# --------------------------------------------------------------------------- stack
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_ready(url: str, process: subprocess.Popen, log: Path, timeout: float = 180) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{url} exited early; log {log}:\n{log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(f"{url}/health/ready", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.5)
+    raise RuntimeError(f"{url} not ready after {timeout} s; log {log}")
+
+
+@dataclass
+class Stack:
+    ai_url: str
+    ml_url: str
+    processes: list[subprocess.Popen]
+    data_dir: Path | None
+
+    def stop(self) -> None:
+        for process in reversed(self.processes):
+            # Each service runs in its own process group: uvicorn's Ray workers stop with it.
+            try:
+                os.killpg(process.pid, signal.SIGTERM)
+                process.wait(timeout=60)
+            except (ProcessLookupError, subprocess.TimeoutExpired):
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGKILL)
+        if self.data_dir is not None:
+            shutil.rmtree(self.data_dir, ignore_errors=True)
+
+
+def start_stack() -> Stack:
+    dist = ROOT / "dist" / "main.js"
+    if not dist.exists():
+        raise RuntimeError("dist/main.js is missing: run `npm run build` (run.sh does)")
+    data_dir = Path(tempfile.mkdtemp(prefix="bench-training-"))
+    ml_port, ai_port = free_port(), free_port()
+    ml_url, ai_url = f"http://127.0.0.1:{ml_port}", f"http://127.0.0.1:{ai_port}"
+    ml_log, ai_log = data_dir / "ml-service.log", data_dir / "ai-service.log"
+    ml = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1", "--port",
+         str(ml_port)],
+        cwd=ML_SERVICE_DIR,
+        env={**os.environ, "MLS_DATA_DIR": str(data_dir), "MLS_SEED_DEMO_DATA": "false"},
+        stdout=ml_log.open("w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )  # fmt: skip
+    stack = Stack(ai_url, ml_url, [ml], data_dir)
+    try:
+        wait_ready(ml_url, ml, ml_log)
+        ai = subprocess.Popen(
+            ["node", str(dist)],
+            cwd=ROOT,
+            env={
+                **os.environ,
+                "PORT": str(ai_port),
+                "HOST": "127.0.0.1",
+                "ML_SERVICE_URL": ml_url,
+                "API_KEYS": f"{API_KEY}:{TENANT}",
+            },
+            stdout=ai_log.open("w"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        stack.processes.append(ai)
+        wait_ready(ai_url, ai, ai_log)
+    except BaseException:
+        stack.stop()
+        raise
+    return stack
+
+
+# --------------------------------------------------------------------------- the two runs
+
+
+def hyperparameters(args: argparse.Namespace) -> dict:
+    return {
+        "n_estimators": args.trees,
+        "max_depth": args.max_depth,
+        "learning_rate": args.learning_rate,
+    }
+
+
+def train_through_api(args: argparse.Namespace, stack: Stack, table: str, features: list[str]):
+    body = {
+        "name": f"bench-{table}",
+        "algorithm": "xgboost",
+        "task_type": "classification",
+        "dataset": {"source": "table", "table": f"uploads.{table}"},
+        "target_column": "label",
+        "feature_columns": features,
+        "split": {"strategy": "random", "test_size": 0.2, "random_state": args.seed},
+        "hyperparameters": hyperparameters(args),
+    }
+    headers = {
+        "X-API-Key": args.api_key,
+        "Content-Type": "application/json",
+        "Idempotency-Key": uuid.uuid4().hex,
+    }
+    started = time.perf_counter()
+    job = http("POST", f"{stack.ai_url}/api/v1/ml/train", json.dumps(body).encode(), headers)
+    # When the job's progress first shows a boosting round, and when it shows the last one: the
+    # split between data loading + Ray Train start, boosting, and evaluation + MLflow logging.
+    first_round = last_round = None
+    while job["status"] not in {"completed", "failed", "cancelled"}:
+        time.sleep(0.1)
+        job = http("GET", f"{stack.ai_url}/api/v1/ml/train/{job['job_id']}", None, headers)
+        progress = job.get("progress") or {}
+        now = time.perf_counter() - started
+        if first_round is None and progress.get("iteration", 0) > 0:
+            first_round = now
+        if last_round is None and progress.get("iteration", 0) >= args.trees:
+            last_round = now
+    wall = time.perf_counter() - started
+    if job["status"] != "completed":
+        raise RuntimeError(f"the job ended {job['status']}: {job.get('error')}")
+    job["bench_phases"] = {
+        "submit_to_first_round_seconds": _rounded(first_round),
+        "boosting_seconds": _rounded(
+            last_round - first_round if first_round is not None and last_round is not None else None
+        ),
+        "last_round_to_completed_seconds": _rounded(
+            wall - last_round if last_round is not None else None
+        ),
+    }
+    return wall, job
+
+
+def train_in_process(args: argparse.Namespace, frame, features: list[str]):
+    """The same split (the service's code) and the same booster parameters as the job."""
+    import xgboost
+    from sklearn.metrics import roc_auc_score
+
+    sys.path.insert(0, str(ML_SERVICE_DIR))
+    from app.training.features import LABEL_COLUMN, model_frame, prepare_training_data
+
+    started = time.perf_counter()
+    data = prepare_training_data(
+        frame, "classification", "label", features, [], "random", 0.2, args.seed
+    )
+    train = xgboost.DMatrix(model_frame(data.train, data.spec), label=data.train[LABEL_COLUMN])
+    test = xgboost.DMatrix(model_frame(data.test, data.spec), label=data.test[LABEL_COLUMN])
+    prepared = time.perf_counter()
+    params = {
+        "eta": args.learning_rate,
+        "max_depth": args.max_depth,
+        "subsample": 1.0,
+        "colsample_bytree": 1.0,
+        "min_child_weight": 1.0,
+        "lambda": 1.0,
+        "alpha": 0.0,
+        "gamma": 0.0,
+        "tree_method": "hist",
+        "nthread": 1,
+        "seed": args.seed,
+        "objective": "binary:logistic",
+        "eval_metric": ["logloss", "auc"],
+    }
+    booster = xgboost.train(
+        params, train, num_boost_round=args.trees, evals=[(test, "test")], verbose_eval=False
+    )
+    wall = time.perf_counter() - started
+    auc = float(roc_auc_score(data.test[LABEL_COLUMN], booster.predict(test)))
+    return wall, prepared - started, auc
+
+
+def run_size(args: argparse.Namespace, stack: Stack, rows: int) -> dict:
+    features = [f"f{index:02d}" for index in range(args.features)]
+    frame = synthetic_frame(rows, args.features, args.seed)
+    table = f"bench_{rows}"
+    body, content_type = multipart({"table": table, "if_exists": "replace"}, f"{table}.parquet",
+                                   parquet_bytes(frame))  # fmt: skip
+    started = time.perf_counter()
+    http(
+        "POST",
+        f"{stack.ml_url}/api/v1/datasets/tables",
+        body,
+        {"X-Tenant-ID": args.tenant, "Content-Type": content_type},
+    )
+    upload_seconds = time.perf_counter() - started
+    api_wall, job = train_through_api(args, stack, table, features)
+    raw_wall, raw_prepare, raw_auc = train_in_process(args, frame, features)
+    created, began, finished = (
+        _timestamp(job["created_at"]), _timestamp(job["started_at"]), _timestamp(job["finished_at"])
+    )  # fmt: skip
+    return {
+        "rows": rows,
+        "upload_seconds": round(upload_seconds, 2),
+        "api_wall_seconds": round(api_wall, 2),
+        "api_queued_seconds": round(began - created, 2),
+        "api_running_seconds": round(finished - began, 2),
+        "api_training_duration_seconds": job["training_duration_seconds"],
+        **{f"api_{name}": value for name, value in job["bench_phases"].items()},
+        "raw_wall_seconds": round(raw_wall, 2),
+        "raw_prepare_seconds": round(raw_prepare, 2),
+        "ratio": round(api_wall / raw_wall, 2),
+        "api_auc": job["metrics"]["auc_roc"],
+        "raw_auc": round(raw_auc, 5),
+        "auc_difference": round(abs(job["metrics"]["auc_roc"] - raw_auc), 5),
+    }
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 2)
+
+
+def _timestamp(value: str) -> float:
+    from datetime import datetime
+
+    return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    sizes = [int(size) for size in args.rows.split(",") if size.strip()]
+    if args.ai_url and args.ml_url:
+        stack = Stack(args.ai_url.rstrip("/"), args.ml_url.rstrip("/"), [], None)
+    else:
+        print("starting the stack on spare ports ...", flush=True)
+        stack = start_stack()
+        print(f"  AI Service {stack.ai_url}, ML Service {stack.ml_url}, data {stack.data_dir}")
+    results = []
+    try:
+        if not args.no_warmup:
+            print("warm-up job (1,000 rows, not measured) ...", flush=True)
+            warmup = run_size(args, stack, 1000)
+            print(f"          cold first job: {warmup['api_wall_seconds']} s", flush=True)
+        for rows in sizes:
+            print(f"{rows:>9,} rows ...", flush=True)
+            result = run_size(args, stack, rows)
+            results.append(result)
+            print("          " + json.dumps(result), flush=True)
+    finally:
+        stack.stop()
+    print()
+    print(
+        f"xgboost, {args.trees} trees, max_depth {args.max_depth}, eta {args.learning_rate}, "
+        f"{args.features} features, 80/20 split, nthread 1"
+    )
+    print("     rows | API submit→completed | xgboost.train | ratio | AUC API | AUC raw")
+    for r in results:
+        print(
+            f"{r['rows']:>9,} | {r['api_wall_seconds']:>18.2f} s | {r['raw_wall_seconds']:>11.2f} s"
+            f" | {r['ratio']:>5.2f} | {r['api_auc']:.4f} | {r['raw_auc']:.4f}"
+        )
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
