@@ -1,13 +1,16 @@
-import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, HttpStatus, type MessageEvent, Param, Post, Query, Sse, SseSignal } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
   ApiBody,
+  ApiExtraModels,
   ApiHeader,
   ApiOkResponse,
   ApiOperation,
+  ApiProduces,
   ApiResponse,
   ApiTags,
 } from '@nestjs/swagger';
+import { from, map, type Observable } from 'rxjs';
 import { IdempotencyKey } from '@app/common/idempotency-key.decorator';
 import { ErrorResponseDto } from '@app/common/filters/error-response.dto';
 import { TenantScopedMlApi } from '@app/ml/ml-api.decorator';
@@ -18,6 +21,8 @@ import { ListTrainingJobsQueryDto } from '@app/ml/training/dto/list-training-job
 import { TrainingJobIdParamDto } from '@app/ml/training/dto/training-job-id.param.dto';
 import { TrainingJobListResponseDto, TrainingJobResponseDto } from '@app/ml/training/dto/training-job-response.dto';
 import { TrainingService } from '@app/ml/training/training.service';
+import { TrainingEventDto, TrainingStreamErrorDto } from '@app/ml/training/dto/training-event.dto';
+import { toStreamMessages } from '@app/ml/training/training-events';
 
 @ApiTags('training')
 @ApiResponse({ status: 403, type: ErrorResponseDto, description: 'The request names another tenant.' })
@@ -52,6 +57,26 @@ export class TrainingController {
   @ApiResponse({ status: 404, type: ErrorResponseDto, description: 'No such job for this tenant.' })
   getTrainingJob(@Param() params: TrainingJobIdParamDto, @CallerTenant() caller: TenantContext): Promise<TrainingJobResponseDto> {
     return this.training.get(params.job_id, caller);
+  }
+
+  @Sse(':job_id/events')
+  @ApiOperation({
+    summary: 'Stream the progress of a training job (Server-Sent Events)',
+    description:
+      'Events `status`, `progress` and a last `end` (data: TrainingEventDto), or `error` (data: TrainingStreamErrorDto) when the ML Service goes away; the stream closes after either. The same events are offered over WebSocket at /api/v1/ml/train/progress?job_id=… (docs/contract.md).',
+  })
+  @ApiProduces('text/event-stream')
+  @ApiExtraModels(TrainingEventDto, TrainingStreamErrorDto)
+  @ApiOkResponse({ type: TrainingEventDto, description: 'text/event-stream; each event\'s data is a TrainingEventDto (or a TrainingStreamErrorDto for `error`).' })
+  @ApiResponse({ status: 404, type: ErrorResponseDto, description: 'No such job for this tenant.' })
+  async streamTrainingEvents(
+    @Param() params: TrainingJobIdParamDto,
+    @CallerTenant() caller: TenantContext,
+    @SseSignal() signal: AbortSignal,
+  ): Promise<Observable<MessageEvent>> {
+    // Opened before the Observable is returned, so a 404 or an unreachable ML Service is a plain HTTP error.
+    const events = await this.training.events(params.job_id, caller, signal);
+    return from(toStreamMessages(events)).pipe(map((message): MessageEvent => ({ type: message.event, data: message.data })));
   }
 
   @Get()
