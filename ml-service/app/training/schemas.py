@@ -102,8 +102,7 @@ class TrainingProgress(BaseModel):
     metrics: dict[str, float] = Field(description="latest evaluation metrics on the test split")
     elapsed_seconds: float = Field(description="since the job started running")
     estimated_remaining_seconds: float | None = Field(
-        None,
-        description="from the pace of the iterations so far; null before the first one reports",
+        description="from the pace of the iterations so far; null before the first one reports"
     )
 
 

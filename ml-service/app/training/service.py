@@ -81,7 +81,10 @@ def job_response(record: JobRecord) -> TrainingJob:
         created_at=record.created_at,
         started_at=record.started_at,
         finished_at=record.finished_at,
-        progress=record.progress,  # type: ignore[arg-type]
+        # Jobs stored before the estimate existed have none.
+        progress=(  # type: ignore[arg-type]
+            {"estimated_remaining_seconds": None} | record.progress if record.progress else None
+        ),
         error=record.error,
         metrics=result.get("metrics"),
         feature_importance=result.get("feature_importance"),
