@@ -69,6 +69,12 @@ def _one_sentence(error: BaseException) -> str:
     return text[:MAX_ERROR_LENGTH]
 
 
+def _reported_progress(progress: dict[str, Any] | None) -> tuple | None:
+    if not progress:
+        return None
+    return (progress.get("iteration"), progress.get("total_iterations"), progress.get("metrics"))
+
+
 def job_response(record: JobRecord) -> TrainingJob:
     result = record.result or {}
     return TrainingJob(
@@ -199,16 +205,22 @@ class TrainingService:
         change, a `progress` event per new snapshot, then one `end` event with the final job.
         None means "nothing new for a while" (the router writes a keep-alive comment)."""
         last_status: JobStatus | None = None
-        last_progress: dict[str, Any] | None = None
+        last_progress: tuple | None = None
         quiet_since = time.monotonic()
         while True:
+            pending: list[str] = []
+            # A new iteration or new metrics, not merely a later elapsed_seconds (which changes
+            # with every poll of the job's progress).
+            reported = _reported_progress(record.progress)
+            if reported is not None and reported != last_progress:
+                last_progress = reported
+                pending.append("progress")
             if record.status != last_status:
+                # The stream opens with the status; later, the last progress precedes the end.
+                pending.insert(0 if last_status is None else len(pending), "status")
                 last_status = record.status
-                yield self._event("status", record)
-                quiet_since = time.monotonic()
-            if record.progress is not None and record.progress != last_progress:
-                last_progress = record.progress
-                yield self._event("progress", record)
+            for kind in pending:
+                yield self._event(kind, record)
                 quiet_since = time.monotonic()
             if record.status not in ACTIVE_STATUSES:
                 yield self._event("end", record)
