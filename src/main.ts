@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
+import { WsAdapter } from '@nestjs/platform-ws';
 import { SwaggerModule } from '@nestjs/swagger';
 import { appConfig } from '@app/config/app.config';
 import { readEnvironment } from '@app/config/environment';
@@ -13,6 +14,8 @@ async function bootstrap(): Promise<void> {
   readEnvironment();
   const { AppModule } = await import('@app/app.module.js');
   const app = await NestFactory.create(AppModule);
+  // Plain WebSockets (the `ws` package) for the training progress stream: any client can speak them.
+  app.useWebSocketAdapter(new WsAdapter(app));
   // Lets SIGTERM close the HTTP server and in-flight ML Service calls before the process exits.
   app.enableShutdownHooks();
   SwaggerModule.setup('docs', app, createOpenApiDocument(app), { jsonDocumentUrl: 'docs-json' });

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { type INestApplication, Module } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
+import { WsAdapter } from '@nestjs/platform-ws';
 import { Test } from '@nestjs/testing';
 import type { Request } from 'express';
 import request from 'supertest';
@@ -49,6 +50,7 @@ describe('a host application importing MlModule.forRootAsync', () => {
     mlService = await startLoopbackServer((_request, response) => sendJson(response, 200, []));
     const moduleRef = await Test.createTestingModule({ imports: [hostModule(mlService.url) as never] }).compile();
     app = moduleRef.createNestApplication({ logger: false });
+    app.useWebSocketAdapter(new WsAdapter(app)); // the progress WebSocket needs one
     await app.init();
   });
 

@@ -1,5 +1,6 @@
 import { registerAs } from '@nestjs/config';
 import { readEnvironment } from '@app/config/environment';
+import { parseTenantLimits } from '@app/config/training-limits';
 
 /** The ML Integration module and how it reaches the ML Service. */
 export const mlConfig = registerAs('ml', () => {
@@ -10,6 +11,11 @@ export const mlConfig = registerAs('ml', () => {
     timeoutMs: env.ML_SERVICE_TIMEOUT * 1000,
     maxAttempts: env.ML_SERVICE_RETRIES,
     maxTrainingJobs: env.ML_MAX_TRAINING_JOBS,
-    maxDatasetBytes: Math.floor(env.ML_MAX_DATASET_SIZE_GB * 1024 ** 3),
+    maxTrainingDurationSeconds: env.ML_MAX_TRAINING_DURATION,
+    maxDatasetSizeGb: env.ML_MAX_DATASET_SIZE_GB,
+    maxCpusPerJob: env.ML_MAX_CPU_PER_JOB,
+    maxMemoryPerJobGb: env.ML_MAX_MEMORY_PER_JOB_GB,
+    maxGpusPerJob: env.ML_MAX_GPU_PER_JOB,
+    tenantLimits: parseTenantLimits(env.ML_TENANT_LIMITS),
   };
 });

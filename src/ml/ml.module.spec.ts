@@ -1,6 +1,7 @@
 import { tmpdir } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { INestApplication } from '@nestjs/common';
+import { WsAdapter } from '@nestjs/platform-ws';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
 import type { App } from 'supertest/types';
@@ -23,6 +24,7 @@ describe('MlModule.forRoot', () => {
       imports: [CommonModule, MlModule.forRoot({ mlServiceUrl: `${mlServiceUrl}/`, maxAttempts: 1 })],
     }).compile();
     app = moduleRef.createNestApplication({ logger: false });
+    app.useWebSocketAdapter(new WsAdapter(app)); // the progress WebSocket needs one
     await app.init();
   });
 
@@ -39,8 +41,13 @@ describe('MlModule.forRoot', () => {
       retryMaxDelayMs: 10_000,
       maxTrainingJobs: 5,
       maxTrainingJobsByTenant: {},
+      maxTrainingDurationSeconds: 14_400,
+      maxDatasetSizeGb: 10,
+      maxCpusPerJob: 4,
+      maxMemoryPerJobGb: 16,
+      maxGpusPerJob: 0,
+      tenantLimits: {},
       catalogCacheTtlMs: 60_000,
-      maxDatasetBytes: 10 * 1024 ** 3,
       uploadDirectory: tmpdir(),
     });
   });

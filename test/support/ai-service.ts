@@ -1,4 +1,5 @@
 import type { INestApplication } from '@nestjs/common';
+import { WsAdapter } from '@nestjs/platform-ws';
 import { Test } from '@nestjs/testing';
 import type { App } from 'supertest/types';
 
@@ -24,6 +25,7 @@ export async function startAiService(env: Record<string, string>): Promise<INest
   const { AppModule } = await import('@app/app.module.js');
   const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
   const app = moduleRef.createNestApplication<INestApplication<App>>({ logger: ['error', 'warn'] });
+  app.useWebSocketAdapter(new WsAdapter(app)); // as main.ts does
   await app.init();
   return app;
 }

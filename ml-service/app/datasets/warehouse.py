@@ -46,6 +46,15 @@ _NUMERIC_TYPES = {
 _INTEGER_TYPES = _NUMERIC_TYPES - {"FLOAT", "REAL", "DOUBLE"}
 # A string column with more distinct values than this is free text, not a category.
 MAX_CATEGORY_COUNT = 1000
+# Bytes per value of DuckDB's fixed-width types (their in-memory width); other types (VARCHAR,
+# BLOB, nested) are measured.
+_FIXED_WIDTHS = {
+    "BOOLEAN": 1, "TINYINT": 1, "UTINYINT": 1, "SMALLINT": 2, "USMALLINT": 2,
+    "INTEGER": 4, "UINTEGER": 4, "FLOAT": 4, "REAL": 4, "DATE": 4,
+    "BIGINT": 8, "UBIGINT": 8, "DOUBLE": 8, "TIME": 8, "TIMESTAMP": 8,
+    "TIMESTAMP WITH TIME ZONE": 8, "TIMESTAMP_S": 8, "TIMESTAMP_MS": 8, "TIMESTAMP_NS": 8,
+    "HUGEINT": 16, "UHUGEINT": 16, "UUID": 16, "INTERVAL": 16,
+}  # fmt: skip
 
 
 def column_kind(duckdb_type: str, distinct_count: int, non_null_count: int) -> ColumnKind:
@@ -330,6 +339,45 @@ class WarehouseManager:
                 f"SELECT count(*) FROM {sql.wrap(select)} WHERE {quoted} <> floor({quoted})"
             ).fetchone()
             return int(row[0]) if row else 0
+
+        return self._run(tenant_id, work)
+
+    def estimate_bytes(
+        self,
+        tenant_id: str,
+        source: DatasetSource,
+        field_prefix: str,
+        columns: list[tuple[str, str]],
+    ) -> int:
+        """Bytes the given (name, DuckDB type) columns would take once loaded, without loading.
+
+        Rows times width: fixed-width types count their width, variable ones (strings) their summed
+        byte length, computed by one aggregate inside DuckDB. Storage figures (duckdb_tables'
+        estimated_size, compressed blocks) would not do: a source may be a query, they count
+        every column rather than the ones training loads, and compression hides the real size.
+        """
+
+        def work(connection: duckdb.DuckDBPyConnection) -> int:
+            select = self._checked_source(connection, source, field_prefix)
+            fixed_width = 0
+            measured = []
+            for name, duckdb_type in columns:
+                base = duckdb_type.upper()
+                width = 16 if base.startswith("DECIMAL") else _FIXED_WIDTHS.get(base)
+                if width is None:
+                    measured.append(f"coalesce(sum(strlen(CAST({sql.quote(name)} AS VARCHAR))), 0)")
+                else:
+                    fixed_width += width
+            try:
+                row = connection.execute(
+                    f"SELECT {', '.join(['count(*)', *measured])} FROM {sql.wrap(select)}"
+                ).fetchone()
+            except duckdb.Error as error:
+                raise InvalidFieldError(
+                    self._query_field(source, field_prefix), _message(error)
+                ) from None
+            assert row is not None
+            return int(row[0]) * fixed_width + sum(int(value) for value in row[1:])
 
         return self._run(tenant_id, work)
 

@@ -47,6 +47,10 @@ class DriverRequest:
     config: dict[str, Any]
     run_tags: dict[str, str]
     progress: Any  # TrainingProgressActor handle
+    # The job's resource request (TrainingConfig.resources), reserved on Ray by the algorithm.
+    cpus: int = 1
+    memory_bytes: int | None = None
+    gpus: int = 0
 
 
 @dataclass(frozen=True)
@@ -98,6 +102,9 @@ def run_training_job(request: DriverRequest) -> DriverOutcome:
             hyperparameters=request.hyperparameters,
             storage_path=request.storage_path,
             progress=request.progress,
+            cpus=request.cpus,
+            memory_bytes=request.memory_bytes,
+            gpus=request.gpus,
         ),
     )
     predictions = fitted.predict(model_frame(data.test, data.spec))

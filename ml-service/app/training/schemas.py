@@ -27,12 +27,36 @@ class SplitConfig(BaseModel):
     )
 
 
+class TrainingResources(BaseModel):
+    """What the job asks Ray for; its worker (or task) reserves exactly this."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    cpus: int = Field(
+        1, ge=1, le=1024, description="CPU cores of the job's worker; thread counts follow it"
+    )
+    memory_gb: float | None = Field(
+        None, gt=0, le=65536, description="memory reserved for the worker; none: no reservation"
+    )
+    gpus: int = Field(0, ge=0, le=64, description="GPUs of the job's worker")
+
+
 class TrainingLimits(BaseModel):
-    """Per-tenant limits owned by the AI Service, counted and enforced here."""
+    """Per-tenant limits owned by the AI Service, counted and enforced here. Seed 001's defaults
+    apply to the fields a submission leaves out."""
 
     model_config = ConfigDict(extra="forbid")
 
     max_concurrent_jobs: int = Field(ge=1, le=1000, description="active (queued+running) jobs")
+    max_training_duration_seconds: int = Field(
+        14400, ge=1, description="a running job is stopped (failed) after this long"
+    )
+    max_dataset_size_gb: float = Field(
+        10, gt=0, description="estimated size of the loaded columns; larger is refused at submit"
+    )
+    max_cpus_per_job: int = Field(4, ge=1, description="largest resources.cpus accepted")
+    max_memory_per_job_gb: float = Field(16, gt=0, description="largest resources.memory_gb")
+    max_gpus_per_job: int = Field(0, ge=0, description="largest resources.gpus accepted")
 
 
 class TrainingConfig(BaseModel):
@@ -50,6 +74,7 @@ class TrainingConfig(BaseModel):
     )
     split: SplitConfig = Field(default_factory=SplitConfig)
     hyperparameters: dict[str, Any] = Field(default_factory=dict)
+    resources: TrainingResources = Field(default_factory=TrainingResources)
     limits: TrainingLimits | None = None
 
 
@@ -75,7 +100,10 @@ class TrainingProgress(BaseModel):
     iteration: int
     total_iterations: int
     metrics: dict[str, float] = Field(description="latest evaluation metrics on the test split")
-    elapsed_seconds: float
+    elapsed_seconds: float = Field(description="since the job started running")
+    estimated_remaining_seconds: float | None = Field(
+        description="from the pace of the iterations so far; null before the first one reports"
+    )
 
 
 class ClassPerformance(BaseModel):
@@ -151,3 +179,17 @@ class ChartList(BaseModel):
 
     job_id: str
     charts: list[ChartInfo]
+
+
+class TrainingEvent(BaseModel):
+    """One event of a job's stream (GET /api/v1/training/jobs/{job_id}/events): the SSE event
+    name is `type`, the data this object."""
+
+    type: Literal["status", "progress", "end"] = Field(
+        description="status: the status changed; progress: a new progress snapshot; "
+        "end: the job ended (last event), `job` holds it with its results or error"
+    )
+    job_id: str
+    status: JobStatus
+    progress: TrainingProgress | None
+    job: TrainingJob | None = Field(None, description="only on `end`")

@@ -3,6 +3,7 @@
 import asyncio
 import logging
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,14 +12,28 @@ from ray.exceptions import RayTaskError
 
 from app.datasets.warehouse import WarehouseManager
 from app.errors import ConflictError, InvalidFieldError, NotFoundError, QuotaExceededError
-from app.jobs.store import JobRecord, JobStatus, JobStore, NewJob, TenantQuotaExceededError
+from app.jobs.store import (
+    ACTIVE_STATUSES,
+    JobRecord,
+    JobStatus,
+    JobStore,
+    NewJob,
+    TenantQuotaExceededError,
+)
 from app.tracking.lineage import code_version, content_hash
 from app.tracking.mlflow_setup import Tracking
 from app.training.algorithms import ALGORITHMS
 from app.training.driver import DriverOutcome, DriverRequest, JobDriver
 from app.training.features import TrainingDataError, prepare_training_data
+from app.training.limits import (
+    GB,
+    TrainingTimeLimitError,
+    check_dataset_size,
+    check_resources,
+    effective_limits,
+)
 from app.training.progress import TrainingProgressActor
-from app.training.schemas import AlgorithmInfo, TrainingConfig, TrainingJob
+from app.training.schemas import AlgorithmInfo, TrainingConfig, TrainingEvent, TrainingJob
 from app.training.validation import check_against_schema, check_algorithm
 
 logger = logging.getLogger(__name__)
@@ -26,6 +41,10 @@ logger = logging.getLogger(__name__)
 RESTART_ERROR = "the ML Service restarted while the job was running; submit it again"
 SHUTDOWN_ERROR = "the ML Service shut down while the job was running; submit it again"
 PROGRESS_POLL_SECONDS = 1.0
+# How often an event stream looks at the job, and how long it may stay silent (a comment line
+# keeps proxies and the AI Service's idle check from closing a stream of a slow job).
+EVENTS_POLL_SECONDS = 0.5
+EVENTS_HEARTBEAT_SECONDS = 15.0
 # How long cancelling waits for Ray to confirm the job driver is gone.
 CANCEL_WAIT_SECONDS = 30.0
 MAX_ERROR_LENGTH = 500
@@ -42,12 +61,18 @@ class _ActiveJob:
 def _one_sentence(error: BaseException) -> str:
     if isinstance(error, RayTaskError) and error.cause is not None:
         error = error.cause
-    if isinstance(error, InvalidFieldError | TrainingDataError):
+    if isinstance(error, InvalidFieldError | TrainingDataError | TrainingTimeLimitError):
         text = str(error)
     else:
         first_line = next((line for line in str(error).splitlines() if line.strip()), "")
         text = f"training failed: {type(error).__name__}: {first_line.strip()}".rstrip(": ")
     return text[:MAX_ERROR_LENGTH]
+
+
+def _reported_progress(progress: dict[str, Any] | None) -> tuple | None:
+    if not progress:
+        return None
+    return (progress.get("iteration"), progress.get("total_iterations"), progress.get("metrics"))
 
 
 def job_response(record: JobRecord) -> TrainingJob:
@@ -62,7 +87,10 @@ def job_response(record: JobRecord) -> TrainingJob:
         created_at=record.created_at,
         started_at=record.started_at,
         finished_at=record.finished_at,
-        progress=record.progress,  # type: ignore[arg-type]
+        # Jobs stored before the estimate existed have none.
+        progress=(  # type: ignore[arg-type]
+            {"estimated_remaining_seconds": None} | record.progress if record.progress else None
+        ),
         error=record.error,
         metrics=result.get("metrics"),
         feature_importance=result.get("feature_importance"),
@@ -112,6 +140,11 @@ class TrainingService:
             )
             if existing is not None:
                 return existing, False
+        limits = effective_limits(config.limits, self._default_max_concurrent_jobs)
+        # Totals of the whole cluster, not what is free now: a busy cluster only delays a job,
+        # a request larger than the cluster would stay pending in Ray for ever.
+        cluster = await asyncio.to_thread(ray.cluster_resources)
+        check_resources(config.resources, limits, cluster)
         schema = await asyncio.to_thread(
             self._warehouses.describe, tenant_id, config.dataset, "dataset"
         )
@@ -124,6 +157,16 @@ class TrainingService:
             schema,
             self._warehouses,
         )
+        types = {column.name: column.type for column in schema.columns}
+        loaded = [*resolved.feature_columns, config.target_column]
+        estimated_bytes = await asyncio.to_thread(
+            self._warehouses.estimate_bytes,
+            tenant_id,
+            config.dataset,
+            "dataset",
+            [(name, types[name]) for name in loaded],
+        )
+        check_dataset_size(estimated_bytes, limits)
         new_job = NewJob(
             name=config.name,
             algorithm=algorithm.name,
@@ -135,11 +178,7 @@ class TrainingService:
                 "hyperparameters": resolved.hyperparameters,
             },
         )
-        limit = (
-            config.limits.max_concurrent_jobs
-            if config.limits is not None
-            else self._default_max_concurrent_jobs
-        )
+        limit = limits.max_concurrent_jobs
         try:
             record, created = await asyncio.to_thread(
                 self._store.submit, tenant_id, idempotency_key, new_job, limit
@@ -160,6 +199,51 @@ class TrainingService:
         if record is None:
             raise NotFoundError(f"training job {job_id} does not exist")
         return record
+
+    async def events(self, record: JobRecord) -> AsyncIterator[TrainingEvent | None]:
+        """The job's events from its current state to its end: a `status` event per status
+        change, a `progress` event per new snapshot, then one `end` event with the final job.
+        None means "nothing new for a while" (the router writes a keep-alive comment)."""
+        last_status: JobStatus | None = None
+        last_progress: tuple | None = None
+        quiet_since = time.monotonic()
+        while True:
+            pending: list[str] = []
+            # A new iteration or new metrics, not merely a later elapsed_seconds (which changes
+            # with every poll of the job's progress).
+            reported = _reported_progress(record.progress)
+            if reported is not None and reported != last_progress:
+                last_progress = reported
+                pending.append("progress")
+            if record.status != last_status:
+                # The stream opens with the status; later, the last progress precedes the end.
+                pending.insert(0 if last_status is None else len(pending), "status")
+                last_status = record.status
+            for kind in pending:
+                yield self._event(kind, record)
+                quiet_since = time.monotonic()
+            if record.status not in ACTIVE_STATUSES:
+                yield self._event("end", record)
+                return
+            if time.monotonic() - quiet_since >= EVENTS_HEARTBEAT_SECONDS:
+                yield None
+                quiet_since = time.monotonic()
+            await asyncio.sleep(EVENTS_POLL_SECONDS)
+            current = await asyncio.to_thread(self._store.get, record.tenant_id, record.job_id)
+            if current is None:
+                return
+            record = current
+
+    @staticmethod
+    def _event(kind: str, record: JobRecord) -> TrainingEvent:
+        job = job_response(record)
+        return TrainingEvent(
+            type=kind,  # type: ignore[arg-type]
+            job_id=job.job_id,
+            status=job.status,
+            progress=job.progress,
+            job=job if kind == "end" else None,
+        )
 
     async def list_jobs(
         self, tenant_id: str, status: JobStatus | None, limit: int
@@ -212,7 +296,12 @@ class TrainingService:
                 await asyncio.to_thread(self._tracking.end_run, run_id, "KILLED")
             raise
         except Exception as error:
-            logger.warning("training job %s failed", job_id, exc_info=error)
+            if isinstance(error, TrainingTimeLimitError):
+                logger.warning("training job %s: %s", job_id, error)
+            else:
+                logger.warning("training job %s failed", job_id, exc_info=error)
+            # The driver goes first: it must not log to (and finish) the run being failed.
+            await self._stop_driver(job_id)
             await asyncio.to_thread(self._store.fail, job_id, _one_sentence(error))
             run_id = await self._run_id(record)
             if run_id is not None:
@@ -252,6 +341,7 @@ class TrainingService:
         features: list[str] = stored["feature_columns"]
         hyperparameters: dict[str, Any] = stored["hyperparameters"]
         algorithm = ALGORITHMS[record.algorithm]
+        limits = effective_limits(config.limits, self._default_max_concurrent_jobs)
         frame = await asyncio.to_thread(
             self._warehouses.load_frame,
             record.tenant_id,
@@ -304,6 +394,13 @@ class TrainingService:
                 config=stored,
                 run_tags={"code_version": await asyncio.to_thread(code_version)},
                 progress=active.progress,
+                cpus=config.resources.cpus,
+                memory_bytes=(
+                    int(config.resources.memory_gb * GB)
+                    if config.resources.memory_gb is not None
+                    else None
+                ),
+                gpus=config.resources.gpus,
             )
         )
         active.outcome = asyncio.wrap_future(driver_result.future())
@@ -315,6 +412,9 @@ class TrainingService:
             await asyncio.to_thread(self._store.set_progress, job_id, progress)
             if done:
                 break
+            elapsed = time.monotonic() - started
+            if elapsed > limits.max_training_duration_seconds:
+                raise TrainingTimeLimitError(elapsed, limits.max_training_duration_seconds)
         summary = {
             "total_samples": data.total_samples,
             "train_samples": len(data.train),

@@ -34,6 +34,7 @@ import type {
   RunSearch,
   StageTransition,
   TrainingChartList,
+  TrainingEvent,
   TrainingJob,
   TrainingJobList,
   TrainingJobStatus,
@@ -172,6 +173,44 @@ export class MLServiceClient {
     });
   }
 
+  /**
+   * A job's events (the ML Service's Server-Sent Events), from its current state to its `end`.
+   * Resolves once the stream is open; until then it fails like any call (404 for another tenant's
+   * job, 503 when the ML Service is unreachable, 504 after the per-attempt deadline). Afterwards the
+   * deadline is an idle one: the ML Service writes at least every 15 s, so silence for
+   * `EVENT_STREAM_IDLE_MS` or a stream cut before `end` is an MlServiceStreamError naming the ML
+   * Service. Not retried: a consumer that wants to go on opens it again. Aborting `signal` closes it.
+   */
+  async openTrainingEvents(context: MlCallContext, jobId: string, signal: AbortSignal): Promise<AsyncIterable<TrainingEvent>> {
+    const url = `${this.options.mlServiceUrl}/api/v1/training/jobs/${encodeURIComponent(jobId)}/events`;
+    const controller = new AbortController();
+    const abort = (): void => controller.abort();
+    signal.addEventListener('abort', abort, { once: true });
+    const connectTimer = setTimeout(() => controller.abort(new MlServiceTimeoutError(this.options.timeoutMs)), this.options.timeoutMs);
+    let response: Response;
+    try {
+      response = await fetch(url, { headers: { ...this.headersOf(context), Accept: 'text/event-stream' }, signal: controller.signal });
+    } catch (error) {
+      signal.removeEventListener('abort', abort);
+      const reason = controller.signal.reason instanceof MlServiceTimeoutError ? controller.signal.reason : error;
+      this.logger.warn(`GET ${url} failed: ${fetchFailureReason(reason)} request_id=${context.requestId}`);
+      throw reason instanceof MlServiceTimeoutError
+        ? new HttpException(`ML Service did not answer within ${formatSeconds(reason.timeoutMs)} s`, HttpStatus.GATEWAY_TIMEOUT)
+        : new HttpException(`ML Service unreachable at ${this.options.mlServiceUrl}: ${fetchFailureReason(reason)}`, HttpStatus.SERVICE_UNAVAILABLE);
+    } finally {
+      clearTimeout(connectTimer);
+    }
+    if (!response.ok || response.body === null) {
+      signal.removeEventListener('abort', abort);
+      const { detail, fieldErrors } = readErrorBody(parseJson(await response.text().catch(() => '')));
+      this.logger.warn(`GET ${url} failed: HTTP ${response.status} request_id=${context.requestId}`);
+      throw PASS_THROUGH_STATUSES.has(response.status)
+        ? new FieldErrorsException(response.status, fieldErrors, detail ?? `ML Service answered ${response.status}`)
+        : new HttpException(`ML Service failed: ${detail ?? `HTTP ${response.status}`}`, HttpStatus.BAD_GATEWAY);
+    }
+    return readServerSentEvents(response.body, jobId, controller, () => signal.removeEventListener('abort', abort));
+  }
+
   // Tracking (issue 4). Searches and comparisons are POSTs that only read, so they may be repeated.
 
   createExperiment(context: MlCallContext, experiment: ExperimentCreate): Promise<Experiment> {
@@ -297,18 +336,20 @@ export class MLServiceClient {
     return firstValueFrom(this.call$<T>(request).pipe(map((response) => response.data)));
   }
 
+  private headersOf(context: MlCallContext): Record<string, string> {
+    const headers: Record<string, string> = { 'X-Tenant-ID': context.tenantId, 'X-Request-ID': context.requestId };
+    if (context.actor !== undefined) {
+      headers['X-Actor'] = context.actor;
+    }
+    return headers;
+  }
+
   private call$<T>(request: MlServiceRequest): Observable<AxiosResponse<T>> {
     const url = `${this.options.mlServiceUrl}${request.path}`;
     const method = request.method.toUpperCase();
-    const headers: Record<string, string> = {
-      'X-Tenant-ID': request.context.tenantId,
-      'X-Request-ID': request.context.requestId,
-    };
+    const headers = this.headersOf(request.context);
     if (request.idempotencyKey !== undefined) {
       headers['Idempotency-Key'] = request.idempotencyKey;
-    }
-    if (request.context.actor !== undefined) {
-      headers['X-Actor'] = request.context.actor;
     }
     if (request.accept !== undefined) {
       headers.Accept = request.accept;
@@ -374,6 +415,96 @@ export class MLServiceClient {
     }
     // Not an HTTP failure but a bug: left as is, so the global filter logs its stack and answers 500.
     return error;
+  }
+}
+
+/** How long an open event stream may stay silent: the ML Service writes at least every 15 s. */
+export const EVENT_STREAM_IDLE_MS = 45_000;
+
+/** An open event stream of the ML Service failed: cut, silent for too long, or malformed. */
+export class MlServiceStreamError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'MlServiceStreamError';
+  }
+}
+
+/** The socket error code under fetch's generic "fetch failed", e.g. ECONNREFUSED. */
+function fetchFailureReason(error: unknown): string {
+  if (error instanceof MlServiceTimeoutError) {
+    return error.message;
+  }
+  const cause = error instanceof Error ? (error.cause as { code?: unknown } | undefined) : undefined;
+  if (typeof cause?.code === 'string') {
+    return cause.code;
+  }
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Parses `event:`/`data:` blocks; comments (keep-alives) only reset the idle clock. */
+async function* readServerSentEvents(
+  body: ReadableStream<Uint8Array>,
+  jobId: string,
+  controller: AbortController,
+  release: () => void,
+): AsyncGenerator<TrainingEvent> {
+  const reader = body.getReader();
+  const decoder = new TextDecoder();
+  let idle: NodeJS.Timeout | undefined;
+  const armIdle = (): void => {
+    clearTimeout(idle);
+    idle = setTimeout(() => controller.abort(new MlServiceStreamError(`the ML Service sent nothing on the event stream of ${jobId} for ${EVENT_STREAM_IDLE_MS / 1000} s`)), EVENT_STREAM_IDLE_MS);
+  };
+  let buffer = '';
+  let ended = false;
+  try {
+    armIdle();
+    while (!ended) {
+      let chunk: Awaited<ReturnType<typeof reader.read>>;
+      try {
+        chunk = await reader.read();
+      } catch (error) {
+        if (controller.signal.reason instanceof MlServiceStreamError) {
+          throw controller.signal.reason;
+        }
+        if (controller.signal.aborted) {
+          return; // the consumer left
+        }
+        throw new MlServiceStreamError(`the ML Service's event stream of ${jobId} broke: ${fetchFailureReason(error)}`);
+      }
+      if (chunk.done) {
+        break;
+      }
+      armIdle();
+      buffer += decoder.decode(chunk.value, { stream: true }).replace(/\r\n/g, '\n');
+      let boundary: number;
+      while ((boundary = buffer.indexOf('\n\n')) >= 0) {
+        const block = buffer.slice(0, boundary);
+        buffer = buffer.slice(boundary + 2);
+        const data = block
+          .split('\n')
+          .filter((line) => line.startsWith('data:'))
+          .map((line) => line.slice(5).trimStart())
+          .join('\n');
+        if (data === '') {
+          continue; // a comment or an event without data
+        }
+        const event = parseJson(data) as TrainingEvent | undefined;
+        if (event === undefined || typeof event.type !== 'string') {
+          throw new MlServiceStreamError(`the ML Service sent an unreadable event for ${jobId}`);
+        }
+        yield event;
+        ended = event.type === 'end';
+      }
+    }
+    if (!ended) {
+      throw new MlServiceStreamError(`the ML Service closed the event stream of ${jobId} before the job ended`);
+    }
+  } finally {
+    clearTimeout(idle);
+    release();
+    controller.abort();
+    reader.releaseLock();
   }
 }
 

@@ -564,6 +564,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/training/jobs/{job_id}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Stream Training Events
+         * @description Server-Sent Events of one job: status changes, progress snapshots, then its end.
+         */
+        get: operations["stream_training_events"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/training/submit": {
         parameters: {
             query?: never;
@@ -1355,6 +1375,7 @@ export interface components {
             limits?: components["schemas"]["TrainingLimits"] | null;
             /** Name */
             name: string;
+            resources?: components["schemas"]["TrainingResources"];
             split?: components["schemas"]["SplitConfig"];
             /** Target Column */
             target_column: string;
@@ -1387,6 +1408,29 @@ export interface components {
              * @description optional; when present it must equal the X-Tenant-ID header
              */
             tenant_id?: string | null;
+        };
+        /**
+         * TrainingEvent
+         * @description One event of a job's stream (GET /api/v1/training/jobs/{job_id}/events): the SSE event
+         *     name is `type`, the data this object.
+         */
+        TrainingEvent: {
+            /** @description only on `end` */
+            job?: components["schemas"]["TrainingJob"] | null;
+            /** Job Id */
+            job_id: string;
+            progress: components["schemas"]["TrainingProgress"] | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "queued" | "running" | "completed" | "failed" | "cancelled";
+            /**
+             * Type
+             * @description status: the status changed; progress: a new progress snapshot; end: the job ended (last event), `job` holds it with its results or error
+             * @enum {string}
+             */
+            type: "status" | "progress" | "end";
         };
         /**
          * TrainingJob
@@ -1445,7 +1489,8 @@ export interface components {
         };
         /**
          * TrainingLimits
-         * @description Per-tenant limits owned by the AI Service, counted and enforced here.
+         * @description Per-tenant limits owned by the AI Service, counted and enforced here. Seed 001's defaults
+         *     apply to the fields a submission leaves out.
          */
         TrainingLimits: {
             /**
@@ -1453,11 +1498,49 @@ export interface components {
              * @description active (queued+running) jobs
              */
             max_concurrent_jobs: number;
+            /**
+             * Max Cpus Per Job
+             * @description largest resources.cpus accepted
+             * @default 4
+             */
+            max_cpus_per_job?: number;
+            /**
+             * Max Dataset Size Gb
+             * @description estimated size of the loaded columns; larger is refused at submit
+             * @default 10
+             */
+            max_dataset_size_gb?: number;
+            /**
+             * Max Gpus Per Job
+             * @description largest resources.gpus accepted
+             * @default 0
+             */
+            max_gpus_per_job?: number;
+            /**
+             * Max Memory Per Job Gb
+             * @description largest resources.memory_gb
+             * @default 16
+             */
+            max_memory_per_job_gb?: number;
+            /**
+             * Max Training Duration Seconds
+             * @description a running job is stopped (failed) after this long
+             * @default 14400
+             */
+            max_training_duration_seconds?: number;
         };
         /** TrainingProgress */
         TrainingProgress: {
-            /** Elapsed Seconds */
+            /**
+             * Elapsed Seconds
+             * @description since the job started running
+             */
             elapsed_seconds: number;
+            /**
+             * Estimated Remaining Seconds
+             * @description from the pace of the iterations so far; null before the first one reports
+             */
+            estimated_remaining_seconds: number | null;
             /** Iteration */
             iteration: number;
             /**
@@ -1469,6 +1552,29 @@ export interface components {
             };
             /** Total Iterations */
             total_iterations: number;
+        };
+        /**
+         * TrainingResources
+         * @description What the job asks Ray for; its worker (or task) reserves exactly this.
+         */
+        TrainingResources: {
+            /**
+             * Cpus
+             * @description CPU cores of the job's worker; thread counts follow it
+             * @default 1
+             */
+            cpus?: number;
+            /**
+             * Gpus
+             * @description GPUs of the job's worker
+             * @default 0
+             */
+            gpus?: number;
+            /**
+             * Memory Gb
+             * @description memory reserved for the worker; none: no reservation
+             */
+            memory_gb?: number | null;
         };
         /** VersionCreate */
         VersionCreate: {
@@ -3431,6 +3537,59 @@ export interface operations {
             };
             /** @description the job has not completed */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description invalid request; `errors` names the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    stream_training_events: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description tenant the call acts for; resolved by the AI Service */
+                "X-Tenant-ID"?: string | null;
+            };
+            path: {
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description text/event-stream: one TrainingEvent per event (the SSE event name is its type); the stream ends after the `end` event */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TrainingEvent"];
+                    "text/event-stream": unknown;
+                };
+            };
+            /** @description missing or malformed X-Tenant-ID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description no such job for this tenant */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

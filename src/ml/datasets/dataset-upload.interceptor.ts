@@ -5,7 +5,7 @@ import type { Request, Response } from 'express';
 import multer from 'multer';
 import { catchError, concatMap, finalize, from, mergeMap, type Observable, throwError } from 'rxjs';
 import { FieldErrorsException } from '@app/common/filters/field-errors.exception';
-import { ML_OPTIONS, type ResolvedMlModuleOptions } from '@app/ml/ml-module-options';
+import { ML_OPTIONS, maxDatasetBytes, type ResolvedMlModuleOptions } from '@app/ml/ml-module-options';
 
 /** The multipart framing and the small fields around the file's own bytes. */
 const MULTIPART_OVERHEAD_BYTES = 64 * 1024;
@@ -30,7 +30,7 @@ export function fileTooLarge(limitBytes: number): FieldErrorsException {
 
 /**
  * Receives a dataset upload to disk, never into memory: multer's disk storage writes the `file`
- * part into a folder of its own under `uploadDirectory` and stops at `maxDatasetBytes` (413 naming
+ * part into a folder of its own under `uploadDirectory` and stops at `maxDatasetSizeGb` (413 naming
  * `file`). The folder is removed however the request ends: refused, failed or answered.
  */
 @Injectable()
@@ -40,7 +40,7 @@ export class DatasetUploadInterceptor implements NestInterceptor {
   async intercept(context: ExecutionContext, next: CallHandler): Promise<Observable<unknown>> {
     const request = context.switchToHttp().getRequest<Request>();
     const response = context.switchToHttp().getResponse<Response>();
-    const limit = this.options.maxDatasetBytes;
+    const limit = maxDatasetBytes(this.options);
     const declared = Number(request.headers['content-length']);
     if (Number.isFinite(declared) && declared > limit + MULTIPART_OVERHEAD_BYTES) {
       // Refused before a byte of the body is read.

@@ -44,7 +44,7 @@ describe('DatasetsController through the real pipeline', () => {
       DatasetsController,
       { provide: DatasetsService, useValue: datasets },
       new ApiKeyTenantResolver(new Map([['dev-acme-key', 'acme-corp']])),
-      [{ provide: ML_OPTIONS, useValue: { ...ML_MODULE_DEFAULTS, maxDatasetBytes: LIMIT, uploadDirectory: uploads } }, DatasetUploadInterceptor],
+      [{ provide: ML_OPTIONS, useValue: { ...ML_MODULE_DEFAULTS, maxDatasetSizeGb: LIMIT / 1024 ** 3, uploadDirectory: uploads } }, DatasetUploadInterceptor],
     );
   });
 

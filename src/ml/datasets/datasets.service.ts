@@ -5,7 +5,7 @@ import { MLServiceClient } from '@app/ml/client/ml-service.client';
 import type { SpooledUpload } from '@app/ml/datasets/dataset-upload.interceptor';
 import type { DatasetDeletionResponseDto, DatasetListResponseDto, DatasetTableResponseDto } from '@app/ml/datasets/dto/dataset-responses.dto';
 import type { UploadDatasetDto } from '@app/ml/datasets/dto/upload-dataset.dto';
-import { ML_OPTIONS, type ResolvedMlModuleOptions } from '@app/ml/ml-module-options';
+import { ML_OPTIONS, maxDatasetBytes, type ResolvedMlModuleOptions } from '@app/ml/ml-module-options';
 
 /**
  * The tenant's warehouse tables (issue 3): list, describe, upload (bring your own data), delete.
@@ -39,7 +39,7 @@ export class DatasetsService {
       caller,
       { path: file.path, filename: file.originalname, sizeBytes: file.size },
       { table: form.table, if_exists: form.if_exists, format: form.format, delimiter: form.delimiter },
-      this.options.maxDatasetBytes,
+      maxDatasetBytes(this.options),
     );
   }
 }

@@ -1,7 +1,8 @@
-import { Body, Controller, Delete, Get, Header, Headers, HttpCode, HttpStatus, Param, Post, Query, StreamableFile } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Header, Headers, HttpCode, HttpStatus, type MessageEvent, Param, Post, Query, Sse, SseSignal, StreamableFile } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
   ApiBody,
+  ApiExtraModels,
   ApiHeader,
   ApiOkResponse,
   ApiOperation,
@@ -9,6 +10,7 @@ import {
   ApiResponse,
   ApiTags,
 } from '@nestjs/swagger';
+import { from, map, type Observable } from 'rxjs';
 import { IdempotencyKey } from '@app/common/idempotency-key.decorator';
 import { ErrorResponseDto } from '@app/common/filters/error-response.dto';
 import { TenantScopedMlApi } from '@app/ml/ml-api.decorator';
@@ -21,6 +23,8 @@ import { TrainingJobIdParamDto } from '@app/ml/training/dto/training-job-id.para
 import { TrainingJobListResponseDto, TrainingJobResponseDto } from '@app/ml/training/dto/training-job-response.dto';
 import { AlgorithmListResponseDto } from '@app/ml/training/dto/algorithm-response.dto';
 import { TrainingService } from '@app/ml/training/training.service';
+import { TrainingEventDto, TrainingStreamErrorDto } from '@app/ml/training/dto/training-event.dto';
+import { toStreamMessages } from '@app/ml/training/training-events';
 
 @ApiTags('training')
 @ApiResponse({ status: 403, type: ErrorResponseDto, description: 'The request names another tenant.' })
@@ -66,6 +70,26 @@ export class TrainingController {
   @ApiResponse({ status: 404, type: ErrorResponseDto, description: 'No such job for this tenant.' })
   getTrainingJob(@Param() params: TrainingJobIdParamDto, @CallerTenant() caller: TenantContext): Promise<TrainingJobResponseDto> {
     return this.training.get(params.job_id, caller);
+  }
+
+  @Sse(':job_id/events')
+  @ApiOperation({
+    summary: 'Stream the progress of a training job (Server-Sent Events)',
+    description:
+      'Events `status`, `progress` and a last `end` (data: TrainingEventDto), or `error` (data: TrainingStreamErrorDto) when the ML Service goes away; the stream closes after either. The same events are offered over WebSocket at /api/v1/ml/train/progress?job_id=… (docs/contract.md).',
+  })
+  @ApiProduces('text/event-stream')
+  @ApiExtraModels(TrainingEventDto, TrainingStreamErrorDto)
+  @ApiOkResponse({ type: TrainingEventDto, description: 'text/event-stream; each event\'s data is a TrainingEventDto (or a TrainingStreamErrorDto for `error`).' })
+  @ApiResponse({ status: 404, type: ErrorResponseDto, description: 'No such job for this tenant.' })
+  async streamTrainingEvents(
+    @Param() params: TrainingJobIdParamDto,
+    @CallerTenant() caller: TenantContext,
+    @SseSignal() signal: AbortSignal,
+  ): Promise<Observable<MessageEvent>> {
+    // Opened before the Observable is returned, so a 404 or an unreachable ML Service is a plain HTTP error.
+    const events = await this.training.events(params.job_id, caller, signal);
+    return from(toStreamMessages(events)).pipe(map((message): MessageEvent => ({ type: message.event, data: message.data })));
   }
 
   @Get()

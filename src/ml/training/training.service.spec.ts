@@ -35,6 +35,7 @@ describe('TrainingService', () => {
       ...ML_MODULE_DEFAULTS,
       maxTrainingJobs: 5,
       maxTrainingJobsByTenant: { globex: 2 },
+      tenantLimits: { initech: { max_cpus_per_job: 1, max_training_duration_seconds: 600, max_concurrent_jobs: 3 } },
     });
   });
 
@@ -60,12 +61,35 @@ describe('TrainingService', () => {
       expect(context).toBe(caller);
       expect(key).toBe('key-1');
       expect(submission.dataset).toEqual({ source: 'sql', query: 'SELECT * FROM ml_features.customer_churn' });
-      expect(submission.limits).toEqual({ max_concurrent_jobs: 5 });
+      expect(submission.limits).toEqual({
+        max_concurrent_jobs: 5,
+        max_training_duration_seconds: 14_400,
+        max_dataset_size_gb: 10,
+        max_cpus_per_job: 4,
+        max_memory_per_job_gb: 16,
+        max_gpus_per_job: 0,
+      });
+      expect(submission.resources).toBeUndefined();
     });
 
     it('uses a per-tenant override of the job limit', async () => {
       await service.submit(seedTrainingConfig(), { tenantId: 'globex', requestId: 'r' }, 'key-1');
-      expect(client.submitTrainingJob.mock.calls[0][1].limits).toEqual({ max_concurrent_jobs: 2 });
+      expect(client.submitTrainingJob.mock.calls[0][1].limits).toMatchObject({ max_concurrent_jobs: 2, max_cpus_per_job: 4 });
+    });
+
+    it("sends the tenant's ML_TENANT_LIMITS entry over the defaults, and the requested resources", async () => {
+      const resources = { cpus: 2, memory_gb: 4, gpus: 0 };
+      await service.submit({ ...seedTrainingConfig(), resources }, { tenantId: 'initech', requestId: 'r' }, 'key-1');
+      const submission = client.submitTrainingJob.mock.calls[0][1];
+      expect(submission.limits).toEqual({
+        max_concurrent_jobs: 3,
+        max_training_duration_seconds: 600,
+        max_dataset_size_gb: 10,
+        max_cpus_per_job: 1,
+        max_memory_per_job_gb: 16,
+        max_gpus_per_job: 0,
+      });
+      expect(submission.resources).toEqual(resources);
     });
 
     it('refuses an unknown target column', async () => {
@@ -169,7 +193,7 @@ describe('TrainingService', () => {
     const completed: TrainingJob = {
       ...QUEUED_JOB,
       status: 'completed',
-      progress: { iteration: 100, total_iterations: 100, metrics: { logloss: 0.3 }, elapsed_seconds: 11 },
+      progress: { iteration: 100, total_iterations: 100, metrics: { logloss: 0.3 }, elapsed_seconds: 11, estimated_remaining_seconds: 0 },
       metrics: {
         accuracy: 0.94,
         precision: 0.91,

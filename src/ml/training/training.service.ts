@@ -2,7 +2,8 @@ import { HttpStatus, Inject, Injectable } from '@nestjs/common';
 import { FieldErrorsException } from '@app/common/filters/field-errors.exception';
 import type { TenantContext } from '@app/common/tenant/tenant-context';
 import { MLServiceClient } from '@app/ml/client/ml-service.client';
-import type { AlgorithmSpec, ArtifactContent, DatasetRef, DatasetSchema, TrainingJob, TrainingSubmission } from '@app/ml/client/ml-service.types';
+import type { TrainingLimits } from '@app/config/training-limits';
+import type { AlgorithmSpec, ArtifactContent, DatasetRef, DatasetSchema, TrainingEvent, TrainingJob, TrainingSubmission } from '@app/ml/client/ml-service.types';
 import { chartMediaType } from '@app/ml/training/chart-media-type';
 import { ML_OPTIONS, type ResolvedMlModuleOptions } from '@app/ml/ml-module-options';
 import type { CreateTrainingJobDto, DatasetDto } from '@app/ml/training/dto/create-training-job.dto';
@@ -48,7 +49,8 @@ export class TrainingService {
       feature_columns: config.feature_columns,
       split: config.split,
       hyperparameters: config.hyperparameters,
-      limits: { max_concurrent_jobs: this.maxConcurrentJobs(caller.tenantId) },
+      resources: config.resources,
+      limits: this.limitsFor(caller.tenantId),
     };
     return toTrainingJobResponse(await this.mlService.submitTrainingJob(caller, submission, idempotencyKey));
   }
@@ -98,8 +100,26 @@ export class TrainingService {
     };
   }
 
-  private maxConcurrentJobs(tenantId: string): number {
-    return this.options.maxTrainingJobsByTenant[tenantId] ?? this.options.maxTrainingJobs;
+  /**
+   * The job's events from its current state to its end, for the SSE route and the WebSocket
+   * gateway. Rejects like `get` (404 for another tenant's job) before anything is streamed.
+   */
+  async events(jobId: string, caller: TenantContext, signal: AbortSignal): Promise<AsyncIterable<TrainingEvent>> {
+    return this.mlService.openTrainingEvents(caller, jobId, signal);
+  }
+
+  /** Seed 001's limits for this tenant: its ML_TENANT_LIMITS entry over the module-wide values. */
+  limitsFor(tenantId: string): TrainingLimits {
+    const options = this.options;
+    return {
+      max_concurrent_jobs: options.maxTrainingJobsByTenant[tenantId] ?? options.maxTrainingJobs,
+      max_training_duration_seconds: options.maxTrainingDurationSeconds,
+      max_dataset_size_gb: options.maxDatasetSizeGb,
+      max_cpus_per_job: options.maxCpusPerJob,
+      max_memory_per_job_gb: options.maxMemoryPerJobGb,
+      max_gpus_per_job: options.maxGpusPerJob,
+      ...options.tenantLimits[tenantId],
+    };
   }
 
   /** The ML Service names the schema request's own fields (`query`); the caller knows them as `dataset.query`. */

@@ -18,9 +18,6 @@ from app.training.schemas import HyperparameterInfo, TaskType
 
 ParameterType = Literal["integer", "number", "string", "boolean"]
 
-# CPUs one training job uses (its Ray Train worker or Ray task); thread counts follow it.
-JOB_CPUS = 1
-
 
 @dataclass(frozen=True)
 class HyperparameterSpec:
@@ -74,11 +71,40 @@ class HyperparameterSpec:
 
 @dataclass(frozen=True)
 class FitContext:
+    """What `fit` gets besides the data. The resources are the job's request
+    (TrainingConfig.resources), already checked against the tenant's limits and the cluster:
+    an algorithm reserves them on Ray with `worker_resources()` (Ray Train's
+    `ScalingConfig(resources_per_worker=..., use_gpu=context.use_gpu)`) or `task_options()`
+    (`some_task.options(**context.task_options())`), and sizes its thread pool to `cpus`."""
+
     job_id: str
     random_state: int
     hyperparameters: dict[str, Any]
     storage_path: str
     progress: Any  # handle of the job's TrainingProgressActor
+    cpus: int = 1
+    memory_bytes: int | None = None
+    gpus: int = 0
+
+    @property
+    def use_gpu(self) -> bool:
+        return self.gpus > 0
+
+    def worker_resources(self) -> dict[str, float]:
+        """`resources_per_worker` of a one-worker Ray Train ScalingConfig."""
+        resources: dict[str, float] = {"CPU": self.cpus}
+        if self.memory_bytes is not None:
+            resources["memory"] = self.memory_bytes
+        if self.gpus:
+            resources["GPU"] = self.gpus
+        return resources
+
+    def task_options(self) -> dict[str, Any]:
+        """Options of a Ray task (or actor) that does the training: `.options(**these)`."""
+        options: dict[str, Any] = {"num_cpus": self.cpus, "num_gpus": self.gpus}
+        if self.memory_bytes is not None:
+            options["memory"] = self.memory_bytes
+        return options
 
 
 class FittedModel(ABC):

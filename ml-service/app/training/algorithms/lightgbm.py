@@ -15,7 +15,6 @@ from ray.train import RunConfig, ScalingConfig
 from ray.train.lightgbm import LightGBMTrainer, RayTrainReportCallback, get_network_params
 
 from app.training.algorithms.base import (
-    JOB_CPUS,
     Algorithm,
     FitContext,
     FittedModel,
@@ -161,7 +160,7 @@ class LightGBMAlgorithm(Algorithm):
             "lambda_l2": chosen["reg_lambda"],
             "lambda_l1": chosen["reg_alpha"],
             # Thread count, seed and deterministic mode: same config and random_state, same model.
-            "num_threads": JOB_CPUS,
+            "num_threads": context.cpus,
             "seed": context.random_state,
             "deterministic": True,
             "force_row_wise": True,
@@ -190,7 +189,11 @@ class LightGBMAlgorithm(Algorithm):
                 "spec": data.spec,
                 "progress": context.progress,
             },
-            scaling_config=ScalingConfig(num_workers=1, resources_per_worker={"CPU": JOB_CPUS}),
+            scaling_config=ScalingConfig(
+                num_workers=1,
+                resources_per_worker=context.worker_resources(),
+                use_gpu=context.use_gpu,
+            ),
             run_config=RunConfig(storage_path=context.storage_path, name=context.job_id),
             datasets={
                 "train": ray.data.from_pandas(data.train),

@@ -25,7 +25,6 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from app.training.algorithms.base import (
-    JOB_CPUS,
     Algorithm,
     FitContext,
     FittedModel,
@@ -131,7 +130,8 @@ class FittedPipeline(FittedModel):
         return info.model_id
 
 
-@ray.remote(num_cpus=JOB_CPUS, max_retries=0)
+# Resources are set per call from the job's request (FitContext.task_options).
+@ray.remote(max_retries=0)
 def _fit_remote(
     algorithm: "SklearnAlgorithm", data: TrainingData, context: FitContext
 ) -> tuple[Pipeline, np.ndarray]:
@@ -140,7 +140,9 @@ def _fit_remote(
 
 class SklearnAlgorithm(Algorithm):
     def fit(self, data: TrainingData, context: FitContext) -> FittedModel:
-        pipeline, importance = ray.get(_fit_remote.remote(self, data, context))
+        pipeline, importance = ray.get(
+            _fit_remote.options(**context.task_options()).remote(self, data, context)
+        )
         return FittedPipeline(pipeline, data.spec, data.task_type, importance)
 
     def fit_pipeline(self, data: TrainingData, context: FitContext) -> tuple[Pipeline, np.ndarray]:
@@ -190,7 +192,7 @@ class RandomForestAlgorithm(SklearnAlgorithm):
             "min_samples_leaf": chosen["min_samples_leaf"],
             "max_features": None if chosen["max_features"] == "all" else chosen["max_features"],
             "bootstrap": chosen["bootstrap"],
-            "n_jobs": JOB_CPUS,
+            "n_jobs": context.cpus,
             "random_state": context.random_state,
             "warm_start": True,
         }
@@ -254,7 +256,7 @@ class LinearAlgorithm(SklearnAlgorithm):
                 random_state=context.random_state,
             )
         else:
-            model = LinearRegression(fit_intercept=chosen["fit_intercept"], n_jobs=JOB_CPUS)
+            model = LinearRegression(fit_intercept=chosen["fit_intercept"], n_jobs=context.cpus)
         pipeline = Pipeline(
             [("preprocess", _preprocessor(data.spec, scale=True)), ("model", model)]
         )

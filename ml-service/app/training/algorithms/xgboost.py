@@ -161,10 +161,13 @@ class XGBoostAlgorithm(Algorithm):
             "alpha": chosen["reg_alpha"],
             "gamma": chosen["gamma"],
             "tree_method": "hist",
-            # One thread and a fixed seed: the same config and random_state give the same model.
-            "nthread": 1,
+            # Threads = the job's CPUs; hist on CPU sums in a fixed order, so with a fixed seed
+            # the same config and random_state give the same model.
+            "nthread": context.cpus,
             "seed": context.random_state,
         }
+        if context.use_gpu:
+            params["device"] = "cuda"
         classes = data.spec.classes
         if data.task_type == "regression":
             params |= {"objective": "reg:squarederror", "eval_metric": ["rmse"]}
@@ -188,7 +191,11 @@ class XGBoostAlgorithm(Algorithm):
                 "spec": data.spec,
                 "progress": context.progress,
             },
-            scaling_config=ScalingConfig(num_workers=1, resources_per_worker={"CPU": 1}),
+            scaling_config=ScalingConfig(
+                num_workers=1,
+                resources_per_worker=context.worker_resources(),
+                use_gpu=context.use_gpu,
+            ),
             run_config=RunConfig(storage_path=context.storage_path, name=context.job_id),
             datasets={
                 "train": ray.data.from_pandas(data.train),

@@ -10,9 +10,12 @@ import {
   IsNumber,
   IsObject,
   IsOptional,
+  IsPositive,
   IsString,
   Matches,
+  Max,
   MaxLength,
+  Min,
   ValidateIf,
   ValidateNested,
 } from 'class-validator';
@@ -82,6 +85,34 @@ export class SplitDto {
   random_state?: number;
 }
 
+/**
+ * What the job reserves on the Ray cluster (seed 001's "Resource Management"). Checked by the ML
+ * Service against the tenant's per-job limits and the cluster's totals: a request over either is
+ * a 422 naming the field, never a job left pending.
+ */
+export class TrainingResourcesDto {
+  @ApiPropertyOptional({ example: 2, minimum: 1, default: 1, description: "CPU cores of the job's worker; thread counts follow. Limit: ML_MAX_CPU_PER_JOB (4)." })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(1024)
+  cpus?: number;
+
+  @ApiPropertyOptional({ example: 4, description: 'Memory reserved for the worker, in GB; default: no reservation. Limit: ML_MAX_MEMORY_PER_JOB_GB (16).' })
+  @IsOptional()
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @IsPositive()
+  @Max(65536)
+  memory_gb?: number;
+
+  @ApiPropertyOptional({ example: 0, minimum: 0, default: 0, description: 'GPUs of the worker. Limit: ML_MAX_GPU_PER_JOB (0: CPU only).' })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(64)
+  gpus?: number;
+}
+
 /** Seed 001's TrainingConfig, accepted verbatim. */
 export class CreateTrainingJobDto {
   @RequiredText('churn-predictor-v2', 'A name for the job and the model it produces.')
@@ -126,4 +157,10 @@ export class CreateTrainingJobDto {
   })
   @IsObject()
   hyperparameters!: Record<string, unknown>;
+
+  @ApiPropertyOptional({ type: TrainingResourcesDto, description: 'Default: 1 CPU, no memory reservation, no GPU.' })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => TrainingResourcesDto)
+  resources?: TrainingResourcesDto;
 }

@@ -22,8 +22,11 @@ export class TrainingProgressDto {
   @ApiProperty({ type: 'object', additionalProperties: { type: 'number' }, example: { logloss: 0.31 }, description: 'Latest evaluation metrics on the test split.' })
   metrics!: Record<string, number>;
 
-  @ApiProperty({ example: 3.2 })
+  @ApiProperty({ example: 3.2, description: 'Since the job started running.' })
   elapsed_seconds!: number;
+
+  @ApiProperty({ example: 4.8, nullable: true, type: Number, description: 'From the pace of the iterations so far; null before the first one reports.' })
+  estimated_remaining_seconds!: number | null;
 }
 
 /** A training job in seed 001's shape: the result fields are filled once the job is completed. */

@@ -1,0 +1,156 @@
+"""Seed 001's resource limits (resources per job, cluster fit, dataset size, duration) and the
+job event stream. The session's Ray cluster has 2 CPUs and no GPU."""
+
+import json
+import time
+
+import pytest
+from fastapi.testclient import TestClient
+from mlflow.tracking import MlflowClient
+
+from app.training.algorithms.base import FitContext
+from tests.conftest import DEMO_TENANT, churn_config, tenant_headers, wait_for_status
+
+SUBMIT = "/api/v1/training/submit"
+GENERATED_QUERY = "SELECT range AS x, range % 7 AS z, range % 2 AS y FROM range(200)"
+# Limits that let a request through to the cluster check.
+GENEROUS = {
+    "max_concurrent_jobs": 5,
+    "max_cpus_per_job": 64,
+    "max_memory_per_job_gb": 1_000_000,
+    "max_gpus_per_job": 8,
+}
+
+
+def generated_config(**overrides: object) -> dict:
+    config = {
+        "name": "tiny",
+        "algorithm": "xgboost",
+        "task_type": "classification",
+        "dataset": {"source": "sql", "query": GENERATED_QUERY},
+        "target_column": "y",
+        "feature_columns": ["x", "z"],
+        "hyperparameters": {"n_estimators": 5},
+    }
+    config.update(overrides)
+    return config
+
+
+def refusal(client: TestClient, config: dict) -> tuple[str, str]:
+    response = client.post(SUBMIT, json=config, headers=tenant_headers())
+    assert response.status_code == 422, response.text
+    [error] = response.json()["errors"]
+    return error["field"], error["message"]
+
+
+@pytest.mark.parametrize(
+    ("resources", "limits", "field", "message"),
+    [
+        ({"cpus": 5}, None, "resources.cpus", "over the tenant's limit of 4 CPUs per job"),
+        ({"cpus": 2}, {"max_concurrent_jobs": 5, "max_cpus_per_job": 1}, "resources.cpus",
+         "limit of 1 CPU per job (ML_MAX_CPU_PER_JOB)"),
+        ({"memory_gb": 17}, None, "resources.memory_gb", "limit of 16 GB per job"),
+        ({"gpus": 1}, None, "resources.gpus", "limit of 0 GPUs per job (ML_MAX_GPU_PER_JOB)"),
+        ({"cpus": 3}, GENEROUS, "resources.cpus", "but the cluster has 2 CPUs"),
+        ({"gpus": 1}, GENEROUS, "resources.gpus", "but the cluster has no GPU"),
+        ({"memory_gb": 60_000}, GENEROUS, "resources.memory_gb", "GB of memory for tasks"),
+    ],
+)  # fmt: skip
+def test_refuses_resources_over_the_limit_or_the_cluster(
+    client: TestClient, resources: dict, limits: dict | None, field: str, message: str
+) -> None:
+    config = generated_config(resources=resources)
+    if limits is not None:
+        config["limits"] = limits
+    refused_field, refused_message = refusal(client, config)
+    assert refused_field == field
+    assert message in refused_message
+
+
+def test_refuses_a_dataset_over_the_size_limit_before_loading(client: TestClient) -> None:
+    # 5,000 churn rows of 4 numeric columns: well over 100 KB.
+    config = churn_config(limits={"max_concurrent_jobs": 5, "max_dataset_size_gb": 0.0001})
+    field, message = refusal(client, config)
+    assert field == "dataset"
+    assert "over the tenant's maximum of 0.0001 GB (ML_MAX_DATASET_SIZE_GB)" in message
+    assert "bytes in the columns used" in message
+
+
+def test_stops_a_job_over_the_maximum_duration(client: TestClient) -> None:
+    config = churn_config(
+        hyperparameters={"n_estimators": 5000, "max_depth": 12, "learning_rate": 0.01},
+        limits={"max_concurrent_jobs": 5, "max_training_duration_seconds": 2},
+    )
+    accepted = client.post(SUBMIT, json=config, headers=tenant_headers())
+    assert accepted.status_code == 202, accepted.text
+    started = time.monotonic()
+    job = wait_for_status(client, accepted.json()["job_id"], {"completed", "failed"}, timeout=120)
+    assert job["status"] == "failed"
+    assert job["error"].startswith("stopped after ")
+    assert "maximum training duration (ML_MAX_TRAINING_DURATION=2)" in job["error"]
+    assert time.monotonic() - started < 60
+    run = MlflowClient(client.app.state.tracking.tracking_uri).get_run(job["mlflow_run_id"])
+    assert run.info.status == "FAILED"
+
+
+def read_events(client: TestClient, job_id: str, tenant: str = DEMO_TENANT) -> list[tuple]:
+    events = []
+    with client.stream(
+        "GET", f"/api/v1/training/jobs/{job_id}/events", headers=tenant_headers(tenant)
+    ) as response:
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/event-stream")
+        name = None
+        for line in response.iter_lines():
+            if line.startswith("event: "):
+                name = line.removeprefix("event: ")
+            elif line.startswith("data: "):
+                events.append((name, json.loads(line.removeprefix("data: "))))
+    return events
+
+
+def test_a_job_asking_for_both_cpus_streams_its_events_to_completion(client: TestClient) -> None:
+    # A Ray task (no Ray Train start-up) keeps this quick; XGBoost takes the same FitContext path.
+    config = generated_config(
+        algorithm="random_forest", resources={"cpus": 2}, hyperparameters={"n_estimators": 10}
+    )
+    accepted = client.post(SUBMIT, json=config, headers=tenant_headers())
+    assert accepted.status_code == 202, accepted.text
+    job_id = accepted.json()["job_id"]
+
+    events = read_events(client, job_id)  # returns only once the server closed the stream
+
+    names = [name for name, _ in events]
+    assert names[-1] == "end" and names.count("end") == 1
+    assert "progress" in names
+    statuses = [data["status"] for name, data in events if name == "status"]
+    assert statuses[-1] == "completed"
+    assert statuses == sorted(set(statuses), key=["queued", "running", "completed"].index)
+    iterations = [data["progress"]["iteration"] for name, data in events if name == "progress"]
+    assert iterations == sorted(iterations) and iterations[-1] == 10
+    final = events[-1][1]["job"]
+    assert final["status"] == "completed", final["error"]
+    assert final["progress"]["estimated_remaining_seconds"] == 0
+    assert final["metrics"]["accuracy"] >= 0
+    # A stream opened after the end replays the final state and ends at once.
+    assert [name for name, _ in read_events(client, job_id)] == ["status", "progress", "end"]
+
+
+def test_event_stream_of_another_tenants_job_is_not_found(client: TestClient) -> None:
+    job_id = client.post(SUBMIT, json=generated_config(), headers=tenant_headers()).json()["job_id"]
+    response = client.get(
+        f"/api/v1/training/jobs/{job_id}/events", headers=tenant_headers("globex")
+    )
+    assert response.status_code == 404
+    assert response.json() == {"detail": f"training job {job_id} does not exist"}
+    client.delete(f"/api/v1/training/jobs/{job_id}", headers=tenant_headers())
+
+
+def test_fit_context_turns_the_request_into_ray_resources() -> None:
+    context = FitContext(
+        job_id="j", random_state=1, hyperparameters={}, storage_path="/tmp", progress=None,
+        cpus=2, memory_bytes=3 * 1024**3, gpus=1,
+    )  # fmt: skip
+    assert context.worker_resources() == {"CPU": 2, "memory": 3 * 1024**3, "GPU": 1}
+    assert context.task_options() == {"num_cpus": 2, "num_gpus": 1, "memory": 3 * 1024**3}
+    assert context.use_gpu
