@@ -26,6 +26,7 @@ from app.training.evaluation import (
     regression_metrics,
 )
 from app.training.features import LABEL_COLUMN, TrainingData, model_frame
+from app.training.importance import permutation_importance
 
 # Rows used to infer the model's input signature; the column types are all it needs.
 SIGNATURE_SAMPLE_ROWS = 100
@@ -105,7 +106,16 @@ def run_training_job(request: DriverRequest) -> DriverOutcome:
         metrics = classification_metrics(labels, predictions, data.spec.classes or [])
     else:
         metrics = regression_metrics(labels, predictions)
-    importance = normalised_importance(fitted.raw_feature_importance(), data.spec.feature_columns)
+    raw_importance = fitted.raw_feature_importance()
+    if raw_importance is None:
+        raw_importance = permutation_importance(
+            fitted.predict,
+            model_frame(data.test, data.spec),
+            labels,
+            data.task_type,
+            request.random_state,
+        )
+    importance = normalised_importance(raw_importance, data.spec.feature_columns)
 
     mlflow.set_tracking_uri(request.tracking_uri)
     client = MlflowClient(tracking_uri=request.tracking_uri)

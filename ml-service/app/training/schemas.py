@@ -55,13 +55,18 @@ class TrainingConfig(BaseModel):
 
 class HyperparameterInfo(BaseModel):
     name: str
-    type: Literal["integer", "number", "string", "boolean"]
+    type: Literal["integer", "number", "string", "boolean", "integer_list"] = Field(
+        description="integer_list: a JSON array of integers; minimum/maximum bound each item"
+    )
     minimum: float | None
     maximum: float | None
     exclusive_minimum: bool
     choices: list[Any] | None
     default: Any
     description: str
+    min_items: int | None = Field(None, description="integer_list: fewest items allowed")
+    max_items: int | None = Field(None, description="integer_list: most items allowed")
+    nullable: bool = Field(False, description="null is allowed (and means: not used)")
 
 
 class AlgorithmInfo(BaseModel):

@@ -2,6 +2,7 @@
 
 from app.training.algorithms.base import Algorithm
 from app.training.algorithms.lightgbm import LightGBMAlgorithm
+from app.training.algorithms.neural_network import NeuralNetworkAlgorithm
 from app.training.algorithms.sklearn_models import LinearAlgorithm, RandomForestAlgorithm
 from app.training.algorithms.xgboost import XGBoostAlgorithm
 
@@ -12,6 +13,7 @@ ALGORITHMS: dict[str, Algorithm] = {
         LightGBMAlgorithm(),
         RandomForestAlgorithm(),
         LinearAlgorithm(),
+        NeuralNetworkAlgorithm(),
     )
 }
 
