@@ -99,7 +99,7 @@ def test_logged_model_predicts_on_raw_columns(jobs: dict[str, dict], client: Tes
     assert set(model.metadata.get_input_schema().input_names()) == set(row)
     unseen = row | {"contract_type": "three-year", "total_charges": None}
     predicted = model.predict(pd.DataFrame([row, unseen]).astype({"senior_citizen": "int32"}))
-    assert list(predicted.columns)[0] == "prediction"
+    assert predicted.columns[0] == "prediction"
     assert predicted["prediction"].iloc[0] in (True, False, 0, 1)
     probabilities = predicted.drop(columns="prediction")
     assert probabilities.sum(axis=1).to_list() == pytest.approx([1.0, 1.0])

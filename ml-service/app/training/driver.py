@@ -20,12 +20,14 @@ from sklearn.metrics import classification_report
 
 from app.training.algorithms import ALGORITHMS
 from app.training.algorithms.base import FitContext
+from app.training.algorithms.forecasting import ForecastingAlgorithm
 from app.training.evaluation import (
     classification_metrics,
     normalised_importance,
     regression_metrics,
 )
 from app.training.features import LABEL_COLUMN, TrainingData, model_frame
+from app.training.forecasting import ForecastData
 from app.training.importance import permutation_importance
 
 # Rows used to infer the model's input signature; the column types are all it needs.
@@ -36,7 +38,7 @@ SIGNATURE_SAMPLE_ROWS = 100
 class DriverRequest:
     job_id: str
     algorithm: str
-    data: TrainingData
+    data: TrainingData | ForecastData
     hyperparameters: dict[str, Any]
     random_state: int
     storage_path: str
@@ -52,8 +54,10 @@ class DriverRequest:
 @dataclass(frozen=True)
 class DriverOutcome:
     metrics: dict[str, Any]
-    feature_importance: dict[str, float]
+    feature_importance: dict[str, float] | None
     model_artifact_id: str
+    # Forecasting: the `Forecast` wire shape (held-out tail with actuals, and the future).
+    forecast: dict[str, Any] | None = None
 
 
 def _classification_report(data: TrainingData, labels: Any, probabilities: Any) -> dict:
@@ -86,20 +90,51 @@ class JobDriver:
         return run_training_job(request)
 
 
+def _fit_context(request: DriverRequest) -> FitContext:
+    return FitContext(
+        job_id=request.job_id,
+        random_state=request.random_state,
+        hyperparameters=request.hyperparameters,
+        storage_path=request.storage_path,
+        progress=request.progress,
+    )
+
+
+def run_forecasting_job(
+    request: DriverRequest, algorithm: ForecastingAlgorithm, data: ForecastData
+) -> DriverOutcome:
+    """Fit, score the held-out tail, refit and forecast past the data; log the MLflow run."""
+    outcome = algorithm.forecast(data, _fit_context(request))
+    mlflow.set_tracking_uri(request.tracking_uri)
+    client = MlflowClient(tracking_uri=request.tracking_uri)
+    with mlflow.start_run(run_id=request.mlflow_run_id):
+        mlflow.log_params(request.logged_params | request.hyperparameters)
+        mlflow.set_tags(request.run_tags)
+        mlflow.log_metrics(outcome.metrics)
+        mlflow.log_dict(request.config, "config.json")
+        # The forecast with the tail's actuals: what a forecast chart is drawn from.
+        mlflow.log_dict(
+            {"metrics": outcome.metrics, "forecast": outcome.forecast}, "evaluation.json"
+        )
+        _log_history(client, request.mlflow_run_id, ray.get(request.progress.history.remote()))
+        model_id = algorithm.log_to_mlflow(outcome.model)
+    return DriverOutcome(
+        metrics=outcome.metrics,
+        feature_importance=None,
+        model_artifact_id=model_id,
+        forecast=outcome.forecast,
+    )
+
+
 def run_training_job(request: DriverRequest) -> DriverOutcome:
     """Train, evaluate on the test split and log the MLflow run the service opened."""
     algorithm = ALGORITHMS[request.algorithm]
     data = request.data
-    fitted = algorithm.fit(
-        data,
-        FitContext(
-            job_id=request.job_id,
-            random_state=request.random_state,
-            hyperparameters=request.hyperparameters,
-            storage_path=request.storage_path,
-            progress=request.progress,
-        ),
-    )
+    if isinstance(algorithm, ForecastingAlgorithm):
+        assert isinstance(data, ForecastData)
+        return run_forecasting_job(request, algorithm, data)
+    assert isinstance(data, TrainingData)
+    fitted = algorithm.fit(data, _fit_context(request))
     predictions = fitted.predict(model_frame(data.test, data.spec))
     labels = data.test[LABEL_COLUMN].to_numpy()
     if data.task_type == "classification":
