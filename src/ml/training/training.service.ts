@@ -45,6 +45,9 @@ export class TrainingService {
       feature_columns: config.feature_columns,
       split: config.split,
       hyperparameters: config.hyperparameters,
+      time_column: config.time_column,
+      horizon: config.horizon,
+      frequency: config.frequency,
       limits: { max_concurrent_jobs: this.maxConcurrentJobs(caller.tenantId) },
     };
     return toTrainingJobResponse(await this.mlService.submitTrainingJob(caller, submission, idempotencyKey));
@@ -121,6 +124,7 @@ export function toTrainingJobResponse(job: TrainingJob): TrainingJobResponseDto 
     metrics: job.metrics,
     feature_importance: job.feature_importance,
     model_artifact_id: job.model_artifact_id,
+    forecast: job.forecast ?? null,
     training_duration_seconds: job.training_duration_seconds,
     data_summary: job.data_summary,
     mlflow_run_id: job.mlflow_run_id,
