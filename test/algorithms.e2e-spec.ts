@@ -13,7 +13,7 @@ const ENDED = new Set(['completed', 'failed', 'cancelled']);
 /** The Swagger examples, made small: a few epochs, and ARIMA next to Prophet. */
 const NEURAL_NETWORK: CreateTrainingJobDto = {
   ...NEURAL_NETWORK_TRAINING_REQUEST,
-  hyperparameters: { ...NEURAL_NETWORK_TRAINING_REQUEST.hyperparameters, hidden_layers: [16], epochs: 3, batch_size: 256 },
+  hyperparameters: { ...NEURAL_NETWORK_TRAINING_REQUEST.hyperparameters, hidden_layers: [16], epochs: 3, batch_size: 128, learning_rate: 0.01 },
 };
 const PROPHET: CreateTrainingJobDto = FORECASTING_TRAINING_REQUEST;
 const ARIMA: CreateTrainingJobDto = { ...FORECASTING_TRAINING_REQUEST, name: 'revenue-arima', algorithm: 'arima', hyperparameters: { order: [1, 1, 1], seasonal_order: [1, 0, 1, 7] } };

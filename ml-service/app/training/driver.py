@@ -105,6 +105,8 @@ def run_forecasting_job(
 ) -> DriverOutcome:
     """Fit, score the held-out tail, refit and forecast past the data; log the MLflow run."""
     outcome = algorithm.forecast(data, _fit_context(request))
+    # outcome.forecast (tail with actuals, future, timestamps) is what a forecast chart needs.
+    history = ray.get(request.progress.history.remote())
     mlflow.set_tracking_uri(request.tracking_uri)
     client = MlflowClient(tracking_uri=request.tracking_uri)
     with mlflow.start_run(run_id=request.mlflow_run_id):
@@ -116,7 +118,7 @@ def run_forecasting_job(
         mlflow.log_dict(
             {"metrics": outcome.metrics, "forecast": outcome.forecast}, "evaluation.json"
         )
-        _log_history(client, request.mlflow_run_id, ray.get(request.progress.history.remote()))
+        _log_history(client, request.mlflow_run_id, history)
         model_id = algorithm.log_to_mlflow(outcome.model)
     return DriverOutcome(
         metrics=outcome.metrics,
@@ -151,6 +153,8 @@ def run_training_job(request: DriverRequest) -> DriverOutcome:
             request.random_state,
         )
     importance = normalised_importance(raw_importance, data.spec.feature_columns)
+    # [(iteration, {metric: value})]: boosting rounds or epochs, what a loss curve is drawn from.
+    history = ray.get(request.progress.history.remote())
 
     mlflow.set_tracking_uri(request.tracking_uri)
     client = MlflowClient(tracking_uri=request.tracking_uri)
@@ -166,7 +170,7 @@ def run_training_job(request: DriverRequest) -> DriverOutcome:
             mlflow.log_dict(
                 _classification_report(data, labels, predictions), "classification_report.json"
             )
-        _log_history(client, request.mlflow_run_id, ray.get(request.progress.history.remote()))
+        _log_history(client, request.mlflow_run_id, history)
         signature = infer_signature(model_frame(data.train.head(SIGNATURE_SAMPLE_ROWS), data.spec))
         model_id = fitted.log_to_mlflow(signature)
     return DriverOutcome(metrics=metrics, feature_importance=importance, model_artifact_id=model_id)
