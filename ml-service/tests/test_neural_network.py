@@ -1,11 +1,14 @@
 """The PyTorch MLP on Ray Train: classification, regression, reproducibility, the logged pyfunc."""
 
 import mlflow.pyfunc
+import numpy as np
 import pandas as pd
 import pytest
+import torch
 from fastapi.testclient import TestClient
 from mlflow.tracking import MlflowClient
 
+from app.training.algorithms.neural_network import fit_network
 from tests.conftest import churn_config, tenant_headers, wait_for_status
 
 SUBMIT = "/api/v1/training/submit"
@@ -24,7 +27,6 @@ def nn_churn(name: str, **overrides: object) -> dict:
 def jobs(client: TestClient) -> dict[str, dict]:
     submissions = {
         "churn": nn_churn("nn-churn"),
-        "churn-again": nn_churn("nn-churn-again"),
         "contract": nn_churn("nn-contract", target_column="contract_type"),
         "value": {
             "name": "nn-value",
@@ -69,11 +71,35 @@ def test_binary_classification_learns_churn_with_epoch_history(
     assert [entry.step for entry in history] == [1, 2, 3, 4]
 
 
-def test_random_state_repeats_the_model_exactly(jobs: dict[str, dict]) -> None:
-    first, second = jobs["churn"], jobs["churn-again"]
-    assert second["status"] == "completed", second["error"]
-    assert first["metrics"] == second["metrics"]
-    assert first["feature_importance"] == second["feature_importance"]
+def _loop_config(seed: int) -> dict:
+    rng = np.random.default_rng(0)
+    features = rng.normal(size=(200, 4)).astype(np.float32)
+    labels = (features[:, 0] + features[:, 1] > 0).astype(np.int64)
+    return {
+        "task_type": "classification",
+        "architecture": {
+            "input_size": 4, "hidden_layers": [8], "activation": "relu", "dropout": 0.2,
+            "outputs": 2,
+        },
+        "x_train": features[:150], "y_train": labels[:150],
+        "x_test": features[150:], "y_test": labels[150:],
+        "target_scale": (0.0, 1.0), "seed": seed, "learning_rate": 0.01, "weight_decay": 0.0,
+        "epochs": 3, "batch_size": 32,
+    }  # fmt: skip
+
+
+def test_random_state_repeats_the_weights_exactly() -> None:
+    """The worker's loop without Ray: same seed, same weights and history; another seed differs."""
+    runs = []
+    for seed in (42, 42, 7):
+        history: list = []
+        network = fit_network(_loop_config(seed), lambda *entry, h=history: h.append(entry))
+        runs.append((network.state_dict(), history))
+    (first, first_history), (second, second_history), (other, _) = runs
+    assert all(torch.equal(first[name], second[name]) for name in first)
+    assert first_history == second_history
+    assert [epoch for epoch, _ in first_history] == [1, 2, 3]
+    assert not all(torch.equal(first[name], other[name]) for name in first)
 
 
 def test_multi_class_and_regression(jobs: dict[str, dict]) -> None:

@@ -12,6 +12,7 @@ The network has no importance of its own: the driver measures permutation import
 import os
 import tempfile
 import time
+from collections.abc import Callable
 from typing import Any
 
 import mlflow.pyfunc
@@ -192,8 +193,14 @@ def _epoch_metrics(
     return {"test-loss": loss, "test-rmse": float(np.sqrt(loss)) * config["target_scale"][1]}
 
 
-def train_on_worker(config: dict) -> None:
-    """The Ray Train worker loop: seeded, single-threaded, so a random_state repeats exactly."""
+def fit_network(
+    config: dict,
+    on_epoch: Callable[[int, dict[str, float]], None],
+    prepare: Callable[[nn.Module], nn.Module] = lambda network: network,
+) -> nn.Module:
+    """The training loop: seeded, single-threaded, so the same config gives the same weights.
+
+    `prepare` wraps the fresh network (Ray Train's `prepare_model` on a worker)."""
     torch.set_num_threads(JOB_CPUS)
     torch.manual_seed(config["seed"])
     classification = config["task_type"] == "classification"
@@ -203,15 +210,13 @@ def train_on_worker(config: dict) -> None:
     y_train = torch.as_tensor(config["y_train"], dtype=label_type)
     y_test = torch.as_tensor(config["y_test"], dtype=label_type)
 
-    network = prepare_model(build_network(**config["architecture"]))
+    network = prepare(build_network(**config["architecture"]))
     optimizer = torch.optim.Adam(
         network.parameters(), lr=config["learning_rate"], weight_decay=config["weight_decay"]
     )
     loss_function: nn.Module = nn.CrossEntropyLoss() if classification else nn.MSELoss()
     shuffle = torch.Generator().manual_seed(config["seed"])
     batch_size = config["batch_size"]
-    pending: list[tuple[int, dict[str, float]]] = []
-    last_sent = time.monotonic()
     for epoch in range(1, config["epochs"] + 1):
         network.train()
         order = torch.randperm(len(x_train), generator=shuffle)
@@ -223,21 +228,33 @@ def train_on_worker(config: dict) -> None:
             loss = loss_function(output if classification else output[:, 0], y_train[batch])
             loss.backward()
             optimizer.step()
-            total_loss += float(loss) * len(batch)
+            total_loss += loss.item() * len(batch)
         metrics = {"train-loss": total_loss / len(x_train)}
-        metrics |= _epoch_metrics(network, config, x_test, y_test)
+        on_epoch(epoch, metrics | _epoch_metrics(network, config, x_test, y_test))
+    return getattr(network, "module", network)
+
+
+def train_on_worker(config: dict) -> None:
+    """The Ray Train worker loop: per-epoch history to the progress actor, the final weights as
+    the run's checkpoint."""
+    pending: list[tuple[int, dict[str, float]]] = []
+    last_sent = time.monotonic()
+
+    def on_epoch(epoch: int, metrics: dict[str, float]) -> None:
+        nonlocal pending, last_sent
         pending.append((epoch, metrics))
         if time.monotonic() - last_sent >= PROGRESS_INTERVAL_SECONDS:
             ray.get(config["progress"].report.remote(pending))
             pending, last_sent = [], time.monotonic()
+
+    network = fit_network(config, on_epoch, prepare_model)
     if pending:
         # Waited on so the history is complete before the driver reads it.
         ray.get(config["progress"].report.remote(pending))
-    state = getattr(network, "module", network).state_dict()
     with tempfile.TemporaryDirectory() as directory:
-        torch.save(state, os.path.join(directory, STATE_FILE))
+        torch.save(network.state_dict(), os.path.join(directory, STATE_FILE))
         # Only the final model is reported: each report waits for the controller's next poll.
-        ray.train.report(metrics, checkpoint=Checkpoint.from_directory(directory))
+        ray.train.report({}, checkpoint=Checkpoint.from_directory(directory))
 
 
 class NeuralNetworkAlgorithm(Algorithm):
