@@ -66,7 +66,8 @@ def prepare_forecast_data(
         rows["time"] = rows["time"].dt.tz_convert("UTC").dt.tz_localize(None)
     series = rows.set_index("time")["value"].sort_index().resample(frequency).sum(min_count=1)
     series = series.astype("float64")
-    # DuckDB hands dates over as datetime64[us]; statsmodels silently mis-fits on anything but ns.
+    # DuckDB hands dates over as datetime64[us]; nanoseconds are what Prophet and statsmodels
+    # are written and tested against.
     series.index = pd.DatetimeIndex(series.index.astype("datetime64[ns]"), freq=series.index.freq)
     if len(series) - horizon < MIN_TRAIN_PERIODS:
         raise TrainingDataError(
