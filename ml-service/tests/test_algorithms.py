@@ -163,9 +163,14 @@ def test_logistic_is_for_classification_only(client: TestClient) -> None:
 
 def test_catalog_lists_every_algorithm(client: TestClient) -> None:
     catalog = client.get("/api/v1/training/algorithms", headers=tenant_headers()).json()
-    assert {entry["name"] for entry in catalog} == {
-        "xgboost", "lightgbm", "random_forest", "linear",
+    task_types = {entry["name"]: entry["task_types"] for entry in catalog}
+    tabular = ["classification", "regression"]
+    assert task_types == {
+        "xgboost": tabular, "lightgbm": tabular, "random_forest": tabular, "linear": tabular,
+        "neural_network": tabular, "prophet": ["forecasting"], "arima": ["forecasting"],
     }  # fmt: skip
     for entry in catalog:
-        assert entry["task_types"] == ["classification", "regression"]
         assert all(spec["description"] for spec in entry["hyperparameters"])
+    arima = {spec["name"]: spec for spec in catalog[-1]["hyperparameters"]}
+    assert arima["order"]["type"] == "integer_list"
+    assert arima["seasonal_order"]["nullable"] is True

@@ -56,6 +56,9 @@ def test_catalog_lists_xgboost_with_its_hyperparameters(client: TestClient) -> N
         "choices": None,
         "default": 100,
         "description": "",
+        "min_items": None,
+        "max_items": None,
+        "nullable": False,
     }
     assert specs["learning_rate"]["exclusive_minimum"] is True
 

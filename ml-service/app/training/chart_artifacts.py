@@ -16,6 +16,7 @@ from typing import Any
 
 import mlflow
 import numpy as np
+import pandas as pd
 
 from app.errors import BadRequestError, ConflictError, NotAcceptableError, NotFoundError
 from app.jobs.store import JobRecord
@@ -25,6 +26,7 @@ from app.training.charts import (
     chart_title,
     classification_charts,
     feature_importance_chart,
+    forecast_chart,
     regression_charts,
     render_png,
     training_curve_chart,
@@ -64,6 +66,21 @@ def log_job_charts(
         logger.warning("building the result charts failed", exc_info=True)
     log_charts(specs)
     logger.info("logged %d charts in %.2fs", len(specs), time.monotonic() - started)
+
+
+def log_forecast_charts(series: pd.Series, forecast: Mapping[str, Any]) -> None:
+    """The forecast chart of a forecasting job: the series' last periods, the held-out tail's
+    forecast and the future one, with their intervals."""
+    try:
+        horizon = len(forecast["holdout"])
+        # Enough of the past to see the season the forecast continues, not two years of it.
+        shown = series.iloc[-max(4 * horizon, 60) :]
+        actual = [{"timestamp": index, "value": value} for index, value in shown.items()]
+        specs = forecast_chart(actual, [*forecast["holdout"], *forecast["future"]])
+    except Exception:
+        logger.warning("building the forecast chart failed", exc_info=True)
+        specs = {}
+    log_charts(specs)
 
 
 def log_charts(specs: Mapping[str, Mapping[str, Any]]) -> list[str]:

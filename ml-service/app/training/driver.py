@@ -20,13 +20,16 @@ from sklearn.metrics import classification_report
 
 from app.training.algorithms import ALGORITHMS
 from app.training.algorithms.base import FitContext
-from app.training.chart_artifacts import log_job_charts
+from app.training.algorithms.forecasting import ForecastingAlgorithm
+from app.training.chart_artifacts import log_forecast_charts, log_job_charts
 from app.training.evaluation import (
     classification_metrics,
     normalised_importance,
     regression_metrics,
 )
 from app.training.features import LABEL_COLUMN, TrainingData, model_frame
+from app.training.forecasting import ForecastData
+from app.training.importance import permutation_importance
 
 # Rows used to infer the model's input signature; the column types are all it needs.
 SIGNATURE_SAMPLE_ROWS = 100
@@ -36,7 +39,7 @@ SIGNATURE_SAMPLE_ROWS = 100
 class DriverRequest:
     job_id: str
     algorithm: str
-    data: TrainingData
+    data: TrainingData | ForecastData
     hyperparameters: dict[str, Any]
     random_state: int
     storage_path: str
@@ -56,8 +59,10 @@ class DriverRequest:
 @dataclass(frozen=True)
 class DriverOutcome:
     metrics: dict[str, Any]
-    feature_importance: dict[str, float]
+    feature_importance: dict[str, float] | None
     model_artifact_id: str
+    # Forecasting: the `Forecast` wire shape (held-out tail with actuals, and the future).
+    forecast: dict[str, Any] | None = None
 
 
 def _classification_report(data: TrainingData, labels: Any, probabilities: Any) -> dict:
@@ -90,30 +95,75 @@ class JobDriver:
         return run_training_job(request)
 
 
+def _fit_context(request: DriverRequest) -> FitContext:
+    return FitContext(
+        job_id=request.job_id,
+        random_state=request.random_state,
+        hyperparameters=request.hyperparameters,
+        storage_path=request.storage_path,
+        progress=request.progress,
+        cpus=request.cpus,
+        memory_bytes=request.memory_bytes,
+        gpus=request.gpus,
+    )
+
+
+def run_forecasting_job(
+    request: DriverRequest, algorithm: ForecastingAlgorithm, data: ForecastData
+) -> DriverOutcome:
+    """Fit, score the held-out tail, refit and forecast past the data; log the MLflow run."""
+    outcome = algorithm.forecast(data, _fit_context(request))
+    # outcome.forecast (tail with actuals, future, timestamps) is what a forecast chart needs.
+    history = ray.get(request.progress.history.remote())
+    mlflow.set_tracking_uri(request.tracking_uri)
+    client = MlflowClient(tracking_uri=request.tracking_uri)
+    with mlflow.start_run(run_id=request.mlflow_run_id):
+        mlflow.log_params(request.logged_params | request.hyperparameters)
+        mlflow.set_tags(request.run_tags)
+        mlflow.log_metrics(outcome.metrics)
+        mlflow.log_dict(request.config, "config.json")
+        # The forecast with the tail's actuals: what a forecast chart is drawn from.
+        mlflow.log_dict(
+            {"metrics": outcome.metrics, "forecast": outcome.forecast}, "evaluation.json"
+        )
+        _log_history(client, request.mlflow_run_id, history)
+        model_id = algorithm.log_to_mlflow(outcome.model)
+        log_forecast_charts(data.series, outcome.forecast)
+    return DriverOutcome(
+        metrics=outcome.metrics,
+        feature_importance=None,
+        model_artifact_id=model_id,
+        forecast=outcome.forecast,
+    )
+
+
 def run_training_job(request: DriverRequest) -> DriverOutcome:
     """Train, evaluate on the test split and log the MLflow run the service opened."""
     algorithm = ALGORITHMS[request.algorithm]
     data = request.data
-    fitted = algorithm.fit(
-        data,
-        FitContext(
-            job_id=request.job_id,
-            random_state=request.random_state,
-            hyperparameters=request.hyperparameters,
-            storage_path=request.storage_path,
-            progress=request.progress,
-            cpus=request.cpus,
-            memory_bytes=request.memory_bytes,
-            gpus=request.gpus,
-        ),
-    )
+    if isinstance(algorithm, ForecastingAlgorithm):
+        assert isinstance(data, ForecastData)
+        return run_forecasting_job(request, algorithm, data)
+    assert isinstance(data, TrainingData)
+    fitted = algorithm.fit(data, _fit_context(request))
     predictions = fitted.predict(model_frame(data.test, data.spec))
     labels = data.test[LABEL_COLUMN].to_numpy()
     if data.task_type == "classification":
         metrics = classification_metrics(labels, predictions, data.spec.classes or [])
     else:
         metrics = regression_metrics(labels, predictions)
-    importance = normalised_importance(fitted.raw_feature_importance(), data.spec.feature_columns)
+    raw_importance = fitted.raw_feature_importance()
+    if raw_importance is None:
+        raw_importance = permutation_importance(
+            fitted.predict,
+            model_frame(data.test, data.spec),
+            labels,
+            data.task_type,
+            request.random_state,
+        )
+    importance = normalised_importance(raw_importance, data.spec.feature_columns)
+    # [(iteration, {metric: value})]: boosting rounds or epochs, what a loss curve is drawn from.
+    history = ray.get(request.progress.history.remote())
 
     mlflow.set_tracking_uri(request.tracking_uri)
     client = MlflowClient(tracking_uri=request.tracking_uri)
@@ -129,10 +179,8 @@ def run_training_job(request: DriverRequest) -> DriverOutcome:
             mlflow.log_dict(
                 _classification_report(data, labels, predictions), "classification_report.json"
             )
-        _log_history(client, request.mlflow_run_id, ray.get(request.progress.history.remote()))
+        _log_history(client, request.mlflow_run_id, history)
         signature = infer_signature(model_frame(data.train.head(SIGNATURE_SAMPLE_ROWS), data.spec))
         model_id = fitted.log_to_mlflow(signature)
-        log_job_charts(
-            data, labels, predictions, importance, ray.get(request.progress.history.remote())
-        )
+        log_job_charts(data, labels, predictions, importance, history)
     return DriverOutcome(metrics=metrics, feature_importance=importance, model_artifact_id=model_id)

@@ -13,10 +13,14 @@ class TrainingProgressActor:
         # Created when the driver starts, so the pace excludes data loading and queueing.
         self._created = time.monotonic()
         self._last_report = self._created
+        self._stage: str | None = None
 
-    def report(self, entries: list[tuple[int, dict[str, float]]]) -> None:
+    def report(self, entries: list[tuple[int, dict[str, float]]], stage: str | None = None) -> None:
+        """`stage` names what comes next, for algorithms that fit in one step (forecasting)."""
         self._history.extend(entries)
         self._last_report = time.monotonic()
+        if stage is not None:
+            self._stage = stage
 
     def snapshot(self) -> dict:
         iteration, latest = self._history[-1] if self._history else (0, {})
@@ -31,6 +35,7 @@ class TrainingProgressActor:
             "total_iterations": self._total_iterations,
             "metrics": latest,
             "estimated_remaining_seconds": remaining,
+            "stage": self._stage,
         }
 
     def history(self) -> list[tuple[int, dict[str, float]]]:

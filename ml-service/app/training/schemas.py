@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from app.datasets.schemas import DatasetSource
 from app.jobs.store import JobStatus
 
-TaskType = Literal["classification", "regression"]
+TaskType = Literal["classification", "regression", "forecasting"]
 
 
 class TrainingDataset(DatasetSource):
@@ -76,17 +76,39 @@ class TrainingConfig(BaseModel):
     hyperparameters: dict[str, Any] = Field(default_factory=dict)
     resources: TrainingResources = Field(default_factory=TrainingResources)
     limits: TrainingLimits | None = None
+    # Forecasting only (required there, refused elsewhere): the series is target_column per
+    # period of `frequency` along time_column; the last `horizon` periods are held out.
+    time_column: str | None = Field(
+        None, min_length=1, description="forecasting: the timestamp (or date) column"
+    )
+    horizon: int | None = Field(
+        None,
+        ge=1,
+        le=10000,
+        description="forecasting: periods held out for evaluation and forecast past the data",
+    )
+    frequency: str | None = Field(
+        None,
+        min_length=1,
+        description='forecasting: pandas offset alias of one period ("D", "W", "h", "MS"); rows '
+        "in the same period are summed",
+    )
 
 
 class HyperparameterInfo(BaseModel):
     name: str
-    type: Literal["integer", "number", "string", "boolean"]
+    type: Literal["integer", "number", "string", "boolean", "integer_list"] = Field(
+        description="integer_list: a JSON array of integers; minimum/maximum bound each item"
+    )
     minimum: float | None
     maximum: float | None
     exclusive_minimum: bool
     choices: list[Any] | None
     default: Any
     description: str
+    min_items: int | None = Field(None, description="integer_list: fewest items allowed")
+    max_items: int | None = Field(None, description="integer_list: most items allowed")
+    nullable: bool = Field(False, description="null is allowed (and means: not used)")
 
 
 class AlgorithmInfo(BaseModel):
@@ -103,6 +125,9 @@ class TrainingProgress(BaseModel):
     elapsed_seconds: float = Field(description="since the job started running")
     estimated_remaining_seconds: float | None = Field(
         description="from the pace of the iterations so far; null before the first one reports"
+    )
+    stage: str | None = Field(
+        None, description="what the job is doing now, for algorithms that fit in one step"
     )
 
 
@@ -136,6 +161,36 @@ class RegressionMetrics(BaseModel):
     mape: float = Field(description="mean absolute percentage error, as a share (0.1 = 10 %)")
 
 
+class ForecastMetrics(BaseModel):
+    """On the held-out tail (the last `horizon` periods), from a model fitted on the rest."""
+
+    mape: float = Field(description="mean absolute percentage error, as a share (0.1 = 10 %)")
+    smape: float = Field(description="symmetric MAPE, as a share between 0 and 2")
+    rmse: float
+    mae: float
+
+
+class ForecastPoint(BaseModel):
+    timestamp: datetime = Field(description="start of the period")
+    value: float = Field(description="point forecast")
+    lower: float = Field(description="lower bound of the prediction interval")
+    upper: float = Field(description="upper bound of the prediction interval")
+    actual: float | None = Field(
+        description="the observed value (held-out tail); null for the future or a missing period"
+    )
+
+
+class Forecast(BaseModel):
+    frequency: str
+    interval_width: float = Field(description="coverage of lower..upper, e.g. 0.8")
+    holdout: list[ForecastPoint] = Field(
+        description="the held-out tail: forecast of the model fitted without it, with actuals"
+    )
+    future: list[ForecastPoint] = Field(
+        description="`horizon` periods after the data, from the model refitted on all of it"
+    )
+
+
 class DataSummary(BaseModel):
     total_samples: int
     train_samples: int
@@ -156,10 +211,12 @@ class TrainingJob(BaseModel):
     finished_at: datetime | None
     progress: TrainingProgress | None
     error: str | None
-    metrics: ClassificationMetrics | RegressionMetrics | None
+    metrics: ClassificationMetrics | RegressionMetrics | ForecastMetrics | None
     feature_importance: dict[str, float] | None = Field(
-        description="share of total gain per feature, summing to 1, largest first"
+        description="share of total gain per feature (permutation importance for models without "
+        "their own), summing to 1, largest first; null for forecasting"
     )
+    forecast: Forecast | None = Field(None, description="forecasting jobs, once completed")
     model_artifact_id: str | None = Field(description="the MLflow LoggedModel id")
     training_duration_seconds: float | None
     data_summary: DataSummary | None

@@ -24,7 +24,8 @@ from app.tracking.lineage import code_version, content_hash
 from app.tracking.mlflow_setup import Tracking
 from app.training.algorithms import ALGORITHMS
 from app.training.driver import DriverOutcome, DriverRequest, JobDriver
-from app.training.features import TrainingDataError, prepare_training_data
+from app.training.features import TrainingData, TrainingDataError, prepare_training_data
+from app.training.forecasting import ForecastData, prepare_forecast_data
 from app.training.limits import (
     GB,
     TrainingTimeLimitError,
@@ -95,6 +96,7 @@ def job_response(record: JobRecord) -> TrainingJob:
         metrics=result.get("metrics"),
         feature_importance=result.get("feature_importance"),
         model_artifact_id=result.get("model_artifact_id"),
+        forecast=result.get("forecast"),
         training_duration_seconds=result.get("training_duration_seconds"),
         data_summary=result.get("data_summary"),
         mlflow_run_id=record.mlflow_run_id,
@@ -158,7 +160,9 @@ class TrainingService:
             self._warehouses,
         )
         types = {column.name: column.type for column in schema.columns}
-        loaded = [*resolved.feature_columns, config.target_column]
+        # What the job will load: a forecast reads the time column, a model its features.
+        time_columns = [config.time_column] if config.time_column else []
+        loaded = [*resolved.feature_columns, *time_columns, config.target_column]
         estimated_bytes = await asyncio.to_thread(
             self._warehouses.estimate_bytes,
             tenant_id,
@@ -284,6 +288,7 @@ class TrainingService:
                 "metrics": outcome.metrics,
                 "feature_importance": outcome.feature_importance,
                 "model_artifact_id": outcome.model_artifact_id,
+                "forecast": outcome.forecast,
                 "training_duration_seconds": round(time.monotonic() - started, 3),
                 "data_summary": summary,
             }
@@ -342,25 +347,40 @@ class TrainingService:
         hyperparameters: dict[str, Any] = stored["hyperparameters"]
         algorithm = ALGORITHMS[record.algorithm]
         limits = effective_limits(config.limits, self._default_max_concurrent_jobs)
+        forecasting = config.task_type == "forecasting"
+        # A forecast reads the time column and the target; a model, the features and the target.
+        columns = [config.time_column or ""] if forecasting else features
         frame = await asyncio.to_thread(
             self._warehouses.load_frame,
             record.tenant_id,
             config.dataset,
             "dataset",
-            [*features, config.target_column],
+            [*columns, config.target_column],
         )
         frame_hash = await asyncio.to_thread(content_hash, frame)
-        data = await asyncio.to_thread(
-            prepare_training_data,
-            frame,
-            config.task_type,
-            config.target_column,
-            features,
-            stored["categorical_columns"],
-            config.split.strategy,
-            config.split.test_size,
-            config.split.random_state,
-        )
+        data: TrainingData | ForecastData
+        if forecasting:
+            assert config.frequency is not None and config.horizon is not None
+            data = await asyncio.to_thread(
+                prepare_forecast_data,
+                frame,
+                config.time_column or "",
+                config.target_column,
+                config.frequency,
+                config.horizon,
+            )
+        else:
+            data = await asyncio.to_thread(
+                prepare_training_data,
+                frame,
+                config.task_type,
+                config.target_column,
+                features,
+                stored["categorical_columns"],
+                config.split.strategy,
+                config.split.test_size,
+                config.split.random_state,
+            )
         run_id = await asyncio.to_thread(
             self._tracking.start_run, record.tenant_id, job_id, record.name, record.algorithm
         )
@@ -387,9 +407,20 @@ class TrainingService:
                     "dataset_rows": len(frame),
                     "target_column": config.target_column,
                     "feature_columns": ",".join(features),
-                    "split_strategy": config.split.strategy,
-                    "test_size": config.split.test_size,
                     "random_state": config.split.random_state,
+                    **(
+                        {
+                            "time_column": config.time_column,
+                            "horizon": config.horizon,
+                            "frequency": config.frequency,
+                            "split_strategy": "time",
+                        }
+                        if forecasting
+                        else {
+                            "split_strategy": config.split.strategy,
+                            "test_size": config.split.test_size,
+                        }
+                    ),
                 },
                 config=stored,
                 run_tags={"code_version": await asyncio.to_thread(code_version)},
@@ -415,6 +446,7 @@ class TrainingService:
             elapsed = time.monotonic() - started
             if elapsed > limits.max_training_duration_seconds:
                 raise TrainingTimeLimitError(elapsed, limits.max_training_duration_seconds)
+        # Forecasting counts periods of the series (after summing rows per period).
         summary = {
             "total_samples": data.total_samples,
             "train_samples": len(data.train),

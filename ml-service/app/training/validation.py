@@ -7,6 +7,7 @@ from app.datasets.schemas import ColumnSchema, DatasetSchema
 from app.datasets.warehouse import WarehouseManager, is_integer_type
 from app.errors import ForbiddenError, InvalidFieldError
 from app.training.algorithms import ALGORITHMS, ALIASES, Algorithm
+from app.training.forecasting import frequency_problem
 from app.training.schemas import TrainingConfig
 
 MAX_CLASS_COUNT = 50
@@ -40,9 +41,41 @@ def check_algorithm(config: TrainingConfig, tenant_id: str) -> tuple[Algorithm, 
             f"{algorithm.name} supports {', '.join(algorithm.task_types)}, not {config.task_type}",
         )
     hyperparameters = algorithm.resolve_hyperparameters(config.hyperparameters)
+    _check_forecasting_fields(config)
     if config.dataset.tenant_id is not None and config.dataset.tenant_id != tenant_id:
         raise ForbiddenError("dataset.tenant_id names another tenant than the X-Tenant-ID header")
     return algorithm, hyperparameters
+
+
+FORECASTING_FIELDS = ("time_column", "horizon", "frequency")
+
+
+def _check_forecasting_fields(config: TrainingConfig) -> None:
+    """time_column, horizon and frequency: required for forecasting, refused for the rest."""
+    if config.task_type != "forecasting":
+        for name in FORECASTING_FIELDS:
+            if getattr(config, name) is not None:
+                raise InvalidFieldError(
+                    name, f"{name} is for forecasting only, not {config.task_type}"
+                )
+        return
+    for name in FORECASTING_FIELDS:
+        if getattr(config, name) is None:
+            raise InvalidFieldError(name, f"{name} is required for forecasting")
+    if config.feature_columns is not None:
+        raise InvalidFieldError(
+            "feature_columns",
+            "forecasting models target_column over time_column alone; leave feature_columns out",
+        )
+    if config.split.strategy == "stratified":
+        raise InvalidFieldError(
+            "split.strategy",
+            "forecasting holds out the last horizon periods; stratified does not apply",
+        )
+    assert config.frequency is not None
+    problem = frequency_problem(config.frequency)
+    if problem is not None:
+        raise InvalidFieldError("frequency", problem)
 
 
 def _is_identifier_like(column: ColumnSchema, row_count: int) -> bool:
@@ -59,11 +92,11 @@ def _check_target(
     target: ColumnSchema,
     warehouses: WarehouseManager,
 ) -> None:
-    if config.task_type == "regression":
+    if config.task_type in {"regression", "forecasting"}:
         if target.kind != "numeric":
             raise InvalidFieldError(
                 "target_column",
-                f"regression needs a numeric target; {target.name} is {target.kind} "
+                f"{config.task_type} needs a numeric target; {target.name} is {target.kind} "
                 f"({target.type})",
             )
         return
@@ -112,6 +145,21 @@ def check_against_schema(
             f"the dataset has no column {config.target_column}; columns: {', '.join(columns)}",
         )
     _check_target(config, tenant_id, target, warehouses)
+
+    if config.task_type == "forecasting":
+        time_column = columns.get(config.time_column or "")
+        if time_column is None:
+            raise InvalidFieldError(
+                "time_column",
+                f"the dataset has no column {config.time_column}; columns: {', '.join(columns)}",
+            )
+        if time_column.kind != "datetime":
+            raise InvalidFieldError(
+                "time_column",
+                f"{time_column.name} is {time_column.kind} ({time_column.type}); forecasting "
+                "needs a date or timestamp column (cast it in the SQL)",
+            )
+        return ResolvedConfig(algorithm, hyperparameters, [], [])
 
     if config.feature_columns is None:
         features = [

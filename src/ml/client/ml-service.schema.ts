@@ -651,7 +651,7 @@ export interface components {
             /** Name */
             name: string;
             /** Task Types */
-            task_types: ("classification" | "regression")[];
+            task_types: ("classification" | "regression" | "forecasting")[];
         };
         /** AliasAssignment */
         AliasAssignment: {
@@ -949,6 +949,75 @@ export interface components {
             /** Message */
             message: string;
         };
+        /** Forecast */
+        Forecast: {
+            /** Frequency */
+            frequency: string;
+            /**
+             * Future
+             * @description `horizon` periods after the data, from the model refitted on all of it
+             */
+            future: components["schemas"]["ForecastPoint"][];
+            /**
+             * Holdout
+             * @description the held-out tail: forecast of the model fitted without it, with actuals
+             */
+            holdout: components["schemas"]["ForecastPoint"][];
+            /**
+             * Interval Width
+             * @description coverage of lower..upper, e.g. 0.8
+             */
+            interval_width: number;
+        };
+        /**
+         * ForecastMetrics
+         * @description On the held-out tail (the last `horizon` periods), from a model fitted on the rest.
+         */
+        ForecastMetrics: {
+            /** Mae */
+            mae: number;
+            /**
+             * Mape
+             * @description mean absolute percentage error, as a share (0.1 = 10 %)
+             */
+            mape: number;
+            /** Rmse */
+            rmse: number;
+            /**
+             * Smape
+             * @description symmetric MAPE, as a share between 0 and 2
+             */
+            smape: number;
+        };
+        /** ForecastPoint */
+        ForecastPoint: {
+            /**
+             * Actual
+             * @description the observed value (held-out tail); null for the future or a missing period
+             */
+            actual: number | null;
+            /**
+             * Lower
+             * @description lower bound of the prediction interval
+             */
+            lower: number;
+            /**
+             * Timestamp
+             * Format: date-time
+             * @description start of the period
+             */
+            timestamp: string;
+            /**
+             * Upper
+             * @description upper bound of the prediction interval
+             */
+            upper: number;
+            /**
+             * Value
+             * @description point forecast
+             */
+            value: number;
+        };
         /** HyperparameterInfo */
         HyperparameterInfo: {
             /** Choices */
@@ -959,17 +1028,34 @@ export interface components {
             description: string;
             /** Exclusive Minimum */
             exclusive_minimum: boolean;
+            /**
+             * Max Items
+             * @description integer_list: most items allowed
+             */
+            max_items?: number | null;
             /** Maximum */
             maximum: number | null;
+            /**
+             * Min Items
+             * @description integer_list: fewest items allowed
+             */
+            min_items?: number | null;
             /** Minimum */
             minimum: number | null;
             /** Name */
             name: string;
             /**
+             * Nullable
+             * @description null is allowed (and means: not used)
+             * @default false
+             */
+            nullable?: boolean;
+            /**
              * Type
+             * @description integer_list: a JSON array of integers; minimum/maximum bound each item
              * @enum {string}
              */
-            type: "integer" | "number" | "string" | "boolean";
+            type: "integer" | "number" | "string" | "boolean" | "integer_list";
         };
         /** Lineage */
         Lineage: {
@@ -1368,6 +1454,16 @@ export interface components {
              * @description default: every usable column except the target and identifier-like ones
              */
             feature_columns?: string[] | null;
+            /**
+             * Frequency
+             * @description forecasting: pandas offset alias of one period ("D", "W", "h", "MS"); rows in the same period are summed
+             */
+            frequency?: string | null;
+            /**
+             * Horizon
+             * @description forecasting: periods held out for evaluation and forecast past the data
+             */
+            horizon?: number | null;
             /** Hyperparameters */
             hyperparameters?: {
                 [key: string]: unknown;
@@ -1383,7 +1479,12 @@ export interface components {
              * Task Type
              * @enum {string}
              */
-            task_type: "classification" | "regression";
+            task_type: "classification" | "regression" | "forecasting";
+            /**
+             * Time Column
+             * @description forecasting: the timestamp (or date) column
+             */
+            time_column?: string | null;
         };
         /** TrainingDataset */
         TrainingDataset: {
@@ -1449,17 +1550,19 @@ export interface components {
             error: string | null;
             /**
              * Feature Importance
-             * @description share of total gain per feature, summing to 1, largest first
+             * @description share of total gain per feature (permutation importance for models without their own), summing to 1, largest first; null for forecasting
              */
             feature_importance: {
                 [key: string]: number;
             } | null;
             /** Finished At */
             finished_at: string | null;
+            /** @description forecasting jobs, once completed */
+            forecast?: components["schemas"]["Forecast"] | null;
             /** Job Id */
             job_id: string;
             /** Metrics */
-            metrics: components["schemas"]["ClassificationMetrics"] | components["schemas"]["RegressionMetrics"] | null;
+            metrics: components["schemas"]["ClassificationMetrics"] | components["schemas"]["RegressionMetrics"] | components["schemas"]["ForecastMetrics"] | null;
             /** Mlflow Run Id */
             mlflow_run_id: string | null;
             /**
@@ -1481,7 +1584,7 @@ export interface components {
              * Task Type
              * @enum {string}
              */
-            task_type: "classification" | "regression";
+            task_type: "classification" | "regression" | "forecasting";
             /** Tenant Id */
             tenant_id: string;
             /** Training Duration Seconds */
@@ -1550,6 +1653,11 @@ export interface components {
             metrics: {
                 [key: string]: number;
             };
+            /**
+             * Stage
+             * @description what the job is doing now, for algorithms that fit in one step
+             */
+            stage?: string | null;
             /** Total Iterations */
             total_iterations: number;
         };

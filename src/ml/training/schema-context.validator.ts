@@ -56,6 +56,35 @@ export function findSchemaContextErrors(
   if (config.split.strategy === 'stratified' && config.task_type !== 'classification') {
     errors.push({ field: 'split.strategy', message: `stratified splits need a classification task, not ${config.task_type}` });
   }
+  errors.push(...findForecastingErrors(config, columns));
+  return errors;
+}
+
+const FORECASTING_FIELDS = ['time_column', 'horizon', 'frequency'] as const;
+
+/** time_column, horizon and frequency: required for forecasting, refused for the other task types. */
+function findForecastingErrors(config: CreateTrainingJobDto, columns: Map<string, ColumnInfo>): FieldError[] {
+  if (config.task_type !== 'forecasting') {
+    return FORECASTING_FIELDS.filter((field) => config[field] !== undefined).map((field) => ({
+      field,
+      message: `${field} is for forecasting only, not ${config.task_type}`,
+    }));
+  }
+  const errors: FieldError[] = FORECASTING_FIELDS.filter((field) => config[field] === undefined).map((field) => ({
+    field,
+    message: `${field} is required for forecasting`,
+  }));
+  if (config.feature_columns !== undefined) {
+    errors.push({ field: 'feature_columns', message: 'forecasting models target_column over time_column alone; leave feature_columns out' });
+  }
+  if (config.time_column !== undefined) {
+    const time = columns.get(config.time_column);
+    if (time === undefined) {
+      errors.push({ field: 'time_column', message: `column "${config.time_column}" does not exist in the dataset` });
+    } else if (time.kind !== 'datetime') {
+      errors.push({ field: 'time_column', message: `column "${time.name}" is ${time.kind}; forecasting needs a date or timestamp column` });
+    }
+  }
   return errors;
 }
 
@@ -94,7 +123,35 @@ function findHyperparameterErrors(hyperparameters: Record<string, unknown>, algo
   });
 }
 
+/** A list of integers (hidden layer sizes, an ARIMA order); minimum/maximum bound each item. */
+function whyListInvalid(value: unknown, spec: HyperparameterSpec): string | null {
+  if (!Array.isArray(value)) {
+    return spec.nullable === true ? 'must be a list of integers or null' : 'must be a list of integers';
+  }
+  const minItems = spec.min_items ?? null;
+  const maxItems = spec.max_items ?? null;
+  if (minItems !== null && value.length < minItems) {
+    return `must have at least ${minItems} items`;
+  }
+  if (maxItems !== null && value.length > maxItems) {
+    return `must have at most ${maxItems} items`;
+  }
+  for (const [index, item] of value.entries()) {
+    if (typeof item !== 'number' || !Number.isInteger(item)) {
+      return `item ${index} must be an integer`;
+    }
+    const problem = whyOutOfRange(item, spec);
+    if (problem !== null) {
+      return `item ${index} ${problem}`;
+    }
+  }
+  return null;
+}
+
 function whyValueInvalid(value: unknown, spec: HyperparameterSpec): string | null {
+  if (value === null && spec.nullable === true) {
+    return null;
+  }
   const choices = spec.choices ?? null;
   if (choices !== null && choices.length > 0) {
     return (choices).includes(value) ? null : `must be one of ${choices.map((choice) => JSON.stringify(choice)).join(', ')}`;
@@ -110,6 +167,8 @@ function whyValueInvalid(value: unknown, spec: HyperparameterSpec): string | nul
         return 'must be a number';
       }
       return whyOutOfRange(value, spec);
+    case 'integer_list':
+      return whyListInvalid(value, spec);
     case 'boolean':
       return typeof value === 'boolean' ? null : 'must be true or false';
     case 'string':

@@ -68,6 +68,10 @@ describe('TrainingController through the real pipeline', () => {
     [{ feature_columns: ['tenure', 'x y'] }, 'feature_columns', 'each value in feature_columns must be a column name (letters, digits, underscore)'],
     [{ hyperparameters: [1, 2] }, 'hyperparameters', 'hyperparameters must be an object'],
     [{ priority: 'high' }, 'priority', 'property priority should not exist'],
+    [{ horizon: 0 }, 'horizon', 'horizon must not be less than 1'],
+    [{ horizon: 2.5 }, 'horizon', 'horizon must be an integer number'],
+    [{ frequency: 'every day' }, 'frequency', 'frequency must be a pandas offset alias such as D, W, h or MS'],
+    [{ time_column: 'date; --' }, 'time_column', 'time_column must be a column name (letters, digits, underscore)'],
   ])('answers 400 to %j naming %s', async (change, field, message) => {
     const body = await badRequest({ ...seedTrainingConfig(), ...change });
     expect(body.message).toBe(message);

@@ -16,7 +16,11 @@ import { ErrorResponseDto } from '@app/common/filters/error-response.dto';
 import { TenantScopedMlApi } from '@app/ml/ml-api.decorator';
 import { CallerTenant, type TenantContext } from '@app/common/tenant/tenant-context';
 import { CreateTrainingJobDto } from '@app/ml/training/dto/create-training-job.dto';
-import { SEED_001_TRAINING_REQUEST } from '@app/ml/training/dto/training-examples';
+import {
+  FORECASTING_TRAINING_REQUEST,
+  NEURAL_NETWORK_TRAINING_REQUEST,
+  SEED_001_TRAINING_REQUEST,
+} from '@app/ml/training/dto/training-examples';
 import { ListTrainingJobsQueryDto } from '@app/ml/training/dto/list-training-jobs-query.dto';
 import { TrainingChartListResponseDto, TrainingChartParamDto } from '@app/ml/training/dto/training-chart.dto';
 import { TrainingJobIdParamDto } from '@app/ml/training/dto/training-job-id.param.dto';
@@ -38,7 +42,11 @@ export class TrainingController {
   @ApiOperation({ summary: 'Submit a training job', description: "Validated against the dataset's schema and the algorithm catalog, then queued on the ML Service." })
   @ApiBody({
     type: CreateTrainingJobDto,
-    examples: { seed_001: { summary: "Seed 001's churn model on the demo tenant", value: SEED_001_TRAINING_REQUEST } },
+    examples: {
+      seed_001: { summary: "Seed 001's churn model on the demo tenant", value: SEED_001_TRAINING_REQUEST },
+      neural_network: { summary: 'A PyTorch MLP on the same churn data', value: NEURAL_NETWORK_TRAINING_REQUEST },
+      forecasting: { summary: 'Forecast two weeks of demo daily revenue with Prophet', value: FORECASTING_TRAINING_REQUEST },
+    },
   })
   @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'Repeat a submission safely: the same key returns the same job.' })
   @ApiAcceptedResponse({ type: TrainingJobResponseDto })

@@ -56,7 +56,44 @@ export const QUEUED_JOB: TrainingJob = {
   metrics: null,
   feature_importance: null,
   model_artifact_id: null,
+  forecast: null,
   training_duration_seconds: null,
   data_summary: null,
   mlflow_run_id: null,
 };
+
+/** The demo daily revenue table and an ARIMA catalog entry, for forecasting requests. */
+export const REVENUE_SCHEMA: DatasetSchema = {
+  row_count: 731,
+  columns: [
+    { name: 'date', type: 'DATE', kind: 'datetime', distinct_count: 731, null_count: 0 },
+    { name: 'revenue', type: 'DOUBLE', kind: 'numeric', distinct_count: 731, null_count: 0 },
+  ],
+};
+
+export const ARIMA_CATALOG: AlgorithmSpec[] = [
+  {
+    name: 'arima',
+    task_types: ['forecasting'],
+    framework: 'statsmodels',
+    hyperparameters: [
+      { name: 'order', type: 'integer_list', minimum: 0, maximum: 10, exclusive_minimum: false, choices: null, default: [1, 1, 1], description: '(p, d, q)', min_items: 3, max_items: 3, nullable: false },
+      { name: 'seasonal_order', type: 'integer_list', minimum: 0, maximum: 400, exclusive_minimum: false, choices: null, default: null, description: '(P, D, Q, s)', min_items: 4, max_items: 4, nullable: true },
+    ],
+  },
+];
+
+export function revenueForecastConfig(): CreateTrainingJobDto {
+  return {
+    name: 'revenue-forecast',
+    algorithm: 'arima',
+    task_type: 'forecasting',
+    dataset: { source: 'table', table: 'ml_features.daily_revenue' },
+    target_column: 'revenue',
+    time_column: 'date',
+    horizon: 14,
+    frequency: 'D',
+    split: { strategy: 'random', test_size: 0.2 },
+    hyperparameters: { order: [2, 1, 1], seasonal_order: null },
+  };
+}

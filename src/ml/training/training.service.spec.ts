@@ -6,7 +6,15 @@ import type { MLServiceClient } from '@app/ml/client/ml-service.client';
 import type { TrainingJob } from '@app/ml/client/ml-service.types';
 import { ML_MODULE_DEFAULTS } from '@app/ml/ml-module-options';
 import type { CreateTrainingJobDto } from '@app/ml/training/dto/create-training-job.dto';
-import { CHURN_SCHEMA, QUEUED_JOB, seedTrainingConfig, XGBOOST_CATALOG } from '@app/ml/training/training.fixtures';
+import {
+  ARIMA_CATALOG,
+  CHURN_SCHEMA,
+  QUEUED_JOB,
+  REVENUE_SCHEMA,
+  revenueForecastConfig,
+  seedTrainingConfig,
+  XGBOOST_CATALOG,
+} from '@app/ml/training/training.fixtures';
 import { TrainingService } from '@app/ml/training/training.service';
 import { chartMediaType } from '@app/ml/training/chart-media-type';
 
@@ -136,10 +144,42 @@ describe('TrainingService', () => {
         ...seedTrainingConfig(),
         task_type: 'forecasting',
         target_column: 'total_charges',
-        feature_columns: ['tenure'],
+        feature_columns: undefined,
+        time_column: 'tenure',
+        horizon: 7,
+        frequency: 'D',
         split: { strategy: 'random', test_size: 0.2 },
       });
-      expect(error.message).toBe('task_type: xgboost does not support forecasting; it supports classification, regression');
+      expect(error.message).toContain('task_type: xgboost does not support forecasting; it supports classification, regression');
+    });
+
+    it('forwards the forecasting fields of a forecasting job', async () => {
+      client.getDatasetSchema.mockResolvedValue(REVENUE_SCHEMA);
+      client.listAlgorithms.mockResolvedValue(ARIMA_CATALOG);
+      await service.submit(revenueForecastConfig(), caller, 'key-1');
+      const submission = client.submitTrainingJob.mock.calls[0][1];
+      expect(submission).toMatchObject({ task_type: 'forecasting', time_column: 'date', horizon: 14, frequency: 'D' });
+      expect(submission.hyperparameters).toEqual({ order: [2, 1, 1], seasonal_order: null });
+    });
+
+    it.each<[Partial<CreateTrainingJobDto>, string]>([
+      [{ time_column: undefined }, 'time_column: time_column is required for forecasting'],
+      [{ horizon: undefined }, 'horizon: horizon is required for forecasting'],
+      [{ time_column: 'revenue' }, 'time_column: column "revenue" is numeric; forecasting needs a date or timestamp column'],
+      [{ feature_columns: ['date'] }, 'feature_columns: forecasting models target_column over time_column alone; leave feature_columns out'],
+      [{ hyperparameters: { order: [1, 1] } }, 'hyperparameters.order: must have at least 3 items'],
+      [{ hyperparameters: { order: [1, 1, 11] } }, 'hyperparameters.order: item 2 must be at most 10 and at least 0, got 11'],
+      [{ hyperparameters: { order: null } }, 'hyperparameters.order: must be a list of integers'],
+    ])('refuses a forecasting job with %j', async (change, message) => {
+      client.getDatasetSchema.mockResolvedValue(REVENUE_SCHEMA);
+      client.listAlgorithms.mockResolvedValue(ARIMA_CATALOG);
+      const error = await refusalOf({ ...revenueForecastConfig(), ...change });
+      expect(error.message).toBe(message);
+    });
+
+    it('refuses forecasting fields on other task types', async () => {
+      const error = await refusalOf({ ...seedTrainingConfig(), horizon: 7 });
+      expect(error.message).toBe('horizon: horizon is for forecasting only, not classification');
     });
 
     it('refuses a stratified split for regression', async () => {

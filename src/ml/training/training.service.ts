@@ -49,6 +49,9 @@ export class TrainingService {
       feature_columns: config.feature_columns,
       split: config.split,
       hyperparameters: config.hyperparameters,
+      time_column: config.time_column,
+      horizon: config.horizon,
+      frequency: config.frequency,
       resources: config.resources,
       limits: this.limitsFor(caller.tenantId),
     };
@@ -95,6 +98,9 @@ export class TrainingService {
           choices: parameter.choices ?? null,
           default: parameter.default,
           description: parameter.description,
+          min_items: parameter.min_items ?? null,
+          max_items: parameter.max_items ?? null,
+          nullable: parameter.nullable ?? false,
         })),
       })),
     };
@@ -176,6 +182,7 @@ export function toTrainingJobResponse(job: TrainingJob): TrainingJobResponseDto 
     metrics: job.metrics,
     feature_importance: job.feature_importance,
     model_artifact_id: job.model_artifact_id,
+    forecast: job.forecast ?? null,
     training_duration_seconds: job.training_duration_seconds,
     data_summary: job.data_summary,
     mlflow_run_id: job.mlflow_run_id,

@@ -16,7 +16,8 @@ from app.errors import InvalidFieldError
 from app.training.features import TrainingData
 from app.training.schemas import HyperparameterInfo, TaskType
 
-ParameterType = Literal["integer", "number", "string", "boolean"]
+# integer_list: a JSON array of integers (hidden layer sizes, an ARIMA order).
+ParameterType = Literal["integer", "number", "string", "boolean", "integer_list"]
 
 
 @dataclass(frozen=True)
@@ -29,9 +30,17 @@ class HyperparameterSpec:
     maximum: float | None = None
     exclusive_minimum: bool = False
     choices: tuple[Any, ...] | None = None
+    # integer_list: how many items it must have (bounds apply to each item)
+    min_items: int | None = None
+    max_items: int | None = None
+    nullable: bool = False
 
     def checked(self, value: Any) -> Any:
         """The value in its canonical type; ValueError with a readable reason otherwise."""
+        if value is None and self.nullable:
+            return None
+        if self.type == "integer_list":
+            return self._checked_list(value)
         if self.type == "boolean":
             if not isinstance(value, bool):
                 raise ValueError("must be true or false")
@@ -56,6 +65,22 @@ class HyperparameterSpec:
             raise ValueError(f"must be at most {self.maximum:g}")
         return value
 
+    def _checked_list(self, value: Any) -> list[int]:
+        if not isinstance(value, list):
+            raise ValueError("must be a list of integers" + (" or null" if self.nullable else ""))
+        if self.min_items is not None and len(value) < self.min_items:
+            raise ValueError(f"must have at least {self.min_items} items")
+        if self.max_items is not None and len(value) > self.max_items:
+            raise ValueError(f"must have at most {self.max_items} items")
+        item = HyperparameterSpec(self.name, "integer", None, "", self.minimum, self.maximum)
+        checked = []
+        for index, entry in enumerate(value):
+            try:
+                checked.append(item.checked(entry))
+            except ValueError as error:
+                raise ValueError(f"item {index} {error}") from None
+        return checked
+
     def info(self) -> HyperparameterInfo:
         return HyperparameterInfo(
             name=self.name,
@@ -66,6 +91,9 @@ class HyperparameterSpec:
             choices=list(self.choices) if self.choices is not None else None,
             default=self.default,
             description=self.description,
+            min_items=self.min_items,
+            max_items=self.max_items,
+            nullable=self.nullable,
         )
 
 
@@ -112,9 +140,12 @@ class FittedModel(ABC):
     def predict(self, features: pd.DataFrame) -> np.ndarray:
         """Class probabilities (rows by classes) for classification, values for regression."""
 
-    @abstractmethod
-    def raw_feature_importance(self) -> dict[str, float]:
-        """Unnormalised importance per feature; features the model never used may be absent."""
+    def raw_feature_importance(self) -> dict[str, float] | None:
+        """Unnormalised importance per feature; features the model never used may be absent.
+
+        None: the model has no importance of its own; the driver then measures permutation
+        importance on the test split (`app.training.importance`)."""
+        return None
 
     @abstractmethod
     def log_to_mlflow(self, signature: ModelSignature) -> str:

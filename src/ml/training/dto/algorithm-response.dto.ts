@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 
-const PARAMETER_TYPES = ['integer', 'number', 'string', 'boolean'] as const;
+const PARAMETER_TYPES = ['integer', 'number', 'string', 'boolean', 'integer_list'] as const;
 
 export class HyperparameterResponseDto {
   @ApiProperty({ example: 'max_depth' })
@@ -26,6 +26,15 @@ export class HyperparameterResponseDto {
 
   @ApiProperty({ example: 'maximum depth of a tree' })
   description!: string;
+
+  @ApiPropertyOptional({ type: Number, nullable: true, example: null, description: 'integer_list: fewest items allowed.' })
+  min_items!: number | null;
+
+  @ApiPropertyOptional({ type: Number, nullable: true, example: null, description: 'integer_list: most items allowed.' })
+  max_items!: number | null;
+
+  @ApiProperty({ example: false, description: 'True when null is accepted (and means: not used).' })
+  nullable!: boolean;
 }
 
 export class AlgorithmResponseDto {

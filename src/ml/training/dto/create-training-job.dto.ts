@@ -163,4 +163,25 @@ export class CreateTrainingJobDto {
   @ValidateNested()
   @Type(() => TrainingResourcesDto)
   resources?: TrainingResourcesDto;
+
+  /** Forecasting only (required there, refused for other task types): the date or timestamp column. */
+  @ApiPropertyOptional({ example: 'date', description: 'Forecasting only (required there): the date or timestamp column the series runs along.' })
+  @IsOptional()
+  @Matches(COLUMN_NAME, { message: 'time_column must be a column name (letters, digits, underscore)' })
+  time_column?: string;
+
+  /** Forecasting only: periods held out for evaluation, and forecast past the end of the data. */
+  @ApiPropertyOptional({ example: 14, minimum: 1, maximum: 10000, description: 'Forecasting only (required there): the last `horizon` periods are held out and scored, and `horizon` periods past the data are forecast.' })
+  @IsOptional()
+  @Max(10000)
+  @Min(1)
+  @IsInt()
+  horizon?: number;
+
+  /** Forecasting only: a pandas offset alias; the ML Service checks it is a real one. */
+  @ApiPropertyOptional({ example: 'D', maxLength: 20, description: 'Forecasting only (required there): one period as a pandas offset alias (D, W, h, MS, QS, ...); rows in the same period are summed.' })
+  @IsOptional()
+  @Matches(/^[0-9]*[A-Za-z][A-Za-z-]*$/, { message: 'frequency must be a pandas offset alias such as D, W, h or MS' })
+  @MaxLength(20)
+  frequency?: string;
 }

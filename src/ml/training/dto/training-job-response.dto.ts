@@ -27,6 +27,41 @@ export class TrainingProgressDto {
 
   @ApiProperty({ example: 4.8, nullable: true, type: Number, description: 'From the pace of the iterations so far; null before the first one reports.' })
   estimated_remaining_seconds!: number | null;
+
+  @ApiProperty({ required: false, nullable: true, type: String, example: 'refitting on all 731 periods', description: 'What the job is doing now, for algorithms that fit in one step (forecasting).' })
+  stage?: string | null;
+}
+
+export class ForecastPointDto {
+  @ApiProperty({ example: '2025-01-01T00:00:00', description: 'Start of the period.' })
+  timestamp!: string;
+
+  @ApiProperty({ example: 12840.5, description: 'Point forecast.' })
+  value!: number;
+
+  @ApiProperty({ example: 11920.1, description: 'Lower bound of the prediction interval.' })
+  lower!: number;
+
+  @ApiProperty({ example: 13770.9, description: 'Upper bound of the prediction interval.' })
+  upper!: number;
+
+  @ApiProperty({ example: 12571.3, nullable: true, type: Number, description: 'The observed value (held-out tail); null for future periods or a period without data.' })
+  actual!: number | null;
+}
+
+/** A forecasting job's forecast: the held-out tail (with actuals) and the periods after the data. */
+export class ForecastDto {
+  @ApiProperty({ example: 'D', description: 'One period, as a pandas offset alias.' })
+  frequency!: string;
+
+  @ApiProperty({ example: 0.8, description: 'Coverage of lower..upper.' })
+  interval_width!: number;
+
+  @ApiProperty({ type: [ForecastPointDto], description: 'The last `horizon` periods, forecast by a model fitted without them, with the actual values.' })
+  holdout!: ForecastPointDto[];
+
+  @ApiProperty({ type: [ForecastPointDto], description: '`horizon` periods after the data, forecast by the model refitted on all of it.' })
+  future!: ForecastPointDto[];
 }
 
 /** A training job in seed 001's shape: the result fields are filled once the job is completed. */
@@ -69,7 +104,7 @@ export class TrainingJobResponseDto {
     additionalProperties: true,
     nullable: true,
     description:
-      'Classification: accuracy, precision, recall, f1_score (binary: of the positive class; multi-class: macro averages), auc_roc (multi-class: one-vs-rest), confusion_matrix (rows: true class), log_loss, per_class ({label: {precision, recall, f1_score, support}}); regression: rmse, mae, r2, mape (a share: 0.1 = 10 %).',
+      'Classification: accuracy, precision, recall, f1_score (binary: of the positive class; multi-class: macro averages), auc_roc (multi-class: one-vs-rest), confusion_matrix (rows: true class), log_loss, per_class ({label: {precision, recall, f1_score, support}}); regression: rmse, mae, r2, mape (a share: 0.1 = 10 %); forecasting (on the held-out tail): mape, smape (shares), rmse, mae.',
     example: {
       accuracy: 0.94,
       precision: 0.91,
@@ -87,9 +122,13 @@ export class TrainingJobResponseDto {
     type: 'object',
     additionalProperties: { type: 'number' },
     nullable: true,
+    description: 'Share of importance per feature (gain, or permutation importance for models without their own), summing to 1; null for forecasting.',
     example: { tenure: 0.35, monthly_charges: 0.28, total_charges: 0.22 },
   })
   feature_importance!: Record<string, number> | null;
+
+  @ApiProperty({ type: ForecastDto, nullable: true, required: false, description: 'Forecasting jobs, once completed.' })
+  forecast?: ForecastDto | null;
 
   @ApiProperty({ example: 'm-xyz789', nullable: true, type: String, description: 'The MLflow model id.' })
   model_artifact_id!: string | null;
