@@ -5,6 +5,7 @@ import json
 import time
 
 import pytest
+import ray
 from fastapi.testclient import TestClient
 from mlflow.tracking import MlflowClient
 
@@ -109,8 +110,18 @@ def read_events(client: TestClient, job_id: str, tenant: str = DEMO_TENANT) -> l
     return events
 
 
+def wait_for_idle_cpus(timeout: float = 180) -> None:
+    """Jobs of earlier tests may still be releasing their CPUs; a job asking for all of them
+    would wait in Ray's queue, and its event stream with it."""
+    deadline = time.monotonic() + timeout
+    while ray.available_resources().get("CPU", 0) < ray.cluster_resources()["CPU"]:
+        assert time.monotonic() < deadline, f"CPUs still busy: {ray.available_resources()}"
+        time.sleep(1)
+
+
 def test_a_job_asking_for_both_cpus_streams_its_events_to_completion(client: TestClient) -> None:
     # A Ray task (no Ray Train start-up) keeps this quick; XGBoost takes the same FitContext path.
+    wait_for_idle_cpus()
     config = generated_config(
         algorithm="random_forest", resources={"cpus": 2}, hyperparameters={"n_estimators": 10}
     )
