@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     default_max_concurrent_jobs: int = Field(
         5, ge=1, description="active jobs per tenant when a submission carries no limits"
     )
+    prediction_sampling_rate: float = Field(
+        1.0, ge=0, le=1, description="share of served predictions logged for monitoring"
+    )
 
     @cached_property
     def warehouses_dir(self) -> Path:
@@ -59,6 +62,14 @@ class Settings(BaseSettings):
     @cached_property
     def tracking_uri(self) -> str:
         return self.mlflow_tracking_uri or f"sqlite:///{self.mlflow_dir / 'mlflow.db'}"
+
+    @cached_property
+    def serving_store_path(self) -> Path:
+        return self.data_dir / "serving.sqlite"
+
+    @cached_property
+    def monitoring_dir(self) -> Path:
+        return self.data_dir / "serving"
 
     @cached_property
     def ray_results_dir(self) -> Path:
