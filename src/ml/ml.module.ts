@@ -8,6 +8,7 @@ import { MLServiceClient } from '@app/ml/client/ml-service.client';
 import { ML_OPTIONS, type MlModuleOptions, resolveMlModuleOptions } from '@app/ml/ml-module-options';
 import { ConfigurableMlModule, ML_MODULE_OPTIONS } from '@app/ml/ml.module-definition';
 import { RegistryModule } from '@app/ml/registry/registry.module';
+import { ServingModule } from '@app/ml/serving/serving.module';
 import { TrackingModule } from '@app/ml/tracking/tracking.module';
 import { TrainingModule } from '@app/ml/training/training.module';
 
@@ -19,7 +20,7 @@ import { TrainingModule } from '@app/ml/training/training.module';
  *   MlModule.forRootAsync({ imports: [...], inject: [...], useFactory: (...) => options })
  */
 @Module({
-  imports: [HttpModule, TrainingModule, TrackingModule, RegistryModule],
+  imports: [HttpModule, TrainingModule, TrackingModule, RegistryModule, ServingModule],
   providers: [
     { provide: ML_OPTIONS, inject: [ML_MODULE_OPTIONS], useFactory: resolveMlModuleOptions },
     {

@@ -478,12 +478,11 @@ class ServingService:
             failed = [live.failures[v] for v in pending if v in live.failures]
             if failed:
                 raise ServiceUnavailableError("; ".join(failed))
-        previous = [{"version": str(i["version"]), "weight": i["weight"]} for i in record.variants]
-        live.record = replace(
-            live.record,
-            variants=[{"version": str(i["version"]), "weight": i["weight"]} for i in variants],
-            previous_variants=previous,
-        )
+        current = [{"version": str(i["version"]), "weight": i["weight"]} for i in record.variants]
+        target = [{"version": str(i["version"]), "weight": i["weight"]} for i in variants]
+        if target != current:
+            # a repeated call (a retried PUT) must not make the current split the rollback target
+            live.record = replace(live.record, variants=target, previous_variants=current)
         # versions neither serving nor kept for rollback are stopped
         keep = set(self._app_versions(live.record))
         stale = [v for v in list(live.handles) if v not in keep]

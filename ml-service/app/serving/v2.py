@@ -73,11 +73,11 @@ class InferResponse(BaseModel):
     outputs: list[InferOutput]
 
 
-class Liveness(BaseModel):
+class ServerLiveness(BaseModel):
     live: bool
 
 
-class Readiness(BaseModel):
+class ServerReadiness(BaseModel):
     ready: bool
 
 
@@ -86,16 +86,16 @@ class ModelReadiness(BaseModel):
     ready: bool
 
 
-@router.get("/health/live", response_model=Liveness)
-async def v2_live() -> Liveness:
+@router.get("/health/live", response_model=ServerLiveness)
+async def v2_live() -> ServerLiveness:
     """The process answers."""
-    return Liveness(live=True)
+    return ServerLiveness(live=True)
 
 
-@router.get("/health/ready", response_model=Readiness)
-async def v2_ready(request: Request) -> Readiness:
+@router.get("/health/ready", response_model=ServerReadiness)
+async def v2_ready(request: Request) -> ServerReadiness:
     """The service has started (Ray connected, stores open)."""
-    return Readiness(ready=bool(getattr(request.app.state, "ray_connected", False)))
+    return ServerReadiness(ready=bool(getattr(request.app.state, "ray_connected", False)))
 
 
 @router.get("/models/{name}", response_model=ModelMetadata)
