@@ -19,10 +19,13 @@ from app.errors import install_error_handlers
 from app.health.router import router as health_router
 from app.jobs.store import JobStore
 from app.logging import configure_logging, request_context_middleware
+from app.metrics import http_metrics_middleware
+from app.metrics import router as metrics_router
 from app.ray_runtime import connect_ray
 from app.registry.audit import AuditLog
 from app.registry.router import router as registry_router
 from app.registry.service import RegistryService
+from app.serving.batch import BatchPredictor
 from app.serving.monitoring import MonitoringStore
 from app.serving.router import router as serving_router
 from app.serving.service import ServingService
@@ -89,6 +92,7 @@ async def _service_lifecycle(app: FastAPI, settings: Settings) -> AsyncIterator[
         deployment_store, monitoring, app.state.registry, warehouses, settings.tracking_uri
     )
     app.state.serving = serving
+    app.state.batches = BatchPredictor(warehouses)
     # Stored deployments come back in the background: Serve start-up takes seconds, and the
     # service is ready before they are (their status says deploying until then).
     restore = asyncio.create_task(serving.restore())
@@ -131,7 +135,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     install_error_handlers(app)
     app.middleware("http")(request_context_middleware)
+    app.middleware("http")(http_metrics_middleware)
     app.include_router(health_router)
+    app.include_router(metrics_router)
     app.include_router(datasets_router)
     app.include_router(training_router)
     app.include_router(tracking_router)

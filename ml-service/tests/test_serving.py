@@ -15,7 +15,7 @@ OTHER_TENANT = "globex"
 SERVING = "/api/v1/serving"
 
 
-def wait_healthy(client: TestClient, model_id: str = MODEL_ID, timeout: float = 120) -> dict:
+def wait_healthy(client: TestClient, model_id: str = MODEL_ID, timeout: float = 240) -> dict:
     deadline = time.monotonic() + timeout
     while True:
         body = client.get(f"{SERVING}/deployments/{model_id}", headers=tenant_headers()).json()
@@ -333,6 +333,49 @@ def test_another_tenant_sees_and_reaches_nothing(client: TestClient, deployment:
         f"{SERVING}/deployments", json={"model_name": MODEL, "version": 1}, headers=other
     )
     assert response.status_code == 404
+
+
+def test_batch_prediction_writes_a_predictions_table(client: TestClient, deployment: dict) -> None:
+    response = client.post(
+        f"{SERVING}/batch",
+        json={
+            "model_id": MODEL_ID,
+            "dataset": {"source": "sql", "query": "SELECT * FROM ml_features.customer_churn"},
+            "output_table": "churn_scores",
+            "chunk_rows": 1000,
+        },
+        headers=tenant_headers(),
+    )
+    assert response.status_code == 202, response.text
+    batch_id = response.json()["batch_id"]
+    deadline = time.monotonic() + 60
+    while True:
+        job = client.get(f"{SERVING}/batch/{batch_id}", headers=tenant_headers()).json()
+        if job["status"] != "running" or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert job["status"] == "completed", job
+    assert job["rows_done"] == job["rows_total"] == 5000
+    assert job["output_table"] == "predictions.churn_scores"
+    tables = client.get("/api/v1/datasets/tables", headers=tenant_headers()).json()
+    assert any(t.get("name") == "churn_scores" or "churn_scores" in str(t) for t in tables)
+    assert (
+        client.get(f"{SERVING}/batch/{batch_id}", headers=tenant_headers(OTHER_TENANT)).status_code
+        == 404
+    )
+
+
+def test_prometheus_metrics_count_predictions_per_model(
+    client: TestClient, deployment: dict
+) -> None:
+    client.post(
+        f"{SERVING}/{MODEL_ID}/predict", json=full_record(deployment), headers=tenant_headers()
+    )
+    text = client.get("/metrics").text
+    assert (
+        f'mls_predictions_total{{model_id="{MODEL_ID}",outcome="ok",tenant_id="acme-corp"' in text
+    )
+    assert 'route="/api/v1/serving/{model_id}/predict"' in text
 
 
 def test_a_restarted_service_redeploys_its_stored_deployments(

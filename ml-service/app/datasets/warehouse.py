@@ -107,6 +107,25 @@ class WarehouseManager:
                 self._connections[tenant_id] = connection
             return work(connection)
 
+    def write(self, tenant_id: str, work: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
+        """Run `work` on a writable connection (batch prediction output).
+
+        DuckDB lets a process hold a file either read-only or writable, so the tenant's cached
+        read-only connection is closed first; the tenant's queries wait on its lock meanwhile.
+        `work` gets the locked-down configuration too: no file access, no extensions.
+        """
+        with self._registry_lock:
+            lock = self._locks.setdefault(tenant_id, threading.Lock())
+        with lock:
+            cached = self._connections.pop(tenant_id, None)
+            if cached is not None:
+                cached.close()
+            self._directory.mkdir(parents=True, exist_ok=True)
+            with duckdb.connect(
+                str(self.path_for(tenant_id)), config=QUERY_CONNECTION_CONFIG
+            ) as connection:
+                return work(connection)
+
     def list_tables(self, tenant_id: str) -> list[TableInfo]:
         def work(connection: duckdb.DuckDBPyConnection) -> list[TableInfo]:
             rows = connection.execute(

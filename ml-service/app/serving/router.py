@@ -6,8 +6,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request, Response, status
 
+from app.datasets.schemas import DatasetSource
 from app.deps import TenantDep
 from app.errors import ERROR_RESPONSES, ErrorResponse, InvalidFieldError
+from app.serving.batch import BatchPredictor
 from app.serving.monitoring import (
     KS_P_VALUE_ALERT,
     KS_STATISTIC_ALERT,
@@ -17,6 +19,8 @@ from app.serving.monitoring import (
 )
 from app.serving.schemas import (
     MODEL_ID_PATTERN,
+    BatchPrediction,
+    BatchPredictionCreate,
     Deployment,
     DeploymentCreate,
     DeploymentList,
@@ -105,6 +109,36 @@ async def delete_deployment(
     """Undeploy: stop every Serve application of the deployment and forget its spec."""
     await service.undeploy(tenant_id, model_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post(
+    "/batch",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=BatchPrediction,
+    responses=_NOT_FOUND,
+)
+async def create_batch_prediction(
+    body: BatchPredictionCreate, tenant_id: TenantDep, service: ServingDep, request: Request
+) -> BatchPrediction:
+    """Predict every row of a SQL source or table into `predictions.<output_table>`."""
+    spec = await service.batch_spec(tenant_id, body)
+    batches: BatchPredictor = request.app.state.batches
+    job = batches.start(tenant_id, body.output_table)
+    dataset = DatasetSource(source=body.dataset.source, query=body.dataset.query,
+                            table=body.dataset.table)  # fmt: skip
+    service.background(asyncio.to_thread(batches.run, job, spec, dataset, body.chunk_rows))
+    return job.response()
+
+
+@router.get("/batch/{batch_id}", response_model=BatchPrediction, responses=_NOT_FOUND)
+async def get_batch_prediction(
+    batch_id: Annotated[str, Path(pattern=r"^batch-[0-9a-f]{12}$")],
+    tenant_id: TenantDep,
+    request: Request,
+) -> BatchPrediction:
+    """Progress and row counts of a batch prediction."""
+    batches: BatchPredictor = request.app.state.batches
+    return batches.get(tenant_id, batch_id)
 
 
 @router.post(

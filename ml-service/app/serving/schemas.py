@@ -242,5 +242,6 @@ class BatchPrediction(BaseModel):
     rows_total: int | None
     rows_done: int
     output_table: str
-    rows_per_second: float | None
+    rows_per_second: float | None = Field(description="whole job: read, predict and write")
+    predict_rows_per_second: float | None = Field(description="the model's predict alone")
     error: str | None

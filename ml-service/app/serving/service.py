@@ -23,6 +23,7 @@ from ray.serve.handle import DeploymentHandle
 from app.datasets.schemas import DatasetSource
 from app.datasets.warehouse import WarehouseManager
 from app.errors import ConflictError, FieldError, MLServiceError, NotFoundError
+from app.metrics import PREDICTION_LATENCY, PREDICTIONS
 from app.ray_runtime import ML_SERVICE_DIR
 from app.registry.service import RegistryService
 from app.serving.model import ModelSpec, check_records
@@ -30,6 +31,7 @@ from app.serving.monitoring import LoggedPrediction, MonitoringStore, build_refe
 from app.serving.replica import ModelReplica
 from app.serving.schemas import (
     Autoscaling,
+    BatchPredictionCreate,
     Deployment,
     DeploymentCreate,
     ModelReference,
@@ -181,6 +183,10 @@ class ServingService:
         live.record = await asyncio.to_thread(
             self._store.save, replace(current, status=status, reason=reason)
         )
+
+    def background(self, work: Any) -> None:
+        """Run a coroutine after the response, cancelled at shutdown."""
+        self._background(work)
 
     def _background(self, work: Any) -> None:
         task = asyncio.get_running_loop().create_task(work)
@@ -521,12 +527,16 @@ class ServingService:
             outputs = await handle.predict.remote(records)
         except Exception as error:
             latency = (time.perf_counter() - started) * 1000
+            PREDICTIONS.labels(tenant_id, model_id, version, "error").inc(len(records))
             self._log(tenant_id, live, version, records, None, latency, ok=False)
             logger.exception("prediction of %s v%s failed", model_id, version)
             raise ServiceUnavailableError(
                 f"deployment {model_id} version {version} failed to predict: {type(error).__name__}"
             ) from None
-        latency = (time.perf_counter() - started) * 1000
+        elapsed = time.perf_counter() - started
+        PREDICTION_LATENCY.labels(tenant_id, model_id, version).observe(elapsed)
+        PREDICTIONS.labels(tenant_id, model_id, version, "ok").inc(len(records))
+        latency = elapsed * 1000
         ids = self._log(tenant_id, live, version, records, outputs, latency, ok=True)
         for output, prediction_id in zip(outputs, ids, strict=True):
             output["prediction_id"] = prediction_id
@@ -566,6 +576,18 @@ class ServingService:
                     )
                 )  # fmt: skip
         return ids
+
+    # --- batch ----------------------------------------------------------------------------
+
+    async def batch_spec(self, tenant_id: str, body: BatchPredictionCreate) -> ModelSpec:
+        if body.model_id is not None:
+            live = self._live_deployment(tenant_id, body.model_id)
+            return live.spec(self.serving_version(tenant_id, body.model_id, None))
+        assert body.model_name is not None and body.version is not None
+        _, spec, _ = await asyncio.to_thread(
+            self._model_spec, tenant_id, body.model_name, ModelReference(version=body.version)
+        )
+        return ModelSpec(**spec)
 
     # --- monitoring -----------------------------------------------------------------------
 
