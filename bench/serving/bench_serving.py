@@ -75,7 +75,9 @@ async def setup(ml_url: str) -> None:
         async with session.post("/api/v1/serving/deployments", json=body) as response:
             assert response.status == 202, await response.text()
         while True:
-            async with session.get(f"/api/v1/serving/deployments/{MODEL_ID}") as response:
+            async with session.get(
+                f"/api/v1/serving/deployments/{MODEL_ID}"
+            ) as response:
                 deployment = await response.json()
             if deployment["status"] != "deploying":
                 break
@@ -96,13 +98,17 @@ def summary(latencies_ms: list[float], errors: int, seconds: float, sent: int) -
     }
 
 
-async def fixed_rate(url: str, headers: dict, rate: float, seconds: float, warmup: float) -> dict:
+async def fixed_rate(
+    url: str, headers: dict, rate: float, seconds: float, warmup: float
+) -> dict:
     connector = aiohttp.TCPConnector(limit=256, keepalive_timeout=30)
     body = json.dumps(RECORD).encode()
     headers = headers | {"Content-Type": "application/json"}
     latencies: list[float] = []
     errors = 0
-    async with aiohttp.ClientSession(connector=connector) as session:
+    # a request not answered in 5 s counts as an error, so an overloaded target ends the run
+    timeout = aiohttp.ClientTimeout(total=5)
+    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
 
         async def one(scheduled: float, record: bool) -> None:
             nonlocal errors
@@ -110,7 +116,7 @@ async def fixed_rate(url: str, headers: dict, rate: float, seconds: float, warmu
                 async with session.post(url, data=body, headers=headers) as response:
                     await response.read()
                     ok = response.status == 200
-            except aiohttp.ClientError:
+            except (aiohttp.ClientError, TimeoutError):
                 ok = False
             if record:
                 if ok:
@@ -182,7 +188,9 @@ async def batch_job(ml_url: str) -> dict:
             assert response.status == 202, job
         while job["status"] == "running":
             await asyncio.sleep(0.5)
-            async with session.get(f"/api/v1/serving/batch/{job['batch_id']}") as response:
+            async with session.get(
+                f"/api/v1/serving/batch/{job['batch_id']}"
+            ) as response:
                 job = await response.json()
     return job
 
@@ -197,7 +205,9 @@ async def main() -> None:
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--warmup", type=float, default=2)
     parser.add_argument("--setup", action="store_true")
-    parser.add_argument("--out", type=Path, default=Path(__file__).with_name("results.json"))
+    parser.add_argument(
+        "--out", type=Path, default=Path(__file__).with_name("results.json")
+    )
     args = parser.parse_args()
     if args.setup:
         await setup(args.ml_url)
