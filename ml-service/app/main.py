@@ -19,7 +19,7 @@ from app.errors import install_error_handlers
 from app.health.router import router as health_router
 from app.jobs.store import JobStore
 from app.logging import configure_logging, request_context_middleware
-from app.metrics import http_metrics_middleware
+from app.metrics import HttpMetricsMiddleware
 from app.metrics import router as metrics_router
 from app.ray_runtime import connect_ray
 from app.registry.audit import AuditLog
@@ -135,7 +135,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     install_error_handlers(app)
     app.middleware("http")(request_context_middleware)
-    app.middleware("http")(http_metrics_middleware)
+    app.add_middleware(HttpMetricsMiddleware)
     app.include_router(health_router)
     app.include_router(metrics_router)
     app.include_router(datasets_router)
