@@ -11,6 +11,9 @@ from app.serving.model import LoadedModel, ModelSpec
     # a replica answers many single-row requests at once: predictions take well under a
     # millisecond, so queueing in the replica is cheaper than spreading across processes
     max_ongoing_requests=64,
+    # Past this many waiting requests Serve refuses at once (BackPressureError -> 503) instead
+    # of letting an overload queue without bound: latency stays bounded for the ones it takes.
+    max_queued_requests=64,
     health_check_period_s=10,
     health_check_timeout_s=30,
 )

@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from ray import serve
+from ray.serve.exceptions import BackPressureError
 from ray.serve.handle import DeploymentHandle
 
 from app.datasets.schemas import DatasetSource
@@ -529,6 +530,10 @@ class ServingService:
             latency = (time.perf_counter() - started) * 1000
             PREDICTIONS.labels(tenant_id, model_id, version, "error").inc(len(records))
             self._log(tenant_id, live, version, records, None, latency, ok=False)
+            if isinstance(error, BackPressureError):
+                raise ServiceUnavailableError(
+                    f"deployment {model_id} is at capacity; retry shortly or add replicas"
+                ) from None
             logger.exception("prediction of %s v%s failed", model_id, version)
             raise ServiceUnavailableError(
                 f"deployment {model_id} version {version} failed to predict: {type(error).__name__}"
