@@ -7,6 +7,7 @@ import { AppConfigModule } from '@app/config/config.module';
 import { isMlModuleEnabled } from '@app/config/environment';
 import { mlConfig } from '@app/config/ml.config';
 import { HealthModule } from '@app/health/health.module';
+import { MetricsModule } from '@app/metrics/metrics.module';
 import { MlModule } from '@app/ml/ml.module';
 
 /**
@@ -19,6 +20,7 @@ import { MlModule } from '@app/ml/ml.module';
     AppConfigModule,
     CommonModule,
     HealthModule,
+    MetricsModule,
     ConditionalModule.registerWhen(
       MlModule.forRootAsync({
         inject: [mlConfig.KEY, authConfig.KEY],

@@ -48,6 +48,9 @@ class Settings(BaseSettings):
         ge=1,
         description="largest dataset upload; a caller's `max_bytes` can only lower it",
     )
+    prediction_sampling_rate: float = Field(
+        1.0, ge=0, le=1, description="share of served predictions logged for monitoring"
+    )
 
     @cached_property
     def warehouses_dir(self) -> Path:
@@ -69,6 +72,14 @@ class Settings(BaseSettings):
     @cached_property
     def tracking_uri(self) -> str:
         return self.mlflow_tracking_uri or f"sqlite:///{self.mlflow_dir / 'mlflow.db'}"
+
+    @cached_property
+    def serving_store_path(self) -> Path:
+        return self.data_dir / "serving.sqlite"
+
+    @cached_property
+    def monitoring_dir(self) -> Path:
+        return self.data_dir / "serving"
 
     @cached_property
     def ray_results_dir(self) -> Path:

@@ -20,10 +20,18 @@ from app.errors import install_error_handlers
 from app.health.router import router as health_router
 from app.jobs.store import JobStore
 from app.logging import configure_logging, request_context_middleware
+from app.metrics import HttpMetricsMiddleware
+from app.metrics import router as metrics_router
 from app.ray_runtime import connect_ray
 from app.registry.audit import AuditLog
 from app.registry.router import router as registry_router
 from app.registry.service import RegistryService
+from app.serving.batch import BatchPredictor
+from app.serving.monitoring import MonitoringStore
+from app.serving.router import router as serving_router
+from app.serving.service import ServingService
+from app.serving.store import DeploymentStore
+from app.serving.v2 import router as inference_v2_router
 from app.tracking.mlflow_setup import Tracking
 from app.tracking.router import router as tracking_router
 from app.tracking.service import TrackingService
@@ -82,10 +90,24 @@ async def _service_lifecycle(app: FastAPI, settings: Settings) -> AsyncIterator[
         settings.default_max_concurrent_jobs,
     )
     app.state.training = training
+    deployment_store = DeploymentStore(settings.serving_store_path)
+    monitoring = MonitoringStore(settings.monitoring_dir, settings.prediction_sampling_rate)
+    serving = ServingService(
+        deployment_store, monitoring, app.state.registry, warehouses, settings.tracking_uri
+    )
+    app.state.serving = serving
+    app.state.batches = BatchPredictor(warehouses)
+    # Stored deployments come back in the background: Serve start-up takes seconds, and the
+    # service is ready before they are (their status says deploying until then).
+    restore = asyncio.create_task(serving.restore())
     logger.info("ML Service ready", extra={"fields": {"data_dir": settings.data_dir}})
     try:
         yield
     finally:
+        restore.cancel()
+        await serving.shutdown()
+        monitoring.close()
+        deployment_store.close()
         await training.shutdown()
         warehouses.close()
         app.state.ray_connected = False
@@ -117,11 +139,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     install_error_handlers(app)
     app.middleware("http")(request_context_middleware)
+    app.add_middleware(HttpMetricsMiddleware)
     app.include_router(health_router)
+    app.include_router(metrics_router)
     app.include_router(datasets_router)
     app.include_router(training_router)
     app.include_router(tracking_router)
     app.include_router(registry_router)
+    app.include_router(serving_router)
+    app.include_router(inference_v2_router)
     return app
 
 

@@ -9,6 +9,7 @@ import { DatasetsModule } from '@app/ml/datasets/datasets.module';
 import { ML_OPTIONS, type MlModuleOptions, resolveMlModuleOptions } from '@app/ml/ml-module-options';
 import { ConfigurableMlModule, ML_MODULE_OPTIONS } from '@app/ml/ml.module-definition';
 import { RegistryModule } from '@app/ml/registry/registry.module';
+import { ServingModule } from '@app/ml/serving/serving.module';
 import { TrackingModule } from '@app/ml/tracking/tracking.module';
 import { TrainingModule } from '@app/ml/training/training.module';
 
@@ -20,7 +21,7 @@ import { TrainingModule } from '@app/ml/training/training.module';
  *   MlModule.forRootAsync({ imports: [...], inject: [...], useFactory: (...) => options })
  */
 @Module({
-  imports: [HttpModule, DatasetsModule, TrainingModule, TrackingModule, RegistryModule],
+  imports: [HttpModule, DatasetsModule, TrainingModule, TrackingModule, RegistryModule, ServingModule],
   providers: [
     { provide: ML_OPTIONS, inject: [ML_MODULE_OPTIONS], useFactory: resolveMlModuleOptions },
     {

@@ -271,6 +271,11 @@ class WarehouseManager:
             columns=schema.columns,
         )
 
+    def write(self, tenant_id: str, work: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
+        """Run `work` on a writable connection (batch prediction output); the tenant's queries
+        wait on its lock meanwhile."""
+        return self._run_writable(tenant_id, None, work)
+
     def list_tables(self, tenant_id: str) -> list[TableInfo]:
         def work(connection: duckdb.DuckDBPyConnection) -> list[TableInfo]:
             rows = connection.execute(

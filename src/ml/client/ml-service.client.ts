@@ -12,6 +12,16 @@ import type {
   ArtifactList,
   AuditTrail,
   DatasetRef,
+  Deployment,
+  DeploymentCreate,
+  DeploymentList,
+  DriftReport,
+  FeedbackEntry,
+  FeedbackResult,
+  PredictResult,
+  ReleaseRequest,
+  ServingMetrics,
+  TrafficSplit,
   DatasetSchema,
   DatasetTable,
   DatasetTableDeletion,
@@ -64,6 +74,8 @@ export interface MlServiceRequest {
   idempotencyKey?: string;
   /** A POST that only reads (schema introspection, run search), so repeating it is harmless. */
   readOnly?: boolean;
+  /** Extra headers, e.g. X-Request-Key for A/B stickiness. */
+  headers?: Record<string, string>;
   /** `arraybuffer` for artifact downloads: the bytes arrive untouched instead of parsed as JSON. */
   responseType?: 'json' | 'arraybuffer';
   /** The representation asked for, where the ML Service offers several (charts: PNG or JSON). */
@@ -328,6 +340,62 @@ export class MLServiceClient {
     return this.request({ method: 'GET', path: `${modelPath(name)}/audit`, context });
   }
 
+  // Serving (issue 5). Predict only reads (the prediction log is keyed by ids the ML Service
+  // makes), so it is retried on transient failures; deploy, release, rollback and feedback are
+  // not, because the ML Service may have acted on them.
+
+  createDeployment(context: MlCallContext, deployment: DeploymentCreate): Promise<Deployment> {
+    return this.request({ method: 'POST', path: '/api/v1/serving/deployments', context, body: deployment });
+  }
+
+  listDeployments(context: MlCallContext): Promise<DeploymentList> {
+    return this.request({ method: 'GET', path: '/api/v1/serving/deployments', context });
+  }
+
+  getDeployment(context: MlCallContext, modelId: string): Promise<Deployment> {
+    return this.request({ method: 'GET', path: `/api/v1/serving/deployments/${encodeURIComponent(modelId)}`, context });
+  }
+
+  deleteDeployment(context: MlCallContext, modelId: string): Promise<unknown> {
+    return this.request({ method: 'DELETE', path: `/api/v1/serving/deployments/${encodeURIComponent(modelId)}`, context });
+  }
+
+  /** The seed's `get_prediction`: one record or `{instances: [...]}`, passed through untouched. */
+  predict(context: MlCallContext, modelId: string, features: unknown, requestKey?: string): Promise<PredictResult> {
+    return this.request({
+      method: 'POST',
+      path: `/api/v1/serving/${encodeURIComponent(modelId)}/predict`,
+      context,
+      body: features,
+      readOnly: true,
+      headers: requestKey === undefined ? undefined : { 'X-Request-Key': requestKey },
+    });
+  }
+
+  recordFeedback(context: MlCallContext, modelId: string, feedback: FeedbackEntry[]): Promise<FeedbackResult> {
+    return this.request({ method: 'POST', path: `/api/v1/serving/${encodeURIComponent(modelId)}/feedback`, context, body: feedback });
+  }
+
+  getServingMetrics(context: MlCallContext, modelId: string, window?: string): Promise<ServingMetrics> {
+    return this.request({ method: 'GET', path: `/api/v1/serving/${encodeURIComponent(modelId)}/metrics`, context, params: { window } });
+  }
+
+  getDrift(context: MlCallContext, modelId: string, query: { window?: string; version?: string }): Promise<DriftReport> {
+    return this.request({ method: 'GET', path: `/api/v1/serving/${encodeURIComponent(modelId)}/drift`, context, params: query });
+  }
+
+  setTraffic(context: MlCallContext, modelId: string, split: TrafficSplit): Promise<Deployment> {
+    return this.request({ method: 'PUT', path: `/api/v1/serving/${encodeURIComponent(modelId)}/traffic`, context, body: split });
+  }
+
+  releaseVersion(context: MlCallContext, modelId: string, release: ReleaseRequest): Promise<Deployment> {
+    return this.request({ method: 'POST', path: `/api/v1/serving/${encodeURIComponent(modelId)}/release`, context, body: release });
+  }
+
+  rollbackDeployment(context: MlCallContext, modelId: string): Promise<Deployment> {
+    return this.request({ method: 'POST', path: `/api/v1/serving/${encodeURIComponent(modelId)}/rollback`, context });
+  }
+
   /**
    * The building block of the typed methods above, for calls that have none yet. A POST is retried
    * only with an `idempotencyKey` (or `readOnly`), because the ML Service may have acted on it.
@@ -347,7 +415,7 @@ export class MLServiceClient {
   private call$<T>(request: MlServiceRequest): Observable<AxiosResponse<T>> {
     const url = `${this.options.mlServiceUrl}${request.path}`;
     const method = request.method.toUpperCase();
-    const headers = this.headersOf(request.context);
+    const headers = { ...request.headers, ...this.headersOf(request.context) };
     if (request.idempotencyKey !== undefined) {
       headers['Idempotency-Key'] = request.idempotencyKey;
     }

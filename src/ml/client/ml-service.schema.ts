@@ -235,6 +235,235 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/serving/batch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create Batch Prediction
+         * @description Predict every row of a SQL source or table into `predictions.<output_table>`.
+         */
+        post: operations["create_batch_prediction"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/serving/batch/{batch_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Batch Prediction
+         * @description Progress and row counts of a batch prediction.
+         */
+        get: operations["get_batch_prediction"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/serving/deployments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Deployments
+         * @description The tenant's deployments with their variants and status.
+         */
+        get: operations["list_deployments"];
+        put?: never;
+        /**
+         * Create Deployment
+         * @description Deploy a registry version on Ray Serve; poll GET until `status` is healthy.
+         */
+        post: operations["create_deployment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/serving/deployments/{model_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Deployment
+         * @description One deployment: status (deploying, healthy, unhealthy with a reason) and variants.
+         */
+        get: operations["get_deployment"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete Deployment
+         * @description Undeploy: stop every Serve application of the deployment and forget its spec.
+         */
+        delete: operations["delete_deployment"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/serving/{model_id}/drift": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Drift
+         * @description Per feature PSI and KS of logged inputs in the window against the training split.
+         */
+        get: operations["get_drift"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/serving/{model_id}/feedback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Record Feedback
+         * @description Ground truth for logged predictions: `[{prediction_id, actual}]`.
+         */
+        post: operations["record_feedback"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/serving/{model_id}/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Serving Metrics
+         * @description Live accuracy (or RMSE/MAE) over feedback, latency percentiles, throughput, errors,
+         *     per variant.
+         */
+        get: operations["get_serving_metrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/serving/{model_id}/predict": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Predict
+         * @description One feature record or `{"instances": [...]}`; input checked against the signature.
+         */
+        post: operations["predict"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/serving/{model_id}/release": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Release Version
+         * @description Blue-green: start the version, switch all traffic to it, keep the old one warm.
+         */
+        post: operations["release_version"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/serving/{model_id}/rollback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rollback Deployment
+         * @description Return to the previous traffic split in one call (its replicas are still warm).
+         */
+        post: operations["rollback_deployment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/serving/{model_id}/traffic": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Set Traffic
+         * @description A/B split between versions by weight; versions not yet running are deployed first.
+         */
+        put: operations["set_traffic"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/tracking/experiments": {
         parameters: {
             query?: never;
@@ -638,6 +867,106 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v2/health/live": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * V2 Live
+         * @description The process answers.
+         */
+        get: operations["v2_live"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/health/ready": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * V2 Ready
+         * @description The service has started (Ray connected, stores open).
+         */
+        get: operations["v2_ready"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/models/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * V2 Model Metadata
+         * @description Inputs from the serving version's signature; outputs by task type.
+         */
+        get: operations["v2_model_metadata"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/models/{name}/infer": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * V2 Infer
+         * @description Columns in, columns out; `prediction_id` is returned for feedback.
+         */
+        post: operations["v2_infer"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/models/{name}/ready": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * V2 Model Ready
+         * @description 200 when every variant with traffic has running replicas, 503 otherwise.
+         */
+        get: operations["v2_model_ready"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -703,6 +1032,84 @@ export interface components {
         AuditTrail: {
             /** Events */
             events: components["schemas"]["AuditEventOut"][];
+        };
+        /** Autoscaling */
+        Autoscaling: {
+            /**
+             * Max Replicas
+             * @default 2
+             */
+            max_replicas?: number;
+            /**
+             * Min Replicas
+             * @default 1
+             */
+            min_replicas?: number;
+            /**
+             * Target Ongoing Requests
+             * @default 8
+             */
+            target_ongoing_requests?: number;
+        };
+        /** BatchDataset */
+        BatchDataset: {
+            /** Query */
+            query?: string | null;
+            /**
+             * Source
+             * @enum {string}
+             */
+            source: "sql" | "table";
+            /** Table */
+            table?: string | null;
+        };
+        /** BatchPrediction */
+        BatchPrediction: {
+            /** Batch Id */
+            batch_id: string;
+            /** Error */
+            error: string | null;
+            /** Output Table */
+            output_table: string;
+            /**
+             * Predict Rows Per Second
+             * @description the model's predict alone
+             */
+            predict_rows_per_second: number | null;
+            /** Rows Done */
+            rows_done: number;
+            /**
+             * Rows Per Second
+             * @description whole job: read, predict and write
+             */
+            rows_per_second: number | null;
+            /** Rows Total */
+            rows_total: number | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "running" | "completed" | "failed";
+        };
+        /** BatchPredictionCreate */
+        BatchPredictionCreate: {
+            /**
+             * Chunk Rows
+             * @default 50000
+             */
+            chunk_rows?: number;
+            dataset: components["schemas"]["BatchDataset"];
+            /**
+             * Model Id
+             * @description a deployment
+             */
+            model_id?: string | null;
+            /** Model Name */
+            model_name?: string | null;
+            /** Output Table */
+            output_table: string;
+            /** Version */
+            version?: number | null;
         };
         /** ChartInfo */
         ChartInfo: {
@@ -901,6 +1308,117 @@ export interface components {
             /** Versions */
             versions: string[];
         };
+        /** Deployment */
+        Deployment: {
+            autoscaling: components["schemas"]["Autoscaling"] | null;
+            /** Created At */
+            created_at: string;
+            /** Inputs */
+            inputs: components["schemas"]["SignatureField"][];
+            /** Model Id */
+            model_id: string;
+            /** Model Name */
+            model_name: string;
+            /**
+             * Previous Variants
+             * @description the split `rollback` returns to
+             */
+            previous_variants?: components["schemas"]["VariantWeight"][] | null;
+            /**
+             * Reason
+             * @description why the deployment is unhealthy
+             */
+            reason?: string | null;
+            /** Replicas */
+            replicas: number;
+            resources: components["schemas"]["Resources"];
+            /** Sampling Rate */
+            sampling_rate: number;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "deploying" | "healthy" | "unhealthy";
+            /** Task Type */
+            task_type: string;
+            /** Updated At */
+            updated_at: string;
+            /** Variants */
+            variants: components["schemas"]["Variant"][];
+        };
+        /**
+         * DeploymentCreate
+         * @example {
+         *       "model_id": "churn",
+         *       "model_name": "churn-predictor-v2",
+         *       "stage": "Production"
+         *     }
+         */
+        DeploymentCreate: {
+            /**
+             * Alias
+             * @description the version under this alias
+             */
+            alias?: string | null;
+            autoscaling?: components["schemas"]["Autoscaling"] | null;
+            /**
+             * Model Id
+             * @description id used in predict paths; defaults to the model name in lower case
+             * @example churn
+             */
+            model_id?: string | null;
+            /**
+             * Model Name
+             * @example churn-predictor-v2
+             */
+            model_name: string;
+            /**
+             * Replicas
+             * @description fixed replica count (no autoscaling)
+             * @default 1
+             */
+            replicas?: number;
+            resources?: components["schemas"]["Resources"];
+            /**
+             * Sampling Rate
+             * @description share of predictions logged; the service default if unset
+             */
+            sampling_rate?: number | null;
+            /**
+             * Stage
+             * @description the version currently in this stage
+             */
+            stage?: ("Staging" | "Production") | null;
+            /**
+             * Version
+             * @description registry version number
+             */
+            version?: number | null;
+        };
+        /** DeploymentList */
+        DeploymentList: {
+            /** Deployments */
+            deployments: components["schemas"]["Deployment"][];
+        };
+        /** DriftReport */
+        DriftReport: {
+            /** Alerts */
+            alerts: string[];
+            /** Features */
+            features: components["schemas"]["FeatureDrift"][];
+            /** Model Id */
+            model_id: string;
+            /** Rows */
+            rows: number;
+            /** Thresholds */
+            thresholds: {
+                [key: string]: number;
+            };
+            /** Version */
+            version: string;
+            /** Window */
+            window: string;
+        };
         /** ErrorResponse */
         ErrorResponse: {
             /** Detail */
@@ -941,6 +1459,43 @@ export interface components {
         ExperimentList: {
             /** Experiments */
             experiments: components["schemas"]["Experiment"][];
+        };
+        /** FeatureDrift */
+        FeatureDrift: {
+            /** Count */
+            count: number;
+            /** Drifted */
+            drifted: boolean;
+            /** Feature */
+            feature: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "numeric" | "categorical";
+            /** Ks P Value */
+            ks_p_value: number | null;
+            /** Ks Statistic */
+            ks_statistic: number | null;
+            /** Psi */
+            psi: number;
+        };
+        /** FeedbackItem */
+        FeedbackItem: {
+            /**
+             * Actual
+             * @description the true class or value
+             */
+            actual: unknown;
+            /** Prediction Id */
+            prediction_id: string;
+        };
+        /** FeedbackResult */
+        FeedbackResult: {
+            /** Recorded */
+            recorded: number;
+            /** Unknown Prediction Ids */
+            unknown_prediction_ids: string[];
         };
         /** FieldError */
         FieldError: {
@@ -1057,6 +1612,59 @@ export interface components {
              */
             type: "integer" | "number" | "string" | "boolean" | "integer_list";
         };
+        /** InferInput */
+        InferInput: {
+            /** Data */
+            data: unknown[];
+            /** Datatype */
+            datatype: string;
+            /** Name */
+            name: string;
+            /** Shape */
+            shape: number[];
+        } & {
+            [key: string]: unknown;
+        };
+        /** InferOutput */
+        InferOutput: {
+            /** Data */
+            data: unknown[];
+            /** Datatype */
+            datatype: string;
+            /** Name */
+            name: string;
+            /** Shape */
+            shape: number[];
+        };
+        /** InferRequest */
+        InferRequest: {
+            /** Id */
+            id?: string | null;
+            /** Inputs */
+            inputs: components["schemas"]["InferInput"][];
+        } & {
+            [key: string]: unknown;
+        };
+        /** InferResponse */
+        InferResponse: {
+            /** Id */
+            id?: string | null;
+            /** Model Name */
+            model_name: string;
+            /** Model Version */
+            model_version: string;
+            /** Outputs */
+            outputs: components["schemas"]["InferOutput"][];
+        };
+        /** LatencyPercentiles */
+        LatencyPercentiles: {
+            /** P50 */
+            p50: number | null;
+            /** P95 */
+            p95: number | null;
+            /** P99 */
+            p99: number | null;
+        };
         /** Lineage */
         Lineage: {
             /** Code Version */
@@ -1130,6 +1738,26 @@ export interface components {
              */
             dry_run: boolean;
         };
+        /** ModelMetadata */
+        ModelMetadata: {
+            /** Inputs */
+            inputs: components["schemas"]["TensorMetadata"][];
+            /** Name */
+            name: string;
+            /** Outputs */
+            outputs: components["schemas"]["TensorMetadata"][];
+            /** Platform */
+            platform: string;
+            /** Versions */
+            versions: string[];
+        };
+        /** ModelReadiness */
+        ModelReadiness: {
+            /** Name */
+            name: string;
+            /** Ready */
+            ready: boolean;
+        };
         /** ModelUpdate */
         ModelUpdate: {
             /** Description */
@@ -1177,6 +1805,42 @@ export interface components {
             };
             /** Version */
             version: string;
+        };
+        /** PredictResponse */
+        PredictResponse: {
+            /** Model Id */
+            model_id: string;
+            /** Predictions */
+            predictions: components["schemas"]["Prediction"][];
+            /**
+             * Version
+             * @description the variant (registry version) that answered
+             */
+            version: string;
+        };
+        /** Prediction */
+        Prediction: {
+            /**
+             * Class
+             * @description predicted class, original value
+             */
+            class?: unknown;
+            /** Prediction Id */
+            prediction_id: string;
+            /** Probabilities */
+            probabilities?: {
+                [key: string]: number;
+            } | null;
+            /**
+             * Score
+             * @description probability of the predicted class
+             */
+            score?: number | null;
+            /**
+             * Value
+             * @description regression prediction
+             */
+            value?: number | null;
         };
         /** Readiness */
         Readiness: {
@@ -1238,6 +1902,41 @@ export interface components {
             r2: number;
             /** Rmse */
             rmse: number;
+        };
+        /**
+         * Release
+         * @description Blue-green: deploy this version next to the current one and switch all traffic to it.
+         */
+        Release: {
+            /**
+             * Alias
+             * @description the version under this alias
+             */
+            alias?: string | null;
+            /**
+             * Stage
+             * @description the version currently in this stage
+             */
+            stage?: ("Staging" | "Production") | null;
+            /**
+             * Version
+             * @description registry version number
+             */
+            version?: number | null;
+        };
+        /** Resources */
+        Resources: {
+            /**
+             * Cpu
+             * @description CPUs reserved per replica
+             * @default 0.25
+             */
+            cpu?: number;
+            /**
+             * Memory Mb
+             * @description memory per replica
+             */
+            memory_mb?: number | null;
         };
         /** Run */
         Run: {
@@ -1343,6 +2042,27 @@ export interface components {
             /** Page Token */
             page_token?: string | null;
         };
+        /** ServerLiveness */
+        ServerLiveness: {
+            /** Live */
+            live: boolean;
+        };
+        /** ServerReadiness */
+        ServerReadiness: {
+            /** Ready */
+            ready: boolean;
+        };
+        /** ServingMetrics */
+        ServingMetrics: {
+            /** Model Id */
+            model_id: string;
+            /** Task Type */
+            task_type: string;
+            /** Variants */
+            variants: components["schemas"]["VariantMetrics"][];
+            /** Window */
+            window: string;
+        };
         /** Signature */
         Signature: {
             /** Inputs */
@@ -1354,6 +2074,13 @@ export interface components {
         SignatureColumn: {
             /** Name */
             name: string | null;
+            /** Type */
+            type: string;
+        };
+        /** SignatureField */
+        SignatureField: {
+            /** Name */
+            name: string;
             /** Type */
             type: string;
         };
@@ -1440,6 +2167,32 @@ export interface components {
             qualified_name: string;
             /** Schema Name */
             schema_name: string;
+        };
+        /** TensorMetadata */
+        TensorMetadata: {
+            /** Datatype */
+            datatype: string;
+            /** Name */
+            name: string;
+            /** Shape */
+            shape: number[];
+        };
+        /** TrafficSplit */
+        TrafficSplit: {
+            /**
+             * Variants
+             * @example [
+             *       {
+             *         "version": 3,
+             *         "weight": 80
+             *       },
+             *       {
+             *         "version": 4,
+             *         "weight": 20
+             *       }
+             *     ]
+             */
+            variants: components["schemas"]["VariantWeight"][];
         };
         /** TrainingConfig */
         TrainingConfig: {
@@ -1683,6 +2436,49 @@ export interface components {
              * @description memory reserved for the worker; none: no reservation
              */
             memory_gb?: number | null;
+        };
+        /** Variant */
+        Variant: {
+            /** Reason */
+            reason?: string | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "deploying" | "healthy" | "unhealthy";
+            /** Version */
+            version: string;
+            /** Weight */
+            weight: number;
+        };
+        /** VariantMetrics */
+        VariantMetrics: {
+            /** Accuracy */
+            accuracy?: number | null;
+            /** Error Rate */
+            error_rate: number;
+            /** Errors */
+            errors: number;
+            /** Feedback Count */
+            feedback_count: number;
+            latency_ms: components["schemas"]["LatencyPercentiles"];
+            /** Mae */
+            mae?: number | null;
+            /** Requests */
+            requests: number;
+            /** Rmse */
+            rmse?: number | null;
+            /** Throughput Per Second */
+            throughput_per_second: number;
+            /** Version */
+            version: string;
+        };
+        /** VariantWeight */
+        VariantWeight: {
+            /** Version */
+            version: number;
+            /** Weight */
+            weight: number;
         };
         /** VersionCreate */
         VersionCreate: {
@@ -2688,6 +3484,753 @@ export interface operations {
             };
             /** @description invalid request; `errors` names the fields */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    create_batch_prediction: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description tenant the call acts for; resolved by the AI Service */
+                "X-Tenant-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BatchPredictionCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BatchPrediction"];
+                };
+            };
+            /** @description missing or malformed X-Tenant-ID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description unknown, or another tenant's */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description invalid request; `errors` names the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    get_batch_prediction: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description tenant the call acts for; resolved by the AI Service */
+                "X-Tenant-ID"?: string | null;
+            };
+            path: {
+                batch_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BatchPrediction"];
+                };
+            };
+            /** @description missing or malformed X-Tenant-ID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description unknown, or another tenant's */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description invalid request; `errors` names the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    list_deployments: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description tenant the call acts for; resolved by the AI Service */
+                "X-Tenant-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeploymentList"];
+                };
+            };
+            /** @description missing or malformed X-Tenant-ID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description invalid request; `errors` names the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    create_deployment: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description tenant the call acts for; resolved by the AI Service */
+                "X-Tenant-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DeploymentCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Deployment"];
+                };
+            };
+            /** @description missing or malformed X-Tenant-ID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description unknown, or another tenant's */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description the id is taken, or no signature */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description invalid request; `errors` names the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    get_deployment: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description tenant the call acts for; resolved by the AI Service */
+                "X-Tenant-ID"?: string | null;
+            };
+            path: {
+                /** @description deployment id */
+                model_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Deployment"];
+                };
+            };
+            /** @description missing or malformed X-Tenant-ID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description unknown, or another tenant's */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description invalid request; `errors` names the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    delete_deployment: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description tenant the call acts for; resolved by the AI Service */
+                "X-Tenant-ID"?: string | null;
+            };
+            path: {
+                /** @description deployment id */
+                model_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description missing or malformed X-Tenant-ID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description unknown, or another tenant's */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description invalid request; `errors` names the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    get_drift: {
+        parameters: {
+            query?: {
+                window?: string;
+                version?: string | null;
+            };
+            header?: {
+                /** @description tenant the call acts for; resolved by the AI Service */
+                "X-Tenant-ID"?: string | null;
+            };
+            path: {
+                /** @description deployment id */
+                model_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DriftReport"];
+                };
+            };
+            /** @description missing or malformed X-Tenant-ID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description unknown, or another tenant's */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description invalid request; `errors` names the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    record_feedback: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description tenant the call acts for; resolved by the AI Service */
+                "X-Tenant-ID"?: string | null;
+            };
+            path: {
+                /** @description deployment id */
+                model_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FeedbackItem"][];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FeedbackResult"];
+                };
+            };
+            /** @description missing or malformed X-Tenant-ID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description unknown, or another tenant's */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description invalid request; `errors` names the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    get_serving_metrics: {
+        parameters: {
+            query?: {
+                /** @description e.g. 15m, 1h, 7d */
+                window?: string;
+            };
+            header?: {
+                /** @description tenant the call acts for; resolved by the AI Service */
+                "X-Tenant-ID"?: string | null;
+            };
+            path: {
+                /** @description deployment id */
+                model_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServingMetrics"];
+                };
+            };
+            /** @description missing or malformed X-Tenant-ID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description unknown, or another tenant's */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description invalid request; `errors` names the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    predict: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description the same key always reaches the same A/B variant */
+                "x-request-key"?: string | null;
+                /** @description tenant the call acts for; resolved by the AI Service */
+                "X-Tenant-ID"?: string | null;
+            };
+            path: {
+                /** @description deployment id */
+                model_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    [key: string]: unknown;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PredictResponse"];
+                };
+            };
+            /** @description missing or malformed X-Tenant-ID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description unknown, or another tenant's */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description invalid request; `errors` names the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description replicas not running (yet) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    release_version: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description tenant the call acts for; resolved by the AI Service */
+                "X-Tenant-ID"?: string | null;
+            };
+            path: {
+                /** @description deployment id */
+                model_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Release"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Deployment"];
+                };
+            };
+            /** @description missing or malformed X-Tenant-ID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description unknown, or another tenant's */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description invalid request; `errors` names the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description replicas not running (yet) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    rollback_deployment: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description tenant the call acts for; resolved by the AI Service */
+                "X-Tenant-ID"?: string | null;
+            };
+            path: {
+                /** @description deployment id */
+                model_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Deployment"];
+                };
+            };
+            /** @description missing or malformed X-Tenant-ID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description unknown, or another tenant's */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description nothing to roll back */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description invalid request; `errors` names the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    set_traffic: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description tenant the call acts for; resolved by the AI Service */
+                "X-Tenant-ID"?: string | null;
+            };
+            path: {
+                /** @description deployment id */
+                model_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TrafficSplit"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Deployment"];
+                };
+            };
+            /** @description missing or malformed X-Tenant-ID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description unknown, or another tenant's */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description invalid request; `errors` names the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description replicas not running (yet) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3835,6 +5378,218 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Readiness"];
+                };
+            };
+        };
+    };
+    v2_live: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServerLiveness"];
+                };
+            };
+            /** @description missing or malformed X-Tenant-ID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description invalid request; `errors` names the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    v2_ready: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServerReadiness"];
+                };
+            };
+            /** @description missing or malformed X-Tenant-ID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description invalid request; `errors` names the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    v2_model_metadata: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description tenant the call acts for; resolved by the AI Service */
+                "X-Tenant-ID"?: string | null;
+            };
+            path: {
+                /** @description the deployment's model_id */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelMetadata"];
+                };
+            };
+            /** @description missing or malformed X-Tenant-ID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description invalid request; `errors` names the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    v2_infer: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description tenant the call acts for; resolved by the AI Service */
+                "X-Tenant-ID"?: string | null;
+            };
+            path: {
+                /** @description the deployment's model_id */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["InferRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InferResponse"];
+                };
+            };
+            /** @description missing or malformed X-Tenant-ID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description invalid request; `errors` names the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    v2_model_ready: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description tenant the call acts for; resolved by the AI Service */
+                "X-Tenant-ID"?: string | null;
+            };
+            path: {
+                /** @description the deployment's model_id */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelReadiness"];
+                };
+            };
+            /** @description missing or malformed X-Tenant-ID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description invalid request; `errors` names the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };

@@ -65,3 +65,15 @@ export type AliasAssignment = Schemas['AliasAssignment'];
 export type AuditTrail = Schemas['AuditTrail'];
 /** The catalog search's query parameters, as the ML Service's list operation declares them. */
 export type ModelSearch = NonNullable<operations['list_registered_models']['parameters']['query']>;
+
+// Serving (issue 5).
+export type DeploymentCreate = Schemas['DeploymentCreate'];
+export type Deployment = Schemas['Deployment'];
+export type DeploymentList = Schemas['DeploymentList'];
+export type PredictResult = Schemas['PredictResponse'];
+export type FeedbackEntry = Schemas['FeedbackItem'];
+export type FeedbackResult = Schemas['FeedbackResult'];
+export type ServingMetrics = Schemas['ServingMetrics'];
+export type DriftReport = Schemas['DriftReport'];
+export type TrafficSplit = Schemas['TrafficSplit'];
+export type ReleaseRequest = Schemas['Release'];

@@ -1,0 +1,187 @@
+"""A registered model version ready to predict: loaded once, fed typed frames.
+
+The same `LoadedModel` runs inside each Serve replica, in batch prediction and in the
+benchmark's in-process baseline, so all three predict identically.
+
+MLflow's pyfunc wrapper is used to load the model (any flavour the trainer logs), but predictions
+go to the native model: pyfunc's schema enforcement cannot pass a pandas categorical where the
+signature says `string`, and XGBoost/LightGBM need the categorical dtype for their categorical
+splits. Input checking against the signature happens before (`check_records`), in the ML Service,
+so a bad request never reaches a replica.
+"""
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import mlflow.pyfunc
+import numpy as np
+import pandas as pd
+
+# MLflow signature types -> the JSON values a feature accepts
+NUMBER_TYPES = frozenset({"double", "float"})
+INTEGER_TYPES = frozenset({"integer", "long"})
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """What a replica needs to load and run one registry version (plain data: Ray pickles it)."""
+
+    source: str  # models:/<LoggedModel id>
+    tracking_uri: str
+    task_type: str  # classification | regression
+    features: list[tuple[str, str]]  # (name, MLflow type) in signature order
+    categorical: list[str] = field(default_factory=list)
+    # categorical feature -> its training categories; other values are treated as missing,
+    # exactly as in training (`app.training.features.model_frame`)
+    categories: dict[str, list[str]] = field(default_factory=dict)
+    classes: list[Any] | None = None  # original target values by encoded label
+
+
+@dataclass(frozen=True)
+class FieldProblem:
+    field: str
+    message: str
+
+
+def check_records(
+    records: list[Any], features: list[tuple[str, str]], prefix: str | None
+) -> list[FieldProblem]:
+    """Every missing, extra or mistyped feature of every record (empty when all fit)."""
+    problems: list[FieldProblem] = []
+    names = {name for name, _ in features}
+    for index, record in enumerate(records):
+        where = f"{prefix}.{index}." if prefix is not None else ""
+        if not isinstance(record, dict):
+            problems.append(FieldProblem(where.rstrip(".") or "body", "must be an object"))
+            continue
+        for name, kind in features:
+            if name not in record:
+                problems.append(FieldProblem(f"{where}{name}", "missing"))
+                continue
+            reason = _type_problem(record[name], kind)
+            if reason:
+                problems.append(FieldProblem(f"{where}{name}", reason))
+        for name in record:
+            if name not in names:
+                problems.append(FieldProblem(f"{where}{name}", "not a feature of the model"))
+    return problems
+
+
+def _type_problem(value: Any, kind: str) -> str | None:
+    if value is None:
+        return None  # missing values are allowed: the models handle NaN
+    if kind in NUMBER_TYPES:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return "must be a number"
+    elif kind in INTEGER_TYPES:
+        if isinstance(value, float) and value.is_integer():
+            return None
+        if not isinstance(value, int):  # bool is an int: training stores booleans as 0/1
+            return "must be an integer"
+    elif kind == "string":
+        if not isinstance(value, str):
+            return "must be a string"
+    elif kind == "boolean" and not isinstance(value, bool):
+        return "must be true or false"
+    return None
+
+
+class LoadedModel:
+    def __init__(self, spec: ModelSpec) -> None:
+        mlflow.set_tracking_uri(spec.tracking_uri)
+        self.spec = spec
+        self._pyfunc = mlflow.pyfunc.load_model(spec.source)
+        self._raw = self._pyfunc.get_raw_model()
+        module = type(self._raw).__module__
+        self._kind = (
+            "xgboost"
+            if module.startswith("xgboost")
+            else "lightgbm"
+            if module.startswith("lightgbm")
+            else "sklearn"
+        )
+        self._names = [name for name, _ in spec.features]
+        self._categorical = set(spec.categorical) | {
+            name for name, kind in spec.features if kind == "string"
+        }
+        self._categories = {
+            name: pd.CategoricalDtype(spec.categories.get(name, [])) for name in self._categorical
+        }
+        if self._kind == "xgboost":
+            # one thread per replica: replicas scale out, and threads only add latency on
+            # single rows
+            self._raw.set_param({"nthread": 1})
+
+    def frame(self, records: list[dict[str, Any]]) -> pd.DataFrame:
+        columns = {}
+        for name in self._names:
+            values = [record.get(name) for record in records]
+            columns[name] = self._column(name, values)
+        return pd.DataFrame(columns)
+
+    def _column(self, name: str, values: list[Any]) -> Any:
+        if name in self._categorical:
+            if self._kind == "sklearn":
+                return np.array(values, dtype=object)
+            return pd.Categorical(
+                [None if value is None else str(value) for value in values],
+                dtype=self._categories[name],
+            )
+        return np.array([math.nan if value is None else value for value in values], dtype="f8")
+
+    def coerce(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """A frame read from a table, typed like `frame` types JSON records."""
+        columns = {}
+        for name in self._names:
+            values = frame[name]
+            if name in self._categorical:
+                columns[name] = (
+                    values.astype(object).where(values.notna(), None).to_numpy()
+                    if self._kind == "sklearn"
+                    else pd.Categorical(
+                        values.astype(object).map(
+                            lambda value: None if value is None or value != value else str(value)
+                        ),
+                        dtype=self._categories[name],
+                    )
+                )
+            else:
+                columns[name] = pd.to_numeric(values, errors="coerce").astype("f8").to_numpy()
+        return pd.DataFrame(columns)
+
+    def raw_predict(self, frame: pd.DataFrame) -> np.ndarray:
+        """Class probabilities (rows x classes) or regression values."""
+        classification = self.spec.task_type == "classification"
+        if self._kind == "xgboost":
+            predicted = np.asarray(self._raw.inplace_predict(frame))
+        elif self._kind == "lightgbm":
+            predicted = np.asarray(self._raw.predict(frame))
+        elif classification:
+            probabilities = self._raw.predict_proba(frame)
+            full = np.zeros((len(frame), len(self.spec.classes or [])))
+            full[:, np.asarray(self._raw.classes_).astype(int)] = probabilities
+            return full
+        else:
+            return np.asarray(self._raw.predict(frame), dtype="f8")
+        if classification and predicted.ndim == 1:
+            return np.column_stack([1 - predicted, predicted])
+        return predicted
+
+    def outputs(self, predicted: np.ndarray, with_probabilities: bool = True) -> list[dict]:
+        if self.spec.task_type != "classification":
+            return [{"value": float(value)} for value in predicted]
+        classes = self.spec.classes or list(range(predicted.shape[1]))
+        best = predicted.argmax(axis=1)
+        results = []
+        for row, index in zip(predicted.tolist(), best.tolist(), strict=True):
+            result: dict[str, Any] = {"class": classes[index], "score": row[index]}
+            if with_probabilities:
+                result["probabilities"] = {
+                    str(label): p for label, p in zip(classes, row, strict=True)
+                }
+            results.append(result)
+        return results
+
+    def predict_records(self, records: list[dict[str, Any]]) -> list[dict]:
+        return self.outputs(self.raw_predict(self.frame(records)))

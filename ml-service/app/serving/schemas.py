@@ -1,0 +1,247 @@
+"""Request and response bodies of the serving API (snake_case, as in the seeds)."""
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+MODEL_ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
+DeploymentStatus = Literal["deploying", "healthy", "unhealthy"]
+
+
+class Resources(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    cpu: float = Field(0.25, ge=0, le=16, description="CPUs reserved per replica")
+    memory_mb: int | None = Field(None, ge=64, le=65536, description="memory per replica")
+
+
+class Autoscaling(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    min_replicas: int = Field(1, ge=1, le=16)
+    max_replicas: int = Field(2, ge=1, le=16)
+    target_ongoing_requests: float = Field(8, gt=0, le=1000)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "Autoscaling":
+        if self.max_replicas < self.min_replicas:
+            raise ValueError("max_replicas must be at least min_replicas")
+        return self
+
+
+class ModelReference(BaseModel):
+    """One registry version, named by number, stage or alias (exactly one)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    version: int | None = Field(None, ge=1, description="registry version number")
+    stage: Literal["Staging", "Production"] | None = Field(
+        None, description="the version currently in this stage"
+    )
+    alias: str | None = Field(None, max_length=64, description="the version under this alias")
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> "ModelReference":
+        given = [name for name in ("version", "stage", "alias") if getattr(self, name) is not None]
+        if len(given) != 1:
+            raise ValueError("name exactly one of version, stage or alias")
+        return self
+
+
+class DeploymentCreate(ModelReference):
+    model_name: str = Field(max_length=128, examples=["churn-predictor-v2"])
+    model_id: str | None = Field(
+        None,
+        pattern=MODEL_ID_PATTERN,
+        description="id used in predict paths; defaults to the model name in lower case",
+        examples=["churn"],
+    )
+    replicas: int = Field(1, ge=1, le=16, description="fixed replica count (no autoscaling)")
+    autoscaling: Autoscaling | None = None
+    resources: Resources = Field(default_factory=Resources)
+    sampling_rate: float | None = Field(
+        None, ge=0, le=1, description="share of predictions logged; the service default if unset"
+    )
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"model_name": "churn-predictor-v2", "stage": "Production", "model_id": "churn"}
+            ]
+        },
+    )
+
+
+class Release(ModelReference):
+    """Blue-green: deploy this version next to the current one and switch all traffic to it."""
+
+
+class VariantWeight(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    version: int = Field(ge=1)
+    weight: int = Field(ge=0, le=100)
+
+
+class TrafficSplit(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    variants: list[VariantWeight] = Field(
+        min_length=1,
+        max_length=4,
+        examples=[[{"version": 3, "weight": 80}, {"version": 4, "weight": 20}]],
+    )
+
+    @model_validator(mode="after")
+    def _sums_to_100(self) -> "TrafficSplit":
+        if sum(item.weight for item in self.variants) != 100:
+            raise ValueError("weights must add up to 100")
+        if len({item.version for item in self.variants}) != len(self.variants):
+            raise ValueError("each version may appear once")
+        return self
+
+
+class SignatureField(BaseModel):
+    name: str
+    type: str
+
+
+class Variant(BaseModel):
+    version: str
+    weight: int
+    status: DeploymentStatus
+    reason: str | None = None
+
+
+class Deployment(BaseModel):
+    model_id: str
+    model_name: str
+    status: DeploymentStatus
+    reason: str | None = Field(None, description="why the deployment is unhealthy")
+    task_type: str
+    variants: list[Variant]
+    previous_variants: list[VariantWeight] | None = Field(
+        None, description="the split `rollback` returns to"
+    )
+    replicas: int
+    autoscaling: Autoscaling | None
+    resources: Resources
+    sampling_rate: float
+    inputs: list[SignatureField]
+    created_at: str
+    updated_at: str
+
+
+class DeploymentList(BaseModel):
+    deployments: list[Deployment]
+
+
+class Prediction(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    prediction_id: str
+    class_: Any = Field(None, alias="class", description="predicted class, original value")
+    score: float | None = Field(None, description="probability of the predicted class")
+    probabilities: dict[str, float] | None = None
+    value: float | None = Field(None, description="regression prediction")
+
+
+class PredictResponse(BaseModel):
+    model_id: str
+    version: str = Field(description="the variant (registry version) that answered")
+    predictions: list[Prediction]
+
+
+class FeedbackItem(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    prediction_id: str = Field(max_length=64)
+    actual: Any = Field(description="the true class or value")
+
+
+class FeedbackResult(BaseModel):
+    recorded: int
+    unknown_prediction_ids: list[str]
+
+
+class LatencyPercentiles(BaseModel):
+    p50: float | None
+    p95: float | None
+    p99: float | None
+
+
+class VariantMetrics(BaseModel):
+    version: str
+    requests: int
+    errors: int
+    error_rate: float
+    throughput_per_second: float
+    latency_ms: LatencyPercentiles
+    feedback_count: int
+    accuracy: float | None = None
+    rmse: float | None = None
+    mae: float | None = None
+
+
+class ServingMetrics(BaseModel):
+    model_id: str
+    window: str
+    task_type: str
+    variants: list[VariantMetrics]
+
+
+class FeatureDrift(BaseModel):
+    feature: str
+    kind: Literal["numeric", "categorical"]
+    count: int
+    psi: float
+    ks_statistic: float | None
+    ks_p_value: float | None
+    drifted: bool
+
+
+class DriftReport(BaseModel):
+    model_id: str
+    version: str
+    window: str
+    rows: int
+    thresholds: dict[str, float]
+    features: list[FeatureDrift]
+    alerts: list[str]
+
+
+class BatchDataset(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    source: Literal["sql", "table"]
+    query: str | None = Field(None, max_length=100_000)
+    table: str | None = Field(None, max_length=200)
+
+
+class BatchPredictionCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    model_id: str | None = Field(None, pattern=MODEL_ID_PATTERN, description="a deployment")
+    model_name: str | None = Field(None, max_length=128)
+    version: int | None = Field(None, ge=1)
+    dataset: BatchDataset
+    output_table: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+    chunk_rows: int = Field(50_000, ge=1000, le=1_000_000)
+
+    @model_validator(mode="after")
+    def _one_model(self) -> "BatchPredictionCreate":
+        if (self.model_id is None) == (self.model_name is None or self.version is None):
+            raise ValueError("give model_id, or model_name with version")
+        return self
+
+
+class BatchPrediction(BaseModel):
+    batch_id: str
+    status: Literal["running", "completed", "failed"]
+    rows_total: int | None
+    rows_done: int
+    output_table: str
+    rows_per_second: float | None = Field(description="whole job: read, predict and write")
+    predict_rows_per_second: float | None = Field(description="the model's predict alone")
+    error: str | None

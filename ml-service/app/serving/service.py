@@ -1,0 +1,645 @@
+"""Deployments on Ray Serve, the predict path, A/B routing and blue-green releases.
+
+Each deployed registry version is one Serve application named `<tenant>--<model_id>--v<n>`
+(no HTTP route: Serve's proxy is disabled and the ML Service calls replicas through
+`DeploymentHandle`s). A deployment (`model_id`) routes each request to one of its variants by
+weight; a request key hashes to the same variant every time. Specs live in `DeploymentStore`
+and are redeployed when the service starts.
+"""
+
+import asyncio
+import hashlib
+import logging
+import random
+import re
+import time
+import uuid
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
+from ray import serve
+from ray.serve.exceptions import BackPressureError
+from ray.serve.handle import DeploymentHandle
+
+from app.datasets.schemas import DatasetSource
+from app.datasets.warehouse import WarehouseManager
+from app.errors import ConflictError, FieldError, MLServiceError, NotFoundError
+from app.metrics import PREDICTION_LATENCY, PREDICTIONS
+from app.ray_runtime import ML_SERVICE_DIR
+from app.registry.service import RegistryService
+from app.serving.model import ModelSpec, check_records
+from app.serving.monitoring import LoggedPrediction, MonitoringStore, build_reference
+from app.serving.replica import ModelReplica
+from app.serving.schemas import (
+    Autoscaling,
+    BatchPredictionCreate,
+    Deployment,
+    DeploymentCreate,
+    ModelReference,
+    Resources,
+    SignatureField,
+    TrafficSplit,
+    Variant,
+    VariantWeight,
+)
+from app.serving.store import DeploymentRecord, DeploymentStore, now
+from app.training.features import prepare_training_data
+
+logger = logging.getLogger(__name__)
+
+STARTING_REASON = "replicas are starting"
+_WINDOW = re.compile(r"^([1-9][0-9]{0,5})([smhd])$")
+_WINDOW_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+class PredictionInputError(MLServiceError):
+    """422 naming every bad feature: `instances.0.tenure: missing`."""
+
+    status_code = 422
+
+    def __init__(self, problems: list[FieldError]) -> None:
+        shown = "; ".join(f"{item.field}: {item.message}" for item in problems[:5])
+        more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
+        super().__init__(f"the input does not fit the model's signature: {shown}{more}", problems)
+
+
+class ServiceUnavailableError(MLServiceError):
+    status_code = 503
+
+
+def window_seconds(window: str) -> float:
+    match = _WINDOW.fullmatch(window)
+    if match is None:
+        from app.errors import InvalidFieldError
+
+        raise InvalidFieldError("window", "use a number and s, m, h or d, e.g. 1h")
+    return int(match.group(1)) * _WINDOW_SECONDS[match.group(2)]
+
+
+def app_name(tenant_id: str, model_id: str, version: str) -> str:
+    return f"{tenant_id}--{model_id}--v{version}"
+
+
+@dataclass
+class LiveDeployment:
+    """What the predict path needs, held in memory: no store or registry read per request."""
+
+    record: DeploymentRecord
+    handles: dict[str, DeploymentHandle] = field(default_factory=dict)
+    # version -> failure reason of its Serve application
+    failures: dict[str, str] = field(default_factory=dict)
+
+    def spec(self, version: str) -> ModelSpec:
+        return ModelSpec(**self.record.spec["models"][version])
+
+
+def choose_variant(variants: list[dict[str, Any]], key: str | None) -> str:
+    """The version answering a request: by weight; the same key always gets the same one."""
+    live = [item for item in variants if item["weight"] > 0]
+    if len(live) == 1:
+        return str(live[0]["version"])
+    if key is None:
+        point = random.random() * 100
+    else:
+        digest = hashlib.blake2b(key.encode(), digest_size=8).digest()
+        point = int.from_bytes(digest, "big") / 2**64 * 100
+    total = 0.0
+    for item in live:
+        total += item["weight"]
+        if point < total:
+            return str(item["version"])
+    return str(live[-1]["version"])
+
+
+class ServingService:
+    def __init__(
+        self,
+        store: DeploymentStore,
+        monitoring: MonitoringStore,
+        registry: RegistryService,
+        warehouses: WarehouseManager,
+        tracking_uri: str,
+    ) -> None:
+        self._store = store
+        self._monitoring = monitoring
+        self._registry = registry
+        self._warehouses = warehouses
+        self._tracking_uri = tracking_uri
+        self._live: dict[tuple[str, str], LiveDeployment] = {}
+        self._serve_lock = asyncio.Lock()
+        self._serve_started = False
+        self._tasks: set[asyncio.Task] = set()
+
+    @property
+    def monitoring(self) -> MonitoringStore:
+        return self._monitoring
+
+    # --- Serve ----------------------------------------------------------------------------
+
+    def _start_serve(self) -> None:
+        if self._serve_started:
+            return
+        # No HTTP proxy: requests arrive through the ML Service's own port and go to replicas
+        # through handles, so Serve listens on nothing and costs one process less.
+        serve.start(proxy_location="Disabled", http_options={"host": "127.0.0.1"})
+        self._serve_started = True
+
+    def _run_app(self, record: DeploymentRecord, version: str) -> DeploymentHandle:
+        self._start_serve()
+        spec = ModelSpec(**record.spec["models"][version])
+        autoscaling = record.spec.get("autoscaling")
+        resources = Resources(**record.spec["resources"])
+        actor_options: dict[str, Any] = {
+            "num_cpus": resources.cpu,
+            # replicas run in Serve's own job: put the service's code on their import path
+            "runtime_env": {"env_vars": {"PYTHONPATH": str(ML_SERVICE_DIR)}},
+        }
+        if resources.memory_mb:
+            actor_options["memory"] = resources.memory_mb * 1024 * 1024
+        options: dict[str, Any] = {"ray_actor_options": actor_options}
+        if autoscaling:
+            options["autoscaling_config"] = autoscaling
+        else:
+            options["num_replicas"] = record.spec["replicas"]
+        app = ModelReplica.options(**options).bind(spec)
+        return serve.run(
+            app, name=app_name(record.tenant_id, record.model_id, version), route_prefix=None
+        )
+
+    async def _deploy_versions(self, live: LiveDeployment, versions: list[str]) -> None:
+        """Start the Serve applications of `versions` and record how it went."""
+        record = live.record
+        async with self._serve_lock:
+            for version in versions:
+                try:
+                    live.handles[version] = await asyncio.to_thread(self._run_app, record, version)
+                    live.failures.pop(version, None)
+                except Exception as error:  # Serve raises RuntimeError and its own types
+                    logger.exception("deploying %s v%s failed", record.model_id, version)
+                    live.failures[version] = f"version {version} failed to deploy: {error}"[:500]
+        current = self._store.get(record.tenant_id, record.model_id)
+        if current is None:  # undeployed meanwhile
+            return
+        status, reason = self._status(live)
+        live.record = await asyncio.to_thread(
+            self._store.save, replace(current, status=status, reason=reason)
+        )
+
+    def background(self, work: Any) -> None:
+        """Run a coroutine after the response, cancelled at shutdown."""
+        self._background(work)
+
+    def _background(self, work: Any) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def restore(self) -> None:
+        """Redeploy every stored deployment (at start-up, in the background)."""
+        records = await asyncio.to_thread(self._store.list_all)
+        for record in records:
+            live = LiveDeployment(record=replace(record, status="deploying"))
+            self._live[(record.tenant_id, record.model_id)] = live
+        for record in records:
+            live = self._live[(record.tenant_id, record.model_id)]
+            await self._deploy_versions(live, self._app_versions(record))
+        if records:
+            logger.info("restored %d deployments", len(records))
+
+    async def shutdown(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    @staticmethod
+    def _app_versions(record: DeploymentRecord) -> list[str]:
+        """Versions that keep a running application: current variants and the rollback target."""
+        versions = [str(item["version"]) for item in record.variants]
+        for item in record.previous_variants or []:
+            if str(item["version"]) not in versions:
+                versions.append(str(item["version"]))
+        return versions
+
+    def _status(self, live: LiveDeployment) -> tuple[str, str | None]:
+        serving = [str(item["version"]) for item in live.record.variants if item["weight"] > 0]
+        failed = [live.failures[v] for v in serving if v in live.failures]
+        if failed:
+            return "unhealthy", "; ".join(failed)
+        if any(v not in live.handles for v in serving):
+            return "deploying", STARTING_REASON
+        return "healthy", None
+
+    # --- resolving registry versions ------------------------------------------------------
+
+    def _model_spec(
+        self, tenant_id: str, model_name: str, reference: ModelReference
+    ) -> tuple[str, dict[str, Any], dict[str, Any]]:
+        """(version, ModelSpec as a dict, drift reference) of a registry version."""
+        if reference.version is not None:
+            number = str(reference.version)
+        else:
+            model = self._registry.get_model(tenant_id, model_name)
+            alias = (
+                {"Production": "production", "Staging": "staging"}[reference.stage]
+                if reference.stage
+                else reference.alias
+            )
+            if alias not in model.aliases:
+                what = f"stage {reference.stage}" if reference.stage else f"alias {alias}"
+                raise NotFoundError(f"model {model_name} has no version in {what}")
+            number = model.aliases[alias]
+        version = self._registry.get_version(tenant_id, model_name, number)
+        if version.signature is None or version.model_artifact_id is None:
+            raise ConflictError(f"version {number} of {model_name} has no logged model signature")
+        config = version.lineage.config or {}
+        request = config.get("request") or {}
+        task_type = request.get("task_type")
+        if task_type not in ("classification", "regression"):
+            raise ConflictError(
+                f"version {number} of {model_name} is a {task_type} model; "
+                "only classification and regression models can be served"
+            )
+        categorical = list(config.get("categorical_columns") or [])
+        features = [(column.name, column.type) for column in version.signature.inputs]
+        classes, categories, reference_data = self._training_view(
+            tenant_id, request, [name for name, _ in features], categorical
+        )
+        spec = ModelSpec(
+            source=f"models:/{version.model_artifact_id}",
+            tracking_uri=self._tracking_uri,
+            task_type=task_type,
+            features=features,
+            categorical=categorical,
+            classes=classes,
+            categories=categories,
+        )
+        return number, asdict(spec), reference_data
+
+    def _training_view(
+        self,
+        tenant_id: str,
+        request: dict[str, Any],
+        features: list[str],
+        categorical: list[str],
+    ) -> tuple[list[Any] | None, dict[str, list[str]], dict[str, Any]]:
+        """Class labels, categories and drift reference, recomputed from the training split.
+
+        The version's lineage holds the dataset query and split; re-running the split over the
+        tenant's warehouse gives the exact training rows (when the data has not changed since —
+        the lineage's dataset hash tells).
+        """
+        dataset = DatasetSource(
+            source=request["dataset"]["source"],
+            query=request["dataset"].get("query"),
+            table=request["dataset"].get("table"),
+        )
+        target = request["target_column"]
+        frame = self._warehouses.load_frame(tenant_id, dataset, "dataset", [*features, target])
+        split = request.get("split") or {}
+        data = prepare_training_data(
+            frame,
+            request["task_type"],
+            target,
+            features,
+            categorical,
+            split.get("strategy", "random"),
+            split.get("test_size", 0.2),
+            split.get("random_state", 42),
+        )
+        train = data.train
+        columns = {
+            name: [None if value != value else value for value in train[name].tolist()]
+            for name in features
+        }
+        categorical_names = set(categorical)
+        return data.spec.classes, data.spec.categories, build_reference(columns, categorical_names)
+
+    # --- deployments ----------------------------------------------------------------------
+
+    def _live_deployment(self, tenant_id: str, model_id: str) -> LiveDeployment:
+        live = self._live.get((tenant_id, model_id))
+        if live is None:
+            raise NotFoundError(f"deployment {model_id} does not exist")
+        return live
+
+    def _response(self, live: LiveDeployment) -> Deployment:
+        record = live.record
+        spec = record.spec
+        first = live.spec(str(record.variants[0]["version"]))
+        variants = []
+        for item in record.variants:
+            version = str(item["version"])
+            if version in live.failures:
+                status, reason = "unhealthy", live.failures[version]
+            elif version in live.handles:
+                status, reason = "healthy", None
+            else:
+                status, reason = "deploying", STARTING_REASON
+            variants.append(
+                Variant(version=version, weight=item["weight"], status=status, reason=reason)
+            )
+        return Deployment(
+            model_id=record.model_id,
+            model_name=record.model_name,
+            status=record.status,  # type: ignore[arg-type]
+            reason=record.reason,
+            task_type=first.task_type,
+            variants=variants,
+            previous_variants=[
+                VariantWeight(version=int(item["version"]), weight=item["weight"])
+                for item in record.previous_variants
+            ]
+            if record.previous_variants
+            else None,
+            replicas=spec["replicas"],
+            autoscaling=Autoscaling(**spec["autoscaling"]) if spec.get("autoscaling") else None,
+            resources=Resources(**spec["resources"]),
+            sampling_rate=spec["sampling_rate"],
+            inputs=[SignatureField(name=name, type=kind) for name, kind in first.features],
+            created_at=record.created_at,
+            updated_at=record.updated_at,
+        )
+
+    async def deploy(self, tenant_id: str, body: DeploymentCreate) -> Deployment:
+        model_id = body.model_id or re.sub(r"[^a-z0-9_-]", "-", body.model_name.lower())[:63]
+        if (tenant_id, model_id) in self._live:
+            raise ConflictError(
+                f"deployment {model_id} exists; release a new version with "
+                f"POST /api/v1/serving/{model_id}/release or undeploy it first"
+            )
+        version, spec, reference = await asyncio.to_thread(
+            self._model_spec, tenant_id, body.model_name, body
+        )
+        await asyncio.to_thread(
+            self._monitoring.save_reference, tenant_id, model_id, version, reference
+        )
+        created = now()
+        record = DeploymentRecord(
+            tenant_id=tenant_id,
+            model_id=model_id,
+            model_name=body.model_name,
+            spec={
+                "models": {version: spec},
+                "replicas": body.replicas,
+                "autoscaling": body.autoscaling.model_dump() if body.autoscaling else None,
+                "resources": body.resources.model_dump(),
+                "sampling_rate": body.sampling_rate
+                if body.sampling_rate is not None
+                else self._monitoring.sampling_rate,
+            },
+            variants=[{"version": version, "weight": 100}],
+            previous_variants=None,
+            status="deploying",
+            reason=STARTING_REASON,
+            created_at=created,
+            updated_at=created,
+        )
+        if (tenant_id, model_id) in self._live:  # a concurrent deploy of the same id won
+            raise ConflictError(f"deployment {model_id} exists")
+        live = LiveDeployment(record=await asyncio.to_thread(self._store.save, record))
+        self._live[(tenant_id, model_id)] = live
+        self._background(self._deploy_versions(live, [version]))
+        return self._response(live)
+
+    def list_deployments(self, tenant_id: str) -> list[Deployment]:
+        return [
+            self._response(live)
+            for (tenant, _), live in sorted(self._live.items())
+            if tenant == tenant_id
+        ]
+
+    def get(self, tenant_id: str, model_id: str) -> Deployment:
+        return self._response(self._live_deployment(tenant_id, model_id))
+
+    async def undeploy(self, tenant_id: str, model_id: str) -> None:
+        live = self._live_deployment(tenant_id, model_id)
+        del self._live[(tenant_id, model_id)]
+        await asyncio.to_thread(self._store.delete, tenant_id, model_id)
+        async with self._serve_lock:
+            for version in self._app_versions(live.record) + list(live.handles):
+                name = app_name(tenant_id, model_id, version)
+                await asyncio.to_thread(_delete_app, name)
+
+    async def set_traffic(self, tenant_id: str, model_id: str, split: TrafficSplit) -> Deployment:
+        """A/B: route by weight between versions; new versions are deployed first."""
+        live = self._live_deployment(tenant_id, model_id)
+        new_versions = await self._add_versions(
+            live, tenant_id, [ModelReference(version=item.version) for item in split.variants]
+        )
+        variants = [
+            {"version": str(item.version), "weight": item.weight} for item in split.variants
+        ]
+        await self._switch(live, variants, wait_for=new_versions)
+        return self._response(live)
+
+    async def release(self, tenant_id: str, model_id: str, reference: ModelReference) -> Deployment:
+        """Blue-green: deploy the version, then send all traffic to it; the old one stays warm."""
+        live = self._live_deployment(tenant_id, model_id)
+        new_versions = await self._add_versions(live, tenant_id, [reference])
+        version = (
+            new_versions[0]
+            if new_versions
+            else await asyncio.to_thread(
+                lambda: self._model_spec(tenant_id, live.record.model_name, reference)[0]
+            )
+        )
+        await self._switch(live, [{"version": version, "weight": 100}], wait_for=[version])
+        return self._response(live)
+
+    async def rollback(self, tenant_id: str, model_id: str) -> Deployment:
+        live = self._live_deployment(tenant_id, model_id)
+        previous = live.record.previous_variants
+        if not previous:
+            raise ConflictError(f"deployment {model_id} has no previous traffic split to restore")
+        await self._switch(live, previous, wait_for=[])
+        return self._response(live)
+
+    async def _add_versions(
+        self, live: LiveDeployment, tenant_id: str, references: list[ModelReference]
+    ) -> list[str]:
+        """Resolve versions, remember their specs and drift references; the new ones' numbers."""
+        added = []
+        models = dict(live.record.spec["models"])
+        for reference in references:
+            version, spec, drift = await asyncio.to_thread(
+                self._model_spec, tenant_id, live.record.model_name, reference
+            )
+            if version not in models or version not in live.handles:
+                models[version] = spec
+                await asyncio.to_thread(
+                    self._monitoring.save_reference, tenant_id, live.record.model_id, version, drift
+                )
+                added.append(version)
+        live.record = replace(live.record, spec=live.record.spec | {"models": models})
+        return added
+
+    async def _switch(
+        self, live: LiveDeployment, variants: list[dict[str, Any]], wait_for: list[str]
+    ) -> None:
+        record = live.record
+        pending = [v for v in wait_for if v not in live.handles]
+        if pending:
+            # save the spec first so a restart meanwhile still knows the new versions
+            live.record = await asyncio.to_thread(self._store.save, record)
+            await self._deploy_versions(live, pending)
+            failed = [live.failures[v] for v in pending if v in live.failures]
+            if failed:
+                raise ServiceUnavailableError("; ".join(failed))
+        current = [{"version": str(i["version"]), "weight": i["weight"]} for i in record.variants]
+        target = [{"version": str(i["version"]), "weight": i["weight"]} for i in variants]
+        if target != current:
+            # a repeated call (a retried PUT) must not make the current split the rollback target
+            live.record = replace(live.record, variants=target, previous_variants=current)
+        # versions neither serving nor kept for rollback are stopped
+        keep = set(self._app_versions(live.record))
+        stale = [v for v in list(live.handles) if v not in keep]
+        status, reason = self._status(live)
+        live.record = await asyncio.to_thread(
+            self._store.save, replace(live.record, status=status, reason=reason)
+        )
+        if stale:
+            async with self._serve_lock:
+                for version in stale:
+                    live.handles.pop(version, None)
+                    await asyncio.to_thread(
+                        _delete_app, app_name(record.tenant_id, record.model_id, version)
+                    )
+
+    # --- predict --------------------------------------------------------------------------
+
+    async def predict(
+        self, tenant_id: str, model_id: str, body: Any, request_key: str | None
+    ) -> dict[str, Any]:
+        live = self._live_deployment(tenant_id, model_id)
+        records, prefix, body_key = _records(body)
+        version = choose_variant(live.record.variants, request_key or body_key)
+        handle = live.handles.get(version)
+        if handle is None:
+            reason = live.failures.get(version, STARTING_REASON)
+            raise ServiceUnavailableError(f"deployment {model_id} cannot answer yet: {reason}")
+        spec = live.spec(version)
+        problems = check_records(records, spec.features, prefix)
+        if problems:
+            raise PredictionInputError(
+                [FieldError(field=p.field, message=p.message) for p in problems]
+            )
+        started = time.perf_counter()
+        try:
+            outputs = await handle.predict.remote(records)
+        except Exception as error:
+            latency = (time.perf_counter() - started) * 1000
+            PREDICTIONS.labels(tenant_id, model_id, version, "error").inc(len(records))
+            self._log(tenant_id, live, version, records, None, latency, ok=False)
+            if isinstance(error, BackPressureError):
+                raise ServiceUnavailableError(
+                    f"deployment {model_id} is at capacity; retry shortly or add replicas"
+                ) from None
+            logger.exception("prediction of %s v%s failed", model_id, version)
+            raise ServiceUnavailableError(
+                f"deployment {model_id} version {version} failed to predict: {type(error).__name__}"
+            ) from None
+        elapsed = time.perf_counter() - started
+        PREDICTION_LATENCY.labels(tenant_id, model_id, version).observe(elapsed)
+        PREDICTIONS.labels(tenant_id, model_id, version, "ok").inc(len(records))
+        latency = elapsed * 1000
+        ids = self._log(tenant_id, live, version, records, outputs, latency, ok=True)
+        for output, prediction_id in zip(outputs, ids, strict=True):
+            output["prediction_id"] = prediction_id
+        return {"model_id": model_id, "version": version, "predictions": outputs}
+
+    def _log(
+        self,
+        tenant_id: str,
+        live: LiveDeployment,
+        version: str,
+        records: list[dict[str, Any]],
+        outputs: list[dict] | None,
+        latency_ms: float,
+        ok: bool,
+    ) -> list[str]:
+        ids = [uuid.uuid4().hex for _ in records]
+        rate = live.record.spec["sampling_rate"]
+        at = time.time()
+        per_row = latency_ms / max(len(records), 1)
+        model_id = live.record.model_id
+        if not ok:
+            self._monitoring.log(
+                LoggedPrediction(
+                    tenant_id, ids[0], model_id, version, at, latency_ms, False, None, None
+                )
+            )
+            return ids
+        for index, record in enumerate(records):
+            # Feedback needs the prediction logged, so a sampled-out row cannot get feedback
+            if rate >= 1.0 or random.random() < rate:
+                output = outputs[index] if outputs else None
+                label = None if output is None else output.get("class", output.get("value"))
+                self._monitoring.log(
+                    LoggedPrediction(
+                        tenant_id, ids[index], model_id, version, at,
+                        latency_ms if len(records) == 1 else per_row, True, record, label,
+                    )
+                )  # fmt: skip
+        return ids
+
+    # --- batch ----------------------------------------------------------------------------
+
+    async def batch_spec(self, tenant_id: str, body: BatchPredictionCreate) -> ModelSpec:
+        if body.model_id is not None:
+            live = self._live_deployment(tenant_id, body.model_id)
+            return live.spec(self.serving_version(tenant_id, body.model_id, None))
+        assert body.model_name is not None and body.version is not None
+        _, spec, _ = await asyncio.to_thread(
+            self._model_spec, tenant_id, body.model_name, ModelReference(version=body.version)
+        )
+        return ModelSpec(**spec)
+
+    # --- monitoring -----------------------------------------------------------------------
+
+    def task_type(self, tenant_id: str, model_id: str) -> str:
+        live = self._live_deployment(tenant_id, model_id)
+        return live.spec(str(live.record.variants[0]["version"])).task_type
+
+    def serving_version(self, tenant_id: str, model_id: str, version: str | None) -> str:
+        live = self._live_deployment(tenant_id, model_id)
+        if version is None:
+            return str(max(live.record.variants, key=lambda item: item["weight"])["version"])
+        if version not in live.record.spec["models"]:
+            raise NotFoundError(f"deployment {model_id} never served version {version}")
+        return version
+
+    def live(self, tenant_id: str, model_id: str) -> LiveDeployment:
+        return self._live_deployment(tenant_id, model_id)
+
+
+def _delete_app(name: str) -> None:
+    try:
+        serve.delete(name)
+    except Exception:  # already gone (Serve restarted); nothing to stop
+        logger.warning("could not delete Serve application %s", name, exc_info=True)
+
+
+def _records(body: Any) -> tuple[list[Any], str | None, str | None]:
+    """(records, field prefix for errors, request key in the body) of a predict body."""
+    if isinstance(body, dict) and "instances" in body:
+        instances = body["instances"]
+        extra = sorted(set(body) - {"instances", "key"})
+        if extra:
+            raise PredictionInputError(
+                [FieldError(field=name, message="not allowed next to instances") for name in extra]
+            )
+        if not isinstance(instances, list) or not instances:
+            raise PredictionInputError(
+                [FieldError(field="instances", message="must be a non-empty list of records")]
+            )
+        if len(instances) > 10_000:
+            raise PredictionInputError(
+                [FieldError(field="instances", message="at most 10000 records per request")]
+            )
+        key = body.get("key")
+        return instances, "instances", str(key) if key is not None else None
+    if not isinstance(body, dict):
+        raise PredictionInputError(
+            [FieldError(field="body", message='must be a record or {"instances": [...]}')]
+        )
+    return [body], None, None

@@ -1,0 +1,398 @@
+"""Serving on Ray Serve (issue 5): deploy -> predict -> 422s -> feedback -> metrics, A/B, releases,
+drift, restart recovery and tenancy. One deployment is shared: Serve start-up is slow."""
+
+import time
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app.datasets.schemas import DatasetSource
+from tests.conftest import churn_config, tenant_headers, wait_for_status
+
+MODEL = "churn-serve"
+MODEL_ID = "churn-serve"
+OTHER_TENANT = "globex"
+SERVING = "/api/v1/serving"
+
+
+def wait_healthy(client: TestClient, model_id: str = MODEL_ID, timeout: float = 240) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        body = client.get(f"{SERVING}/deployments/{model_id}", headers=tenant_headers()).json()
+        if body["status"] != "deploying":
+            return body
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{model_id} still deploying after {timeout}s: {body}")
+        time.sleep(0.5)
+
+
+@pytest.fixture(scope="module")
+def versions(client: TestClient) -> list[str]:
+    """Two registered versions of a small churn model."""
+    submitted = []
+    for depth in (2, 4):
+        config = churn_config(
+            name=f"churn-serve-{depth}", hyperparameters={"n_estimators": 20, "max_depth": depth}
+        )
+        response = client.post("/api/v1/training/submit", json=config, headers=tenant_headers())
+        assert response.status_code == 202, response.text
+        submitted.append(response.json()["job_id"])
+    numbers = []
+    for job_id in submitted:
+        job = wait_for_status(client, job_id, {"completed", "failed", "cancelled"})
+        assert job["status"] == "completed", job["error"]
+        registered = client.post(
+            f"/api/v1/registry/models/{MODEL}/versions",
+            json={"job_id": job_id},
+            headers=tenant_headers(),
+        )
+        assert registered.status_code == 201, registered.text
+        numbers.append(registered.json()["version"])
+    return numbers
+
+
+@pytest.fixture(scope="module")
+def deployment(client: TestClient, versions: list[str]) -> dict:
+    response = client.post(
+        f"{SERVING}/deployments",
+        json={"model_name": MODEL, "version": int(versions[0]), "model_id": MODEL_ID},
+        headers=tenant_headers(),
+    )
+    assert response.status_code == 202, response.text
+    assert response.json()["status"] == "deploying"
+    body = wait_healthy(client)
+    assert body["status"] == "healthy", body
+    return body
+
+
+CUSTOMER = {
+    "tenure": 3,
+    "monthly_charges": 89.5,
+    "total_charges": 268.5,
+    "contract_type": "month-to-month",
+}
+
+
+def full_record(deployment: dict, **overrides: object) -> dict:
+    record = {}
+    for field in deployment["inputs"]:
+        if field["name"] in CUSTOMER:
+            record[field["name"]] = CUSTOMER[field["name"]]
+        elif field["type"] == "string":
+            record[field["name"]] = "none"
+        else:
+            record[field["name"]] = 1
+    return record | overrides
+
+
+def test_deploy_then_predict_one_record_and_instances(client: TestClient, deployment: dict) -> None:
+    record = full_record(deployment)
+    single = client.post(f"{SERVING}/{MODEL_ID}/predict", json=record, headers=tenant_headers())
+    assert single.status_code == 200, single.text
+    body = single.json()
+    assert body["version"] == deployment["variants"][0]["version"]
+    [prediction] = body["predictions"]
+    assert prediction["class"] in (0, 1, True, False)
+    assert 0.5 <= prediction["score"] <= 1
+    assert set(prediction["probabilities"]) == {"0", "1"} or len(prediction["probabilities"]) == 2
+    assert len(prediction["prediction_id"]) == 32
+
+    many = client.post(
+        f"{SERVING}/{MODEL_ID}/predict",
+        json={"instances": [record, full_record(deployment, tenure=60, contract_type="two-year")]},
+        headers=tenant_headers(),
+    )
+    assert many.status_code == 200, many.text
+    predictions = many.json()["predictions"]
+    assert len(predictions) == 2
+    assert predictions[0]["score"] == pytest.approx(prediction["score"])
+
+
+def test_inputs_that_do_not_fit_the_signature_are_422_naming_each_field(
+    client: TestClient, deployment: dict
+) -> None:
+    record = full_record(deployment)
+    del record["tenure"]
+    bad = {"instances": [record | {"monthly_charges": "a lot", "favourite_colour": "red"}]}
+    response = client.post(f"{SERVING}/{MODEL_ID}/predict", json=bad, headers=tenant_headers())
+    assert response.status_code == 422, response.text
+    fields = {item["field"]: item["message"] for item in response.json()["errors"]}
+    assert fields == {
+        "instances.0.tenure": "missing",
+        "instances.0.monthly_charges": "must be a number",
+        "instances.0.favourite_colour": "not a feature of the model",
+    }
+    single = client.post(
+        f"{SERVING}/{MODEL_ID}/predict",
+        json=full_record(deployment, contract_type=3),
+        headers=tenant_headers(),
+    )
+    assert single.status_code == 422
+    assert single.json()["errors"] == [{"field": "contract_type", "message": "must be a string"}]
+    empty = client.post(
+        f"{SERVING}/{MODEL_ID}/predict", json={"instances": []}, headers=tenant_headers()
+    )
+    assert empty.status_code == 422
+    assert empty.json()["errors"][0]["field"] == "instances"
+
+
+def test_an_unseen_category_is_treated_as_missing_like_in_training(
+    client: TestClient, deployment: dict
+) -> None:
+    response = client.post(
+        f"{SERVING}/{MODEL_ID}/predict",
+        json=full_record(deployment, contract_type="ten-year"),
+        headers=tenant_headers(),
+    )
+    assert response.status_code == 200, response.text
+
+
+def test_feedback_feeds_live_accuracy_and_latency_metrics(
+    client: TestClient, deployment: dict
+) -> None:
+    records = [full_record(deployment, tenure=t) for t in range(1, 21)]
+    response = client.post(
+        f"{SERVING}/{MODEL_ID}/predict", json={"instances": records}, headers=tenant_headers()
+    )
+    predictions = response.json()["predictions"]
+    feedback = [
+        {
+            "prediction_id": item["prediction_id"],
+            "actual": item["class"] if i < 15 else 1 - item["class"],
+        }
+        for i, item in enumerate(predictions)
+    ] + [{"prediction_id": "0" * 32, "actual": 1}]
+    recorded = client.post(
+        f"{SERVING}/{MODEL_ID}/feedback", json=feedback, headers=tenant_headers()
+    )
+    assert recorded.status_code == 200, recorded.text
+    assert recorded.json() == {"recorded": 20, "unknown_prediction_ids": ["0" * 32]}
+
+    metrics = client.get(
+        f"{SERVING}/{MODEL_ID}/metrics", params={"window": "1h"}, headers=tenant_headers()
+    )
+    assert metrics.status_code == 200, metrics.text
+    body = metrics.json()
+    assert body["task_type"] == "classification"
+    [variant] = [
+        v for v in body["variants"] if v["version"] == deployment["variants"][0]["version"]
+    ]
+    assert variant["feedback_count"] == 20
+    assert variant["accuracy"] == pytest.approx(0.75)
+    assert variant["requests"] >= 20
+    assert variant["error_rate"] == 0
+    assert 0 < variant["latency_ms"]["p50"] <= variant["latency_ms"]["p99"]
+    bad_window = client.get(
+        f"{SERVING}/{MODEL_ID}/metrics", params={"window": "soon"}, headers=tenant_headers()
+    )
+    assert bad_window.status_code == 422
+    assert bad_window.json()["errors"][0]["field"] == "window"
+
+
+def test_open_inference_protocol_v2(client: TestClient, deployment: dict) -> None:
+    assert client.get("/v2/health/live").json() == {"live": True}
+    assert client.get("/v2/health/ready").json() == {"ready": True}
+    metadata = client.get(f"/v2/models/{MODEL_ID}", headers=tenant_headers()).json()
+    assert {item["name"] for item in metadata["inputs"]} == {
+        f["name"] for f in deployment["inputs"]
+    }
+    assert client.get(f"/v2/models/{MODEL_ID}/ready", headers=tenant_headers()).status_code == 200
+    records = [full_record(deployment), full_record(deployment, tenure=50)]
+    inputs = [
+        {
+            "name": field["name"],
+            "shape": [2],
+            "datatype": "BYTES" if field["type"] == "string" else "FP64",
+            "data": [record[field["name"]] for record in records],
+        }
+        for field in deployment["inputs"]
+    ]
+    response = client.post(
+        f"/v2/models/{MODEL_ID}/infer",
+        json={"id": "r1", "inputs": inputs},
+        headers=tenant_headers(),
+    )
+    assert response.status_code == 200, response.text
+    outputs = {item["name"]: item for item in response.json()["outputs"]}
+    assert set(outputs) == {"class", "score", "prediction_id"}
+    assert outputs["score"]["shape"] == [2]
+
+
+def test_drift_alerts_on_a_shifted_batch_and_not_on_a_normal_one(
+    client: TestClient, deployment: dict
+) -> None:
+    # A second deployment of the same version keeps this test's logged inputs apart.
+    created = client.post(
+        f"{SERVING}/deployments",
+        json={"model_name": MODEL, "version": int(deployment["variants"][0]["version"]),
+              "model_id": "churn-drift"},
+        headers=tenant_headers(),
+    )  # fmt: skip
+    assert created.status_code == 202, created.text
+    assert wait_healthy(client, "churn-drift")["status"] == "healthy"
+    names = [field["name"] for field in deployment["inputs"]]
+    frame = client.app.state.warehouses.load_frame(  # type: ignore[attr-defined]
+        "acme-corp",
+        DatasetSource(source="sql", query="SELECT * FROM ml_features.customer_churn LIMIT 400"),
+        "",
+        names,
+    )
+    sample = [
+        {name: (value.item() if hasattr(value, "item") else value) for name, value in row.items()}
+        for row in frame.to_dict(orient="records")
+    ]
+    normal = client.post(
+        f"{SERVING}/churn-drift/predict", json={"instances": sample}, headers=tenant_headers()
+    )
+    assert normal.status_code == 200, normal.text
+    report = client.get(f"{SERVING}/churn-drift/drift", headers=tenant_headers()).json()
+    assert report["rows"] == len(sample)
+    tenure = next(item for item in report["features"] if item["feature"] == "tenure")
+    assert not tenure["drifted"], report
+
+    shifted = [row | {"tenure": row["tenure"] + 100, "monthly_charges": row["monthly_charges"] * 3}
+               for row in sample]  # fmt: skip
+    client.post(
+        f"{SERVING}/churn-drift/predict", json={"instances": shifted}, headers=tenant_headers()
+    )
+    report = client.get(f"{SERVING}/churn-drift/drift", headers=tenant_headers()).json()
+    drifted = {item["feature"] for item in report["features"] if item["drifted"]}
+    assert {"tenure", "monthly_charges"} <= drifted
+    assert any(alert.startswith("tenure:") for alert in report["alerts"])
+    assert (
+        client.delete(f"{SERVING}/deployments/churn-drift", headers=tenant_headers()).status_code
+        == 204
+    )
+
+
+def test_ab_split_is_sticky_by_key_and_follows_weights_then_release_and_rollback(
+    client: TestClient, deployment: dict, versions: list[str]
+) -> None:
+    first, second = int(versions[0]), int(versions[1])
+    split = client.put(
+        f"{SERVING}/{MODEL_ID}/traffic",
+        json={"variants": [{"version": first, "weight": 80}, {"version": second, "weight": 20}]},
+        headers=tenant_headers(),
+    )
+    assert split.status_code == 200, split.text
+    assert {v["version"]: v["weight"] for v in split.json()["variants"]} == {
+        str(first): 80, str(second): 20,
+    }  # fmt: skip
+    record = full_record(deployment)
+
+    def answered_by(key: str) -> str:
+        response = client.post(
+            f"{SERVING}/{MODEL_ID}/predict",
+            json=record,
+            headers=tenant_headers(**{"X-Request-Key": key}),
+        )
+        assert response.status_code == 200, response.text
+        return response.json()["version"]
+
+    assert {answered_by("customer-42") for _ in range(5)} == {answered_by("customer-42")}
+    counts: dict[str, int] = {}
+    for index in range(300):
+        version = answered_by(f"customer-{index}")
+        counts[version] = counts.get(version, 0) + 1
+    assert 0.12 <= counts.get(str(second), 0) / 300 <= 0.28, counts
+
+    metrics = client.get(f"{SERVING}/{MODEL_ID}/metrics", headers=tenant_headers()).json()
+    assert {str(first), str(second)} <= {v["version"] for v in metrics["variants"]}
+
+    released = client.post(
+        f"{SERVING}/{MODEL_ID}/release", json={"version": second}, headers=tenant_headers()
+    )
+    assert released.status_code == 200, released.text
+    assert [(v["version"], v["weight"]) for v in released.json()["variants"]] == [
+        (str(second), 100)
+    ]
+    assert answered_by("anyone") == str(second)
+    rolled_back = client.post(f"{SERVING}/{MODEL_ID}/rollback", headers=tenant_headers())
+    assert rolled_back.status_code == 200, rolled_back.text
+    assert answered_by("anyone-else") != "" and {
+        v["version"]: v["weight"] for v in rolled_back.json()["variants"]
+    } == {str(first): 80, str(second): 20}
+
+
+def test_another_tenant_sees_and_reaches_nothing(client: TestClient, deployment: dict) -> None:
+    other = tenant_headers(OTHER_TENANT)
+    assert client.get(f"{SERVING}/deployments", headers=other).json() == {"deployments": []}
+    for method, path in [
+        ("get", f"{SERVING}/deployments/{MODEL_ID}"),
+        ("post", f"{SERVING}/{MODEL_ID}/predict"),
+        ("get", f"{SERVING}/{MODEL_ID}/metrics"),
+        ("post", f"{SERVING}/{MODEL_ID}/rollback"),
+        ("delete", f"{SERVING}/deployments/{MODEL_ID}"),
+        ("get", f"/v2/models/{MODEL_ID}"),
+    ]:
+        kwargs = {"json": full_record(deployment)} if path.endswith("predict") else {}
+        response = client.request(method, path, headers=other, **kwargs)
+        assert response.status_code == 404, (path, response.text)
+    # and it cannot deploy the first tenant's model either
+    response = client.post(
+        f"{SERVING}/deployments", json={"model_name": MODEL, "version": 1}, headers=other
+    )
+    assert response.status_code == 404
+
+
+def test_batch_prediction_writes_a_predictions_table(client: TestClient, deployment: dict) -> None:
+    response = client.post(
+        f"{SERVING}/batch",
+        json={
+            "model_id": MODEL_ID,
+            "dataset": {"source": "sql", "query": "SELECT * FROM ml_features.customer_churn"},
+            "output_table": "churn_scores",
+            "chunk_rows": 1000,
+        },
+        headers=tenant_headers(),
+    )
+    assert response.status_code == 202, response.text
+    batch_id = response.json()["batch_id"]
+    deadline = time.monotonic() + 60
+    while True:
+        job = client.get(f"{SERVING}/batch/{batch_id}", headers=tenant_headers()).json()
+        if job["status"] != "running" or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert job["status"] == "completed", job
+    assert job["rows_done"] == job["rows_total"] == 5000
+    assert job["output_table"] == "predictions.churn_scores"
+    tables = client.get("/api/v1/datasets/tables", headers=tenant_headers()).json()
+    assert any(t.get("name") == "churn_scores" or "churn_scores" in str(t) for t in tables)
+    assert (
+        client.get(f"{SERVING}/batch/{batch_id}", headers=tenant_headers(OTHER_TENANT)).status_code
+        == 404
+    )
+
+
+def test_prometheus_metrics_count_predictions_per_model(
+    client: TestClient, deployment: dict
+) -> None:
+    client.post(
+        f"{SERVING}/{MODEL_ID}/predict", json=full_record(deployment), headers=tenant_headers()
+    )
+    text = client.get("/metrics").text
+    assert (
+        f'mls_predictions_total{{model_id="{MODEL_ID}",outcome="ok",tenant_id="acme-corp"' in text
+    )
+    assert 'route="/api/v1/serving/{model_id}/predict"' in text
+
+
+def test_a_restarted_service_redeploys_its_stored_deployments(
+    client: TestClient, deployment: dict, settings
+) -> None:
+    from ray import serve
+
+    from app.main import create_app
+    from app.serving.service import app_name
+
+    version = deployment["variants"][0]["version"]
+    serve.delete(app_name("acme-corp", MODEL_ID, version))
+    # the demo warehouse is already seeded (and open read-only in this process)
+    with TestClient(create_app(settings.model_copy(update={"seed_demo_data": False}))) as restarted:
+        body = wait_healthy(restarted)
+        assert body["status"] == "healthy", body
+        response = restarted.post(
+            f"{SERVING}/{MODEL_ID}/predict", json=full_record(deployment), headers=tenant_headers()
+        )
+        assert response.status_code == 200, response.text

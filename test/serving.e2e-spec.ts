@@ -1,0 +1,167 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { INestApplication } from '@nestjs/common';
+import request from 'supertest';
+import type { App } from 'supertest/types';
+import type { ModelVersionResponseDto } from '@app/ml/registry/dto/registry-responses.dto';
+import type {
+  DeploymentResponseDto,
+  FeedbackResultDto,
+  PredictResponseDto,
+  ServingMetricsResponseDto,
+} from '@app/ml/serving/dto/serving-responses.dto';
+import type { CreateTrainingJobDto } from '@app/ml/training/dto/create-training-job.dto';
+import type { TrainingJobResponseDto } from '@app/ml/training/dto/training-job-response.dto';
+import { seedTrainingConfig } from '@app/ml/training/training.fixtures';
+import { ACME_KEY, GLOBEX_KEY, mlServiceUrl, startAiService } from '@test/support/ai-service';
+
+const ENDED = new Set(['completed', 'failed', 'cancelled']);
+const CUSTOMER = { tenure: 3, monthly_charges: 89.5, total_charges: 268.5, contract_type: 'month-to-month' };
+
+/**
+ * Issue 5 as a new user would try it, through the AI Service: train and register two small churn
+ * models, deploy one, predict, send feedback, read live metrics, split 20 % to the second version,
+ * release it blue-green and roll back in one call. One deployment serves every step.
+ */
+describe('serving through the AI Service and the real ML Service', () => {
+  let app: INestApplication<App>;
+  const modelName = `churn-serve-e2e-${randomUUID().slice(0, 8)}`;
+  const modelId = modelName;
+  const versions: string[] = [];
+
+  beforeAll(async () => {
+    app = await startAiService({ MODULE_ML_ENABLED: 'true', ML_SERVICE_URL: mlServiceUrl() });
+  });
+
+  afterAll(async () => {
+    await api('delete', `/api/v1/ml/serving/deployments/${modelId}`);
+    await app.close();
+  });
+
+  function api(method: 'get' | 'post' | 'put' | 'delete', url: string, apiKey = ACME_KEY): request.Test {
+    return request(app.getHttpServer())[method](url).set('X-API-Key', apiKey);
+  }
+
+  async function trainAndRegister(maxDepth: number): Promise<string> {
+    const config: CreateTrainingJobDto = {
+      ...seedTrainingConfig(),
+      name: `${modelName}-${maxDepth}`,
+      feature_columns: ['tenure', 'monthly_charges', 'total_charges', 'contract_type'],
+      hyperparameters: { n_estimators: 20, max_depth: maxDepth },
+    };
+    const accepted = await api('post', '/api/v1/ml/train').set('Idempotency-Key', randomUUID()).send(config).expect(202);
+    const jobId = (accepted.body as TrainingJobResponseDto).job_id;
+    const deadline = Date.now() + 240_000;
+    let job: TrainingJobResponseDto;
+    for (;;) {
+      job = (await api('get', `/api/v1/ml/train/${jobId}`).expect(200)).body as TrainingJobResponseDto;
+      if (ENDED.has(job.status) || Date.now() > deadline) {
+        break;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    expect(job.status).toBe('completed');
+    const registered = await api('post', `/api/v1/ml/registry/models/${modelName}/versions`).send({ job_id: jobId }).expect(201);
+    return (registered.body as ModelVersionResponseDto).version;
+  }
+
+  async function waitHealthy(): Promise<DeploymentResponseDto> {
+    const deadline = Date.now() + 240_000;
+    for (;;) {
+      const deployment = (await api('get', `/api/v1/ml/serving/deployments/${modelId}`).expect(200)).body as DeploymentResponseDto;
+      if (deployment.status !== 'deploying' || Date.now() > deadline) {
+        return deployment;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
+
+  function predict(body: unknown, key?: string): request.Test {
+    const call = api('post', `/api/v1/ml/serving/${modelId}/predict`);
+    return (key === undefined ? call : call.set('X-Request-Key', key)).send(body as object);
+  }
+
+  it('trains and registers two versions, deploys the first and waits until it is healthy', async () => {
+    versions.push(...(await Promise.all([trainAndRegister(2), trainAndRegister(4)])));
+    const accepted = await api('post', '/api/v1/ml/serving/deployments')
+      .send({ model_name: modelName, version: Number(versions[0]), model_id: modelId })
+      .expect(202);
+    expect((accepted.body as DeploymentResponseDto).status).toBe('deploying');
+    const deployment = await waitHealthy();
+    expect(deployment.status).toBe('healthy');
+    expect(deployment.inputs.map((field) => field.name).sort()).toEqual(Object.keys(CUSTOMER).sort());
+  });
+
+  it('predicts one record and instances, and names each bad field with 422', async () => {
+    const single = (await predict(CUSTOMER).expect(200)).body as PredictResponseDto;
+    expect(single.version).toBe(versions[0]);
+    expect(single.predictions).toHaveLength(1);
+    expect([0, 1]).toContain(single.predictions[0].class);
+    expect(single.predictions[0].score).toBeGreaterThanOrEqual(0.5);
+
+    const many = (await predict({ instances: [CUSTOMER, { ...CUSTOMER, tenure: 60, contract_type: 'two-year' }] }).expect(200)).body as PredictResponseDto;
+    expect(many.predictions).toHaveLength(2);
+
+    const bad = await predict({ instances: [{ monthly_charges: 'lots', total_charges: 1, contract_type: 'two-year', colour: 'red' }] }).expect(422);
+    const fields = (bad.body as { errors: { field: string; message: string }[] }).errors.map((error) => `${error.field}: ${error.message}`);
+    expect(fields.sort()).toEqual(['instances.0.colour: not a feature of the model', 'instances.0.monthly_charges: must be a number', 'instances.0.tenure: missing']);
+  });
+
+  it('turns feedback into live accuracy and latency metrics', async () => {
+    const records = Array.from({ length: 10 }, (_, index) => ({ ...CUSTOMER, tenure: index * 6 + 1 }));
+    const answered = (await predict({ instances: records }).expect(200)).body as PredictResponseDto;
+    const feedback = answered.predictions.map((prediction, index) => ({
+      prediction_id: prediction.prediction_id,
+      actual: index < 8 ? prediction.class : 1 - (prediction.class as number),
+    }));
+    const recorded = (await api('post', `/api/v1/ml/serving/${modelId}/feedback`).send(feedback).expect(200)).body as FeedbackResultDto;
+    expect(recorded).toEqual({ recorded: 10, unknown_prediction_ids: [] });
+    const metrics = (await api('get', `/api/v1/ml/serving/${modelId}/metrics?window=1h`).expect(200)).body as ServingMetricsResponseDto;
+    const [variant] = metrics.variants;
+    expect(variant.version).toBe(versions[0]);
+    expect(variant.feedback_count).toBe(10);
+    expect(variant.accuracy).toBeCloseTo(0.8);
+    expect(variant.latency_ms.p50).toBeGreaterThan(0);
+    await api('get', `/api/v1/ml/serving/${modelId}/metrics?window=soon`).expect(400);
+  });
+
+  it('sends 20 % to the second version, which shows in per-variant metrics', async () => {
+    const split = await api('put', `/api/v1/ml/serving/${modelId}/traffic`)
+      .send({ variants: [{ version: Number(versions[0]), weight: 80 }, { version: Number(versions[1]), weight: 20 }] })
+      .expect(200);
+    expect((split.body as DeploymentResponseDto).variants.map((variant) => [variant.version, variant.weight])).toEqual([
+      [versions[0], 80],
+      [versions[1], 20],
+    ]);
+    const answeredBy: Record<string, number> = {};
+    for (let index = 0; index < 200; index += 1) {
+      const version = ((await predict(CUSTOMER, `customer-${index}`).expect(200)).body as PredictResponseDto).version;
+      answeredBy[version] = (answeredBy[version] ?? 0) + 1;
+    }
+    expect(answeredBy[versions[1]] / 200).toBeGreaterThan(0.1);
+    expect(answeredBy[versions[1]] / 200).toBeLessThan(0.3);
+    const sticky = new Set<string>();
+    for (let index = 0; index < 5; index += 1) {
+      sticky.add(((await predict(CUSTOMER, 'customer-42').expect(200)).body as PredictResponseDto).version);
+    }
+    expect(sticky.size).toBe(1);
+    const metrics = (await api('get', `/api/v1/ml/serving/${modelId}/metrics`).expect(200)).body as ServingMetricsResponseDto;
+    expect(metrics.variants.map((variant) => variant.version).sort()).toEqual([...versions].sort());
+  });
+
+  it('releases the second version blue-green and rolls back in one call', async () => {
+    const released = (await api('post', `/api/v1/ml/serving/${modelId}/release`).send({ version: Number(versions[1]) }).expect(200)).body as DeploymentResponseDto;
+    expect(released.variants.map((variant) => [variant.version, variant.weight])).toEqual([[versions[1], 100]]);
+    expect(((await predict(CUSTOMER).expect(200)).body as PredictResponseDto).version).toBe(versions[1]);
+    const rolledBack = (await api('post', `/api/v1/ml/serving/${modelId}/rollback`).expect(200)).body as DeploymentResponseDto;
+    expect(rolledBack.variants.map((variant) => [variant.version, variant.weight])).toEqual([
+      [versions[0], 80],
+      [versions[1], 20],
+    ]);
+  });
+
+  it('is invisible to another tenant', async () => {
+    await api('get', `/api/v1/ml/serving/deployments/${modelId}`, GLOBEX_KEY).expect(404);
+    await api('post', `/api/v1/ml/serving/${modelId}/predict`, GLOBEX_KEY).send(CUSTOMER).expect(404);
+  });
+});
