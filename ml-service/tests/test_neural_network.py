@@ -83,8 +83,8 @@ def _loop_config(seed: int) -> dict:
         },
         "x_train": features[:150], "y_train": labels[:150],
         "x_test": features[150:], "y_test": labels[150:],
-        "target_scale": (0.0, 1.0), "seed": seed, "learning_rate": 0.01, "weight_decay": 0.0,
-        "epochs": 3, "batch_size": 32,
+        "target_scale": (0.0, 1.0), "seed": seed, "threads": 1, "learning_rate": 0.01,
+        "weight_decay": 0.0, "epochs": 3, "batch_size": 32,
     }  # fmt: skip
 
 
