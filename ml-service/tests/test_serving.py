@@ -2,6 +2,7 @@
 drift, restart recovery and tenancy. One deployment is shared: Serve start-up is slow."""
 
 import time
+from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
@@ -52,7 +53,7 @@ def versions(client: TestClient) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def deployment(client: TestClient, versions: list[str]) -> dict:
+def deployment(client: TestClient, versions: list[str]) -> Iterator[dict]:
     response = client.post(
         f"{SERVING}/deployments",
         json={"model_name": MODEL, "version": int(versions[0]), "model_id": MODEL_ID},
@@ -62,7 +63,9 @@ def deployment(client: TestClient, versions: list[str]) -> dict:
     assert response.json()["status"] == "deploying"
     body = wait_healthy(client)
     assert body["status"] == "healthy", body
-    return body
+    yield body
+    # The session's Ray is shared: later modules' jobs need the replicas' CPUs back.
+    client.delete(f"{SERVING}/deployments/{MODEL_ID}", headers=tenant_headers())
 
 
 CUSTOMER = {

@@ -1,8 +1,14 @@
 """Per-job progress: training workers push evaluation history, the service polls a snapshot."""
 
+import logging
 import time
+from typing import Any
 
 import ray
+from ray._raylet import PlacementGroupID
+from ray.util.placement_group import PlacementGroup, remove_placement_group
+
+logger = logging.getLogger(__name__)
 
 
 @ray.remote(num_cpus=0)
@@ -14,6 +20,7 @@ class TrainingProgressActor:
         self._created = time.monotonic()
         self._last_report = self._created
         self._stage: str | None = None
+        self._placement_groups: set[str] = set()
 
     def report(self, entries: list[tuple[int, dict[str, float]]], stage: str | None = None) -> None:
         """`stage` names what comes next, for algorithms that fit in one step (forecasting)."""
@@ -21,6 +28,12 @@ class TrainingProgressActor:
         self._last_report = time.monotonic()
         if stage is not None:
             self._stage = stage
+
+    def add_placement_group(self, placement_group_id: str) -> None:
+        self._placement_groups.add(placement_group_id)
+
+    def placement_groups(self) -> list[str]:
+        return sorted(self._placement_groups)
 
     def snapshot(self) -> dict:
         iteration, latest = self._history[-1] if self._history else (0, {})
@@ -40,3 +53,24 @@ class TrainingProgressActor:
 
     def history(self) -> list[tuple[int, dict[str, float]]]:
         return self._history
+
+
+def register_worker_placement_group(progress: Any) -> None:
+    """Called first in a Ray Train worker loop: records the placement group it runs in.
+
+    Ray Train's controller removes its placement group when a run ends by itself, but a
+    placement group lives as long as the Ray job (the ML Service), not its creator actor: when
+    a cancel or the duration limit kills the job driver, the service removes it by this id, or
+    its CPUs would stay reserved until the ML Service restarts.
+    """
+    group = ray.util.get_current_placement_group()
+    if group is not None:
+        ray.get(progress.add_placement_group.remote(group.id.hex()))
+
+
+def remove_placement_groups(placement_group_ids: list[str]) -> None:
+    for placement_group_id in placement_group_ids:
+        try:
+            remove_placement_group(PlacementGroup(PlacementGroupID.from_hex(placement_group_id)))
+        except Exception:  # already removed by Ray Train's own clean-up
+            logger.debug("placement group %s already removed", placement_group_id)

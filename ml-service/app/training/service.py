@@ -33,7 +33,7 @@ from app.training.limits import (
     check_resources,
     effective_limits,
 )
-from app.training.progress import TrainingProgressActor
+from app.training.progress import TrainingProgressActor, remove_placement_groups
 from app.training.schemas import AlgorithmInfo, TrainingConfig, TrainingEvent, TrainingJob
 from app.training.validation import check_against_schema, check_algorithm
 
@@ -336,6 +336,10 @@ class TrainingService:
                 finished.exception()  # read so asyncio does not warn about a killed driver
         if not done:
             logger.warning("job driver of %s did not stop within %ss", job_id, CANCEL_WAIT_SECONDS)
+        if active.progress is not None:
+            # The killed driver's Train run cannot free its placement group itself.
+            groups = await active.progress.placement_groups.remote()
+            await asyncio.to_thread(remove_placement_groups, groups)
 
     async def _train(
         self, record: JobRecord, started: float

@@ -21,6 +21,7 @@ from app.training.algorithms.base import (
     HyperparameterSpec,
 )
 from app.training.features import LABEL_COLUMN, ROW_COLUMN, FeatureSpec, TrainingData, model_frame
+from app.training.progress import register_worker_placement_group
 
 # How often the worker forwards evaluation history to the progress actor.
 PROGRESS_INTERVAL_SECONDS = 0.5
@@ -70,6 +71,7 @@ def _shard_frame(name: str) -> pd.DataFrame:
 
 def train_on_worker(config: dict) -> None:
     """The Ray Train worker loop."""
+    register_worker_placement_group(config["progress"])
     spec: FeatureSpec = config["spec"]
     train_frame, test_frame = _shard_frame("train"), _shard_frame("test")
     train = lightgbm.Dataset(

@@ -37,6 +37,7 @@ from app.training.algorithms.base import (
 )
 from app.training.algorithms.sklearn_models import _preprocessor
 from app.training.features import LABEL_COLUMN, FeatureSpec, TrainingData, model_frame
+from app.training.progress import register_worker_placement_group
 
 # How often the worker forwards per-epoch history to the progress actor.
 PROGRESS_INTERVAL_SECONDS = 0.5
@@ -237,6 +238,7 @@ def fit_network(
 def train_on_worker(config: dict) -> None:
     """The Ray Train worker loop: per-epoch history to the progress actor, the final weights as
     the run's checkpoint."""
+    register_worker_placement_group(config["progress"])
     pending: list[tuple[int, dict[str, float]]] = []
     last_sent = time.monotonic()
 

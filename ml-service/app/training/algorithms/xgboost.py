@@ -16,6 +16,7 @@ from ray.train.xgboost import RayTrainReportCallback, XGBoostTrainer
 
 from app.training.algorithms.base import Algorithm, FitContext, FittedModel, HyperparameterSpec
 from app.training.features import LABEL_COLUMN, ROW_COLUMN, FeatureSpec, TrainingData, model_frame
+from app.training.progress import register_worker_placement_group
 
 # How often the worker forwards evaluation history to the progress actor.
 PROGRESS_INTERVAL_SECONDS = 0.5
@@ -75,6 +76,7 @@ def _matrix(frame: pd.DataFrame, spec: FeatureSpec) -> xgboost.DMatrix:
 
 def train_on_worker(config: dict) -> None:
     """The Ray Train worker loop."""
+    register_worker_placement_group(config["progress"])
     spec: FeatureSpec = config["spec"]
     train = _matrix(_shard_frame("train"), spec)
     test = _matrix(_shard_frame("test"), spec)
