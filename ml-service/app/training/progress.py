@@ -20,12 +20,17 @@ class TrainingProgressActor:
         self._created = time.monotonic()
         self._last_report = self._created
         self._stage: str | None = None
+        # (time, iteration) of the first report: the pace is measured from there on, so the
+        # worker's start-up (Ray Train, data shards) does not count as time per iteration.
+        self._first_report: tuple[float, int] | None = None
         self._placement_groups: set[str] = set()
 
     def report(self, entries: list[tuple[int, dict[str, float]]], stage: str | None = None) -> None:
         """`stage` names what comes next, for algorithms that fit in one step (forecasting)."""
         self._history.extend(entries)
         self._last_report = time.monotonic()
+        if self._first_report is None and self._history:
+            self._first_report = (self._last_report, self._history[-1][0])
         if stage is not None:
             self._stage = stage
 
@@ -41,7 +46,10 @@ class TrainingProgressActor:
         if iteration > 0:
             # Seconds per iteration so far times the iterations left: boosting rounds and
             # epochs take about the same time each, so a straight line is a fair estimate.
-            pace = (self._last_report - self._created) / iteration
+            since, first_iteration = self._first_report or (self._created, 0)
+            if iteration == first_iteration:  # one report so far: all we have is the start
+                since, first_iteration = self._created, 0
+            pace = (self._last_report - since) / (iteration - first_iteration)
             remaining = round(pace * max(0, self._total_iterations - iteration), 1)
         return {
             "iteration": iteration,
