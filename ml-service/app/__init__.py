@@ -7,3 +7,17 @@ __version__ = "0.1.0"
 # Ray reads this when ray.train is first imported, in this process and in its workers (the
 # workers get it through the job's runtime_env, see app/ray_runtime.py).
 os.environ.setdefault("RAY_TRAIN_V2_ENABLED", "1")
+
+# Ray Serve's documented high-throughput mode, read when ray.serve is first imported (here and,
+# through the environment Ray's processes inherit, in the controller and replicas). Measured on
+# 2 cores, a DeploymentHandle call to an echo deployment costs p50 4.5 ms and 3.4 ms of the
+# caller's CPU by default, 1.8 ms and 1.1 ms with it: handles talk to replicas over gRPC instead
+# of Ray actor tasks, user code runs on the replica's event loop instead of hopping threads,
+# and the per-request logs are buffered. Direct ingress (replicas serving HTTP themselves) is
+# left off: Serve's proxy is disabled and requests arrive through the ML Service.
+SERVE_ENV = {
+    "RAY_SERVE_THROUGHPUT_OPTIMIZED": "1",
+    "RAY_SERVE_ENABLE_DIRECT_INGRESS": "0",
+}
+for _name, _value in SERVE_ENV.items():
+    os.environ.setdefault(_name, _value)

@@ -22,6 +22,9 @@ def main() -> None:
         host=settings.host,
         port=settings.port,
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+        # RequestContextMiddleware writes the access line (with request id and tenant); uvicorn's
+        # own would be a second line per request
+        access_log=False,
     )
 
 

@@ -16,7 +16,7 @@ TENANT_HEADER = "X-Tenant-ID"
 TENANT_ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 
 
-def tenant_id_from_header(
+async def tenant_id_from_header(
     x_tenant_id: Annotated[
         str | None,
         Header(
@@ -25,6 +25,7 @@ def tenant_id_from_header(
         ),
     ] = None,
 ) -> str:
+    # async only so FastAPI calls it inline: a plain def goes to a worker thread per request.
     # Checked here rather than by Header(pattern=...) so a bad header is the contract's 400,
     # not a 422 about a request field.
     if x_tenant_id is None:
@@ -34,23 +35,24 @@ def tenant_id_from_header(
     return x_tenant_id
 
 
-def _warehouses(request: Request) -> WarehouseManager:
+# The getters are async only so FastAPI calls them inline instead of in a worker thread.
+async def _warehouses(request: Request) -> WarehouseManager:
     return request.app.state.warehouses
 
 
-def _settings(request: Request) -> Settings:
+async def _settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def _training(request: Request) -> TrainingService:
+async def _training(request: Request) -> TrainingService:
     return request.app.state.training
 
 
-def _tracking_service(request: Request) -> TrackingService:
+async def _tracking_service(request: Request) -> TrackingService:
     return request.app.state.tracking_service
 
 
-def _registry(request: Request) -> RegistryService:
+async def _registry(request: Request) -> RegistryService:
     return request.app.state.registry
 
 

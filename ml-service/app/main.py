@@ -19,7 +19,7 @@ from app.datasets.warehouse import WarehouseManager
 from app.errors import install_error_handlers
 from app.health.router import router as health_router
 from app.jobs.store import JobStore
-from app.logging import configure_logging, request_context_middleware
+from app.logging import RequestContextMiddleware, configure_logging
 from app.metrics import HttpMetricsMiddleware
 from app.metrics import router as metrics_router
 from app.ray_runtime import connect_ray
@@ -138,7 +138,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         generate_unique_id_function=_operation_id,
     )
     install_error_handlers(app)
-    app.middleware("http")(request_context_middleware)
+    app.add_middleware(RequestContextMiddleware)
     app.add_middleware(HttpMetricsMiddleware)
     app.include_router(health_router)
     app.include_router(metrics_router)

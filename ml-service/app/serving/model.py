@@ -8,8 +8,14 @@ go to the native model: pyfunc's schema enforcement cannot pass a pandas categor
 signature says `string`, and XGBoost/LightGBM need the categorical dtype for their categorical
 splits. Input checking against the signature happens before (`check_records`), in the ML Service,
 so a bad request never reaches a replica.
+
+Records (JSON) reach XGBoost and LightGBM as a plain float matrix, categorical features as their
+training codes: building a pandas frame for one row costs ten times the prediction itself
+(0.97 ms against 0.11 ms for the 100-tree churn model). Tables (batch prediction) keep the
+frame path, which pandas vectorises.
 """
 
+import logging
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,6 +23,8 @@ from typing import Any
 import mlflow.pyfunc
 import numpy as np
 import pandas as pd
+
+logger = logging.getLogger(__name__)
 
 # MLflow signature types -> the JSON values a feature accepts
 NUMBER_TYPES = frozenset({"double", "float"})
@@ -112,6 +120,51 @@ class LoadedModel:
             # one thread per replica: replicas scale out, and threads only add latency on
             # single rows
             self._raw.set_param({"nthread": 1})
+        # categorical feature -> {category: training code}; the codes are the positions in the
+        # training categories, as `app.training.features.model_frame` builds them
+        self._codes = {
+            name: {category: float(code) for code, category in enumerate(dtype.categories)}
+            for name, dtype in self._categories.items()
+        }
+        self._matrix_path = self._kind in ("xgboost", "lightgbm") and self._matrix_agrees()
+
+    def _matrix_agrees(self) -> bool:
+        """Whether the float-matrix path predicts what the frame path does, on probe rows that
+        visit every training category and a missing value of each feature.
+
+        Guards the assumption above (codes = training positions) for any model the trainer
+        logs; a model that disagrees keeps the frame path, slower but exact."""
+        probes: list[dict[str, Any]] = [{name: None for name in self._names}]
+        for name, kind in self.spec.features:
+            if name in self._categorical:
+                probes += [{name: category} for category in self.spec.categories.get(name, [])]
+            else:
+                probes.append({name: 1 if kind in INTEGER_TYPES else 1.5})
+        records = [{name: probe.get(name) for name in self._names} for probe in probes]
+        by_matrix = self.raw_predict(self.matrix(records))
+        by_frame = self.raw_predict(self.frame(records))
+        if np.allclose(by_matrix, by_frame, rtol=1e-6, atol=1e-9, equal_nan=True):
+            return True
+        logger.warning("%s: the matrix path disagrees with the frame path; using frames",
+                       self.spec.source)  # fmt: skip
+        return False
+
+    def matrix(self, records: list[dict[str, Any]]) -> np.ndarray:
+        """Records as float rows in signature order; unknown categories become missing, as in
+        training."""
+        rows = []
+        for record in records:
+            row = []
+            for name in self._names:
+                value = record.get(name)
+                if value is None:
+                    row.append(math.nan)
+                elif name in self._codes:
+                    row.append(self._codes[name].get(str(value), math.nan))
+                else:
+                    row.append(float(value))
+            rows.append(row)
+        return np.array(rows, dtype="f8")
 
     def frame(self, records: list[dict[str, Any]]) -> pd.DataFrame:
         columns = {}
@@ -150,20 +203,21 @@ class LoadedModel:
                 columns[name] = pd.to_numeric(values, errors="coerce").astype("f8").to_numpy()
         return pd.DataFrame(columns)
 
-    def raw_predict(self, frame: pd.DataFrame) -> np.ndarray:
-        """Class probabilities (rows x classes) or regression values."""
+    def raw_predict(self, data: pd.DataFrame | np.ndarray) -> np.ndarray:
+        """Class probabilities (rows x classes) or regression values, of a frame (`frame`,
+        `coerce`) or, for the boosters, a matrix (`matrix`)."""
         classification = self.spec.task_type == "classification"
         if self._kind == "xgboost":
-            predicted = np.asarray(self._raw.inplace_predict(frame))
+            predicted = np.asarray(self._raw.inplace_predict(data))
         elif self._kind == "lightgbm":
-            predicted = np.asarray(self._raw.predict(frame))
+            predicted = np.asarray(self._raw.predict(data))
         elif classification:
-            probabilities = self._raw.predict_proba(frame)
-            full = np.zeros((len(frame), len(self.spec.classes or [])))
+            probabilities = self._raw.predict_proba(data)
+            full = np.zeros((len(data), len(self.spec.classes or [])))
             full[:, np.asarray(self._raw.classes_).astype(int)] = probabilities
             return full
         else:
-            return np.asarray(self._raw.predict(frame), dtype="f8")
+            return np.asarray(self._raw.predict(data), dtype="f8")
         if classification and predicted.ndim == 1:
             return np.column_stack([1 - predicted, predicted])
         return predicted
@@ -184,4 +238,5 @@ class LoadedModel:
         return results
 
     def predict_records(self, records: list[dict[str, Any]]) -> list[dict]:
-        return self.outputs(self.raw_predict(self.frame(records)))
+        data = self.matrix(records) if self._matrix_path else self.frame(records)
+        return self.outputs(self.raw_predict(data))

@@ -65,7 +65,7 @@ PREDICT_EXAMPLES = {
 }  # fmt: skip
 
 
-def serving(request: Request) -> ServingService:
+async def serving(request: Request) -> ServingService:
     return request.app.state.serving
 
 

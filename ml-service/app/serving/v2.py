@@ -22,7 +22,7 @@ _DATATYPES = {"string": "BYTES", "double": "FP64", "float": "FP32", "integer": "
               "long": "INT64", "boolean": "BOOL"}  # fmt: skip
 
 
-def _serving(request: Request) -> ServingService:
+async def _serving(request: Request) -> ServingService:
     return request.app.state.serving
 
 

@@ -1,0 +1,104 @@
+"""LoadedModel without a running service: the float-matrix path predicts exactly what the typed
+frame path does, for XGBoost and LightGBM models with a categorical feature."""
+
+from collections.abc import Iterator
+from typing import Any
+
+import lightgbm
+import mlflow
+import numpy as np
+import pandas as pd
+import pytest
+import xgboost
+
+from app.serving.model import LoadedModel, ModelSpec
+
+CATEGORIES = ["month-to-month", "one-year", "two-year"]
+FEATURES = [("tenure", "long"), ("monthly_charges", "double"), ("contract_type", "string")]
+
+
+def training_frame(rows: int = 400) -> tuple[pd.DataFrame, np.ndarray]:
+    generator = np.random.default_rng(7)
+    contract = generator.integers(0, 3, rows)
+    frame = pd.DataFrame(
+        {
+            "tenure": generator.integers(1, 72, rows).astype("f8"),
+            "monthly_charges": generator.uniform(20, 120, rows),
+            "contract_type": pd.Categorical.from_codes(contract, categories=CATEGORIES),
+        }
+    )
+    label = ((frame["tenure"] < 12) & (contract == 0)) | (frame["monthly_charges"] > 100)
+    return frame, label.to_numpy().astype(int)
+
+
+RECORDS = [
+    {"tenure": 3, "monthly_charges": 89.5, "contract_type": "month-to-month"},
+    {"tenure": 60, "monthly_charges": 45.0, "contract_type": "two-year"},
+    {"tenure": 20, "monthly_charges": 110.0, "contract_type": "one-year"},
+    {"tenure": None, "monthly_charges": 70.0, "contract_type": "never-seen"},
+    {"tenure": 5, "monthly_charges": None, "contract_type": None},
+]
+
+
+@pytest.fixture(scope="module")
+def tracking_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    folder = tmp_path_factory.mktemp("mlflow")
+    uri = f"sqlite:///{folder / 'mlflow.db'}"
+    previous = mlflow.get_tracking_uri()
+    mlflow.set_tracking_uri(uri)
+    yield uri
+    # the session's service shares MLflow's process-wide tracking URI
+    mlflow.set_tracking_uri(previous)
+
+
+def log_model(flavour: Any, booster: Any, tracking_uri: str) -> str:
+    """The booster logged like the trainer logs it; its `models:/` URI. Artifacts go next to the
+    test's database (an experiment of its own), not into ./mlruns."""
+    folder = tracking_uri.removeprefix("sqlite:///").rsplit("/", 1)[0]
+    experiment_id = mlflow.create_experiment(f"serving-model-{flavour.__name__}",
+                                             f"{folder}/artifacts")  # fmt: skip
+    with mlflow.start_run(experiment_id=experiment_id):
+        return flavour.log_model(booster, name="model").model_uri
+
+
+def spec_for(source: str, tracking_uri: str) -> ModelSpec:
+    return ModelSpec(
+        source=source,
+        tracking_uri=tracking_uri,
+        task_type="classification",
+        features=FEATURES,
+        categorical=["contract_type"],
+        categories={"contract_type": CATEGORIES},
+        classes=[0, 1],
+    )
+
+
+def assert_matrix_matches_frame(model: LoadedModel) -> None:
+    assert model._matrix_path, "the self-check should accept the matrix path"
+    by_frame = model.raw_predict(model.frame(RECORDS))
+    by_matrix = model.raw_predict(model.matrix(RECORDS))
+    np.testing.assert_allclose(by_matrix, by_frame, rtol=1e-6)
+    answers = model.predict_records(RECORDS)
+    assert [answer["class"] for answer in answers] == by_frame.argmax(axis=1).tolist()
+
+
+def test_xgboost_matrix_path_matches_the_frame_path(tracking_uri: str) -> None:
+    frame, label = training_frame()
+    booster = xgboost.train(
+        {"objective": "binary:logistic", "max_depth": 3},
+        xgboost.DMatrix(frame, label=label, enable_categorical=True),
+        num_boost_round=20,
+    )
+    source = log_model(mlflow.xgboost, booster, tracking_uri)
+    assert_matrix_matches_frame(LoadedModel(spec_for(source, tracking_uri)))
+
+
+def test_lightgbm_matrix_path_matches_the_frame_path(tracking_uri: str) -> None:
+    frame, label = training_frame()
+    booster = lightgbm.train(
+        {"objective": "binary", "num_leaves": 8, "min_data_in_leaf": 5, "verbose": -1},
+        lightgbm.Dataset(frame, label=label),
+        num_boost_round=20,
+    )
+    source = log_model(mlflow.lightgbm, booster, tracking_uri)
+    assert_matrix_matches_frame(LoadedModel(spec_for(source, tracking_uri)))
