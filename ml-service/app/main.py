@@ -30,7 +30,7 @@ from app.serving.batch import BatchPredictor
 from app.serving.monitoring import MonitoringStore
 from app.serving.router import router as serving_router
 from app.serving.service import ServingService
-from app.serving.store import DeploymentStore
+from app.serving.store import BatchJobStore, DeploymentStore
 from app.serving.v2 import router as inference_v2_router
 from app.tracking.mlflow_setup import Tracking
 from app.tracking.router import router as tracking_router
@@ -96,7 +96,8 @@ async def _service_lifecycle(app: FastAPI, settings: Settings) -> AsyncIterator[
         deployment_store, monitoring, app.state.registry, warehouses, settings.tracking_uri
     )
     app.state.serving = serving
-    app.state.batches = BatchPredictor(warehouses)
+    batch_store = BatchJobStore(settings.serving_store_path)
+    app.state.batches = BatchPredictor(warehouses, batch_store)
     # Stored deployments come back in the background: Serve start-up takes seconds, and the
     # service is ready before they are (their status says deploying until then).
     restore = asyncio.create_task(serving.restore())
@@ -108,6 +109,7 @@ async def _service_lifecycle(app: FastAPI, settings: Settings) -> AsyncIterator[
         await serving.shutdown()
         monitoring.close()
         deployment_store.close()
+        batch_store.close()
         await training.shutdown()
         warehouses.close()
         app.state.ray_connected = False

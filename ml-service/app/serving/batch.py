@@ -3,14 +3,16 @@
 The model runs in the ML Service's process on whole chunks (one native `predict` per 50k rows),
 which is what makes it fast: no per-row work, no Serve hop. Output goes to
 `predictions.<output_table>` of the same warehouse, so a batch can never overwrite its source
-tables. Batch jobs are kept in memory: a restart forgets them (their output tables stay).
+tables, and in one statement at the end, so a failed batch leaves no partial table. Jobs are
+recorded in `BatchJobStore` at start, per chunk and at the end; one that a restart interrupted
+reads as failed, saying so.
 """
 
 import logging
 import threading
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 import duckdb
 import numpy as np
@@ -21,10 +23,14 @@ from app.datasets.warehouse import WarehouseManager
 from app.errors import NotFoundError
 from app.serving.model import LoadedModel, ModelSpec
 from app.serving.schemas import BatchPrediction
+from app.serving.store import BatchJobStore
 
 logger = logging.getLogger(__name__)
 
 OUTPUT_SCHEMA = "predictions"
+INTERRUPTED = (
+    "the ML Service restarted while this batch ran; no output table was written, submit it again"
+)
 
 
 @dataclass
@@ -40,6 +46,9 @@ class BatchJob:
     error: str | None = None
     started: float = field(default_factory=time.perf_counter)
 
+    def stored(self) -> dict:
+        return {key: value for key, value in asdict(self).items() if key != "started"}
+
     def response(self) -> BatchPrediction:
         return BatchPrediction(
             batch_id=self.batch_id,
@@ -54,21 +63,30 @@ class BatchJob:
 
 
 class BatchPredictor:
-    def __init__(self, warehouses: WarehouseManager) -> None:
+    def __init__(self, warehouses: WarehouseManager, store: BatchJobStore) -> None:
         self._warehouses = warehouses
+        self._store = store
+        # the running jobs of this process; finished ones are read from the store
         self._jobs: dict[str, BatchJob] = {}
         self._models: dict[str, LoadedModel] = {}
         self._lock = threading.Lock()
+        interrupted = store.fail_running(INTERRUPTED)
+        if interrupted:
+            logger.warning("%d batch predictions were interrupted by a restart", interrupted)
 
     def get(self, tenant_id: str, batch_id: str) -> BatchPrediction:
         job = self._jobs.get(batch_id)
-        if job is None or job.tenant_id != tenant_id:
+        if job is not None and job.tenant_id == tenant_id:
+            return job.response()
+        stored = self._store.get(tenant_id, batch_id)
+        if stored is None:
             raise NotFoundError(f"batch prediction {batch_id} does not exist")
-        return job.response()
+        return BatchJob(**stored).response()
 
     def start(self, tenant_id: str, output_table: str) -> BatchJob:
         job = BatchJob(batch_id=f"batch-{uuid.uuid4().hex[:12]}", tenant_id=tenant_id,
                        output_table=output_table)  # fmt: skip
+        self._store.save(job.batch_id, tenant_id, job.stored())
         self._jobs[job.batch_id] = job
         return job
 
@@ -88,6 +106,9 @@ class BatchPredictor:
             logger.exception("batch prediction %s failed", job.batch_id)
             job.status = "failed"
             job.error = str(error)[:500]
+        finally:
+            self._store.save(job.batch_id, job.tenant_id, job.stored())
+            self._jobs.pop(job.batch_id, None)
 
     def _run(self, job: BatchJob, spec: ModelSpec, dataset: DatasetSource, chunk_rows: int) -> None:
         model = self._model(spec)
@@ -104,6 +125,7 @@ class BatchPredictor:
             chunk = frame.iloc[start : start + chunk_rows]
             parts.append(model.raw_predict(model.coerce(chunk)))
             job.rows_done = start + len(chunk)
+            self._store.save(job.batch_id, job.tenant_id, job.stored())
         predicted = np.concatenate(parts) if parts else np.empty((0,))
         elapsed = time.perf_counter() - started
         job.predict_rows_per_second = round(len(frame) / elapsed, 1) if elapsed > 0 else None
