@@ -164,4 +164,31 @@ describe('serving through the AI Service and the real ML Service', () => {
     await api('get', `/api/v1/ml/serving/deployments/${modelId}`, GLOBEX_KEY).expect(404);
     await api('post', `/api/v1/ml/serving/${modelId}/predict`, GLOBEX_KEY).send(CUSTOMER).expect(404);
   });
+
+  it('serves the same version embedded in the ML Service with the same predictions', async () => {
+    const embeddedId = `${modelId}-embedded`;
+    const served = (await predict(CUSTOMER, 'customer-7').expect(200)).body as PredictResponseDto;
+    await api('post', '/api/v1/ml/serving/deployments')
+      .send({ model_name: modelName, version: Number(served.version), model_id: embeddedId, runtime: 'embedded', replicas: 3 })
+      .expect(422);
+    await api('post', '/api/v1/ml/serving/deployments').send({ model_name: modelName, version: Number(served.version), model_id: embeddedId, runtime: 'bare-metal' }).expect(400);
+    await api('post', '/api/v1/ml/serving/deployments')
+      .send({ model_name: modelName, version: Number(served.version), model_id: embeddedId, runtime: 'embedded' })
+      .expect(202);
+    try {
+      let deployment: DeploymentResponseDto;
+      const deadline = Date.now() + 60_000;
+      do {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        deployment = (await api('get', `/api/v1/ml/serving/deployments/${embeddedId}`).expect(200)).body as DeploymentResponseDto;
+      } while (deployment.status === 'deploying' && Date.now() < deadline);
+      expect(deployment).toMatchObject({ status: 'healthy', runtime: 'embedded' });
+      const embedded = (await api('post', `/api/v1/ml/serving/${embeddedId}/predict`).send(CUSTOMER).expect(200)).body as PredictResponseDto;
+      expect(embedded.version).toBe(served.version);
+      expect(embedded.predictions[0].class).toBe(served.predictions[0].class);
+      expect(embedded.predictions[0].score).toBeCloseTo(served.predictions[0].score as number, 6);
+    } finally {
+      await api('delete', `/api/v1/ml/serving/deployments/${embeddedId}`);
+    }
+  });
 });

@@ -399,3 +399,64 @@ def test_a_restarted_service_redeploys_its_stored_deployments(
             f"{SERVING}/{MODEL_ID}/predict", json=full_record(deployment), headers=tenant_headers()
         )
         assert response.status_code == 200, response.text
+
+
+def test_an_embedded_deployment_answers_like_the_ray_serve_one(
+    client: TestClient, deployment: dict, versions: list[str]
+) -> None:
+    """runtime embedded loads the same version in the ML Service's process: same predictions,
+    same monitoring, no replicas; and it refuses replica settings, naming the field."""
+    records = [
+        full_record(deployment),
+        full_record(deployment, tenure=60, contract_type="two-year"),
+        full_record(deployment, contract_type="never-seen", monthly_charges=None),
+    ]
+    served = client.post(
+        f"{SERVING}/{MODEL_ID}/predict", json={"instances": records}, headers=tenant_headers()
+    )
+    assert served.status_code == 200, served.text
+    version = int(served.json()["version"])  # earlier tests may have released another one
+
+    refused = client.post(
+        f"{SERVING}/deployments",
+        json={"model_name": MODEL, "version": version, "model_id": "churn-embedded",
+              "runtime": "embedded", "replicas": 2},
+        headers=tenant_headers(),
+    )  # fmt: skip
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["errors"][0]["field"] == "runtime"
+
+    created = client.post(
+        f"{SERVING}/deployments",
+        json={"model_name": MODEL, "version": version, "model_id": "churn-embedded",
+              "runtime": "embedded"},
+        headers=tenant_headers(),
+    )  # fmt: skip
+    assert created.status_code == 202, created.text
+    try:
+        body = wait_healthy(client, "churn-embedded", timeout=60)
+        assert body["status"] == "healthy", body
+        assert body["runtime"] == "embedded"
+        embedded = client.post(
+            f"{SERVING}/churn-embedded/predict", json={"instances": records},
+            headers=tenant_headers(),
+        )  # fmt: skip
+        assert embedded.status_code == 200, embedded.text
+        pairs = zip(served.json()["predictions"], embedded.json()["predictions"], strict=True)
+        for by_serve, by_embedded in pairs:
+            assert by_embedded["class"] == by_serve["class"]
+            assert by_embedded["score"] == pytest.approx(by_serve["score"], abs=1e-6)
+        bad = client.post(
+            f"{SERVING}/churn-embedded/predict", json={"tenure": "long"}, headers=tenant_headers()
+        )
+        assert bad.status_code == 422
+        deadline = time.monotonic() + 10  # the prediction log is written off the request path
+        while True:
+            metrics = client.get(f"{SERVING}/churn-embedded/metrics", headers=tenant_headers())
+            logged = metrics.json()["variants"][0]["requests"]
+            if logged >= 3 or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        assert logged >= 3
+    finally:
+        client.delete(f"{SERVING}/deployments/churn-embedded", headers=tenant_headers())

@@ -2,7 +2,7 @@
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 MODEL_ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
 DeploymentStatus = Literal["deploying", "healthy", "unhealthy"]
@@ -48,6 +48,16 @@ class ModelReference(BaseModel):
         return self
 
 
+ServingRuntime = Literal["ray_serve", "embedded"]
+RUNTIME_DESCRIPTION = (
+    "ray_serve (default): replicas on Ray Serve, isolated from the service, with replicas, "
+    "autoscaling and resources. embedded: the model loaded once inside the ML Service's own "
+    "process and called without the replica hop, which costs about 3.5 ms of CPU per call on "
+    "2 cores against 0.13 ms for a 100-tree model (bench/serving); for small tabular models "
+    "under a tight latency budget; one copy per ML Service process, no replicas or autoscaling."
+)
+
+
 class DeploymentCreate(ModelReference):
     model_name: str = Field(max_length=128, examples=["churn-predictor-v2"])
     model_id: str | None = Field(
@@ -62,6 +72,18 @@ class DeploymentCreate(ModelReference):
     sampling_rate: float | None = Field(
         None, ge=0, le=1, description="share of predictions logged; the service default if unset"
     )
+    runtime: ServingRuntime = Field("ray_serve", description=RUNTIME_DESCRIPTION)
+
+    @field_validator("runtime")
+    @classmethod
+    def _embedded_has_no_replicas(cls, runtime: str, info: ValidationInfo) -> str:
+        # a field validator (runtime comes after replicas and autoscaling) so the 422 names a field
+        if runtime == "embedded" and (
+            info.data.get("replicas", 1) != 1 or info.data.get("autoscaling") is not None
+        ):
+            raise ValueError("embedded runs one copy in the ML Service: leave replicas and "
+                             "autoscaling unset, or use ray_serve")  # fmt: skip
+        return runtime
 
     model_config = ConfigDict(
         extra="forbid",
@@ -128,6 +150,7 @@ class Deployment(BaseModel):
     autoscaling: Autoscaling | None
     resources: Resources
     sampling_rate: float
+    runtime: ServingRuntime
     inputs: list[SignatureField]
     created_at: str
     updated_at: str

@@ -5,6 +5,9 @@ Each deployed registry version is one Serve application named `<tenant>--<model_
 `DeploymentHandle`s). A deployment (`model_id`) routes each request to one of its variants by
 weight; a request key hashes to the same variant every time. Specs live in `DeploymentStore`
 and are redeployed when the service starts.
+
+A deployment with runtime `embedded` loads its versions inside this process instead (see
+`RUNTIME_DESCRIPTION`); routing, monitoring, releases and rollback are the same for both.
 """
 
 import asyncio
@@ -21,13 +24,14 @@ from ray import serve
 from ray.serve.exceptions import BackPressureError
 from ray.serve.handle import DeploymentHandle
 
+from app import SERVE_ENV
 from app.datasets.schemas import DatasetSource
 from app.datasets.warehouse import WarehouseManager
 from app.errors import ConflictError, FieldError, MLServiceError, NotFoundError
 from app.metrics import PREDICTION_LATENCY, PREDICTIONS
 from app.ray_runtime import ML_SERVICE_DIR
 from app.registry.service import RegistryService
-from app.serving.model import ModelSpec, check_records
+from app.serving.model import LoadedModel, ModelSpec, check_records
 from app.serving.monitoring import LoggedPrediction, MonitoringStore, build_reference
 from app.serving.replica import ModelReplica
 from app.serving.schemas import (
@@ -80,17 +84,54 @@ def app_name(tenant_id: str, model_id: str, version: str) -> str:
     return f"{tenant_id}--{model_id}--v{version}"
 
 
+# An `instances` list up to this size is predicted on the event loop by an embedded model (about
+# 0.1 ms for a row of a 100-tree model); a longer one goes to a worker thread so that it does not
+# hold up the requests behind it.
+EMBEDDED_INLINE_ROWS = 32
+
+
+class ServeReplicas:
+    """A version running as a Ray Serve application (runtime `ray_serve`)."""
+
+    def __init__(self, handle: DeploymentHandle) -> None:
+        self._handle = handle
+
+    async def predict(self, records: list[dict[str, Any]]) -> list[dict]:
+        return await self._handle.predict.remote(records)
+
+
+class EmbeddedModel:
+    """A version loaded inside the ML Service's process (runtime `embedded`): no replica hop."""
+
+    def __init__(self, spec: ModelSpec) -> None:
+        self._model = LoadedModel(spec)
+
+    async def predict(self, records: list[dict[str, Any]]) -> list[dict]:
+        if len(records) <= EMBEDDED_INLINE_ROWS:
+            return self._model.predict_records(records)
+        return await asyncio.to_thread(self._model.predict_records, records)
+
+
+Predictor = ServeReplicas | EmbeddedModel
+
+
 @dataclass
 class LiveDeployment:
     """What the predict path needs, held in memory: no store or registry read per request."""
 
     record: DeploymentRecord
-    handles: dict[str, DeploymentHandle] = field(default_factory=dict)
+    # version -> what answers for it, once it is running
+    handles: dict[str, Predictor] = field(default_factory=dict)
     # version -> failure reason of its Serve application
     failures: dict[str, str] = field(default_factory=dict)
 
     def spec(self, version: str) -> ModelSpec:
         return ModelSpec(**self.record.spec["models"][version])
+
+    @property
+    def runtime(self) -> str:
+        # deployments stored before the option existed ran on Ray Serve
+        return self.record.spec.get("runtime", "ray_serve")
 
 
 def choose_variant(variants: list[dict[str, Any]], key: str | None) -> str:
@@ -144,15 +185,18 @@ class ServingService:
         serve.start(proxy_location="Disabled", http_options={"host": "127.0.0.1"})
         self._serve_started = True
 
-    def _run_app(self, record: DeploymentRecord, version: str) -> DeploymentHandle:
-        self._start_serve()
+    def _run_app(self, record: DeploymentRecord, version: str) -> Predictor:
         spec = ModelSpec(**record.spec["models"][version])
+        if record.spec.get("runtime") == "embedded":
+            return EmbeddedModel(spec)
+        self._start_serve()
         autoscaling = record.spec.get("autoscaling")
         resources = Resources(**record.spec["resources"])
         actor_options: dict[str, Any] = {
             "num_cpus": resources.cpu,
-            # replicas run in Serve's own job: put the service's code on their import path
-            "runtime_env": {"env_vars": {"PYTHONPATH": str(ML_SERVICE_DIR)}},
+            # replicas run in Serve's own job: put the service's code on their import path, and
+            # Serve's transport settings, which a cluster joined by RAY_ADDRESS may lack
+            "runtime_env": {"env_vars": {"PYTHONPATH": str(ML_SERVICE_DIR), **SERVE_ENV}},
         }
         if resources.memory_mb:
             actor_options["memory"] = resources.memory_mb * 1024 * 1024
@@ -161,13 +205,17 @@ class ServingService:
             options["autoscaling_config"] = autoscaling
         else:
             options["num_replicas"] = record.spec["replicas"]
-        app = ModelReplica.options(**options).bind(spec)
-        return serve.run(
-            app, name=app_name(record.tenant_id, record.model_id, version), route_prefix=None
-        )
+        name = app_name(record.tenant_id, record.model_id, version)
+        serve.run(ModelReplica.options(**options).bind(spec), name=name, route_prefix=None)
+        # A handle of our own rather than the one serve.run returns: Serve caches one handle per
+        # application per process, and in throughput mode a handle's router runs on the event loop
+        # that first used it, so a cached one would tie this service to another's loop (a second
+        # service in the same process, as the restart test builds).
+        return ServeReplicas(DeploymentHandle(ModelReplica.name, name))
 
     async def _deploy_versions(self, live: LiveDeployment, versions: list[str]) -> None:
-        """Start the Serve applications of `versions` and record how it went."""
+        """Start the Serve applications (or load the embedded models) of `versions` and record
+        how it went."""
         record = live.record
         async with self._serve_lock:
             for version in versions:
@@ -355,6 +403,7 @@ class ServingService:
             autoscaling=Autoscaling(**spec["autoscaling"]) if spec.get("autoscaling") else None,
             resources=Resources(**spec["resources"]),
             sampling_rate=spec["sampling_rate"],
+            runtime=live.runtime,
             inputs=[SignatureField(name=name, type=kind) for name, kind in first.features],
             created_at=record.created_at,
             updated_at=record.updated_at,
@@ -386,6 +435,7 @@ class ServingService:
                 "sampling_rate": body.sampling_rate
                 if body.sampling_rate is not None
                 else self._monitoring.sampling_rate,
+                "runtime": body.runtime,
             },
             variants=[{"version": version, "weight": 100}],
             previous_variants=None,
@@ -415,6 +465,8 @@ class ServingService:
         live = self._live_deployment(tenant_id, model_id)
         del self._live[(tenant_id, model_id)]
         await asyncio.to_thread(self._store.delete, tenant_id, model_id)
+        if live.runtime == "embedded":
+            return  # dropping the models from memory is all there is to stop
         async with self._serve_lock:
             for version in self._app_versions(live.record) + list(live.handles):
                 name = app_name(tenant_id, model_id, version)
@@ -497,7 +549,10 @@ class ServingService:
         live.record = await asyncio.to_thread(
             self._store.save, replace(live.record, status=status, reason=reason)
         )
-        if stale:
+        if stale and live.runtime == "embedded":
+            for version in stale:
+                live.handles.pop(version, None)
+        elif stale:
             async with self._serve_lock:
                 for version in stale:
                     live.handles.pop(version, None)
@@ -525,7 +580,7 @@ class ServingService:
             )
         started = time.perf_counter()
         try:
-            outputs = await handle.predict.remote(records)
+            outputs = await handle.predict(records)
         except Exception as error:
             latency = (time.perf_counter() - started) * 1000
             PREDICTIONS.labels(tenant_id, model_id, version, "error").inc(len(records))

@@ -38,6 +38,7 @@ export class ServingService {
       autoscaling: deployment.autoscaling,
       resources: deployment.resources,
       sampling_rate: deployment.sampling_rate,
+      runtime: deployment.runtime,
     };
     return this.mlService.createDeployment(caller, body) as Promise<DeploymentResponseDto>;
   }

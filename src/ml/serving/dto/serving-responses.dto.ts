@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { AutoscalingDto, ResourcesDto, VariantWeightDto } from '@app/ml/serving/dto/serving-requests.dto';
+import { AutoscalingDto, ResourcesDto, SERVING_RUNTIMES, type ServingRuntime, VariantWeightDto } from '@app/ml/serving/dto/serving-requests.dto';
 
 export const DEPLOYMENT_STATUSES = ['deploying', 'healthy', 'unhealthy'] as const;
 export type DeploymentStatusName = (typeof DEPLOYMENT_STATUSES)[number];
@@ -59,6 +59,9 @@ export class DeploymentResponseDto {
 
   @ApiProperty({ example: 1 })
   sampling_rate!: number;
+
+  @ApiProperty({ enum: SERVING_RUNTIMES, example: 'ray_serve', description: 'Where the versions run: Ray Serve replicas, or embedded in the ML Service.' })
+  runtime!: ServingRuntime;
 
   @ApiProperty({ type: [SignatureFieldDto], description: "The serving version's input signature." })
   inputs!: SignatureFieldDto[];
