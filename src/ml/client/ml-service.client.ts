@@ -1,6 +1,6 @@
 import { openAsBlob } from 'node:fs';
 import { HttpService } from '@nestjs/axios';
-import { HttpException, HttpStatus, Inject, Injectable, Logger } from '@nestjs/common';
+import { HttpException, HttpStatus, Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { type AxiosRequestConfig, type AxiosResponse, isAxiosError, type Method } from 'axios';
 import { catchError, defer, firstValueFrom, map, Observable, tap, throwError } from 'rxjs';
 import { FieldError, FieldErrorsException } from '@app/common/filters/field-errors.exception';
@@ -52,7 +52,8 @@ import type {
   VersionRegistration,
 } from '@app/ml/client/ml-service.types';
 import { perAttemptTimeout } from '@app/ml/client/operators/per-attempt-timeout.operator';
-import { retryTransient } from '@app/ml/client/operators/retry-transient.operator';
+import { backoffMs, retryTransient } from '@app/ml/client/operators/retry-transient.operator';
+import { isSocketFailure, type JsonAnswer, PredictChannel, socketFailureReason } from '@app/ml/client/predict-channel';
 import { ML_OPTIONS, type ResolvedMlModuleOptions } from '@app/ml/ml-module-options';
 
 /** Who a call is made for; travels as X-Tenant-ID, X-Request-ID and, when known, X-Actor. */
@@ -105,13 +106,20 @@ const REPEATABLE_METHODS = new Set(['GET', 'HEAD', 'DELETE', 'PUT']);
  * AI Service errors (docs/contract.md).
  */
 @Injectable()
-export class MLServiceClient {
+export class MLServiceClient implements OnModuleDestroy {
   private readonly logger = new Logger(MLServiceClient.name);
+  private readonly predictChannel: PredictChannel;
 
   constructor(
     private readonly http: HttpService,
     @Inject(ML_OPTIONS) private readonly options: ResolvedMlModuleOptions,
-  ) {}
+  ) {
+    this.predictChannel = new PredictChannel(options.mlServiceUrl);
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.predictChannel.close();
+  }
 
   getDatasetSchema(context: MlCallContext, dataset: DatasetRef): Promise<DatasetSchema> {
     return this.request({ method: 'POST', path: '/api/v1/datasets/schema', context, body: dataset, readOnly: true });
@@ -340,9 +348,8 @@ export class MLServiceClient {
     return this.request({ method: 'GET', path: `${modelPath(name)}/audit`, context });
   }
 
-  // Serving (issue 5). Predict only reads (the prediction log is keyed by ids the ML Service
-  // makes), so it is retried on transient failures; deploy, release, rollback and feedback are
-  // not, because the ML Service may have acted on them.
+  // Serving (issue 5). Deploy, release, rollback and feedback are not retried, because the ML
+  // Service may have acted on them. Predict has its own path (below).
 
   createDeployment(context: MlCallContext, deployment: DeploymentCreate): Promise<Deployment> {
     return this.request({ method: 'POST', path: '/api/v1/serving/deployments', context, body: deployment });
@@ -360,16 +367,53 @@ export class MLServiceClient {
     return this.request({ method: 'DELETE', path: `/api/v1/serving/deployments/${encodeURIComponent(modelId)}`, context });
   }
 
-  /** The seed's `get_prediction`: one record or `{instances: [...]}`, passed through untouched. */
-  predict(context: MlCallContext, modelId: string, features: unknown, requestKey?: string): Promise<PredictResult> {
-    return this.request({
-      method: 'POST',
-      path: `/api/v1/serving/${encodeURIComponent(modelId)}/predict`,
-      context,
-      body: features,
-      readOnly: true,
-      headers: requestKey === undefined ? undefined : { 'X-Request-Key': requestKey },
-    });
+  /**
+   * The seed's `get_prediction`: one record or `{instances: [...]}`, passed through untouched, on the
+   * PredictChannel. Retried only when the connection failed (the ML Service restarting): a 503 says
+   * the deployment is starting or at capacity, and repeating it would only add to an overload, so it
+   * reaches the caller as 503 with the ML Service's reason; a deadline overrun is 504 at once.
+   */
+  async predict(context: MlCallContext, modelId: string, features: unknown, requestKey?: string): Promise<PredictResult> {
+    const path = `/api/v1/serving/${encodeURIComponent(modelId)}/predict`;
+    const headers = this.headersOf(context);
+    if (requestKey !== undefined) {
+      headers['X-Request-Key'] = requestKey;
+    }
+    for (let attempt = 1; ; attempt += 1) {
+      let answer: JsonAnswer;
+      try {
+        answer = await this.predictChannel.postJson(path, headers, features, this.options.timeoutMs);
+      } catch (error) {
+        this.logger.warn(`POST ${path} attempt ${attempt}/${this.options.maxAttempts} failed: ${socketFailureReason(error)} request_id=${context.requestId}`);
+        if (isSocketFailure(error) && attempt < this.options.maxAttempts) {
+          await new Promise((resolve) => setTimeout(resolve, backoffMs(attempt, { baseDelayMs: this.options.retryBaseDelayMs, maxDelayMs: this.options.retryMaxDelayMs })));
+          continue;
+        }
+        throw this.predictFailure(error);
+      }
+      if (answer.status < 300) {
+        return answer.body as PredictResult;
+      }
+      const { detail, fieldErrors } = readErrorBody(answer.body);
+      if (PASS_THROUGH_STATUSES.has(answer.status)) {
+        throw new FieldErrorsException(answer.status, fieldErrors, detail ?? `ML Service answered ${answer.status}`);
+      }
+      this.logger.warn(`POST ${path} failed: HTTP ${answer.status} request_id=${context.requestId}`);
+      if (answer.status === 503) {
+        throw new HttpException(detail ?? 'the deployment cannot answer now', HttpStatus.SERVICE_UNAVAILABLE);
+      }
+      throw new HttpException(`ML Service failed: ${detail ?? `HTTP ${answer.status}`}`, HttpStatus.BAD_GATEWAY);
+    }
+  }
+
+  private predictFailure(error: unknown): unknown {
+    if (error instanceof MlServiceTimeoutError) {
+      return new HttpException(`ML Service did not answer within ${formatSeconds(error.timeoutMs)} s`, HttpStatus.GATEWAY_TIMEOUT);
+    }
+    if (isSocketFailure(error)) {
+      return new HttpException(`ML Service unreachable at ${this.options.mlServiceUrl}: ${socketFailureReason(error)}`, HttpStatus.SERVICE_UNAVAILABLE);
+    }
+    return new HttpException(`ML Service call failed: ${socketFailureReason(error)}`, HttpStatus.BAD_GATEWAY);
   }
 
   recordFeedback(context: MlCallContext, modelId: string, feedback: FeedbackEntry[]): Promise<FeedbackResult> {

@@ -1,0 +1,117 @@
+import { afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { HttpModule, HttpService } from '@nestjs/axios';
+import { Test } from '@nestjs/testing';
+import { FieldErrorsException } from '@app/common/filters/field-errors.exception';
+import { failureOf } from '@test/support/http-failure';
+import { MLServiceClient, type MlCallContext } from '@app/ml/client/ml-service.client';
+import { ML_MODULE_DEFAULTS } from '@app/ml/ml-module-options';
+import { closedPortUrl, LoopbackServer, sendJson, startLoopbackServer } from '@test/support/loopback-server';
+
+const caller: MlCallContext = { tenantId: 'acme-corp', requestId: 'req-123' };
+const CUSTOMER = { tenure: 3, monthly_charges: 89.5, total_charges: 268.5, contract_type: 'month-to-month' };
+const ANSWER = { model_id: 'churn', version: '2', predictions: [{ class: 1, score: 0.92, prediction_id: 'a'.repeat(32) }] };
+
+let httpService: HttpService;
+
+beforeAll(async () => {
+  const moduleRef = await Test.createTestingModule({ imports: [HttpModule] }).compile();
+  httpService = moduleRef.get(HttpService);
+});
+
+/** Predict runs on its own undici pool (PredictChannel); these pin its contract to the axios calls'. */
+describe('MLServiceClient.predict against a real loopback server', () => {
+  let server: LoopbackServer | undefined;
+  let client: MLServiceClient | undefined;
+
+  function clientFor(url: string, timeoutMs = 300): MLServiceClient {
+    client = new MLServiceClient(httpService, { ...ML_MODULE_DEFAULTS, mlServiceUrl: url, timeoutMs, maxAttempts: 3, retryBaseDelayMs: 10 });
+    return client;
+  }
+
+  afterEach(async () => {
+    await client?.onModuleDestroy();
+    await server?.close();
+    client = undefined;
+    server = undefined;
+  });
+
+  it('posts the body untouched with the tenant, request id and request key, below a path prefix', async () => {
+    server = await startLoopbackServer((_request, response) => sendJson(response, 200, ANSWER));
+
+    await expect(clientFor(`${server.url}/ml/`).predict(caller, 'churn', CUSTOMER, 'customer-42')).resolves.toEqual(ANSWER);
+
+    const [request] = server.requests;
+    expect(request.method).toBe('POST');
+    expect(request.url).toBe('/ml/api/v1/serving/churn/predict');
+    expect(JSON.parse(request.body)).toEqual(CUSTOMER);
+    expect(request.headers['content-type']).toBe('application/json');
+    expect(request.headers['x-tenant-id']).toBe('acme-corp');
+    expect(request.headers['x-request-id']).toBe('req-123');
+    expect(request.headers['x-request-key']).toBe('customer-42');
+  });
+
+  it('answers 503 with the ML Service reason and does not retry a deployment at capacity', async () => {
+    const detail = 'deployment churn is at capacity; retry shortly or add replicas';
+    server = await startLoopbackServer((_request, response) => sendJson(response, 503, { detail }));
+
+    const error = await failureOf(clientFor(server.url).predict(caller, 'churn', CUSTOMER));
+
+    expect(error.getStatus()).toBe(503);
+    expect(error.message).toBe(detail);
+    expect(server.requests).toHaveLength(1);
+  });
+
+  it('passes a 422 through with each field error, once', async () => {
+    const body = { detail: 'the input does not fit', errors: [{ field: 'tenure', message: 'missing' }] };
+    server = await startLoopbackServer((_request, response) => sendJson(response, 422, body));
+
+    const error = await failureOf(clientFor(server.url).predict(caller, 'churn', {}));
+
+    expect(error).toBeInstanceOf(FieldErrorsException);
+    expect(error.getStatus()).toBe(422);
+    expect((error as FieldErrorsException).fieldErrors).toEqual(body.errors);
+    expect(server.requests).toHaveLength(1);
+  });
+
+  it('retries a dropped connection, then answers 503 naming the URL and the socket error', async () => {
+    server = await startLoopbackServer((request) => request.socket.destroy());
+
+    const error = await failureOf(clientFor(server.url).predict(caller, 'churn', CUSTOMER));
+
+    expect(error.getStatus()).toBe(503);
+    expect(error.message).toMatch(new RegExp(`^ML Service unreachable at ${server.url}: (UND_ERR_SOCKET|ECONNRESET)$`));
+    expect(server.requests).toHaveLength(3);
+  });
+
+  it('answers 503 with ECONNREFUSED when nothing listens', async () => {
+    const url = await closedPortUrl();
+
+    const error = await failureOf(clientFor(url).predict(caller, 'churn', CUSTOMER));
+
+    expect(error.getStatus()).toBe(503);
+    expect(error.message).toBe(`ML Service unreachable at ${url}: ECONNREFUSED`);
+  });
+
+  it('gives up on a slow ML Service with 504 after one deadline, cancelling the attempt', async () => {
+    server = await startLoopbackServer(() => {
+      /* never answers */
+    });
+
+    const error = await failureOf(clientFor(server.url, 300).predict(caller, 'churn', CUSTOMER));
+
+    expect(error.getStatus()).toBe(504);
+    expect(error.message).toBe('ML Service did not answer within 0.3 s');
+    expect(server.requests).toHaveLength(1);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(server.requests[0].abandoned).toBe(true);
+  });
+
+  it('maps a 500 to 502 with the ML Service detail', async () => {
+    server = await startLoopbackServer((_request, response) => sendJson(response, 500, { detail: 'replica crashed' }));
+
+    const error = await failureOf(clientFor(server.url).predict(caller, 'churn', CUSTOMER));
+
+    expect(error.getStatus()).toBe(502);
+    expect(error.message).toBe('ML Service failed: replica crashed');
+  });
+});
