@@ -1,0 +1,103 @@
+"""A throw-away local stack for the benchmarks: the ML Service and the AI Service on spare loopback
+ports with a temporary data folder, started as `./scripts/run.sh` starts them and removed after."""
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+ML_SERVICE_DIR = ROOT / "ml-service"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_ready(url: str, process: subprocess.Popen, log: Path, timeout: float = 180) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{url} exited early; log {log}:\n{log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(f"{url}/health/ready", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.5)
+    raise RuntimeError(f"{url} not ready after {timeout} s; log {log}")
+
+
+@dataclass
+class Stack:
+    ai_url: str
+    ml_url: str
+    processes: list[subprocess.Popen]
+    data_dir: Path | None
+
+    def stop(self) -> None:
+        for process in reversed(self.processes):
+            # Each service runs in its own process group: uvicorn's Ray workers stop with it.
+            try:
+                os.killpg(process.pid, signal.SIGTERM)
+                process.wait(timeout=60)
+            except (ProcessLookupError, subprocess.TimeoutExpired):
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGKILL)
+        if self.data_dir is not None:
+            shutil.rmtree(self.data_dir, ignore_errors=True)
+
+
+def start_stack(prefix: str, tenant: str, api_key: str, seed_demo_data: bool) -> Stack:
+    """Both services, each in its own process group, ready when this returns."""
+    dist = ROOT / "dist" / "main.js"
+    if not dist.exists():
+        raise RuntimeError("dist/main.js is missing: run `npm run build` (the run.sh scripts do)")
+    data_dir = Path(tempfile.mkdtemp(prefix=prefix))
+    ml_port, ai_port = free_port(), free_port()
+    ml_url, ai_url = f"http://127.0.0.1:{ml_port}", f"http://127.0.0.1:{ai_port}"
+    ml_log, ai_log = data_dir / "ml-service.log", data_dir / "ai-service.log"
+    ml = subprocess.Popen(
+        [sys.executable, "-m", "app"],
+        cwd=ML_SERVICE_DIR,
+        env={**os.environ, "MLS_HOST": "127.0.0.1", "MLS_PORT": str(ml_port),
+             "MLS_DATA_DIR": str(data_dir),
+             "MLS_SEED_DEMO_DATA": "true" if seed_demo_data else "false"},
+        stdout=ml_log.open("w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )  # fmt: skip
+    stack = Stack(ai_url, ml_url, [ml], data_dir)
+    try:
+        wait_ready(ml_url, ml, ml_log)
+        ai = subprocess.Popen(
+            ["node", str(dist)],
+            cwd=ROOT,
+            env={
+                **os.environ,
+                "PORT": str(ai_port),
+                "HOST": "127.0.0.1",
+                "ML_SERVICE_URL": ml_url,
+                "API_KEYS": f"{api_key}:{tenant}",
+            },
+            stdout=ai_log.open("w"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        stack.processes.append(ai)
+        wait_ready(ai_url, ai, ai_log)
+    except BaseException:
+        stack.stop()
+        raise
+    return stack
