@@ -1,7 +1,13 @@
-"""LoadedModel without a running service: the float-matrix path predicts exactly what the typed
-frame path does, for XGBoost and LightGBM models with a categorical feature."""
+"""A replica's parts without a running service: the float-matrix path predicts exactly what the
+typed frame path does, for XGBoost and LightGBM models with a categorical feature; the replica
+process leaves Ray's worker niceness."""
 
+import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import lightgbm
@@ -102,3 +108,22 @@ def test_lightgbm_matrix_path_matches_the_frame_path(tracking_uri: str) -> None:
     )
     source = log_model(mlflow.lightgbm, booster, tracking_uri)
     assert_matrix_matches_frame(LoadedModel(spec_for(source, tracking_uri)))
+
+
+def test_a_replica_process_leaves_ray_worker_niceness_for_every_thread() -> None:
+    """Ray starts workers at nice 15; a replica resets each of its threads to 0 (as root, or
+    with CAP_SYS_NICE; otherwise it keeps 15 and warns)."""
+    script = """
+import os, threading, time
+from pathlib import Path
+os.nice(15)  # as Ray does for every worker, before the worker's threads start
+threading.Thread(target=time.sleep, args=(5,), daemon=True).start()
+from app.serving.replica import serve_at_normal_priority
+serve_at_normal_priority()
+print(sorted({int((task / "stat").read_text().rsplit(")", 1)[1].split()[16])
+              for task in Path("/proc/self/task").iterdir()}))
+"""
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            check=True, cwd=Path(__file__).resolve().parents[1])  # fmt: skip
+    expected = [0] if os.geteuid() == 0 else [15]
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == expected
