@@ -100,6 +100,7 @@ async def _service_lifecycle(app: FastAPI, settings: Settings) -> AsyncIterator[
     app.state.batches = BatchPredictor(warehouses, batch_store)
     # Stored deployments come back in the background: Serve start-up takes seconds, and the
     # service is ready before they are (their status says deploying until then).
+    serving.load_stored()
     restore = asyncio.create_task(serving.restore())
     logger.info("ML Service ready", extra={"fields": {"data_dir": settings.data_dir}})
     try:

@@ -19,7 +19,10 @@ SERVING = "/api/v1/serving"
 def wait_healthy(client: TestClient, model_id: str = MODEL_ID, timeout: float = 240) -> dict:
     deadline = time.monotonic() + timeout
     while True:
-        body = client.get(f"{SERVING}/deployments/{model_id}", headers=tenant_headers()).json()
+        response = client.get(f"{SERVING}/deployments/{model_id}", headers=tenant_headers())
+        # 200 from the first call on: a restarted service knows its deployments before it serves
+        assert response.status_code == 200, response.text
+        body = response.json()
         if body["status"] != "deploying":
             return body
         if time.monotonic() > deadline:

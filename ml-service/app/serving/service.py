@@ -242,17 +242,20 @@ class ServingService:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def restore(self) -> None:
-        """Redeploy every stored deployment (at start-up, in the background)."""
-        records = await asyncio.to_thread(self._store.list_all)
-        for record in records:
+    def load_stored(self) -> None:
+        """Know every stored deployment, as `deploying`, before the service takes requests: a
+        client asking for one right after a restart sees it coming back, not a 404."""
+        for record in self._store.list_all():
             live = LiveDeployment(record=replace(record, status="deploying"))
             self._live[(record.tenant_id, record.model_id)] = live
-        for record in records:
-            live = self._live[(record.tenant_id, record.model_id)]
-            await self._deploy_versions(live, self._app_versions(record))
-        if records:
-            logger.info("restored %d deployments", len(records))
+
+    async def restore(self) -> None:
+        """Redeploy the deployments `load_stored` found (at start-up, in the background)."""
+        restoring = list(self._live.values())
+        for live in restoring:
+            await self._deploy_versions(live, self._app_versions(live.record))
+        if restoring:
+            logger.info("restored %d deployments", len(restoring))
 
     async def shutdown(self) -> None:
         for task in list(self._tasks):
