@@ -69,3 +69,18 @@ def wait_for_status(
         if time.monotonic() > deadline:
             raise AssertionError(f"job {job_id} still {job['status']} after {timeout}s: {job}")
         time.sleep(0.5)
+
+
+def train_all(client: TestClient, submissions: dict[str, dict], timeout: float = 240) -> dict:
+    """Submits every config at once (they queue on Ray together), then waits for each to end;
+    the ended jobs by label."""
+    job_ids = {}
+    for label, config in submissions.items():
+        response = client.post("/api/v1/training/submit", json=config, headers=tenant_headers())
+        assert response.status_code == 202, response.text
+        job_ids[label] = response.json()["job_id"]
+    ended = {"completed", "failed", "cancelled"}
+    return {
+        label: wait_for_status(client, job_id, ended, timeout=timeout)
+        for label, job_id in job_ids.items()
+    }

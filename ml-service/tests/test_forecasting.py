@@ -6,7 +6,7 @@ import pytest
 from fastapi.testclient import TestClient
 from mlflow.tracking import MlflowClient
 
-from tests.conftest import churn_config, tenant_headers, wait_for_status
+from tests.conftest import churn_config, tenant_headers, train_all
 
 SUBMIT = "/api/v1/training/submit"
 HORIZON = 14
@@ -39,15 +39,7 @@ def jobs(client: TestClient) -> dict[str, dict]:
             "arima", frequency="MS", horizon=3, hyperparameters={"order": [1, 1, 0]}
         ),
     }
-    job_ids = {}
-    for label, config in submissions.items():
-        response = client.post(SUBMIT, json=config, headers=tenant_headers())
-        assert response.status_code == 202, response.text
-        job_ids[label] = response.json()["job_id"]
-    return {
-        label: wait_for_status(client, job_id, {"completed", "failed", "cancelled"}, timeout=240)
-        for label, job_id in job_ids.items()
-    }
+    return train_all(client, submissions)
 
 
 @pytest.mark.parametrize("label", ["prophet", "arima"])

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from mlflow.tracking import MlflowClient
 
 from app.training.algorithms.neural_network import fit_network
-from tests.conftest import churn_config, tenant_headers, wait_for_status
+from tests.conftest import churn_config, tenant_headers, train_all
 
 SUBMIT = "/api/v1/training/submit"
 ROOM = {"max_concurrent_jobs": 20}
@@ -39,15 +39,7 @@ def jobs(client: TestClient) -> dict[str, dict]:
             "limits": ROOM,
         },
     }
-    job_ids = {}
-    for label, config in submissions.items():
-        response = client.post(SUBMIT, json=config, headers=tenant_headers())
-        assert response.status_code == 202, response.text
-        job_ids[label] = response.json()["job_id"]
-    return {
-        label: wait_for_status(client, job_id, {"completed", "failed", "cancelled"}, timeout=240)
-        for label, job_id in job_ids.items()
-    }
+    return train_all(client, submissions)
 
 
 def test_binary_classification_learns_churn_with_epoch_history(
