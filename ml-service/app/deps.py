@@ -7,6 +7,7 @@ from fastapi import Depends, Header, Request
 
 from app.config import Settings
 from app.datasets.warehouse import WarehouseManager
+from app.eda.service import EdaService
 from app.errors import BadRequestError
 from app.registry.service import RegistryService
 from app.tracking.service import TrackingService
@@ -56,9 +57,14 @@ async def _registry(request: Request) -> RegistryService:
     return request.app.state.registry
 
 
+async def _eda(request: Request) -> EdaService:
+    return request.app.state.eda
+
+
 TenantDep = Annotated[str, Depends(tenant_id_from_header)]
 SettingsDep = Annotated[Settings, Depends(_settings)]
 WarehouseDep = Annotated[WarehouseManager, Depends(_warehouses)]
 TrainingDep = Annotated[TrainingService, Depends(_training)]
 TrackingServiceDep = Annotated[TrackingService, Depends(_tracking_service)]
 RegistryDep = Annotated[RegistryService, Depends(_registry)]
+EdaDep = Annotated[EdaService, Depends(_eda)]

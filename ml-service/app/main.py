@@ -16,6 +16,9 @@ from app.datasets.demo_data import DEMO_TENANT_ID, seed_demo_warehouse
 from app.datasets.router import router as datasets_router
 from app.datasets.upload import remove_stale_uploads
 from app.datasets.warehouse import WarehouseManager
+from app.eda.router import router as eda_router
+from app.eda.service import EdaService
+from app.eda.store import EdaStore
 from app.errors import install_error_handlers
 from app.health.router import router as health_router
 from app.jobs.store import JobStore
@@ -75,6 +78,7 @@ async def _service_lifecycle(app: FastAPI, settings: Settings) -> AsyncIterator[
     app.state.settings = settings
     app.state.job_store = store
     app.state.warehouses = warehouses
+    app.state.eda = EdaService(warehouses, EdaStore(settings.data_dir / "eda.sqlite"))
     app.state.tracking = tracking
     tracking_service = TrackingService(tracking)
     app.state.tracking_service = tracking_service
@@ -150,6 +154,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(tracking_router)
     app.include_router(registry_router)
     app.include_router(serving_router)
+    app.include_router(eda_router)
     app.include_router(inference_v2_router)
     return app
 

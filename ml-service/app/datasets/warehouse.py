@@ -386,6 +386,31 @@ class WarehouseManager:
 
         return self._run(tenant_id, work)
 
+    def read(
+        self,
+        tenant_id: str,
+        source: DatasetSource,
+        field_prefix: str,
+        work: Callable[[duckdb.DuckDBPyConnection, str], T],
+    ) -> T:
+        """Run `work(connection, select)` on the tenant's read-only connection, where `select` is
+        the source's checked SELECT (to be used through `sql.wrap`). A DuckDB error inside `work`
+        (a bad query, a missing column) becomes a 422 naming the source's field.
+
+        For work that stays in DuckDB (aggregates, profiles): the rows are never fetched here
+        unless `work` fetches them."""
+
+        def checked(connection: duckdb.DuckDBPyConnection) -> T:
+            select = self._checked_source(connection, source, field_prefix)
+            try:
+                return work(connection, select)
+            except duckdb.Error as error:
+                raise InvalidFieldError(
+                    self._query_field(source, field_prefix), _message(error)
+                ) from None
+
+        return self._run(tenant_id, checked)
+
     def load_frame(
         self, tenant_id: str, source: DatasetSource, field_prefix: str, columns: list[str]
     ) -> pd.DataFrame:

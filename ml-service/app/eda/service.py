@@ -1,0 +1,244 @@
+"""Profiles of a tenant's tables and queries: computed in its warehouse, stored, listed.
+
+The work runs on the tenant's read-only DuckDB connection through `WarehouseManager.read`, so the
+SELECT is checked exactly as for training and the rows stay in DuckDB: only aggregates (and, with
+`time_column`, one downsampled series per numeric column) reach this process.
+"""
+
+import json
+import secrets
+import time
+import uuid
+from datetime import UTC, datetime
+
+import duckdb
+import numpy as np
+
+from app.datasets import sql
+from app.datasets.warehouse import WarehouseManager
+from app.eda.alerts import profile_alerts, series_alerts
+from app.eda.schemas import (
+    Alert,
+    Association,
+    AssociationMeasure,
+    CorrelationMatrix,
+    Profile,
+    ProfileList,
+    ProfileRequest,
+    ProfileSummary,
+    TargetAnalysis,
+    ValueCount,
+)
+from app.eda.stats import TableStats, describe_columns, imbalance_score, table_stats
+from app.eda.store import EdaStore
+from app.errors import InvalidFieldError, NotFoundError
+
+PROFILE_ID_PREFIX = "prof-"
+# The series tests see at most this many evenly spaced points of each column: ADF and the
+# autocorrelation are about shape, and their cost grows with length.
+MAX_SERIES_POINTS = 5000
+
+
+def new_profile_id() -> str:
+    return f"{PROFILE_ID_PREFIX}{secrets.token_hex(6)}"
+
+
+def _lookup(matrix: CorrelationMatrix | None, a: str, b: str) -> float | None:
+    if matrix is None:
+        return None
+    for rows, columns, x, y in (
+        (matrix.rows, matrix.columns, a, b),
+        (matrix.rows, matrix.columns, b, a),
+    ):
+        if x in rows and y in columns:
+            return matrix.values[rows.index(x)][columns.index(y)]
+    return None
+
+
+def target_analysis(stats: TableStats, target: str) -> TargetAnalysis:
+    """The target's class balance (categorical/boolean targets) and each feature's association
+    with it: |Pearson r| between numbers, Cramér's V between categories, the correlation ratio η
+    across the two; features of other kinds (text, identifiers, dates) have none."""
+    column = next(c for c in stats.columns if c.name == target)
+    correlations = stats.correlations
+    associations = []
+    for other in stats.columns:
+        if other.name == target:
+            continue
+        measure: AssociationMeasure
+        value = _lookup(correlations.pearson, target, other.name)
+        measure = "pearson"
+        if value is not None:
+            value = abs(value)
+        else:
+            value, measure = _lookup(correlations.cramers_v, target, other.name), "cramers_v"
+        if value is None:
+            value = _lookup(correlations.correlation_ratio, target, other.name)
+            measure = "correlation_ratio"
+        if value is not None:
+            associations.append(Association(column=other.name, measure=measure, value=value))
+    associations.sort(key=lambda association: -(association.value or 0.0))
+    balance = None
+    imbalance = None
+    if column.kind in {"categorical", "boolean"} and target in stats.value_counts:
+        pairs = stats.value_counts[target]
+        balance = [
+            ValueCount(
+                value=key if isinstance(key, bool | str) else float(key),
+                count=n,
+                percent=100.0 * n / column.count if column.count else 0.0,
+            )
+            for key, n in pairs
+        ]
+        imbalance = imbalance_score([n for _, n in pairs])
+    return TargetAnalysis(
+        column=target,
+        kind=column.kind,
+        class_balance=balance,
+        imbalance=imbalance,
+        associations=associations,
+    )
+
+
+def _series_alerts(
+    connection: duckdb.DuckDBPyConnection,
+    source: str,
+    stats: TableStats,
+    time_column: str,
+    request: ProfileRequest,
+) -> list[Alert]:
+    alerts: list[Alert] = []
+    time_quoted = sql.quote(time_column)
+    for column in stats.columns:
+        if column.kind != "numeric" or column.name == time_column or column.count == 0:
+            continue
+        step = max(1, -(-column.count // MAX_SERIES_POINTS))
+        quoted = sql.quote(column.name)
+        rows = connection.execute(
+            f"SELECT v FROM (SELECT CAST({quoted} AS DOUBLE) AS v, row_number() OVER "
+            f"(ORDER BY {time_quoted}) AS position FROM {source} WHERE {quoted} IS NOT NULL AND "
+            f"{time_quoted} IS NOT NULL) WHERE (position - 1) % {step} = 0 ORDER BY position"
+        ).fetchnumpy()
+        alerts.extend(
+            series_alerts(column.name, np.asarray(rows["v"], dtype=float), request.thresholds)
+        )
+    return alerts
+
+
+class EdaService:
+    """Profiles (and their store) of every tenant."""
+
+    def __init__(self, warehouses: WarehouseManager, store: EdaStore) -> None:
+        self._warehouses = warehouses
+        self._store = store
+
+    def profile(self, tenant_id: str, request: ProfileRequest) -> Profile:
+        """Profile the request's dataset now, store the profile and return it.
+
+        422 naming `dataset.query`/`dataset.table` for a bad source, `target_column` or
+        `time_column` for a column the data does not have."""
+        started = time.monotonic()
+        created_at = datetime.now(UTC)
+        sampled = False
+
+        def work(
+            connection: duckdb.DuckDBPyConnection, select: str
+        ) -> tuple[TableStats, list[Alert]]:
+            nonlocal sampled
+            source = sql.wrap(select)
+            names = [name for name, _ in describe_columns(connection, source)]
+            for field, column in (
+                ("target_column", request.target_column),
+                ("time_column", request.time_column),
+            ):
+                if column is not None and column not in names:
+                    raise InvalidFieldError(field, f"the data has no column {column!r}")
+            sample_table = None
+            if request.sample is not None:
+                counted = connection.execute(f"SELECT count(*) FROM {source}").fetchone()
+                if counted is not None and counted[0] > request.sample.rows:
+                    # Materialised once so every pass reads the same rows.
+                    sample_table = sql.quote(f"eda_sample_{uuid.uuid4().hex}")
+                    repeatable = (
+                        f" REPEATABLE ({request.sample.random_state})"
+                        if request.sample.random_state is not None
+                        else ""
+                    )
+                    connection.execute(
+                        f"CREATE TEMP TABLE {sample_table} AS SELECT * FROM {source} USING SAMPLE "
+                        f"reservoir({request.sample.rows} ROWS){repeatable}"
+                    )
+                    source, sampled = sample_table, True
+            try:
+                stats = table_stats(connection, source, request.bins, request.top_values)
+                extra: list[Alert] = []
+                if request.time_column is not None:
+                    extra = _series_alerts(connection, source, stats, request.time_column, request)
+                return stats, extra
+            finally:
+                if sample_table is not None:
+                    connection.execute(f"DROP TABLE IF EXISTS {sample_table}")
+
+        stats, extra = self._warehouses.read(tenant_id, request.dataset, "dataset", work)
+        target = (
+            target_analysis(stats, request.target_column)
+            if request.target_column is not None
+            else None
+        )
+        alerts = [
+            alert
+            for alert in profile_alerts(stats, target, request.thresholds, extra)
+            if not (alert.type == "IDENTIFIER" and alert.columns == [request.target_column])
+        ]
+        profile = Profile(
+            profile_id=new_profile_id(),
+            created_at=created_at,
+            dataset=request.dataset,
+            target_column=request.target_column,
+            time_column=request.time_column,
+            sampled=sampled,
+            sample=request.sample,
+            duration_seconds=round(time.monotonic() - started, 3),
+            table=stats.table,
+            columns=stats.columns,
+            correlations=stats.correlations,
+            target=target,
+            alerts=alerts,
+            thresholds=request.thresholds,
+            missing_blocks=stats.missing_blocks,
+        )
+        summary = ProfileSummary(
+            profile_id=profile.profile_id,
+            created_at=created_at,
+            dataset=request.dataset,
+            target_column=request.target_column,
+            sampled=sampled,
+            rows=stats.table.rows,
+            columns=stats.table.columns,
+            alerts=len(alerts),
+        )
+        self._store.save(
+            tenant_id,
+            "profile",
+            profile.profile_id,
+            created_at.isoformat(),
+            summary.model_dump_json(),
+            profile.model_dump_json(),
+        )
+        return profile
+
+    def get(self, tenant_id: str, profile_id: str) -> Profile:
+        """The tenant's stored profile; 404 for an unknown id or another tenant's."""
+        body = self._store.get(tenant_id, "profile", profile_id)
+        if body is None:
+            raise NotFoundError(f"profile {profile_id} does not exist")
+        return Profile.model_validate_json(body)
+
+    def list(self, tenant_id: str, limit: int) -> ProfileList:
+        """The tenant's profiles, newest first."""
+        return ProfileList(
+            profiles=[
+                ProfileSummary.model_validate(json.loads(summary))
+                for summary in self._store.list(tenant_id, "profile", limit)
+            ]
+        )

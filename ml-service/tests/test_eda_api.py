@@ -1,0 +1,144 @@
+"""The EDA endpoints end to end: the demo table's known traits, a public dataset against pandas,
+storage and tenancy."""
+
+import io
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from fastapi.testclient import TestClient
+from sklearn.datasets import load_diabetes
+
+from tests.conftest import DEMO_TENANT, tenant_headers
+
+PROFILES = "/api/v1/eda/profiles"
+CHURN = {"source": "table", "table": "ml_features.customer_churn"}
+
+
+def _alerts(profile: dict, alert_type: str) -> list[list[str]]:
+    return [alert["columns"] for alert in profile["alerts"] if alert["type"] == alert_type]
+
+
+@pytest.fixture(scope="module")
+def churn_profile(client: TestClient) -> dict:
+    response = client.post(
+        PROFILES,
+        json={"dataset": CHURN, "target_column": "churned"},
+        headers=tenant_headers(),
+    )
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def test_profiles_the_demo_churn_table_with_its_known_traits(churn_profile: dict) -> None:
+    assert churn_profile["table"]["rows"] == 5000
+    assert churn_profile["sampled"] is False
+    kinds = {column["name"]: column["kind"] for column in churn_profile["columns"]}
+    assert kinds["customer_id"] == "identifier"
+    assert kinds["tenure"] == "numeric" and kinds["contract_type"] == "categorical"
+    assert ["customer_id"] in _alerts(churn_profile, "UNIQUE")
+    assert ["customer_id"] in _alerts(churn_profile, "IDENTIFIER")
+    correlated = _alerts(churn_profile, "HIGH_CORRELATION")
+    assert any(columns[0] == "total_charges" and "tenure" in columns for columns in correlated), (
+        correlated
+    )
+    target = churn_profile["target"]
+    assert target["column"] == "churned"
+    assert sum(entry["count"] for entry in target["class_balance"]) == 5000
+    assert target["associations"][0]["column"] == "tenure"
+
+
+def test_profiles_are_listed_read_back_and_private_to_their_tenant(
+    client: TestClient, churn_profile: dict
+) -> None:
+    profile_id = churn_profile["profile_id"]
+    listed = client.get(PROFILES, headers=tenant_headers()).json()["profiles"]
+    assert profile_id in [entry["profile_id"] for entry in listed]
+    read = client.get(f"{PROFILES}/{profile_id}", headers=tenant_headers())
+    assert read.status_code == 200 and read.json() == churn_profile
+
+    other = tenant_headers("eda-other-tenant")
+    assert client.get(PROFILES, headers=other).json() == {"profiles": []}
+    hidden = client.get(f"{PROFILES}/{profile_id}", headers=other)
+    assert hidden.status_code == 404
+    # The other tenant's warehouse has no demo table: its profile request names the field.
+    refused = client.post(PROFILES, json={"dataset": CHURN}, headers=other)
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["field"] == "dataset.table"
+
+
+def test_refuses_bad_requests_naming_the_field(client: TestClient) -> None:
+    unknown = client.post(
+        PROFILES, json={"dataset": CHURN, "target_column": "nope"}, headers=tenant_headers()
+    )
+    assert unknown.status_code == 422
+    assert unknown.json()["errors"][0]["field"] == "target_column"
+    writes = client.post(
+        PROFILES,
+        json={"dataset": {"source": "sql", "query": "DROP TABLE ml_features.customer_churn"}},
+        headers=tenant_headers(),
+    )
+    assert writes.status_code == 422
+    assert writes.json()["errors"][0]["field"] == "dataset.query"
+    sample = client.post(
+        PROFILES, json={"dataset": CHURN, "sample": {"rows": 0}}, headers=tenant_headers()
+    )
+    assert sample.status_code == 422
+    assert sample.json()["errors"][0]["field"] == "sample.rows"
+
+
+def test_a_sample_says_it_is_one(client: TestClient) -> None:
+    response = client.post(
+        PROFILES,
+        json={"dataset": CHURN, "sample": {"rows": 1000, "random_state": 7}},
+        headers=tenant_headers(),
+    )
+    assert response.status_code == 201
+    assert response.json()["sampled"] is True
+    assert response.json()["table"]["rows"] == 1000
+
+
+def test_an_uploaded_public_dataset_agrees_with_pandas(client: TestClient) -> None:
+    frame = load_diabetes(as_frame=True).frame
+    buffer = io.BytesIO()
+    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), buffer)
+    tenant = tenant_headers("eda-diabetes")
+    uploaded = client.post(
+        "/api/v1/datasets/tables",
+        headers=tenant,
+        files={"file": ("diabetes.parquet", buffer.getvalue(), "application/octet-stream")},
+        data={"table": "diabetes"},
+    )
+    assert uploaded.status_code == 201, uploaded.text
+    response = client.post(
+        PROFILES, json={"dataset": {"source": "table", "table": "uploads.diabetes"}}, headers=tenant
+    )
+    assert response.status_code == 201, response.text
+    profile = response.json()
+    columns = {column["name"]: column for column in profile["columns"]}
+    described = frame.describe()
+    numeric = [name for name, column in columns.items() if column["kind"] == "numeric"]
+    assert len(numeric) == 10  # `sex` has two values: a category, as ydata-profiling has it
+    for name in numeric:
+        stats = columns[name]["numeric"]
+        assert columns[name]["count"] == described.loc["count", name]
+        for ours, theirs in [
+            ("mean", "mean"),
+            ("std", "std"),
+            ("min", "min"),
+            ("p25", "25%"),
+            ("median", "50%"),
+            ("p75", "75%"),
+            ("max", "max"),
+        ]:
+            assert stats[ours] == pytest.approx(described.loc[theirs, name], rel=1e-9, abs=1e-12)
+    pearson = profile["correlations"]["pearson"]
+    expected = frame[pearson["columns"]].corr()
+    np.testing.assert_allclose(pearson["values"], expected.to_numpy(), rtol=1e-9)
+    assert profile["table"]["duplicate_rows"] == frame.duplicated().sum()
+    assert pd.Series([c["distinct"] for c in columns.values()]).tolist() == [
+        frame[name].nunique() for name in columns
+    ]
+    assert DEMO_TENANT not in str(profile)
