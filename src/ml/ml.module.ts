@@ -6,6 +6,7 @@ import { TENANT_RESOLVER } from '@app/common/tenant/tenant-resolver';
 import { authConfig } from '@app/config/auth.config';
 import { MLServiceClient } from '@app/ml/client/ml-service.client';
 import { DatasetsModule } from '@app/ml/datasets/datasets.module';
+import { EdaModule } from '@app/ml/eda/eda.module';
 import { ML_OPTIONS, type MlModuleOptions, resolveMlModuleOptions } from '@app/ml/ml-module-options';
 import { ConfigurableMlModule, ML_MODULE_OPTIONS } from '@app/ml/ml.module-definition';
 import { RegistryModule } from '@app/ml/registry/registry.module';
@@ -21,7 +22,7 @@ import { TrainingModule } from '@app/ml/training/training.module';
  *   MlModule.forRootAsync({ imports: [...], inject: [...], useFactory: (...) => options })
  */
 @Module({
-  imports: [HttpModule, DatasetsModule, TrainingModule, TrackingModule, RegistryModule, ServingModule],
+  imports: [HttpModule, DatasetsModule, TrainingModule, TrackingModule, RegistryModule, ServingModule, EdaModule],
   providers: [
     { provide: ML_OPTIONS, inject: [ML_MODULE_OPTIONS], useFactory: resolveMlModuleOptions },
     {

@@ -27,6 +27,9 @@ import type {
   DatasetTableDeletion,
   DatasetTableSummary,
   DatasetUploadFields,
+  EdaProfile,
+  EdaProfileList,
+  EdaProfileRequest,
   Experiment,
   ExperimentCreate,
   ExperimentList,
@@ -154,6 +157,21 @@ export class MLServiceClient implements OnModuleDestroy {
   getTrainingChart(context: MlCallContext, jobId: string, name: string, accept: string): Promise<ArtifactContent> {
     const path = `/api/v1/training/jobs/${encodeURIComponent(jobId)}/charts/${encodeURIComponent(name)}`;
     return this.downloadBytes(context, path, { accept });
+  }
+
+  // EDA: profiles computed in the tenant's warehouse and stored by the ML Service.
+
+  /** Not retried: each call computes and stores a new profile. */
+  createEdaProfile(context: MlCallContext, body: EdaProfileRequest): Promise<EdaProfile> {
+    return this.request({ method: 'POST', path: '/api/v1/eda/profiles', context, body });
+  }
+
+  listEdaProfiles(context: MlCallContext, limit?: number): Promise<EdaProfileList> {
+    return this.request({ method: 'GET', path: '/api/v1/eda/profiles', context, params: { limit } });
+  }
+
+  getEdaProfile(context: MlCallContext, profileId: string): Promise<EdaProfile> {
+    return this.request({ method: 'GET', path: `/api/v1/eda/profiles/${encodeURIComponent(profileId)}`, context });
   }
 
   // Datasets (issue 3): the tenant's warehouse tables and uploads into it.

@@ -77,3 +77,8 @@ export type ServingMetrics = Schemas['ServingMetrics'];
 export type DriftReport = Schemas['DriftReport'];
 export type TrafficSplit = Schemas['TrafficSplit'];
 export type ReleaseRequest = Schemas['Release'];
+
+// EDA: profiles of a tenant's tables and queries.
+export type EdaProfileRequest = Schemas['ProfileRequest'];
+export type EdaProfile = Schemas['Profile'];
+export type EdaProfileList = Schemas['ProfileList'];

@@ -1,0 +1,92 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it, jest } from '@jest/globals';
+import type { INestApplication } from '@nestjs/common';
+import request from 'supertest';
+import type { App } from 'supertest/types';
+import { ApiKeyTenantResolver } from '@app/common/tenant/api-key.tenant-resolver';
+import { MLServiceClient } from '@app/ml/client/ml-service.client';
+import type { EdaProfile } from '@app/ml/client/ml-service.types';
+import { EdaController } from '@app/ml/eda/eda.controller';
+import { EdaService } from '@app/ml/eda/eda.service';
+import { startControllerApp } from '@test/support/controller-app';
+
+const ACME = { 'X-API-Key': 'dev-acme-key', 'X-Request-ID': 'req-1' };
+const CHURN = { source: 'table', table: 'ml_features.customer_churn' };
+const PROFILE = { profile_id: 'prof-0123456789ab', alerts: [] } as unknown as EdaProfile;
+
+describe('EdaController through the real pipeline', () => {
+  let app: INestApplication<App>;
+  const client = {
+    createEdaProfile: jest.fn<MLServiceClient['createEdaProfile']>(),
+    listEdaProfiles: jest.fn<MLServiceClient['listEdaProfiles']>(),
+    getEdaProfile: jest.fn<MLServiceClient['getEdaProfile']>(),
+  };
+
+  beforeAll(async () => {
+    // The real EdaService over a stubbed client: what reaches the ML Service is what is checked.
+    app = await startControllerApp(EdaController, EdaService, new ApiKeyTenantResolver(new Map([['dev-acme-key', 'acme-corp']])), [
+      { provide: MLServiceClient, useValue: client },
+    ]);
+  });
+
+  afterAll(async () => {
+    await app.close();
+  });
+
+  beforeEach(() => {
+    jest.resetAllMocks();
+    client.createEdaProfile.mockResolvedValue(PROFILE);
+    client.getEdaProfile.mockResolvedValue(PROFILE);
+    client.listEdaProfiles.mockResolvedValue({ profiles: [] });
+  });
+
+  function post(body: object): request.Test {
+    return request(app.getHttpServer()).post('/api/v1/ml/eda/profiles').set(ACME).send(body);
+  }
+
+  it('forwards a valid request without the dataset tenant and answers 201 with the profile', async () => {
+    const body = {
+      dataset: { ...CHURN, tenant_id: 'acme-corp' },
+      target_column: 'churned',
+      sample: { rows: 1000, random_state: 3 },
+      thresholds: { correlation: 0.8, missing_percent: 5 },
+    };
+    const response = await post(body).expect(201);
+    expect(response.body).toEqual(PROFILE);
+    const [context, sent] = client.createEdaProfile.mock.calls[0];
+    expect(context).toMatchObject({ tenantId: 'acme-corp', requestId: 'req-1' });
+    expect(sent).toEqual({ ...body, dataset: { source: 'table', table: 'ml_features.customer_churn', query: undefined } });
+  });
+
+  it.each([
+    [{}, 'dataset'],
+    [{ dataset: { source: 'table' } }, 'dataset.table'],
+    [{ dataset: { source: 'sql' } }, 'dataset.query'],
+    [{ dataset: CHURN, sample: { rows: 0 } }, 'sample.rows'],
+    [{ dataset: CHURN, bins: 1 }, 'bins'],
+    [{ dataset: CHURN, thresholds: { correlation: 2 } }, 'thresholds.correlation'],
+    [{ dataset: CHURN, thresholds: { missing_percent: -1 } }, 'thresholds.missing_percent'],
+    [{ dataset: CHURN, colour: 'red' }, 'colour'],
+  ])('refuses %j naming %s', async (body, field) => {
+    const response = await post(body).expect(400);
+    expect((response.body as { errors: { field: string }[] }).errors.map((error) => error.field)).toContain(field);
+    expect(client.createEdaProfile).not.toHaveBeenCalled();
+  });
+
+  it("refuses another tenant's dataset with 403", async () => {
+    await post({ dataset: { ...CHURN, tenant_id: 'globex' } }).expect(403);
+    expect(client.createEdaProfile).not.toHaveBeenCalled();
+  });
+
+  it('lists with a limit and reads one profile by a well-formed id only', async () => {
+    await request(app.getHttpServer()).get('/api/v1/ml/eda/profiles?limit=5').set(ACME).expect(200, { profiles: [] });
+    expect(client.listEdaProfiles.mock.calls[0][1]).toBe(5);
+    await request(app.getHttpServer()).get('/api/v1/ml/eda/profiles?limit=0').set(ACME).expect(400);
+    await request(app.getHttpServer()).get('/api/v1/ml/eda/profiles/prof-0123456789ab').set(ACME).expect(200);
+    expect(client.getEdaProfile.mock.calls[0][1]).toBe('prof-0123456789ab');
+    await request(app.getHttpServer()).get('/api/v1/ml/eda/profiles/..%2Fetc').set(ACME).expect(400);
+  });
+
+  it('needs an API key', async () => {
+    await request(app.getHttpServer()).post('/api/v1/ml/eda/profiles').send({ dataset: CHURN }).expect(401);
+  });
+});

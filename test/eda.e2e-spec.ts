@@ -1,0 +1,52 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { INestApplication } from '@nestjs/common';
+import request from 'supertest';
+import type { App } from 'supertest/types';
+import type { ProfileListResponseDto, ProfileResponseDto } from '@app/ml/eda/dto/profile-response.dto';
+import { ACME_KEY, GLOBEX_KEY, mlServiceUrl, startAiService } from '@test/support/ai-service';
+
+describe('profiling the demo churn table through the AI Service and the real ML Service', () => {
+  let app: INestApplication<App>;
+
+  beforeAll(async () => {
+    app = await startAiService({ MODULE_ML_ENABLED: 'true', ML_SERVICE_URL: mlServiceUrl() });
+  });
+
+  afterAll(async () => {
+    await app.close();
+  });
+
+  function api(): ReturnType<typeof request> {
+    return request(app.getHttpServer());
+  }
+
+  it('profiles, stores and lists for the caller only', async () => {
+    const created = await api()
+      .post('/api/v1/ml/eda/profiles')
+      .set('X-API-Key', ACME_KEY)
+      .send({ dataset: { source: 'sql', query: 'SELECT * FROM ml_features.customer_churn' }, target_column: 'churned' })
+      .expect(201);
+    const profile = created.body as ProfileResponseDto;
+    expect(profile.table.rows).toBe(5000);
+    expect(profile.alerts).toContainEqual(expect.objectContaining({ type: 'IDENTIFIER', columns: ['customer_id'] }));
+    expect(profile.target?.column).toBe('churned');
+
+    const read = await api().get(`/api/v1/ml/eda/profiles/${profile.profile_id}`).set('X-API-Key', ACME_KEY).expect(200);
+    expect(read.body).toEqual(profile);
+    const listed = (await api().get('/api/v1/ml/eda/profiles').set('X-API-Key', ACME_KEY).expect(200)).body as ProfileListResponseDto;
+    expect(listed.profiles.map((entry) => entry.profile_id)).toContain(profile.profile_id);
+
+    await api().get(`/api/v1/ml/eda/profiles/${profile.profile_id}`).set('X-API-Key', GLOBEX_KEY).expect(404);
+    const theirs = (await api().get('/api/v1/ml/eda/profiles').set('X-API-Key', GLOBEX_KEY).expect(200)).body as ProfileListResponseDto;
+    expect(theirs.profiles).toEqual([]);
+  });
+
+  it('passes the ML Service refusal through naming the field', async () => {
+    const refused = await api()
+      .post('/api/v1/ml/eda/profiles')
+      .set('X-API-Key', ACME_KEY)
+      .send({ dataset: { source: 'table', table: 'ml_features.customer_churn' }, target_column: 'nope' })
+      .expect(422);
+    expect((refused.body as { errors: { field: string }[] }).errors[0].field).toBe('target_column');
+  });
+});
