@@ -21,6 +21,8 @@ from app.eda.service import EdaService
 from app.eda.store import EdaStore
 from app.errors import install_error_handlers
 from app.health.router import router as health_router
+from app.jobs.router import router as jobs_router
+from app.jobs.runner import RESTART_ERROR, JobRunner
 from app.jobs.store import JobStore
 from app.logging import RequestContextMiddleware, configure_logging
 from app.metrics import HttpMetricsMiddleware
@@ -29,17 +31,17 @@ from app.ray_runtime import connect_ray
 from app.registry.audit import AuditLog
 from app.registry.router import router as registry_router
 from app.registry.service import RegistryService
-from app.serving.batch import BatchPredictor
+from app.serving.batch import BatchPredictionHandler, BatchPredictor
 from app.serving.monitoring import MonitoringStore
 from app.serving.router import router as serving_router
 from app.serving.service import ServingService
-from app.serving.store import BatchJobStore, DeploymentStore
+from app.serving.store import DeploymentStore
 from app.serving.v2 import router as inference_v2_router
 from app.tracking.mlflow_setup import Tracking
 from app.tracking.router import router as tracking_router
 from app.tracking.service import TrackingService
 from app.training.router import router as training_router
-from app.training.service import RESTART_ERROR, TrainingService
+from app.training.service import TrainingHandler, TrainingService
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +55,7 @@ def _seed_demo(warehouses: WarehouseManager) -> list[str]:
 async def _service_lifecycle(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     store = JobStore(settings.job_store_path)
+    # Before anything can submit: no job a previous process left active stays active.
     interrupted = await asyncio.to_thread(store.fail_all_active, RESTART_ERROR)
     if interrupted:
         logger.warning("marked %d interrupted jobs failed: %s", len(interrupted), interrupted)
@@ -86,22 +89,28 @@ async def _service_lifecycle(app: FastAPI, settings: Settings) -> AsyncIterator[
     ray_started_here = await asyncio.to_thread(connect_ray, settings)
     app.state.ray_connected = True
     settings.ray_results_dir.mkdir(parents=True, exist_ok=True)
-    training = TrainingService(
+    runner = JobRunner(
         store,
-        warehouses,
-        tracking,
-        str(settings.ray_results_dir),
-        settings.default_max_concurrent_jobs,
+        [
+            TrainingHandler(
+                warehouses,
+                tracking,
+                str(settings.ray_results_dir),
+                settings.default_max_concurrent_jobs,
+            ),
+            BatchPredictionHandler(warehouses),
+        ],
+        tracking.end_run,
     )
-    app.state.training = training
+    app.state.jobs = runner
+    app.state.training = TrainingService(runner, warehouses, settings.default_max_concurrent_jobs)
     deployment_store = DeploymentStore(settings.serving_store_path)
     monitoring = MonitoringStore(settings.monitoring_dir, settings.prediction_sampling_rate)
     serving = ServingService(
         deployment_store, monitoring, app.state.registry, warehouses, settings.tracking_uri
     )
     app.state.serving = serving
-    batch_store = BatchJobStore(settings.serving_store_path)
-    app.state.batches = BatchPredictor(warehouses, batch_store)
+    app.state.batches = BatchPredictor(runner, settings.default_max_concurrent_jobs)
     # Stored deployments come back in the background: Serve start-up takes seconds, and the
     # service is ready before they are (their status says deploying until then).
     serving.load_stored()
@@ -114,8 +123,7 @@ async def _service_lifecycle(app: FastAPI, settings: Settings) -> AsyncIterator[
         await serving.shutdown()
         monitoring.close()
         deployment_store.close()
-        batch_store.close()
-        await training.shutdown()
+        await runner.shutdown()
         warehouses.close()
         app.state.ray_connected = False
         if ray_started_here:
@@ -151,6 +159,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(metrics_router)
     app.include_router(datasets_router)
     app.include_router(training_router)
+    app.include_router(jobs_router)
     app.include_router(tracking_router)
     app.include_router(registry_router)
     app.include_router(serving_router)

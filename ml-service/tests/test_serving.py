@@ -357,18 +357,48 @@ def test_batch_prediction_writes_a_predictions_table(client: TestClient, deploym
     deadline = time.monotonic() + 60
     while True:
         job = client.get(f"{SERVING}/batch/{batch_id}", headers=tenant_headers()).json()
-        if job["status"] != "running" or time.monotonic() > deadline:
+        if job["status"] not in ("queued", "running") or time.monotonic() > deadline:
             break
         time.sleep(0.2)
     assert job["status"] == "completed", job
     assert job["rows_done"] == job["rows_total"] == 5000
     assert job["output_table"] == "predictions.churn_scores"
+    generic = client.get(f"/api/v1/jobs/{batch_id}", headers=tenant_headers()).json()
+    assert (generic["kind"], generic["status"]) == ("batch_prediction", "completed")
+    assert generic["progress"] == {"rows_total": 5000, "rows_done": 5000}
     tables = client.get("/api/v1/datasets/tables", headers=tenant_headers()).json()
     assert any(t.get("name") == "churn_scores" or "churn_scores" in str(t) for t in tables)
     assert (
         client.get(f"{SERVING}/batch/{batch_id}", headers=tenant_headers(OTHER_TENANT)).status_code
         == 404
     )
+
+
+def test_a_batch_is_idempotent_and_a_cancelled_one_writes_no_table(
+    client: TestClient, deployment: dict
+) -> None:
+    body = {
+        "model_id": MODEL_ID,
+        # 200,000 rows in 200 chunks: long enough to be cancelled while it runs
+        "dataset": {
+            "source": "sql",
+            "query": "SELECT c.* FROM ml_features.customer_churn c, range(40)",
+        },
+        "output_table": "churn_scores_cancelled",
+        "chunk_rows": 1000,
+    }
+    headers = tenant_headers(**{"Idempotency-Key": "cancelled-batch"})
+    first = client.post(f"{SERVING}/batch", json=body, headers=headers)
+    again = client.post(f"{SERVING}/batch", json=body, headers=headers)
+    assert (first.status_code, again.status_code) == (202, 200), first.text
+    batch_id = first.json()["batch_id"]
+    assert again.json()["batch_id"] == batch_id
+    cancelled = client.delete(f"{SERVING}/batch/{batch_id}", headers=tenant_headers())
+    assert cancelled.status_code == 200, cancelled.text
+    assert cancelled.json()["status"] == "cancelled"
+    assert client.delete(f"{SERVING}/batch/{batch_id}", headers=tenant_headers()).status_code == 409
+    tables = client.get("/api/v1/datasets/tables", headers=tenant_headers()).json()
+    assert "churn_scores_cancelled" not in str(tables)
 
 
 def test_prometheus_metrics_count_predictions_per_model(

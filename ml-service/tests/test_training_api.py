@@ -7,9 +7,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.config import Settings
+from app.jobs.runner import RESTART_ERROR
 from app.jobs.store import JobStore, NewJob, TenantQuotaExceededError
 from app.main import create_app
-from app.training.service import RESTART_ERROR
 from tests.conftest import churn_config, tenant_headers, wait_for_status
 
 SUBMIT = "/api/v1/training/submit"
@@ -32,7 +32,12 @@ def generated_config(**overrides: object) -> dict:
 
 
 def a_new_job() -> NewJob:
-    return NewJob(name="filler", algorithm="xgboost", task_type="classification", config={})
+    return NewJob(
+        kind="training",
+        id_prefix="train",
+        name="filler",
+        spec={"algorithm": "xgboost", "task_type": "classification"},
+    )
 
 
 @pytest.mark.parametrize(
@@ -117,8 +122,8 @@ def test_sixth_active_job_is_refused_with_429(client: TestClient) -> None:
     response = client.post(SUBMIT, json=generated_config(), headers=tenant_headers("busy-co"))
     assert response.status_code == 429
     assert response.json()["detail"] == (
-        "tenant busy-co already has 5 active training jobs (limit ML_MAX_TRAINING_JOBS=5); "
-        "wait for one to finish or cancel one"
+        "tenant busy-co already has 5 active jobs (training, batch predictions; "
+        "limit ML_MAX_TRAINING_JOBS=5); wait for one to finish or cancel one"
     )
     assert response.headers["Retry-After"]
     limited = generated_config(limits={"max_concurrent_jobs": 3})
@@ -147,7 +152,7 @@ def test_quota_holds_under_concurrent_submissions(tmp_path: Path) -> None:
     for thread in threads:
         thread.join()
     assert sorted(outcomes) == ["created"] * 5 + ["refused"] * 7
-    assert len(store.list_jobs("race-co", "queued", 100)) == 5
+    assert len(store.list_jobs("race-co", "training", "queued", 100)) == 5
 
 
 def test_same_idempotency_key_never_creates_a_second_row(tmp_path: Path) -> None:
@@ -162,9 +167,14 @@ def test_same_idempotency_key_never_creates_a_second_row(tmp_path: Path) -> None
 
 def test_jobs_left_running_are_failed_after_a_restart(tmp_path: Path, ray_cluster: None) -> None:
     store = JobStore(tmp_path / "jobs.sqlite")
-    running, _ = store.submit("acme-corp", None, a_new_job(), max_active_jobs=5)
+    running, _ = store.submit("acme-corp", None, a_new_job(), max_active_jobs=3)
     store.mark_running(running.job_id)
-    queued, _ = store.submit("acme-corp", None, a_new_job(), max_active_jobs=5)
+    queued, _ = store.submit("acme-corp", None, a_new_job(), max_active_jobs=3)
+    batch = NewJob("batch_prediction", "batch", "predictions.scores", {"output_table": "scores"})
+    batch_running, _ = store.submit("acme-corp", None, batch, max_active_jobs=3)
+    store.mark_running(batch_running.job_id)
+    with pytest.raises(TenantQuotaExceededError):
+        store.submit("acme-corp", None, a_new_job(), max_active_jobs=3)
 
     restarted = create_app(Settings(data_dir=tmp_path, seed_demo_data=False, ray_num_cpus=2))
     with TestClient(restarted) as client:
@@ -173,3 +183,10 @@ def test_jobs_left_running_are_failed_after_a_restart(tmp_path: Path, ray_cluste
             assert job["status"] == "failed"
             assert job["error"] == RESTART_ERROR
             assert job["finished_at"] is not None
+        cut = client.get(
+            f"/api/v1/serving/batch/{batch_running.job_id}", headers=tenant_headers()
+        ).json()
+        assert (cut["status"], cut["error"]) == ("failed", RESTART_ERROR)
+        # and they count in the quota no more
+        _, created = store.submit("acme-corp", None, a_new_job(), max_active_jobs=3)
+        assert created

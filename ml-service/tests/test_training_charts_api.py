@@ -116,7 +116,12 @@ def test_a_job_not_completed_is_409(client: TestClient) -> None:
     record, _ = store.submit(
         "queue-co",
         None,
-        NewJob(name="waiting", algorithm="xgboost", task_type="classification", config={}),
+        NewJob(
+            kind="training",
+            id_prefix="train",
+            name="waiting",
+            spec={"algorithm": "xgboost", "task_type": "classification"},
+        ),
         max_active_jobs=5,
     )
     for path in (charts_path(record.job_id), charts_path(record.job_id, "confusion_matrix")):

@@ -94,10 +94,12 @@ def test_stops_a_job_over_the_maximum_duration(client: TestClient) -> None:
     assert run.info.status == "FAILED"
 
 
-def read_events(client: TestClient, job_id: str, tenant: str = DEMO_TENANT) -> list[tuple]:
+def read_events(
+    client: TestClient, job_id: str, tenant: str = DEMO_TENANT, route: str = "/api/v1/training"
+) -> list[tuple]:
     events = []
     with client.stream(
-        "GET", f"/api/v1/training/jobs/{job_id}/events", headers=tenant_headers(tenant)
+        "GET", f"{route}/jobs/{job_id}/events", headers=tenant_headers(tenant)
     ) as response:
         assert response.status_code == 200
         assert response.headers["content-type"].startswith("text/event-stream")
@@ -145,6 +147,11 @@ def test_a_job_asking_for_both_cpus_streams_its_events_to_completion(client: Tes
     assert final["metrics"]["accuracy"] >= 0
     # A stream opened after the end replays the final state and ends at once.
     assert [name for name, _ in read_events(client, job_id)] == ["status", "progress", "end"]
+    # The generic stream of any kind of job tells the same story.
+    generic = read_events(client, job_id, route="/api/v1")
+    assert [name for name, _ in generic] == ["status", "progress", "end"]
+    assert {data["kind"] for _, data in generic} == {"training"}
+    assert generic[-1][1]["job"]["result"]["metrics"] == final["metrics"]
 
 
 def test_event_stream_of_another_tenants_job_is_not_found(client: TestClient) -> None:

@@ -7,6 +7,7 @@ import { authConfig } from '@app/config/auth.config';
 import { MLServiceClient } from '@app/ml/client/ml-service.client';
 import { DatasetsModule } from '@app/ml/datasets/datasets.module';
 import { EdaModule } from '@app/ml/eda/eda.module';
+import { JobsModule } from '@app/ml/jobs/jobs.module';
 import { ML_OPTIONS, type MlModuleOptions, resolveMlModuleOptions } from '@app/ml/ml-module-options';
 import { ConfigurableMlModule, ML_MODULE_OPTIONS } from '@app/ml/ml.module-definition';
 import { RegistryModule } from '@app/ml/registry/registry.module';
@@ -22,7 +23,7 @@ import { TrainingModule } from '@app/ml/training/training.module';
  *   MlModule.forRootAsync({ imports: [...], inject: [...], useFactory: (...) => options })
  */
 @Module({
-  imports: [HttpModule, DatasetsModule, TrainingModule, TrackingModule, RegistryModule, ServingModule, EdaModule],
+  imports: [HttpModule, DatasetsModule, TrainingModule, JobsModule, TrackingModule, RegistryModule, ServingModule, EdaModule],
   providers: [
     { provide: ML_OPTIONS, inject: [ML_MODULE_OPTIONS], useFactory: resolveMlModuleOptions },
     {

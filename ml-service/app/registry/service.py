@@ -320,7 +320,7 @@ class RegistryService:
     ) -> tuple[str, str, str | None]:
         """(run id, LoggedModel id, job id) of what the caller asked to register."""
         if body.job_id is not None:
-            job = self._jobs.get(tenant_id, ids.job_id(body.job_id))
+            job = self._jobs.get(tenant_id, ids.job_id(body.job_id), "training")
             if job is None:
                 raise NotFoundError(f"training job {body.job_id} does not exist")
             model_artifact_id = (job.result or {}).get("model_artifact_id")

@@ -3,16 +3,20 @@
 The model runs in the ML Service's process on whole chunks (one native `predict` per 50k rows),
 which is what makes it fast: no per-row work, no Serve hop. Output goes to
 `predictions.<output_table>` of the same warehouse, so a batch can never overwrite its source
-tables, and in one statement at the end, so a failed batch leaves no partial table. Jobs are
-recorded in `BatchJobStore` at start, per chunk and at the end; one that a restart interrupted
-reads as failed, saying so.
+tables, and in one statement at the end, so a failed or cancelled batch leaves no partial table.
+
+A batch is a `batch_prediction` job of the shared runner (`app.jobs.runner`): it counts in the
+tenant's quota of active jobs, a repeated Idempotency-Key returns the same batch, it can be
+cancelled (between chunks), its progress (rows done) is pushed to event streams, and one that a
+restart interrupted reads as failed, saying so.
 """
 
+import asyncio
 import logging
 import threading
 import time
-import uuid
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
+from typing import Any
 
 import duckdb
 import numpy as np
@@ -20,75 +24,106 @@ import pandas as pd
 
 from app.datasets.schemas import DatasetSource
 from app.datasets.warehouse import WarehouseManager
-from app.errors import NotFoundError
+from app.jobs.runner import JobContext, JobHandler, JobOutcome, JobRunner
+from app.jobs.store import JobRecord
 from app.serving.model import LoadedModel, ModelSpec
-from app.serving.schemas import BatchPrediction
-from app.serving.store import BatchJobStore
+from app.serving.schemas import BatchPrediction, BatchPredictionCreate
 
 logger = logging.getLogger(__name__)
 
+KIND = "batch_prediction"
 OUTPUT_SCHEMA = "predictions"
-INTERRUPTED = (
-    "the ML Service restarted while this batch ran; no output table was written, submit it again"
-)
 
 
-@dataclass
-class BatchJob:
-    batch_id: str
-    tenant_id: str
-    output_table: str
-    status: str = "running"
-    rows_total: int | None = None
-    rows_done: int = 0
-    rows_per_second: float | None = None
-    predict_rows_per_second: float | None = None
-    error: str | None = None
-    started: float = field(default_factory=time.perf_counter)
+class BatchCancelledError(Exception):
+    """Raised in the worker thread between chunks once the job was cancelled."""
 
-    def stored(self) -> dict:
-        return {key: value for key, value in asdict(self).items() if key != "started"}
 
-    def response(self) -> BatchPrediction:
-        return BatchPrediction(
-            batch_id=self.batch_id,
-            status=self.status,  # type: ignore[arg-type]
-            rows_total=self.rows_total,
-            rows_done=self.rows_done,
-            output_table=f"{OUTPUT_SCHEMA}.{self.output_table}",
-            rows_per_second=self.rows_per_second,
-            predict_rows_per_second=self.predict_rows_per_second,
-            error=self.error,
-        )
+def batch_response(record: JobRecord) -> BatchPrediction:
+    result = record.result or {}
+    progress = record.progress or {}
+    return BatchPrediction(
+        batch_id=record.job_id,
+        status=record.status,
+        rows_total=result.get("rows_total", progress.get("rows_total")),
+        rows_done=result.get("rows_done", progress.get("rows_done", 0)),
+        output_table=f"{OUTPUT_SCHEMA}.{record.spec['output_table']}",
+        rows_per_second=result.get("rows_per_second"),
+        predict_rows_per_second=result.get("predict_rows_per_second"),
+        error=record.error,
+    )
 
 
 class BatchPredictor:
-    def __init__(self, warehouses: WarehouseManager, store: BatchJobStore) -> None:
+    """Submission, reading and cancelling of batch predictions (the runner does the rest)."""
+
+    def __init__(self, runner: JobRunner, default_max_concurrent_jobs: int) -> None:
+        self._runner = runner
+        self._default_max_concurrent_jobs = default_max_concurrent_jobs
+
+    async def submit(
+        self,
+        tenant_id: str,
+        body: BatchPredictionCreate,
+        spec: ModelSpec,
+        idempotency_key: str | None,
+    ) -> tuple[JobRecord, bool]:
+        """The batch and whether this call created it (False: an idempotent repeat)."""
+        job_spec = {
+            "model": asdict(spec),
+            "dataset": {
+                "source": body.dataset.source,
+                "query": body.dataset.query,
+                "table": body.dataset.table,
+            },
+            "output_table": body.output_table,
+            "chunk_rows": body.chunk_rows,
+        }
+        return await self._runner.submit(
+            tenant_id,
+            KIND,
+            f"{OUTPUT_SCHEMA}.{body.output_table}",
+            job_spec,
+            idempotency_key,
+            self._default_max_concurrent_jobs,
+        )
+
+    async def get(self, tenant_id: str, batch_id: str) -> JobRecord:
+        return await self._runner.get(tenant_id, batch_id, KIND)
+
+    async def cancel(self, tenant_id: str, batch_id: str) -> JobRecord:
+        return await self._runner.cancel(tenant_id, batch_id, KIND)
+
+
+class BatchPredictionHandler(JobHandler):
+    """Runs a batch in a worker thread of the ML Service; progress per chunk."""
+
+    kind = KIND
+    id_prefix = "batch"
+    uses_compute = True
+    label = "batch prediction"
+    # What goes wrong in a batch (a missing feature, a value the model cannot take) is about
+    # the user's data or model: shown as it is.
+    readable_errors = (Exception,)
+
+    def __init__(self, warehouses: WarehouseManager) -> None:
         self._warehouses = warehouses
-        self._store = store
-        # the running jobs of this process; finished ones are read from the store
-        self._jobs: dict[str, BatchJob] = {}
         self._models: dict[str, LoadedModel] = {}
         self._lock = threading.Lock()
-        interrupted = store.fail_running(INTERRUPTED)
-        if interrupted:
-            logger.warning("%d batch predictions were interrupted by a restart", interrupted)
 
-    def get(self, tenant_id: str, batch_id: str) -> BatchPrediction:
-        job = self._jobs.get(batch_id)
-        if job is not None and job.tenant_id == tenant_id:
-            return job.response()
-        stored = self._store.get(tenant_id, batch_id)
-        if stored is None:
-            raise NotFoundError(f"batch prediction {batch_id} does not exist")
-        return BatchJob(**stored).response()
-
-    def start(self, tenant_id: str, output_table: str) -> BatchJob:
-        job = BatchJob(batch_id=f"batch-{uuid.uuid4().hex[:12]}", tenant_id=tenant_id,
-                       output_table=output_table)  # fmt: skip
-        self._store.save(job.batch_id, tenant_id, job.stored())
-        self._jobs[job.batch_id] = job
-        return job
+    async def run(self, job: JobRecord, context: JobContext) -> JobOutcome:
+        stop = threading.Event()
+        work = asyncio.ensure_future(asyncio.to_thread(self._predict, job, context, stop))
+        try:
+            # Shielded: on cancel the thread is told to stop and awaited, so it never writes
+            # an output table after the job ended.
+            return await asyncio.shield(work)
+        except asyncio.CancelledError:
+            stop.set()
+            await asyncio.wait({work})
+            if not work.cancelled() and work.exception() is not None:
+                logger.debug("batch %s stopped: %s", job.job_id, work.exception())
+            raise
 
     def _model(self, spec: ModelSpec) -> LoadedModel:
         with self._lock:
@@ -97,20 +132,15 @@ class BatchPredictor:
                 model = self._models[spec.source] = LoadedModel(spec)
             return model
 
-    def run(self, job: BatchJob, spec: ModelSpec, dataset: DatasetSource, chunk_rows: int) -> None:
-        """Runs in a worker thread; the job records progress and the outcome."""
-        try:
-            self._run(job, spec, dataset, chunk_rows)
-            job.status = "completed"
-        except Exception as error:  # reported on the job; the service keeps running
-            logger.exception("batch prediction %s failed", job.batch_id)
-            job.status = "failed"
-            job.error = str(error)[:500]
-        finally:
-            self._store.save(job.batch_id, job.tenant_id, job.stored())
-            self._jobs.pop(job.batch_id, None)
-
-    def _run(self, job: BatchJob, spec: ModelSpec, dataset: DatasetSource, chunk_rows: int) -> None:
+    def _predict(self, job: JobRecord, context: JobContext, stop: threading.Event) -> JobOutcome:
+        stored: dict[str, Any] = job.spec
+        started_job = time.perf_counter()
+        spec = ModelSpec(
+            **stored["model"] | {"features": [tuple(item) for item in stored["model"]["features"]]}
+        )
+        dataset = DatasetSource(**stored["dataset"])
+        output_table: str = stored["output_table"]
+        chunk_rows: int = stored["chunk_rows"]
         model = self._model(spec)
         schema = self._warehouses.describe(job.tenant_id, dataset, "dataset")
         columns = [column.name for column in schema.columns]
@@ -118,17 +148,19 @@ class BatchPredictor:
         if missing:
             raise ValueError(f"the dataset lacks the model's features: {', '.join(missing)}")
         frame = self._warehouses.load_frame(job.tenant_id, dataset, "dataset", columns)
-        job.rows_total = len(frame)
+        context.report_progress_threadsafe({"rows_total": len(frame), "rows_done": 0})
         started = time.perf_counter()
         parts = []
         for start in range(0, len(frame), chunk_rows):
+            if stop.is_set():
+                raise BatchCancelledError(job.job_id)
             chunk = frame.iloc[start : start + chunk_rows]
             parts.append(model.raw_predict(model.coerce(chunk)))
-            job.rows_done = start + len(chunk)
-            self._store.save(job.batch_id, job.tenant_id, job.stored())
+            context.report_progress_threadsafe(
+                {"rows_total": len(frame), "rows_done": start + len(chunk)}
+            )
         predicted = np.concatenate(parts) if parts else np.empty((0,))
         elapsed = time.perf_counter() - started
-        job.predict_rows_per_second = round(len(frame) / elapsed, 1) if elapsed > 0 else None
         output = frame.copy()
         if spec.task_type == "classification":
             classes = np.asarray(spec.classes or list(range(predicted.shape[1])), dtype=object)
@@ -142,11 +174,21 @@ class BatchPredictor:
             connection.execute(f'CREATE SCHEMA IF NOT EXISTS "{OUTPUT_SCHEMA}"')
             connection.register("batch_output", output)
             connection.execute(
-                f'CREATE OR REPLACE TABLE "{OUTPUT_SCHEMA}"."{job.output_table}" AS '
+                f'CREATE OR REPLACE TABLE "{OUTPUT_SCHEMA}"."{output_table}" AS '
                 "SELECT * FROM batch_output"
             )
             connection.unregister("batch_output")
 
+        if stop.is_set():
+            raise BatchCancelledError(job.job_id)
         self._warehouses.write(job.tenant_id, write)
-        total = time.perf_counter() - job.started
-        job.rows_per_second = round(len(frame) / total, 1) if total > 0 else None
+        total = time.perf_counter() - started_job
+        return JobOutcome(
+            result={
+                "rows_total": len(frame),
+                "rows_done": len(frame),
+                "rows_per_second": round(len(frame) / total, 1) if total > 0 else None,
+                "predict_rows_per_second": round(len(frame) / elapsed, 1) if elapsed > 0 else None,
+            },
+            progress={"rows_total": len(frame), "rows_done": len(frame)},
+        )

@@ -6,10 +6,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request, Response, status
 
-from app.datasets.schemas import DatasetSource
 from app.deps import TenantDep
 from app.errors import ERROR_RESPONSES, ErrorResponse, InvalidFieldError
-from app.serving.batch import BatchPredictor
+from app.serving.batch import BatchPredictor, batch_response
 from app.serving.monitoring import (
     KS_P_VALUE_ALERT,
     KS_STATISTIC_ALERT,
@@ -69,7 +68,12 @@ async def serving(request: Request) -> ServingService:
     return request.app.state.serving
 
 
+async def batches(request: Request) -> BatchPredictor:
+    return request.app.state.batches
+
+
 ServingDep = Annotated[ServingService, Depends(serving)]
+BatchDep = Annotated[BatchPredictor, Depends(batches)]
 
 
 @router.post(
@@ -115,30 +119,52 @@ async def delete_deployment(
     "/batch",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=BatchPrediction,
-    responses=_NOT_FOUND,
+    responses=_NOT_FOUND | {200: {"model": BatchPrediction, "description": "idempotent repeat"}},
 )
 async def create_batch_prediction(
-    body: BatchPredictionCreate, tenant_id: TenantDep, service: ServingDep, request: Request
+    body: BatchPredictionCreate,
+    tenant_id: TenantDep,
+    service: ServingDep,
+    batches: BatchDep,
+    response: Response,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            max_length=200,
+            description="same tenant + same key returns the same batch instead of a new one",
+        ),
+    ] = None,
 ) -> BatchPrediction:
     """Predict every row of a SQL source or table into `predictions.<output_table>`."""
     spec = await service.batch_spec(tenant_id, body)
-    batches: BatchPredictor = request.app.state.batches
-    job = batches.start(tenant_id, body.output_table)
-    dataset = DatasetSource(source=body.dataset.source, query=body.dataset.query,
-                            table=body.dataset.table)  # fmt: skip
-    service.background(asyncio.to_thread(batches.run, job, spec, dataset, body.chunk_rows))
-    return job.response()
+    record, created = await batches.submit(tenant_id, body, spec, idempotency_key)
+    if not created:
+        response.status_code = status.HTTP_200_OK
+    return batch_response(record)
+
+
+_BATCH_ID = Annotated[str, Path(pattern=r"^batch-[0-9a-f]{12}$")]
 
 
 @router.get("/batch/{batch_id}", response_model=BatchPrediction, responses=_NOT_FOUND)
 async def get_batch_prediction(
-    batch_id: Annotated[str, Path(pattern=r"^batch-[0-9a-f]{12}$")],
-    tenant_id: TenantDep,
-    request: Request,
+    batch_id: _BATCH_ID, tenant_id: TenantDep, batches: BatchDep
 ) -> BatchPrediction:
     """Progress and row counts of a batch prediction."""
-    batches: BatchPredictor = request.app.state.batches
-    return batches.get(tenant_id, batch_id)
+    return batch_response(await batches.get(tenant_id, batch_id))
+
+
+@router.delete(
+    "/batch/{batch_id}",
+    response_model=BatchPrediction,
+    responses=_NOT_FOUND | {409: {"model": ErrorResponse, "description": "the batch ended"}},
+)
+async def cancel_batch_prediction(
+    batch_id: _BATCH_ID, tenant_id: TenantDep, batches: BatchDep
+) -> BatchPrediction:
+    """Cancel a queued or running batch; it stops before its next chunk and writes no table."""
+    return batch_response(await batches.cancel(tenant_id, batch_id))
 
 
 @router.post(

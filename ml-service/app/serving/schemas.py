@@ -261,7 +261,7 @@ class BatchPredictionCreate(BaseModel):
 
 class BatchPrediction(BaseModel):
     batch_id: str
-    status: Literal["running", "completed", "failed"]
+    status: Literal["queued", "running", "completed", "failed", "cancelled"]
     rows_total: int | None
     rows_done: int
     output_table: str

@@ -1,9 +1,9 @@
-"""Deployment specs and batch prediction jobs in SQLite (`<data>/serving.sqlite`), so both
-survive a restart.
+"""Deployment specs in SQLite (`<data>/serving.sqlite`), so they survive a restart.
 
 One row per (tenant, model_id): the model, its traffic split (variants), the previous split for
 rollback, and the last known status. The Serve applications themselves live in Ray and are
-recreated from these rows at start-up. One row per batch job: its progress and outcome.
+recreated from these rows at start-up.
+(Batch predictions are jobs of `app.jobs`.)
 """
 
 import json
@@ -27,12 +27,6 @@ CREATE TABLE IF NOT EXISTS serving_deployments (
     created_at TEXT NOT NULL,
     updated_at TEXT NOT NULL,
     PRIMARY KEY (tenant_id, model_id)
-);
-CREATE TABLE IF NOT EXISTS serving_batch_jobs (
-    batch_id TEXT PRIMARY KEY,
-    tenant_id TEXT NOT NULL,
-    job TEXT NOT NULL,
-    updated_at TEXT NOT NULL
 );
 """
 
@@ -133,44 +127,3 @@ class DeploymentStore:
                 (tenant_id, model_id),
             )
 
-
-class BatchJobStore:
-    """Batch prediction jobs as JSON rows: written at start, per chunk and at the end."""
-
-    def __init__(self, path: Path) -> None:
-        self._connection = _connect(path)
-        self._lock = threading.Lock()
-
-    def close(self) -> None:
-        self._connection.close()
-
-    def save(self, batch_id: str, tenant_id: str, job: dict[str, Any]) -> None:
-        with self._lock:
-            self._connection.execute(
-                "INSERT OR REPLACE INTO serving_batch_jobs VALUES (?,?,?,?)",
-                (batch_id, tenant_id, json.dumps(job), now()),
-            )
-
-    def get(self, tenant_id: str, batch_id: str) -> dict[str, Any] | None:
-        with self._lock:
-            row = self._connection.execute(
-                "SELECT job FROM serving_batch_jobs WHERE tenant_id = ? AND batch_id = ?",
-                (tenant_id, batch_id),
-            ).fetchone()
-        return json.loads(row[0]) if row else None
-
-    def fail_running(self, reason: str) -> int:
-        """Marks the jobs a previous process left running as failed; how many there were."""
-        with self._lock:
-            rows = self._connection.execute(
-                "SELECT batch_id, tenant_id, job FROM serving_batch_jobs"
-            ).fetchall()
-            jobs = [(batch_id, tenant_id, json.loads(job)) for batch_id, tenant_id, job in rows]
-            stale = [item for item in jobs if item[2]["status"] == "running"]
-            for batch_id, tenant_id, job in stale:
-                job.update(status="failed", error=reason)
-                self._connection.execute(
-                    "INSERT OR REPLACE INTO serving_batch_jobs VALUES (?,?,?,?)",
-                    (batch_id, tenant_id, json.dumps(job), now()),
-                )
-        return len(stale)

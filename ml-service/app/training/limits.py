@@ -85,12 +85,3 @@ def check_dataset_size(estimated_bytes: int, limits: TrainingLimits) -> None:
             "(ML_MAX_DATASET_SIZE_GB); select fewer rows or columns",
         )
 
-
-class TrainingTimeLimitError(Exception):
-    """A running job outlived the tenant's maximum training duration."""
-
-    def __init__(self, elapsed_seconds: float, limit_seconds: int) -> None:
-        super().__init__(
-            f"stopped after {elapsed_seconds:.0f} s: over the tenant's maximum training duration "
-            f"(ML_MAX_TRAINING_DURATION={limit_seconds})"
-        )

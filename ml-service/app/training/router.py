@@ -1,7 +1,6 @@
 """Training endpoints: catalog, submit, list, get, events, cancel, result charts."""
 
 import asyncio
-from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response, status
@@ -9,6 +8,7 @@ from fastapi.responses import StreamingResponse
 
 from app.deps import TenantDep, TrackingServiceDep, TrainingDep
 from app.errors import ERROR_RESPONSES, ErrorResponse
+from app.jobs.sse import event_stream_response
 from app.jobs.store import JobStatus
 from app.training.chart_artifacts import JSON, PNG, list_charts, negotiate, read_chart
 from app.training.charts import VEGA_LITE_MEDIA_TYPE
@@ -82,16 +82,6 @@ async def get_training_job(job_id: str, tenant_id: TenantDep, training: Training
     return job_response(await training.get(tenant_id, job_id))
 
 
-async def _server_sent_events(events: AsyncIterator[TrainingEvent | None]) -> AsyncIterator[str]:
-    sequence = 0
-    async for event in events:
-        if event is None:
-            yield ": keep-alive\n\n"
-            continue
-        sequence += 1
-        yield f"id: {sequence}\nevent: {event.type}\ndata: {event.model_dump_json()}\n\n"
-
-
 @router.get(
     "/jobs/{job_id}/events",
     response_class=StreamingResponse,
@@ -111,12 +101,7 @@ async def stream_training_events(
     """Server-Sent Events of one job: status changes, progress snapshots, then its end."""
     # Looked up before the stream starts, so another tenant's job is a plain 404.
     record = await training.get(tenant_id, job_id)
-    return StreamingResponse(
-        _server_sent_events(training.events(record)),
-        media_type="text/event-stream",
-        # no-transform/X-Accel-Buffering: proxies must pass each event on at once
-        headers={"Cache-Control": "no-cache, no-transform", "X-Accel-Buffering": "no"},
-    )
+    return event_stream_response(training.events(record))
 
 
 @router.delete(

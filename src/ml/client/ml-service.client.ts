@@ -33,6 +33,8 @@ import type {
   Experiment,
   ExperimentCreate,
   ExperimentList,
+  Job,
+  JobEvent,
   LoggedModelInfo,
   MetricHistory,
   ModelDeletion,
@@ -219,8 +221,22 @@ export class MLServiceClient implements OnModuleDestroy {
    * `EVENT_STREAM_IDLE_MS` or a stream cut before `end` is an MlServiceStreamError naming the ML
    * Service. Not retried: a consumer that wants to go on opens it again. Aborting `signal` closes it.
    */
-  async openTrainingEvents(context: MlCallContext, jobId: string, signal: AbortSignal): Promise<AsyncIterable<TrainingEvent>> {
-    const url = `${this.options.mlServiceUrl}/api/v1/training/jobs/${encodeURIComponent(jobId)}/events`;
+  openTrainingEvents(context: MlCallContext, jobId: string, signal: AbortSignal): Promise<AsyncIterable<TrainingEvent>> {
+    return this.openEvents<TrainingEvent>(context, `/api/v1/training/jobs/${encodeURIComponent(jobId)}/events`, jobId, signal);
+  }
+
+  /** Any job by id (training, batch prediction, …), in the generic shape of `/api/v1/jobs`. */
+  getJob(context: MlCallContext, jobId: string): Promise<Job> {
+    return this.request({ method: 'GET', path: `/api/v1/jobs/${encodeURIComponent(jobId)}`, context });
+  }
+
+  /** The generic event stream of any kind of job; fails and ends like `openTrainingEvents`. */
+  openJobEvents(context: MlCallContext, jobId: string, signal: AbortSignal): Promise<AsyncIterable<JobEvent>> {
+    return this.openEvents<JobEvent>(context, `/api/v1/jobs/${encodeURIComponent(jobId)}/events`, jobId, signal);
+  }
+
+  private async openEvents<T extends { type: string }>(context: MlCallContext, path: string, jobId: string, signal: AbortSignal): Promise<AsyncIterable<T>> {
+    const url = `${this.options.mlServiceUrl}${path}`;
     const controller = new AbortController();
     const abort = (): void => controller.abort();
     signal.addEventListener('abort', abort, { once: true });
@@ -246,7 +262,7 @@ export class MLServiceClient implements OnModuleDestroy {
         ? new FieldErrorsException(response.status, fieldErrors, detail ?? `ML Service answered ${response.status}`)
         : new HttpException(`ML Service failed: ${detail ?? `HTTP ${response.status}`}`, HttpStatus.BAD_GATEWAY);
     }
-    return readServerSentEvents(response.body, jobId, controller, () => signal.removeEventListener('abort', abort));
+    return readServerSentEvents<T>(response.body, jobId, controller, () => signal.removeEventListener('abort', abort));
   }
 
   // Tracking (issue 4). Searches and comparisons are POSTs that only read, so they may be repeated.
@@ -572,12 +588,12 @@ function fetchFailureReason(error: unknown): string {
 }
 
 /** Parses `event:`/`data:` blocks; comments (keep-alives) only reset the idle clock. */
-async function* readServerSentEvents(
+async function* readServerSentEvents<T extends { type: string }>(
   body: ReadableStream<Uint8Array>,
   jobId: string,
   controller: AbortController,
   release: () => void,
-): AsyncGenerator<TrainingEvent> {
+): AsyncGenerator<T> {
   const reader = body.getReader();
   const decoder = new TextDecoder();
   let idle: NodeJS.Timeout | undefined;
@@ -619,7 +635,7 @@ async function* readServerSentEvents(
         if (data === '') {
           continue; // a comment or an event without data
         }
-        const event = parseJson(data) as TrainingEvent | undefined;
+        const event = parseJson(data) as T | undefined;
         if (event === undefined || typeof event.type !== 'string') {
           throw new MlServiceStreamError(`the ML Service sent an unreadable event for ${jobId}`);
         }

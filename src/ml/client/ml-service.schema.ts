@@ -75,7 +75,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/eda/profiles": {
+    "/api/v1/jobs/{job_id}": {
         parameters: {
             query?: never;
             header?: never;
@@ -83,23 +83,19 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * List Profiles
-         * @description The tenant's stored profiles, newest first.
+         * Get Job
+         * @description One job of any kind: status, latest progress, result or error.
          */
-        get: operations["list_profiles"];
+        get: operations["get_job"];
         put?: never;
-        /**
-         * Create Profile
-         * @description Profile a table or read-only query of the tenant's warehouse, in DuckDB, and store it.
-         */
-        post: operations["create_profile"];
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
         patch?: never;
         trace?: never;
     };
-    "/api/v1/eda/profiles/{profile_id}": {
+    "/api/v1/jobs/{job_id}/events": {
         parameters: {
             query?: never;
             header?: never;
@@ -107,10 +103,10 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Get Profile
-         * @description One stored profile.
+         * Stream Job Events
+         * @description Server-Sent Events of one job of any kind: status changes, progress, then its end.
          */
-        get: operations["get_profile"];
+        get: operations["stream_job_events"];
         put?: never;
         post?: never;
         delete?: never;
@@ -313,7 +309,11 @@ export interface paths {
         get: operations["get_batch_prediction"];
         put?: never;
         post?: never;
-        delete?: never;
+        /**
+         * Cancel Batch Prediction
+         * @description Cancel a queued or running batch; it stops before its next chunk and writes no table.
+         */
+        delete: operations["cancel_batch_prediction"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1015,110 +1015,6 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
-        /** Alert */
-        Alert: {
-            /**
-             * Columns
-             * @description the column(s) it is about; empty for the dataset
-             */
-            columns: string[];
-            /** Message */
-            message: string;
-            /** Threshold */
-            threshold: number | null;
-            /**
-             * Type
-             * @enum {string}
-             */
-            type: "CONSTANT" | "ZEROS" | "HIGH_CORRELATION" | "HIGH_CARDINALITY" | "UNSUPPORTED" | "DUPLICATES" | "SKEWED" | "IMBALANCE" | "MISSING" | "INFINITE" | "TYPE_DATE" | "UNIQUE" | "CONSTANT_LENGTH" | "UNIFORM" | "NON_STATIONARY" | "SEASONAL" | "EMPTY" | "TARGET_LEAKAGE" | "IDENTIFIER";
-            /**
-             * Value
-             * @description what fired it, in the threshold's unit
-             */
-            value: number | null;
-        };
-        /**
-         * AlertThresholds
-         * @description When an alert fires. Defaults are ydata-profiling 4.x's (`config_default.yaml` and
-         *     `model/alerts.py`): a percentage alert fires above 1 % (`alert_value`: p > 0.01), SKEWED
-         *     above |20|, HIGH_CARDINALITY above 50 distinct, IMBALANCE above 0.5, UNIFORM when the
-         *     chi-square test against a uniform distribution has p > 0.999, HIGH_CORRELATION at 0.9.
-         *     The two pre-training alerts and the series tests are this service's own.
-         */
-        AlertThresholds: {
-            /**
-             * Cardinality
-             * @description HIGH_CARDINALITY above this many categories
-             * @default 50
-             */
-            cardinality?: number;
-            /**
-             * Correlation
-             * @description HIGH_CORRELATION at or above this |association|
-             * @default 0.9
-             */
-            correlation?: number;
-            /**
-             * Duplicates Percent
-             * @description DUPLICATES above this % of duplicate rows
-             * @default 0
-             */
-            duplicates_percent?: number;
-            /**
-             * Imbalance
-             * @description IMBALANCE above this imbalance score
-             * @default 0.5
-             */
-            imbalance?: number;
-            /**
-             * Infinite Percent
-             * @description INFINITE above this % of ±inf values
-             * @default 1
-             */
-            infinite_percent?: number;
-            /**
-             * Missing Percent
-             * @description MISSING above this % missing
-             * @default 1
-             */
-            missing_percent?: number;
-            /**
-             * Seasonality Autocorrelation
-             * @description SEASONAL when the differenced series' autocorrelation peaks at or above this
-             * @default 0.5
-             */
-            seasonality_autocorrelation?: number;
-            /**
-             * Skewness
-             * @description SKEWED when |skewness| is above this
-             * @default 20
-             */
-            skewness?: number;
-            /**
-             * Stationarity Significance
-             * @description NON_STATIONARY when the ADF test's p-value is at or above this
-             * @default 0.05
-             */
-            stationarity_significance?: number;
-            /**
-             * Target Leakage
-             * @description TARGET_LEAKAGE at or above this association with the target
-             * @default 0.95
-             */
-            target_leakage?: number;
-            /**
-             * Uniform P Value
-             * @description UNIFORM when the chi-square p-value is above this
-             * @default 0.999
-             */
-            uniform_p_value?: number;
-            /**
-             * Zeros Percent
-             * @description ZEROS above this % zeros
-             * @default 1
-             */
-            zeros_percent?: number;
-        };
         /** AlgorithmInfo */
         AlgorithmInfo: {
             /** Framework */
@@ -1150,18 +1046,6 @@ export interface components {
             files: components["schemas"]["ArtifactFile"][];
             /** Root Uri */
             root_uri: string;
-        };
-        /** Association */
-        Association: {
-            /** Column */
-            column: string;
-            /**
-             * Measure
-             * @enum {string}
-             */
-            measure: "pearson" | "cramers_v" | "correlation_ratio";
-            /** Value */
-            value: number | null;
         };
         /** AuditEventOut */
         AuditEventOut: {
@@ -1249,7 +1133,7 @@ export interface components {
              * Status
              * @enum {string}
              */
-            status: "running" | "completed" | "failed";
+            status: "queued" | "running" | "completed" | "failed" | "cancelled";
         };
         /** BatchPredictionCreate */
         BatchPredictionCreate: {
@@ -1270,24 +1154,6 @@ export interface components {
             output_table: string;
             /** Version */
             version?: number | null;
-        };
-        /** CategoryStats */
-        CategoryStats: {
-            /**
-             * Imbalance
-             * @description 1 - entropy / log(categories): 0 balanced, 1 one category (ydata's score)
-             */
-            imbalance: number | null;
-            /**
-             * Other Count
-             * @description non-missing values outside `top`
-             */
-            other_count: number;
-            /**
-             * Top
-             * @description most frequent values, most frequent first
-             */
-            top: components["schemas"]["ValueCount"][];
         };
         /** ChartInfo */
         ChartInfo: {
@@ -1386,44 +1252,6 @@ export interface components {
             /** Recall */
             recall: number;
         };
-        /** ColumnProfile */
-        ColumnProfile: {
-            categories?: components["schemas"]["CategoryStats"] | null;
-            /**
-             * Count
-             * @description non-missing values
-             */
-            count: number;
-            datetime?: components["schemas"]["DatetimeStats"] | null;
-            /**
-             * Distinct
-             * @description exact distinct non-missing values
-             */
-            distinct: number | null;
-            /**
-             * Distinct Percent
-             * @description distinct / non-missing, 0-100
-             */
-            distinct_percent: number | null;
-            /**
-             * Kind
-             * @enum {string}
-             */
-            kind: "numeric" | "categorical" | "boolean" | "datetime" | "text" | "identifier" | "unsupported";
-            /** Missing */
-            missing: number;
-            /** Missing Percent */
-            missing_percent: number;
-            /** Name */
-            name: string;
-            numeric?: components["schemas"]["NumericStats"] | null;
-            text?: components["schemas"]["TextStats"] | null;
-            /**
-             * Type
-             * @description DuckDB type
-             */
-            type: string;
-        };
         /** ColumnSchema */
         ColumnSchema: {
             /**
@@ -1477,29 +1305,6 @@ export interface components {
                 [key: string]: string | null;
             };
         };
-        /**
-         * CorrelationMatrix
-         * @description `values[i][j]` relates `rows[i]` to `columns[j]`; null where undefined (a constant).
-         */
-        CorrelationMatrix: {
-            /** Columns */
-            columns: string[];
-            /** Rows */
-            rows: string[];
-            /** Values */
-            values: (number | null)[][];
-        };
-        /** Correlations */
-        Correlations: {
-            /** @description categorical rows x numeric columns: η */
-            correlation_ratio: components["schemas"]["CorrelationMatrix"] | null;
-            /** @description categorical x categorical, bias-corrected (Bergsma 2013) */
-            cramers_v: components["schemas"]["CorrelationMatrix"] | null;
-            /** @description numeric x numeric */
-            pearson: components["schemas"]["CorrelationMatrix"] | null;
-            /** @description numeric x numeric, on ranks */
-            spearman: components["schemas"]["CorrelationMatrix"] | null;
-        };
         /** DataSummary */
         DataSummary: {
             /** Test Samples */
@@ -1537,37 +1342,6 @@ export interface components {
              * @description `schema.name` or `name`
              */
             table?: string | null;
-        };
-        /** DatasetStats */
-        DatasetStats: {
-            /** Columns */
-            columns: number;
-            /**
-             * Duplicate Rows
-             * @description rows equal to an earlier row (pandas `duplicated()`)
-             */
-            duplicate_rows: number;
-            /** Duplicate Rows Percent */
-            duplicate_rows_percent: number;
-            /** Missing Cells */
-            missing_cells: number;
-            /** Missing Cells Percent */
-            missing_cells_percent: number;
-            /** Rows */
-            rows: number;
-            /**
-             * Size Bytes
-             * @description in-memory size: rows x fixed widths + the bytes of variable-width values
-             */
-            size_bytes: number;
-        };
-        /** DatetimeStats */
-        DatetimeStats: {
-            histogram: components["schemas"]["TimeHistogram"] | null;
-            /** Max */
-            max: string | null;
-            /** Min */
-            min: string | null;
         };
         /** DeletedModel */
         DeletedModel: {
@@ -1855,16 +1629,6 @@ export interface components {
              */
             value: number;
         };
-        /**
-         * Histogram
-         * @description Equal-width bins: `counts[i]` values in [edges[i], edges[i+1]) (the last bin closed).
-         */
-        Histogram: {
-            /** Counts */
-            counts: number[];
-            /** Edges */
-            edges: number[];
-        };
         /** HyperparameterInfo */
         HyperparameterInfo: {
             /** Choices */
@@ -1948,6 +1712,87 @@ export interface components {
             /** Outputs */
             outputs: components["schemas"]["InferOutput"][];
         };
+        /**
+         * Job
+         * @description Any kind of job. Its kind's own API (`/api/v1/training/jobs/{id}`,
+         *     `/api/v1/serving/batch/{id}`) shows the same job in that kind's shape.
+         */
+        Job: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Error */
+            error: string | null;
+            /** Finished At */
+            finished_at: string | null;
+            /**
+             * Job Id
+             * @description `train-…` for training, `batch-…` for batch prediction
+             */
+            job_id: string;
+            /**
+             * Kind
+             * @description training | batch_prediction
+             */
+            kind: string;
+            /** Mlflow Run Ids */
+            mlflow_run_ids: string[];
+            /** Name */
+            name: string;
+            /**
+             * Progress
+             * @description the kind's latest snapshot: training `iteration`/`total_iterations`/`metrics`/…, batch prediction `rows_done`/`rows_total`
+             */
+            progress: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Result
+             * @description once completed
+             */
+            result: {
+                [key: string]: unknown;
+            } | null;
+            /** Started At */
+            started_at: string | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "queued" | "running" | "completed" | "failed" | "cancelled";
+            /** Tenant Id */
+            tenant_id: string;
+        };
+        /**
+         * JobEvent
+         * @description One event of a job's stream (GET /api/v1/jobs/{job_id}/events): the SSE event name is
+         *     `type`, the data this object.
+         */
+        JobEvent: {
+            /** @description only on `end` */
+            job?: components["schemas"]["Job"] | null;
+            /** Job Id */
+            job_id: string;
+            /** Kind */
+            kind: string;
+            /** Progress */
+            progress: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "queued" | "running" | "completed" | "failed" | "cancelled";
+            /**
+             * Type
+             * @description status: the status changed; progress: a new progress snapshot; end: the job ended (last event), `job` holds it with its result or error
+             * @enum {string}
+             */
+            type: "status" | "progress" | "end";
+        };
         /** LatencyPercentiles */
         LatencyPercentiles: {
             /** P50 */
@@ -2020,21 +1865,6 @@ export interface components {
             timestamp: string;
             /** Value */
             value: number;
-        };
-        /**
-         * MissingBlocks
-         * @description Missing values per column in consecutive row blocks, for the missing-values matrix.
-         */
-        MissingBlocks: {
-            /** Block Rows */
-            block_rows: number;
-            /** Columns */
-            columns: string[];
-            /**
-             * Missing
-             * @description [block][column] missing count
-             */
-            missing: number[][];
         };
         /** ModelDeletion */
         ModelDeletion: {
@@ -2113,56 +1943,6 @@ export interface components {
             /** Version */
             version: string;
         };
-        /**
-         * NumericStats
-         * @description Over non-missing values (NaN counts as missing, as in pandas). Sample (n-1) std and
-         *     variance, linear-interpolated quantiles, bias-corrected skewness and excess kurtosis: the
-         *     definitions of pandas' `std`, `quantile`, `skew` and `kurt`.
-         */
-        NumericStats: {
-            /** @description over finite values; null when all are equal */
-            histogram: components["schemas"]["Histogram"] | null;
-            /** Infinite */
-            infinite: number;
-            /** Infinite Percent */
-            infinite_percent: number;
-            /** Iqr */
-            iqr: number | null;
-            /** Kurtosis */
-            kurtosis: number | null;
-            /** Max */
-            max: number | null;
-            /** Mean */
-            mean: number | null;
-            /** Median */
-            median: number | null;
-            /** Min */
-            min: number | null;
-            /** Negatives */
-            negatives: number;
-            /** Negatives Percent */
-            negatives_percent: number;
-            /** P25 */
-            p25: number | null;
-            /** P5 */
-            p5: number | null;
-            /** P75 */
-            p75: number | null;
-            /** P95 */
-            p95: number | null;
-            /** Skewness */
-            skewness: number | null;
-            /** Std */
-            std: number | null;
-            /** Sum */
-            sum: number | null;
-            /** Variance */
-            variance: number | null;
-            /** Zeros */
-            zeros: number;
-            /** Zeros Percent */
-            zeros_percent: number;
-        };
         /** PredictResponse */
         PredictResponse: {
             /** Model Id */
@@ -2198,96 +1978,6 @@ export interface components {
              * @description regression prediction
              */
             value?: number | null;
-        };
-        /** Profile */
-        Profile: {
-            /** Alerts */
-            alerts: components["schemas"]["Alert"][];
-            /** Columns */
-            columns: components["schemas"]["ColumnProfile"][];
-            correlations: components["schemas"]["Correlations"];
-            /**
-             * Created At
-             * Format: date-time
-             */
-            created_at: string;
-            dataset: components["schemas"]["DatasetSource"];
-            /** Duration Seconds */
-            duration_seconds: number;
-            missing_blocks: components["schemas"]["MissingBlocks"] | null;
-            /** Profile Id */
-            profile_id: string;
-            sample: components["schemas"]["SampleSpec"] | null;
-            /**
-             * Sampled
-             * @description true when a sample was profiled rather than every row
-             */
-            sampled: boolean;
-            table: components["schemas"]["DatasetStats"];
-            target: components["schemas"]["TargetAnalysis"] | null;
-            /** Target Column */
-            target_column: string | null;
-            thresholds: components["schemas"]["AlertThresholds"];
-            /** Time Column */
-            time_column: string | null;
-        };
-        /** ProfileList */
-        ProfileList: {
-            /** Profiles */
-            profiles: components["schemas"]["ProfileSummary"][];
-        };
-        /**
-         * ProfileRequest
-         * @description What to profile and how.
-         */
-        ProfileRequest: {
-            /**
-             * Bins
-             * @description histogram bins (ydata's default: 50)
-             * @default 50
-             */
-            bins?: number;
-            dataset: components["schemas"]["DatasetSource"];
-            /** @description profile a random sample; all rows if unset */
-            sample?: components["schemas"]["SampleSpec"] | null;
-            /**
-             * Target Column
-             * @description column a model would predict: association and balance
-             */
-            target_column?: string | null;
-            thresholds?: components["schemas"]["AlertThresholds"];
-            /**
-             * Time Column
-             * @description orders the rows as a time series: numeric columns get NON_STATIONARY and SEASONAL checks
-             */
-            time_column?: string | null;
-            /**
-             * Top Values
-             * @description most frequent values listed per column
-             * @default 10
-             */
-            top_values?: number;
-        };
-        /** ProfileSummary */
-        ProfileSummary: {
-            /** Alerts */
-            alerts: number;
-            /** Columns */
-            columns: number;
-            /**
-             * Created At
-             * Format: date-time
-             */
-            created_at: string;
-            dataset: components["schemas"]["DatasetSource"];
-            /** Profile Id */
-            profile_id: string;
-            /** Rows */
-            rows: number;
-            /** Sampled */
-            sampled: boolean;
-            /** Target Column */
-            target_column: string | null;
         };
         /** Readiness */
         Readiness: {
@@ -2489,22 +2179,6 @@ export interface components {
             /** Page Token */
             page_token?: string | null;
         };
-        /**
-         * SampleSpec
-         * @description Profile a uniform random sample instead of every row (reservoir sampling in DuckDB).
-         */
-        SampleSpec: {
-            /**
-             * Random State
-             * @description seed; the same seed draws the same sample
-             */
-            random_state?: number | null;
-            /**
-             * Rows
-             * @description rows in the sample
-             */
-            rows: number;
-        };
         /** ServerLiveness */
         ServerLiveness: {
             /** Live */
@@ -2631,28 +2305,6 @@ export interface components {
             /** Schema Name */
             schema_name: string;
         };
-        /** TargetAnalysis */
-        TargetAnalysis: {
-            /**
-             * Associations
-             * @description strongest first
-             */
-            associations: components["schemas"]["Association"][];
-            /**
-             * Class Balance
-             * @description each class with its count (categorical or boolean targets)
-             */
-            class_balance: components["schemas"]["ValueCount"][] | null;
-            /** Column */
-            column: string;
-            /** Imbalance */
-            imbalance: number | null;
-            /**
-             * Kind
-             * @enum {string}
-             */
-            kind: "numeric" | "categorical" | "boolean" | "datetime" | "text" | "identifier" | "unsupported";
-        };
         /** TensorMetadata */
         TensorMetadata: {
             /** Datatype */
@@ -2661,33 +2313,6 @@ export interface components {
             name: string;
             /** Shape */
             shape: number[];
-        };
-        /**
-         * TextStats
-         * @description Lengths in characters of the non-missing values.
-         */
-        TextStats: {
-            /** Max Length */
-            max_length: number | null;
-            /** Mean Length */
-            mean_length: number | null;
-            /** Min Length */
-            min_length: number | null;
-            /**
-             * Parses As Date
-             * @description every non-missing value reads as a date/timestamp
-             */
-            parses_as_date: boolean;
-        };
-        /**
-         * TimeHistogram
-         * @description Equal-width bins over time; edges are ISO 8601 timestamps.
-         */
-        TimeHistogram: {
-            /** Counts */
-            counts: number[];
-            /** Edges */
-            edges: string[];
         };
         /** TrafficSplit */
         TrafficSplit: {
@@ -2948,21 +2573,6 @@ export interface components {
              * @description memory reserved for the worker; none: no reservation
              */
             memory_gb?: number | null;
-        };
-        /** ValueCount */
-        ValueCount: {
-            /** Count */
-            count: number;
-            /**
-             * Percent
-             * @description share of the non-missing values, 0-100
-             */
-            percent: number;
-            /**
-             * Value
-             * @description the value (numbers and text as they are)
-             */
-            value: string | number | boolean | null;
         };
         /** Variant */
         Variant: {
@@ -3328,96 +2938,7 @@ export interface operations {
             };
         };
     };
-    list_profiles: {
-        parameters: {
-            query?: {
-                /** @description newest first */
-                limit?: number;
-            };
-            header?: {
-                /** @description tenant the call acts for; resolved by the AI Service */
-                "X-Tenant-ID"?: string | null;
-            };
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ProfileList"];
-                };
-            };
-            /** @description missing or malformed X-Tenant-ID */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description invalid request; `errors` names the fields */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-        };
-    };
-    create_profile: {
-        parameters: {
-            query?: never;
-            header?: {
-                /** @description tenant the call acts for; resolved by the AI Service */
-                "X-Tenant-ID"?: string | null;
-            };
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["ProfileRequest"];
-            };
-        };
-        responses: {
-            /** @description Successful Response */
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Profile"];
-                };
-            };
-            /** @description missing or malformed X-Tenant-ID */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description invalid request; `errors` names the fields */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-        };
-    };
-    get_profile: {
+    get_job: {
         parameters: {
             query?: never;
             header?: {
@@ -3425,7 +2946,7 @@ export interface operations {
                 "X-Tenant-ID"?: string | null;
             };
             path: {
-                profile_id: string;
+                job_id: string;
             };
             cookie?: never;
         };
@@ -3437,7 +2958,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Profile"];
+                    "application/json": components["schemas"]["Job"];
                 };
             };
             /** @description missing or malformed X-Tenant-ID */
@@ -3449,7 +2970,60 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description no such profile for this tenant */
+            /** @description no such job for this tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description invalid request; `errors` names the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    stream_job_events: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description tenant the call acts for; resolved by the AI Service */
+                "X-Tenant-ID"?: string | null;
+            };
+            path: {
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description text/event-stream: one JobEvent per event (the SSE event name is its type); the stream ends after the `end` event. Progress is pushed the moment the job reports it. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobEvent"];
+                    "text/event-stream": unknown;
+                };
+            };
+            /** @description missing or malformed X-Tenant-ID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description no such job for this tenant */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4165,6 +3739,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description same tenant + same key returns the same batch instead of a new one */
+                "Idempotency-Key"?: string | null;
                 /** @description tenant the call acts for; resolved by the AI Service */
                 "X-Tenant-ID"?: string | null;
             };
@@ -4177,6 +3753,15 @@ export interface operations {
             };
         };
         responses: {
+            /** @description idempotent repeat */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BatchPrediction"];
+                };
+            };
             /** @description Successful Response */
             202: {
                 headers: {
@@ -4249,6 +3834,67 @@ export interface operations {
             };
             /** @description unknown, or another tenant's */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description invalid request; `errors` names the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    cancel_batch_prediction: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description tenant the call acts for; resolved by the AI Service */
+                "X-Tenant-ID"?: string | null;
+            };
+            path: {
+                batch_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BatchPrediction"];
+                };
+            };
+            /** @description missing or malformed X-Tenant-ID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description unknown, or another tenant's */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description the batch ended */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -25,6 +25,11 @@ export type TrainingEvent = Schemas['TrainingEvent'];
 export type TrainingJobList = TrainingJob[];
 export type TrainingChartList = Schemas['ChartList'];
 
+// Jobs of every kind (training, batch prediction, …).
+export type Job = Schemas['Job'];
+/** One event of GET /api/v1/jobs/{job_id}/events (Server-Sent Events). */
+export type JobEvent = Schemas['JobEvent'];
+
 // Datasets (issue 3).
 export type DatasetTableSummary = Schemas['TableInfo'];
 export type DatasetTable = Schemas['TableDetail'];

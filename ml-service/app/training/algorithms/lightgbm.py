@@ -14,6 +14,7 @@ from mlflow.models import ModelSignature
 from ray.train import RunConfig, ScalingConfig
 from ray.train.lightgbm import LightGBMTrainer, RayTrainReportCallback, get_network_params
 
+from app.jobs.progress import register_worker_placement_group
 from app.training.algorithms.base import (
     Algorithm,
     FitContext,
@@ -21,7 +22,6 @@ from app.training.algorithms.base import (
     HyperparameterSpec,
 )
 from app.training.features import LABEL_COLUMN, ROW_COLUMN, FeatureSpec, TrainingData, model_frame
-from app.training.progress import register_worker_placement_group
 
 # How often the worker forwards evaluation history to the progress actor.
 PROGRESS_INTERVAL_SECONDS = 0.5

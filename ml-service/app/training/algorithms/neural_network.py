@@ -29,6 +29,7 @@ from sklearn.compose import ColumnTransformer
 from sklearn.metrics import roc_auc_score
 from torch import nn
 
+from app.jobs.progress import register_worker_placement_group
 from app.training.algorithms.base import (
     Algorithm,
     FitContext,
@@ -37,7 +38,6 @@ from app.training.algorithms.base import (
 )
 from app.training.algorithms.sklearn_models import _preprocessor
 from app.training.features import LABEL_COLUMN, FeatureSpec, TrainingData, model_frame
-from app.training.progress import register_worker_placement_group
 
 # How often the worker forwards per-epoch history to the progress actor.
 PROGRESS_INTERVAL_SECONDS = 0.5

@@ -14,9 +14,9 @@ from mlflow.models import ModelSignature
 from ray.train import RunConfig, ScalingConfig
 from ray.train.xgboost import RayTrainReportCallback, XGBoostTrainer
 
+from app.jobs.progress import register_worker_placement_group
 from app.training.algorithms.base import Algorithm, FitContext, FittedModel, HyperparameterSpec
 from app.training.features import LABEL_COLUMN, ROW_COLUMN, FeatureSpec, TrainingData, model_frame
-from app.training.progress import register_worker_placement_group
 
 # How often the worker forwards evaluation history to the progress actor.
 PROGRESS_INTERVAL_SECONDS = 0.5

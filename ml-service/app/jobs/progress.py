@@ -1,5 +1,15 @@
-"""Per-job progress: training workers push evaluation history, the service polls a snapshot."""
+"""Per-job progress on Ray: workers push reports to a job's progress actor, watchers wait on it.
 
+A job's code (a training worker, anywhere in the cluster) calls `report.remote(...)`; the
+service long-polls `next_snapshot.remote(version, wait_seconds)`, which returns as soon as a
+report newer than `version` arrives (or after `wait_seconds` with nothing new). So a report
+reaches the service one Ray call after it was made, not at the next tick of a polling loop, and
+the runner fans it out to every event stream in-process (`app.jobs.runner`). SQLite keeps the
+latest snapshot as the durable record.
+"""
+
+import asyncio
+import contextlib
 import logging
 import time
 from typing import Any
@@ -13,10 +23,15 @@ logger = logging.getLogger(__name__)
 
 @ray.remote(num_cpus=0)
 class TrainingProgressActor:
+    """History of (iteration, {metric: value}) reports of one job, and its pace.
+
+    An async actor: every method runs on the actor's event loop, so a waiting `next_snapshot`
+    never blocks a worker's `report`."""
+
     def __init__(self, total_iterations: int) -> None:
         self._total_iterations = total_iterations
         self._history: list[tuple[int, dict[str, float]]] = []
-        # Created when the driver starts, so the pace excludes data loading and queueing.
+        # Created when the job starts, so the pace excludes data loading and queueing.
         self._created = time.monotonic()
         self._last_report = self._created
         self._stage: str | None = None
@@ -24,8 +39,12 @@ class TrainingProgressActor:
         # worker's start-up (Ray Train, data shards) does not count as time per iteration.
         self._first_report: tuple[float, int] | None = None
         self._placement_groups: set[str] = set()
+        self._version = 0
+        self._changed = asyncio.Event()
 
-    def report(self, entries: list[tuple[int, dict[str, float]]], stage: str | None = None) -> None:
+    async def report(
+        self, entries: list[tuple[int, dict[str, float]]], stage: str | None = None
+    ) -> None:
         """`stage` names what comes next, for algorithms that fit in one step (forecasting)."""
         self._history.extend(entries)
         self._last_report = time.monotonic()
@@ -33,14 +52,25 @@ class TrainingProgressActor:
             self._first_report = (self._last_report, self._history[-1][0])
         if stage is not None:
             self._stage = stage
+        self._version += 1
+        self._changed.set()
+        self._changed = asyncio.Event()
 
-    def add_placement_group(self, placement_group_id: str) -> None:
+    async def add_placement_group(self, placement_group_id: str) -> None:
         self._placement_groups.add(placement_group_id)
 
-    def placement_groups(self) -> list[str]:
+    async def placement_groups(self) -> list[str]:
         return sorted(self._placement_groups)
 
-    def snapshot(self) -> dict:
+    async def next_snapshot(self, after_version: int, wait_seconds: float) -> tuple[int, dict]:
+        """(version, snapshot) as soon as there is a report newer than `after_version`; the
+        current ones after `wait_seconds` without one."""
+        if self._version <= after_version:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._changed.wait(), wait_seconds)
+        return self._version, await self.snapshot()
+
+    async def snapshot(self) -> dict:
         iteration, latest = self._history[-1] if self._history else (0, {})
         remaining = None
         if iteration > 0:
@@ -59,7 +89,7 @@ class TrainingProgressActor:
             "stage": self._stage,
         }
 
-    def history(self) -> list[tuple[int, dict[str, float]]]:
+    async def history(self) -> list[tuple[int, dict[str, float]]]:
         return self._history
 
 
