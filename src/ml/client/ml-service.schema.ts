@@ -75,6 +75,50 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/eda/profiles": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Profiles
+         * @description The tenant's stored profiles, newest first.
+         */
+        get: operations["list_profiles"];
+        put?: never;
+        /**
+         * Create Profile
+         * @description Profile a table or read-only query of the tenant's warehouse, in DuckDB, and store it.
+         */
+        post: operations["create_profile"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/eda/profiles/{profile_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Profile
+         * @description One stored profile.
+         */
+        get: operations["get_profile"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/jobs/{job_id}": {
         parameters: {
             query?: never;
@@ -1015,6 +1059,110 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** Alert */
+        Alert: {
+            /**
+             * Columns
+             * @description the column(s) it is about; empty for the dataset
+             */
+            columns: string[];
+            /** Message */
+            message: string;
+            /** Threshold */
+            threshold: number | null;
+            /**
+             * Type
+             * @enum {string}
+             */
+            type: "CONSTANT" | "ZEROS" | "HIGH_CORRELATION" | "HIGH_CARDINALITY" | "UNSUPPORTED" | "DUPLICATES" | "SKEWED" | "IMBALANCE" | "MISSING" | "INFINITE" | "TYPE_DATE" | "UNIQUE" | "CONSTANT_LENGTH" | "UNIFORM" | "NON_STATIONARY" | "SEASONAL" | "EMPTY" | "TARGET_LEAKAGE" | "IDENTIFIER";
+            /**
+             * Value
+             * @description what fired it, in the threshold's unit
+             */
+            value: number | null;
+        };
+        /**
+         * AlertThresholds
+         * @description When an alert fires. Defaults are ydata-profiling 4.x's (`config_default.yaml` and
+         *     `model/alerts.py`): a percentage alert fires above 1 % (`alert_value`: p > 0.01), SKEWED
+         *     above |20|, HIGH_CARDINALITY above 50 distinct, IMBALANCE above 0.5, UNIFORM when the
+         *     chi-square test against a uniform distribution has p > 0.999, HIGH_CORRELATION at 0.9.
+         *     The two pre-training alerts and the series tests are this service's own.
+         */
+        AlertThresholds: {
+            /**
+             * Cardinality
+             * @description HIGH_CARDINALITY above this many categories
+             * @default 50
+             */
+            cardinality?: number;
+            /**
+             * Correlation
+             * @description HIGH_CORRELATION at or above this |association|
+             * @default 0.9
+             */
+            correlation?: number;
+            /**
+             * Duplicates Percent
+             * @description DUPLICATES above this % of duplicate rows
+             * @default 0
+             */
+            duplicates_percent?: number;
+            /**
+             * Imbalance
+             * @description IMBALANCE above this imbalance score
+             * @default 0.5
+             */
+            imbalance?: number;
+            /**
+             * Infinite Percent
+             * @description INFINITE above this % of ±inf values
+             * @default 1
+             */
+            infinite_percent?: number;
+            /**
+             * Missing Percent
+             * @description MISSING above this % missing
+             * @default 1
+             */
+            missing_percent?: number;
+            /**
+             * Seasonality Autocorrelation
+             * @description SEASONAL when the differenced series' autocorrelation peaks at or above this
+             * @default 0.5
+             */
+            seasonality_autocorrelation?: number;
+            /**
+             * Skewness
+             * @description SKEWED when |skewness| is above this
+             * @default 20
+             */
+            skewness?: number;
+            /**
+             * Stationarity Significance
+             * @description NON_STATIONARY when the ADF test's p-value is at or above this
+             * @default 0.05
+             */
+            stationarity_significance?: number;
+            /**
+             * Target Leakage
+             * @description TARGET_LEAKAGE at or above this association with the target
+             * @default 0.95
+             */
+            target_leakage?: number;
+            /**
+             * Uniform P Value
+             * @description UNIFORM when the chi-square p-value is above this
+             * @default 0.999
+             */
+            uniform_p_value?: number;
+            /**
+             * Zeros Percent
+             * @description ZEROS above this % zeros
+             * @default 1
+             */
+            zeros_percent?: number;
+        };
         /** AlgorithmInfo */
         AlgorithmInfo: {
             /** Framework */
@@ -1046,6 +1194,18 @@ export interface components {
             files: components["schemas"]["ArtifactFile"][];
             /** Root Uri */
             root_uri: string;
+        };
+        /** Association */
+        Association: {
+            /** Column */
+            column: string;
+            /**
+             * Measure
+             * @enum {string}
+             */
+            measure: "pearson" | "cramers_v" | "correlation_ratio";
+            /** Value */
+            value: number | null;
         };
         /** AuditEventOut */
         AuditEventOut: {
@@ -1155,6 +1315,24 @@ export interface components {
             /** Version */
             version?: number | null;
         };
+        /** CategoryStats */
+        CategoryStats: {
+            /**
+             * Imbalance
+             * @description 1 - entropy / log(categories): 0 balanced, 1 one category (ydata's score)
+             */
+            imbalance: number | null;
+            /**
+             * Other Count
+             * @description non-missing values outside `top`
+             */
+            other_count: number;
+            /**
+             * Top
+             * @description most frequent values, most frequent first
+             */
+            top: components["schemas"]["ValueCount"][];
+        };
         /** ChartInfo */
         ChartInfo: {
             /**
@@ -1252,6 +1430,44 @@ export interface components {
             /** Recall */
             recall: number;
         };
+        /** ColumnProfile */
+        ColumnProfile: {
+            categories?: components["schemas"]["CategoryStats"] | null;
+            /**
+             * Count
+             * @description non-missing values
+             */
+            count: number;
+            datetime?: components["schemas"]["DatetimeStats"] | null;
+            /**
+             * Distinct
+             * @description exact distinct non-missing values
+             */
+            distinct: number | null;
+            /**
+             * Distinct Percent
+             * @description distinct / non-missing, 0-100
+             */
+            distinct_percent: number | null;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "numeric" | "categorical" | "boolean" | "datetime" | "text" | "identifier" | "unsupported";
+            /** Missing */
+            missing: number;
+            /** Missing Percent */
+            missing_percent: number;
+            /** Name */
+            name: string;
+            numeric?: components["schemas"]["NumericStats"] | null;
+            text?: components["schemas"]["TextStats"] | null;
+            /**
+             * Type
+             * @description DuckDB type
+             */
+            type: string;
+        };
         /** ColumnSchema */
         ColumnSchema: {
             /**
@@ -1305,6 +1521,29 @@ export interface components {
                 [key: string]: string | null;
             };
         };
+        /**
+         * CorrelationMatrix
+         * @description `values[i][j]` relates `rows[i]` to `columns[j]`; null where undefined (a constant).
+         */
+        CorrelationMatrix: {
+            /** Columns */
+            columns: string[];
+            /** Rows */
+            rows: string[];
+            /** Values */
+            values: (number | null)[][];
+        };
+        /** Correlations */
+        Correlations: {
+            /** @description categorical rows x numeric columns: η */
+            correlation_ratio: components["schemas"]["CorrelationMatrix"] | null;
+            /** @description categorical x categorical, bias-corrected (Bergsma 2013) */
+            cramers_v: components["schemas"]["CorrelationMatrix"] | null;
+            /** @description numeric x numeric */
+            pearson: components["schemas"]["CorrelationMatrix"] | null;
+            /** @description numeric x numeric, on ranks */
+            spearman: components["schemas"]["CorrelationMatrix"] | null;
+        };
         /** DataSummary */
         DataSummary: {
             /** Test Samples */
@@ -1342,6 +1581,37 @@ export interface components {
              * @description `schema.name` or `name`
              */
             table?: string | null;
+        };
+        /** DatasetStats */
+        DatasetStats: {
+            /** Columns */
+            columns: number;
+            /**
+             * Duplicate Rows
+             * @description rows equal to an earlier row (pandas `duplicated()`)
+             */
+            duplicate_rows: number;
+            /** Duplicate Rows Percent */
+            duplicate_rows_percent: number;
+            /** Missing Cells */
+            missing_cells: number;
+            /** Missing Cells Percent */
+            missing_cells_percent: number;
+            /** Rows */
+            rows: number;
+            /**
+             * Size Bytes
+             * @description in-memory size: rows x fixed widths + the bytes of variable-width values
+             */
+            size_bytes: number;
+        };
+        /** DatetimeStats */
+        DatetimeStats: {
+            histogram: components["schemas"]["TimeHistogram"] | null;
+            /** Max */
+            max: string | null;
+            /** Min */
+            min: string | null;
         };
         /** DeletedModel */
         DeletedModel: {
@@ -1629,6 +1899,16 @@ export interface components {
              */
             value: number;
         };
+        /**
+         * Histogram
+         * @description Equal-width bins: `counts[i]` values in [edges[i], edges[i+1]) (the last bin closed).
+         */
+        Histogram: {
+            /** Counts */
+            counts: number[];
+            /** Edges */
+            edges: number[];
+        };
         /** HyperparameterInfo */
         HyperparameterInfo: {
             /** Choices */
@@ -1866,6 +2146,21 @@ export interface components {
             /** Value */
             value: number;
         };
+        /**
+         * MissingBlocks
+         * @description Missing values per column in consecutive row blocks, for the missing-values matrix.
+         */
+        MissingBlocks: {
+            /** Block Rows */
+            block_rows: number;
+            /** Columns */
+            columns: string[];
+            /**
+             * Missing
+             * @description [block][column] missing count
+             */
+            missing: number[][];
+        };
         /** ModelDeletion */
         ModelDeletion: {
             deleted: components["schemas"]["DeletedModel"];
@@ -1943,6 +2238,56 @@ export interface components {
             /** Version */
             version: string;
         };
+        /**
+         * NumericStats
+         * @description Over non-missing values (NaN counts as missing, as in pandas). Sample (n-1) std and
+         *     variance, linear-interpolated quantiles, bias-corrected skewness and excess kurtosis: the
+         *     definitions of pandas' `std`, `quantile`, `skew` and `kurt`.
+         */
+        NumericStats: {
+            /** @description over finite values; null when all are equal */
+            histogram: components["schemas"]["Histogram"] | null;
+            /** Infinite */
+            infinite: number;
+            /** Infinite Percent */
+            infinite_percent: number;
+            /** Iqr */
+            iqr: number | null;
+            /** Kurtosis */
+            kurtosis: number | null;
+            /** Max */
+            max: number | null;
+            /** Mean */
+            mean: number | null;
+            /** Median */
+            median: number | null;
+            /** Min */
+            min: number | null;
+            /** Negatives */
+            negatives: number;
+            /** Negatives Percent */
+            negatives_percent: number;
+            /** P25 */
+            p25: number | null;
+            /** P5 */
+            p5: number | null;
+            /** P75 */
+            p75: number | null;
+            /** P95 */
+            p95: number | null;
+            /** Skewness */
+            skewness: number | null;
+            /** Std */
+            std: number | null;
+            /** Sum */
+            sum: number | null;
+            /** Variance */
+            variance: number | null;
+            /** Zeros */
+            zeros: number;
+            /** Zeros Percent */
+            zeros_percent: number;
+        };
         /** PredictResponse */
         PredictResponse: {
             /** Model Id */
@@ -1978,6 +2323,96 @@ export interface components {
              * @description regression prediction
              */
             value?: number | null;
+        };
+        /** Profile */
+        Profile: {
+            /** Alerts */
+            alerts: components["schemas"]["Alert"][];
+            /** Columns */
+            columns: components["schemas"]["ColumnProfile"][];
+            correlations: components["schemas"]["Correlations"];
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            dataset: components["schemas"]["DatasetSource"];
+            /** Duration Seconds */
+            duration_seconds: number;
+            missing_blocks: components["schemas"]["MissingBlocks"] | null;
+            /** Profile Id */
+            profile_id: string;
+            sample: components["schemas"]["SampleSpec"] | null;
+            /**
+             * Sampled
+             * @description true when a sample was profiled rather than every row
+             */
+            sampled: boolean;
+            table: components["schemas"]["DatasetStats"];
+            target: components["schemas"]["TargetAnalysis"] | null;
+            /** Target Column */
+            target_column: string | null;
+            thresholds: components["schemas"]["AlertThresholds"];
+            /** Time Column */
+            time_column: string | null;
+        };
+        /** ProfileList */
+        ProfileList: {
+            /** Profiles */
+            profiles: components["schemas"]["ProfileSummary"][];
+        };
+        /**
+         * ProfileRequest
+         * @description What to profile and how.
+         */
+        ProfileRequest: {
+            /**
+             * Bins
+             * @description histogram bins (ydata's default: 50)
+             * @default 50
+             */
+            bins?: number;
+            dataset: components["schemas"]["DatasetSource"];
+            /** @description profile a random sample; all rows if unset */
+            sample?: components["schemas"]["SampleSpec"] | null;
+            /**
+             * Target Column
+             * @description column a model would predict: association and balance
+             */
+            target_column?: string | null;
+            thresholds?: components["schemas"]["AlertThresholds"];
+            /**
+             * Time Column
+             * @description orders the rows as a time series: numeric columns get NON_STATIONARY and SEASONAL checks
+             */
+            time_column?: string | null;
+            /**
+             * Top Values
+             * @description most frequent values listed per column
+             * @default 10
+             */
+            top_values?: number;
+        };
+        /** ProfileSummary */
+        ProfileSummary: {
+            /** Alerts */
+            alerts: number;
+            /** Columns */
+            columns: number;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            dataset: components["schemas"]["DatasetSource"];
+            /** Profile Id */
+            profile_id: string;
+            /** Rows */
+            rows: number;
+            /** Sampled */
+            sampled: boolean;
+            /** Target Column */
+            target_column: string | null;
         };
         /** Readiness */
         Readiness: {
@@ -2179,6 +2614,22 @@ export interface components {
             /** Page Token */
             page_token?: string | null;
         };
+        /**
+         * SampleSpec
+         * @description Profile a uniform random sample instead of every row (reservoir sampling in DuckDB).
+         */
+        SampleSpec: {
+            /**
+             * Random State
+             * @description seed; the same seed draws the same sample
+             */
+            random_state?: number | null;
+            /**
+             * Rows
+             * @description rows in the sample
+             */
+            rows: number;
+        };
         /** ServerLiveness */
         ServerLiveness: {
             /** Live */
@@ -2305,6 +2756,28 @@ export interface components {
             /** Schema Name */
             schema_name: string;
         };
+        /** TargetAnalysis */
+        TargetAnalysis: {
+            /**
+             * Associations
+             * @description strongest first
+             */
+            associations: components["schemas"]["Association"][];
+            /**
+             * Class Balance
+             * @description each class with its count (categorical or boolean targets)
+             */
+            class_balance: components["schemas"]["ValueCount"][] | null;
+            /** Column */
+            column: string;
+            /** Imbalance */
+            imbalance: number | null;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "numeric" | "categorical" | "boolean" | "datetime" | "text" | "identifier" | "unsupported";
+        };
         /** TensorMetadata */
         TensorMetadata: {
             /** Datatype */
@@ -2313,6 +2786,33 @@ export interface components {
             name: string;
             /** Shape */
             shape: number[];
+        };
+        /**
+         * TextStats
+         * @description Lengths in characters of the non-missing values.
+         */
+        TextStats: {
+            /** Max Length */
+            max_length: number | null;
+            /** Mean Length */
+            mean_length: number | null;
+            /** Min Length */
+            min_length: number | null;
+            /**
+             * Parses As Date
+             * @description every non-missing value reads as a date/timestamp
+             */
+            parses_as_date: boolean;
+        };
+        /**
+         * TimeHistogram
+         * @description Equal-width bins over time; edges are ISO 8601 timestamps.
+         */
+        TimeHistogram: {
+            /** Counts */
+            counts: number[];
+            /** Edges */
+            edges: string[];
         };
         /** TrafficSplit */
         TrafficSplit: {
@@ -2573,6 +3073,21 @@ export interface components {
              * @description memory reserved for the worker; none: no reservation
              */
             memory_gb?: number | null;
+        };
+        /** ValueCount */
+        ValueCount: {
+            /** Count */
+            count: number;
+            /**
+             * Percent
+             * @description share of the non-missing values, 0-100
+             */
+            percent: number;
+            /**
+             * Value
+             * @description the value (numbers and text as they are)
+             */
+            value: string | number | boolean | null;
         };
         /** Variant */
         Variant: {
@@ -2919,6 +3434,147 @@ export interface operations {
                 };
             };
             /** @description no such table for this tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description invalid request; `errors` names the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    list_profiles: {
+        parameters: {
+            query?: {
+                /** @description newest first */
+                limit?: number;
+            };
+            header?: {
+                /** @description tenant the call acts for; resolved by the AI Service */
+                "X-Tenant-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProfileList"];
+                };
+            };
+            /** @description missing or malformed X-Tenant-ID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description invalid request; `errors` names the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    create_profile: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description tenant the call acts for; resolved by the AI Service */
+                "X-Tenant-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ProfileRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Profile"];
+                };
+            };
+            /** @description missing or malformed X-Tenant-ID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description invalid request; `errors` names the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    get_profile: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description tenant the call acts for; resolved by the AI Service */
+                "X-Tenant-ID"?: string | null;
+            };
+            path: {
+                profile_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Profile"];
+                };
+            };
+            /** @description missing or malformed X-Tenant-ID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description no such profile for this tenant */
             404: {
                 headers: {
                     [name: string]: unknown;
