@@ -36,6 +36,12 @@ describe('profiling the demo churn table through the AI Service and the real ML 
     const listed = (await api().get('/api/v1/ml/eda/profiles').set('X-API-Key', ACME_KEY).expect(200)).body as ProfileListResponseDto;
     expect(listed.profiles.map((entry) => entry.profile_id)).toContain(profile.profile_id);
 
+    const png = await api().get(`/api/v1/ml/eda/profiles/${profile.profile_id}/charts/histogram_tenure`).set('X-API-Key', ACME_KEY).set('Accept', 'image/png').expect(200);
+    expect(png.headers['content-type']).toBe('image/png');
+    const report = await api().get(`/api/v1/ml/eda/profiles/${profile.profile_id}/report`).set('X-API-Key', ACME_KEY).expect(200);
+    expect(report.headers['content-type']).toMatch(/^text\/html/);
+    expect(report.text).toContain('data:image/png;base64,');
+
     await api().get(`/api/v1/ml/eda/profiles/${profile.profile_id}`).set('X-API-Key', GLOBEX_KEY).expect(404);
     const theirs = (await api().get('/api/v1/ml/eda/profiles').set('X-API-Key', GLOBEX_KEY).expect(200)).body as ProfileListResponseDto;
     expect(theirs.profiles).toEqual([]);

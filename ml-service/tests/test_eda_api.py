@@ -142,3 +142,44 @@ def test_an_uploaded_public_dataset_agrees_with_pandas(client: TestClient) -> No
         frame[name].nunique() for name in columns
     ]
     assert DEMO_TENANT not in str(profile)
+
+
+def test_charts_come_as_png_or_vega_lite_and_the_report_stands_alone(
+    client: TestClient, churn_profile: dict
+) -> None:
+    base = f"{PROFILES}/{churn_profile['profile_id']}"
+    listed = client.get(f"{base}/charts", headers=tenant_headers()).json()["charts"]
+    names = [chart["name"] for chart in listed]
+    for expected in (
+        "histogram_tenure",
+        "top_values_contract_type",
+        "correlation_pearson",
+        "missing_values",
+        "target_associations",
+        "class_balance",
+        "target_by_tenure",
+    ):
+        assert expected in names
+    png = client.get(f"{base}/charts/histogram_tenure", headers=tenant_headers(Accept="image/png"))
+    assert png.status_code == 200 and png.headers["content-type"] == "image/png"
+    assert png.content.startswith(b"\x89PNG")
+    spec = client.get(f"{base}/charts/histogram_tenure", headers=tenant_headers()).json()
+    assert sum(row["count"] for row in spec["data"]["values"]) == 5000
+    refused = client.get(
+        f"{base}/charts/histogram_tenure", headers=tenant_headers(Accept="text/csv")
+    )
+    assert refused.status_code == 406
+    assert client.get(f"{base}/charts/nope", headers=tenant_headers()).status_code == 404
+    assert client.get(f"{base}/charts", headers=tenant_headers("eda-other")).status_code == 404
+
+    report = client.get(f"{base}/report", headers=tenant_headers())
+    assert report.status_code == 200 and report.headers["content-type"].startswith("text/html")
+    html = report.text
+    assert (
+        "<script" not in html
+        and "http://" not in html.replace("http://www.w3.org", "")
+        and "https://" not in html
+    )
+    assert html.count("data:image/png;base64,") == len(names)
+    assert "customer_id looks like an identifier" in html
+    assert client.get(f"{base}/report", headers=tenant_headers("eda-other")).status_code == 404

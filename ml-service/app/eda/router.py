@@ -2,10 +2,12 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Header, Query, Response, status
+from fastapi.responses import HTMLResponse
 
+from app.charts.core import JSON, PNG, VEGA_LITE_MEDIA_TYPE, negotiate
 from app.deps import EdaDep, TenantDep
-from app.eda.schemas import Profile, ProfileList, ProfileRequest
+from app.eda.schemas import Profile, ProfileChartList, ProfileList, ProfileRequest
 from app.errors import ERROR_RESPONSES, ErrorResponse
 
 router = APIRouter(prefix="/api/v1/eda", tags=["eda"], responses=ERROR_RESPONSES)
@@ -34,3 +36,57 @@ def list_profiles(
 def get_profile(profile_id: str, tenant_id: TenantDep, eda: EdaDep) -> Profile:
     """One stored profile."""
     return eda.get(tenant_id, profile_id)
+
+
+@router.get("/profiles/{profile_id}/charts", response_model=ProfileChartList, responses=_NOT_FOUND)
+def list_profile_charts(profile_id: str, tenant_id: TenantDep, eda: EdaDep) -> ProfileChartList:
+    """The charts of a profile: histograms, top values, correlation heatmaps, missing values,
+    target views; each as a PNG or its Vega-Lite spec."""
+    return eda.charts(tenant_id, profile_id)
+
+
+@router.get(
+    "/profiles/{profile_id}/charts/{name}",
+    response_class=Response,
+    responses=_NOT_FOUND
+    | {
+        200: {
+            "content": {
+                PNG: {"schema": {"type": "string", "format": "binary"}},
+                JSON: {"schema": {"type": "object"}},
+                VEGA_LITE_MEDIA_TYPE: {"schema": {"type": "object"}},
+            },
+            "description": "the PNG, or the Vega-Lite spec with its data, chosen by Accept",
+        },
+        400: {"model": ErrorResponse, "description": "a malformed chart name"},
+        406: {"model": ErrorResponse, "description": "Accept allows neither PNG nor JSON"},
+    },
+)
+def get_profile_chart(
+    profile_id: str,
+    name: str,
+    tenant_id: TenantDep,
+    eda: EdaDep,
+    accept: Annotated[
+        str | None,
+        Header(description="image/png, application/json (default) or the Vega-Lite type"),
+    ] = None,
+) -> Response:
+    """One chart: `Accept: image/png` for the picture, JSON for the Vega-Lite spec."""
+    media_type = negotiate(accept)
+    content = eda.chart(tenant_id, profile_id, name, media_type)
+    return Response(content=content, media_type=media_type, headers={"Vary": "Accept"})
+
+
+@router.get(
+    "/profiles/{profile_id}/report",
+    response_class=HTMLResponse,
+    responses=_NOT_FOUND
+    | {200: {"content": {"text/html": {}}, "description": "one self-contained HTML page"}},
+)
+def get_profile_report(profile_id: str, tenant_id: TenantDep, eda: EdaDep) -> HTMLResponse:
+    """The whole profile as one HTML page with its charts inline: opens offline in a browser."""
+    return HTMLResponse(
+        eda.report(tenant_id, profile_id),
+        headers={"Content-Disposition": f'inline; filename="{profile_id}.html"'},
+    )

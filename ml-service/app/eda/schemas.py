@@ -238,6 +238,27 @@ class Association(BaseModel):
     value: float | None
 
 
+class TargetPoint(BaseModel):
+    feature_value: str | float | bool | None = Field(
+        description="a category, or the lower edge of a bin of a numeric feature"
+    )
+    target_value: str | float | bool | None = Field(
+        description="a class of the target; null when `value` is the target's mean"
+    )
+    value: float | None
+    rows: int = Field(description="rows of the feature group")
+
+
+class TargetByFeature(BaseModel):
+    """The target within each group of one feature: the share of each class (categorical
+    target) or the target's mean (numeric target) per category or per equal-width bin."""
+
+    column: str
+    measure: str = Field(description="what `value` is: `percent of group` or `mean of target`")
+    description: str
+    points: list[TargetPoint]
+
+
 class TargetAnalysis(BaseModel):
     column: str
     kind: ProfileKind
@@ -246,6 +267,9 @@ class TargetAnalysis(BaseModel):
     )
     imbalance: float | None
     associations: list[Association] = Field(description="strongest first")
+    by_feature: list[TargetByFeature] = Field(
+        default_factory=list, description="the target by each of its most associated features"
+    )
 
 
 class Alert(BaseModel):
@@ -295,3 +319,14 @@ class ProfileSummary(BaseModel):
 
 class ProfileList(BaseModel):
     profiles: list[ProfileSummary]
+
+
+class ProfileChart(BaseModel):
+    name: str = Field(description="the name to fetch it by")
+    title: str
+    media_types: list[str] = Field(description="what Accept may ask for")
+
+
+class ProfileChartList(BaseModel):
+    profile_id: str
+    charts: list[ProfileChart] = Field(description="in display order")

@@ -6,6 +6,7 @@ SELECT is checked exactly as for training and the rows stay in DuckDB: only aggr
 """
 
 import json
+import logging
 import secrets
 import time
 import uuid
@@ -14,29 +15,41 @@ from datetime import UTC, datetime
 import duckdb
 import numpy as np
 
+from app.charts.core import MEDIA_TYPES, PNG, chart_title, render_png
 from app.datasets import sql
 from app.datasets.warehouse import WarehouseManager
 from app.eda.alerts import profile_alerts, series_alerts
+from app.eda.charts import CHART_NAME, profile_charts
+from app.eda.report import render_report
 from app.eda.schemas import (
     Alert,
     Association,
     AssociationMeasure,
     CorrelationMatrix,
     Profile,
+    ProfileChart,
+    ProfileChartList,
     ProfileList,
     ProfileRequest,
     ProfileSummary,
     TargetAnalysis,
+    TargetByFeature,
+    TargetPoint,
     ValueCount,
 )
 from app.eda.stats import TableStats, describe_columns, imbalance_score, table_stats
 from app.eda.store import EdaStore
-from app.errors import InvalidFieldError, NotFoundError
+from app.errors import BadRequestError, InvalidFieldError, NotFoundError
+
+logger = logging.getLogger(__name__)
 
 PROFILE_ID_PREFIX = "prof-"
 # The series tests see at most this many evenly spaced points of each column: ADF and the
 # autocorrelation are about shape, and their cost grows with length.
 MAX_SERIES_POINTS = 5000
+# Target-by-feature views: for this many of the most associated features, in this many bins.
+TARGET_BY_FEATURES = 5
+TARGET_BINS = 10
 
 
 def new_profile_id() -> str:
@@ -100,6 +113,77 @@ def target_analysis(stats: TableStats, target: str) -> TargetAnalysis:
     )
 
 
+def _target_by_feature(
+    connection: duckdb.DuckDBPyConnection, source: str, stats: TableStats, target: TargetAnalysis
+) -> list[TargetByFeature]:
+    """The target per category or per bin of its TARGET_BY_FEATURES most associated features,
+    one small GROUP BY each."""
+    columns = {column.name: column for column in stats.columns}
+    categorical_target = target.class_balance is not None
+    target_quoted = sql.quote(target.column)
+    views = []
+    for association in target.associations[:TARGET_BY_FEATURES]:
+        feature = columns[association.column]
+        quoted = sql.quote(feature.name)
+        histogram = feature.numeric.histogram if feature.numeric is not None else None
+        if feature.kind == "numeric" and histogram is not None:
+            low, high = histogram.edges[0], histogram.edges[-1]
+            width = (high - low) / TARGET_BINS
+            group = (
+                f"{low!r} + {width!r} * least(CAST(floor((CAST({quoted} AS DOUBLE) - {low!r}) / "
+                f"{width!r}) AS INTEGER), {TARGET_BINS - 1})"
+            )
+            where = f"isfinite(CAST({quoted} AS DOUBLE))"
+            grouping = f"bins of {feature.name}"
+        else:
+            group, where, grouping = quoted, "true", f"values of {feature.name}"
+        if categorical_target:
+            rows = connection.execute(
+                f"SELECT g, t, n, sum(n) OVER (PARTITION BY g) AS total FROM (SELECT {group} AS g, "
+                f"{target_quoted} AS t, count(*) AS n FROM {source} WHERE {quoted} IS NOT NULL "
+                f"AND {target_quoted} IS NOT NULL AND {where} GROUP BY ALL) "
+                f"ORDER BY total DESC, g, t LIMIT 400"
+            ).fetchall()
+            points = [
+                TargetPoint(
+                    feature_value=_wire(g), target_value=_wire(t), value=100.0 * n / total,
+                    rows=int(total),
+                )
+                for g, t, n, total in rows
+            ]  # fmt: skip
+            measure, what = "percent of group", f"share of each class of {target.column}"
+        else:
+            rows = connection.execute(
+                f"SELECT {group} AS g, avg(CAST({target_quoted} AS DOUBLE)), count(*) AS n "
+                f"FROM {source} WHERE {quoted} IS NOT NULL AND {target_quoted} IS NOT NULL AND "
+                f"{where} GROUP BY ALL ORDER BY n DESC, g LIMIT 20"
+            ).fetchall()
+            points = [
+                TargetPoint(feature_value=_wire(g), target_value=None, value=mean, rows=int(n))
+                for g, mean, n in rows
+            ]
+            measure, what = "mean of target", f"mean of {target.column}"
+        if feature.kind == "numeric":
+            points.sort(key=lambda point: float(point.feature_value or 0))  # type: ignore[arg-type]
+        views.append(
+            TargetByFeature(
+                column=feature.name,
+                measure=measure,
+                description=f"{what} in {grouping}",
+                points=points,
+            )
+        )
+    return views
+
+
+def _wire(value: object) -> str | float | bool | None:
+    if value is None or isinstance(value, bool | str | float):
+        return value
+    if isinstance(value, int):
+        return float(value)
+    return str(value)
+
+
 def _series_alerts(
     connection: duckdb.DuckDBPyConnection,
     source: str,
@@ -143,7 +227,7 @@ class EdaService:
 
         def work(
             connection: duckdb.DuckDBPyConnection, select: str
-        ) -> tuple[TableStats, list[Alert]]:
+        ) -> tuple[TableStats, TargetAnalysis | None, list[Alert]]:
             nonlocal sampled
             source = sql.wrap(select)
             names = [name for name, _ in describe_columns(connection, source)]
@@ -174,17 +258,16 @@ class EdaService:
                 extra: list[Alert] = []
                 if request.time_column is not None:
                     extra = _series_alerts(connection, source, stats, request.time_column, request)
-                return stats, extra
+                target = None
+                if request.target_column is not None:
+                    target = target_analysis(stats, request.target_column)
+                    target.by_feature = _target_by_feature(connection, source, stats, target)
+                return stats, target, extra
             finally:
                 if sample_table is not None:
                     connection.execute(f"DROP TABLE IF EXISTS {sample_table}")
 
-        stats, extra = self._warehouses.read(tenant_id, request.dataset, "dataset", work)
-        target = (
-            target_analysis(stats, request.target_column)
-            if request.target_column is not None
-            else None
-        )
+        stats, target, extra = self._warehouses.read(tenant_id, request.dataset, "dataset", work)
         alerts = [
             alert
             for alert in profile_alerts(stats, target, request.thresholds, extra)
@@ -233,6 +316,44 @@ class EdaService:
         if body is None:
             raise NotFoundError(f"profile {profile_id} does not exist")
         return Profile.model_validate_json(body)
+
+    def charts(self, tenant_id: str, profile_id: str) -> ProfileChartList:
+        """The charts of a stored profile: name, title and the media types each comes in."""
+        specs = profile_charts(self.get(tenant_id, profile_id))
+        return ProfileChartList(
+            profile_id=profile_id,
+            charts=[
+                ProfileChart(name=name, title=chart_title(spec), media_types=MEDIA_TYPES)
+                for name, spec in specs.items()
+            ],
+        )
+
+    def chart(self, tenant_id: str, profile_id: str, name: str, media_type: str) -> bytes:
+        """One chart of a stored profile as a PNG or its Vega-Lite spec (JSON)."""
+        if not CHART_NAME.fullmatch(name):
+            raise BadRequestError(f"name must match {CHART_NAME.pattern}")
+        specs = profile_charts(self.get(tenant_id, profile_id))
+        if name not in specs:
+            raise NotFoundError(
+                f"profile {profile_id} has no chart named {name!r}; it has: "
+                f"{', '.join(specs) or 'none'}"
+            )
+        if media_type == PNG:
+            return render_png(specs[name])
+        return json.dumps(specs[name], separators=(",", ":")).encode()
+
+    def report(self, tenant_id: str, profile_id: str) -> str:
+        """The stored profile as one self-contained HTML page with its charts inline."""
+        profile = self.get(tenant_id, profile_id)
+        specs = profile_charts(profile)
+        pngs = {}
+        for name, spec in specs.items():
+            try:
+                pngs[name] = render_png(spec)
+            except Exception:
+                # A chart is a view of numbers the page also shows; it must not cost the page.
+                logger.warning("rendering chart %s of %s failed", name, profile_id, exc_info=True)
+        return render_report(profile, specs, pngs)
 
     def list(self, tenant_id: str, limit: int) -> ProfileList:
         """The tenant's profiles, newest first."""

@@ -28,6 +28,7 @@ import type {
   DatasetTableSummary,
   DatasetUploadFields,
   EdaProfile,
+  EdaProfileChartList,
   EdaProfileList,
   EdaProfileRequest,
   Experiment,
@@ -174,6 +175,20 @@ export class MLServiceClient implements OnModuleDestroy {
 
   getEdaProfile(context: MlCallContext, profileId: string): Promise<EdaProfile> {
     return this.request({ method: 'GET', path: `/api/v1/eda/profiles/${encodeURIComponent(profileId)}`, context });
+  }
+
+  listEdaProfileCharts(context: MlCallContext, profileId: string): Promise<EdaProfileChartList> {
+    return this.request({ method: 'GET', path: `/api/v1/eda/profiles/${encodeURIComponent(profileId)}/charts`, context });
+  }
+
+  /** One chart as `accept` asks: `image/png`, or `application/json` for its Vega-Lite spec. */
+  getEdaProfileChart(context: MlCallContext, profileId: string, name: string, accept: string): Promise<ArtifactContent> {
+    return this.downloadBytes(context, `/api/v1/eda/profiles/${encodeURIComponent(profileId)}/charts/${encodeURIComponent(name)}`, { accept });
+  }
+
+  /** The self-contained HTML report of a profile. */
+  getEdaProfileReport(context: MlCallContext, profileId: string): Promise<ArtifactContent> {
+    return this.downloadBytes(context, `/api/v1/eda/profiles/${encodeURIComponent(profileId)}/report`, { accept: 'text/html' });
   }
 
   // Datasets (issue 3): the tenant's warehouse tables and uploads into it.

@@ -119,7 +119,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/jobs/{job_id}": {
+    "/api/v1/eda/profiles/{profile_id}/charts": {
         parameters: {
             query?: never;
             header?: never;
@@ -127,10 +127,11 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Get Job
-         * @description One job of any kind: status, latest progress, result or error.
+         * List Profile Charts
+         * @description The charts of a profile: histograms, top values, correlation heatmaps, missing values,
+         *     target views; each as a PNG or its Vega-Lite spec.
          */
-        get: operations["get_job"];
+        get: operations["list_profile_charts"];
         put?: never;
         post?: never;
         delete?: never;
@@ -139,7 +140,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/jobs/{job_id}/events": {
+    "/api/v1/eda/profiles/{profile_id}/charts/{name}": {
         parameters: {
             query?: never;
             header?: never;
@@ -147,10 +148,30 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Stream Job Events
-         * @description Server-Sent Events of one job of any kind: status changes, progress, then its end.
+         * Get Profile Chart
+         * @description One chart: `Accept: image/png` for the picture, JSON for the Vega-Lite spec.
          */
-        get: operations["stream_job_events"];
+        get: operations["get_profile_chart"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/eda/profiles/{profile_id}/report": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Profile Report
+         * @description The whole profile as one HTML page with its charts inline: opens offline in a browser.
+         */
+        get: operations["get_profile_report"];
         put?: never;
         post?: never;
         delete?: never;
@@ -353,11 +374,7 @@ export interface paths {
         get: operations["get_batch_prediction"];
         put?: never;
         post?: never;
-        /**
-         * Cancel Batch Prediction
-         * @description Cancel a queued or running batch; it stops before its next chunk and writes no table.
-         */
-        delete: operations["cancel_batch_prediction"];
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -1293,7 +1310,7 @@ export interface components {
              * Status
              * @enum {string}
              */
-            status: "queued" | "running" | "completed" | "failed" | "cancelled";
+            status: "running" | "completed" | "failed";
         };
         /** BatchPredictionCreate */
         BatchPredictionCreate: {
@@ -1992,87 +2009,6 @@ export interface components {
             /** Outputs */
             outputs: components["schemas"]["InferOutput"][];
         };
-        /**
-         * Job
-         * @description Any kind of job. Its kind's own API (`/api/v1/training/jobs/{id}`,
-         *     `/api/v1/serving/batch/{id}`) shows the same job in that kind's shape.
-         */
-        Job: {
-            /**
-             * Created At
-             * Format: date-time
-             */
-            created_at: string;
-            /** Error */
-            error: string | null;
-            /** Finished At */
-            finished_at: string | null;
-            /**
-             * Job Id
-             * @description `train-…` for training, `batch-…` for batch prediction
-             */
-            job_id: string;
-            /**
-             * Kind
-             * @description training | batch_prediction
-             */
-            kind: string;
-            /** Mlflow Run Ids */
-            mlflow_run_ids: string[];
-            /** Name */
-            name: string;
-            /**
-             * Progress
-             * @description the kind's latest snapshot: training `iteration`/`total_iterations`/`metrics`/…, batch prediction `rows_done`/`rows_total`
-             */
-            progress: {
-                [key: string]: unknown;
-            } | null;
-            /**
-             * Result
-             * @description once completed
-             */
-            result: {
-                [key: string]: unknown;
-            } | null;
-            /** Started At */
-            started_at: string | null;
-            /**
-             * Status
-             * @enum {string}
-             */
-            status: "queued" | "running" | "completed" | "failed" | "cancelled";
-            /** Tenant Id */
-            tenant_id: string;
-        };
-        /**
-         * JobEvent
-         * @description One event of a job's stream (GET /api/v1/jobs/{job_id}/events): the SSE event name is
-         *     `type`, the data this object.
-         */
-        JobEvent: {
-            /** @description only on `end` */
-            job?: components["schemas"]["Job"] | null;
-            /** Job Id */
-            job_id: string;
-            /** Kind */
-            kind: string;
-            /** Progress */
-            progress: {
-                [key: string]: unknown;
-            } | null;
-            /**
-             * Status
-             * @enum {string}
-             */
-            status: "queued" | "running" | "completed" | "failed" | "cancelled";
-            /**
-             * Type
-             * @description status: the status changed; progress: a new progress snapshot; end: the job ended (last event), `job` holds it with its result or error
-             * @enum {string}
-             */
-            type: "status" | "progress" | "end";
-        };
         /** LatencyPercentiles */
         LatencyPercentiles: {
             /** P50 */
@@ -2355,6 +2291,31 @@ export interface components {
             thresholds: components["schemas"]["AlertThresholds"];
             /** Time Column */
             time_column: string | null;
+        };
+        /** ProfileChart */
+        ProfileChart: {
+            /**
+             * Media Types
+             * @description what Accept may ask for
+             */
+            media_types: string[];
+            /**
+             * Name
+             * @description the name to fetch it by
+             */
+            name: string;
+            /** Title */
+            title: string;
+        };
+        /** ProfileChartList */
+        ProfileChartList: {
+            /**
+             * Charts
+             * @description in display order
+             */
+            charts: components["schemas"]["ProfileChart"][];
+            /** Profile Id */
+            profile_id: string;
         };
         /** ProfileList */
         ProfileList: {
@@ -2764,6 +2725,11 @@ export interface components {
              */
             associations: components["schemas"]["Association"][];
             /**
+             * By Feature
+             * @description the target by each of its most associated features
+             */
+            by_feature?: components["schemas"]["TargetByFeature"][];
+            /**
              * Class Balance
              * @description each class with its count (categorical or boolean targets)
              */
@@ -2777,6 +2743,44 @@ export interface components {
              * @enum {string}
              */
             kind: "numeric" | "categorical" | "boolean" | "datetime" | "text" | "identifier" | "unsupported";
+        };
+        /**
+         * TargetByFeature
+         * @description The target within each group of one feature: the share of each class (categorical
+         *     target) or the target's mean (numeric target) per category or per equal-width bin.
+         */
+        TargetByFeature: {
+            /** Column */
+            column: string;
+            /** Description */
+            description: string;
+            /**
+             * Measure
+             * @description what `value` is: `percent of group` or `mean of target`
+             */
+            measure: string;
+            /** Points */
+            points: components["schemas"]["TargetPoint"][];
+        };
+        /** TargetPoint */
+        TargetPoint: {
+            /**
+             * Feature Value
+             * @description a category, or the lower edge of a bin of a numeric feature
+             */
+            feature_value: string | number | boolean | null;
+            /**
+             * Rows
+             * @description rows of the feature group
+             */
+            rows: number;
+            /**
+             * Target Value
+             * @description a class of the target; null when `value` is the target's mean
+             */
+            target_value: string | number | boolean | null;
+            /** Value */
+            value: number | null;
         };
         /** TensorMetadata */
         TensorMetadata: {
@@ -3594,7 +3598,7 @@ export interface operations {
             };
         };
     };
-    get_job: {
+    list_profile_charts: {
         parameters: {
             query?: never;
             header?: {
@@ -3602,7 +3606,7 @@ export interface operations {
                 "X-Tenant-ID"?: string | null;
             };
             path: {
-                job_id: string;
+                profile_id: string;
             };
             cookie?: never;
         };
@@ -3614,7 +3618,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Job"];
+                    "application/json": components["schemas"]["ProfileChartList"];
                 };
             };
             /** @description missing or malformed X-Tenant-ID */
@@ -3626,7 +3630,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description no such job for this tenant */
+            /** @description no such profile for this tenant */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3646,31 +3650,35 @@ export interface operations {
             };
         };
     };
-    stream_job_events: {
+    get_profile_chart: {
         parameters: {
             query?: never;
             header?: {
+                /** @description image/png, application/json (default) or the Vega-Lite type */
+                accept?: string | null;
                 /** @description tenant the call acts for; resolved by the AI Service */
                 "X-Tenant-ID"?: string | null;
             };
             path: {
-                job_id: string;
+                profile_id: string;
+                name: string;
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description text/event-stream: one JobEvent per event (the SSE event name is its type); the stream ends after the `end` event. Progress is pushed the moment the job reports it. */
+            /** @description the PNG, or the Vega-Lite spec with its data, chosen by Accept */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["JobEvent"];
-                    "text/event-stream": unknown;
+                    "application/json": Record<string, never>;
+                    "application/vnd.vegalite.v5+json": Record<string, never>;
+                    "image/png": string;
                 };
             };
-            /** @description missing or malformed X-Tenant-ID */
+            /** @description a malformed chart name */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3679,8 +3687,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description no such job for this tenant */
+            /** @description no such profile for this tenant */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Accept allows neither PNG nor JSON */
+            406: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3695,6 +3712,58 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    get_profile_report: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description tenant the call acts for; resolved by the AI Service */
+                "X-Tenant-ID"?: string | null;
+            };
+            path: {
+                profile_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description one self-contained HTML page */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description missing or malformed X-Tenant-ID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description no such profile for this tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description invalid request; `errors` names the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": components["schemas"]["ErrorResponse"];
                 };
             };
         };
@@ -4395,8 +4464,6 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description same tenant + same key returns the same batch instead of a new one */
-                "Idempotency-Key"?: string | null;
                 /** @description tenant the call acts for; resolved by the AI Service */
                 "X-Tenant-ID"?: string | null;
             };
@@ -4409,15 +4476,6 @@ export interface operations {
             };
         };
         responses: {
-            /** @description idempotent repeat */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["BatchPrediction"];
-                };
-            };
             /** @description Successful Response */
             202: {
                 headers: {
@@ -4490,67 +4548,6 @@ export interface operations {
             };
             /** @description unknown, or another tenant's */
             404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description invalid request; `errors` names the fields */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-        };
-    };
-    cancel_batch_prediction: {
-        parameters: {
-            query?: never;
-            header?: {
-                /** @description tenant the call acts for; resolved by the AI Service */
-                "X-Tenant-ID"?: string | null;
-            };
-            path: {
-                batch_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["BatchPrediction"];
-                };
-            };
-            /** @description missing or malformed X-Tenant-ID */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description unknown, or another tenant's */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description the batch ended */
-            409: {
                 headers: {
                     [name: string]: unknown;
                 };

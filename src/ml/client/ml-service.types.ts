@@ -87,3 +87,4 @@ export type ReleaseRequest = Schemas['Release'];
 export type EdaProfileRequest = Schemas['ProfileRequest'];
 export type EdaProfile = Schemas['Profile'];
 export type EdaProfileList = Schemas['ProfileList'];
+export type EdaProfileChartList = Schemas['ProfileChartList'];

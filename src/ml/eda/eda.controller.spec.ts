@@ -19,6 +19,9 @@ describe('EdaController through the real pipeline', () => {
     createEdaProfile: jest.fn<MLServiceClient['createEdaProfile']>(),
     listEdaProfiles: jest.fn<MLServiceClient['listEdaProfiles']>(),
     getEdaProfile: jest.fn<MLServiceClient['getEdaProfile']>(),
+    listEdaProfileCharts: jest.fn<MLServiceClient['listEdaProfileCharts']>(),
+    getEdaProfileChart: jest.fn<MLServiceClient['getEdaProfileChart']>(),
+    getEdaProfileReport: jest.fn<MLServiceClient['getEdaProfileReport']>(),
   };
 
   beforeAll(async () => {
@@ -84,6 +87,23 @@ describe('EdaController through the real pipeline', () => {
     await request(app.getHttpServer()).get('/api/v1/ml/eda/profiles/prof-0123456789ab').set(ACME).expect(200);
     expect(client.getEdaProfile.mock.calls[0][1]).toBe('prof-0123456789ab');
     await request(app.getHttpServer()).get('/api/v1/ml/eda/profiles/..%2Fetc').set(ACME).expect(400);
+  });
+
+  it('serves a chart as the ML Service sent it, asking for what Accept allows', async () => {
+    client.getEdaProfileChart.mockResolvedValue({ content: Buffer.from('\x89PNG'), contentType: 'image/png' });
+    const response = await request(app.getHttpServer()).get('/api/v1/ml/eda/profiles/prof-0123456789ab/charts/histogram_tenure').set(ACME).set('Accept', 'image/png').expect(200);
+    expect(response.headers['content-type']).toBe('image/png');
+    expect(client.getEdaProfileChart.mock.calls[0].slice(1)).toEqual(['prof-0123456789ab', 'histogram_tenure', 'image/png']);
+    await request(app.getHttpServer()).get('/api/v1/ml/eda/profiles/prof-0123456789ab/charts/histogram_tenure').set(ACME).set('Accept', 'text/csv').expect(406);
+    await request(app.getHttpServer()).get('/api/v1/ml/eda/profiles/prof-0123456789ab/charts/Bad.Name').set(ACME).expect(400);
+    expect(client.getEdaProfileChart).toHaveBeenCalledTimes(1);
+  });
+
+  it('serves the report as HTML', async () => {
+    client.getEdaProfileReport.mockResolvedValue({ content: Buffer.from('<!DOCTYPE html><html></html>'), contentType: 'text/html; charset=utf-8' });
+    const response = await request(app.getHttpServer()).get('/api/v1/ml/eda/profiles/prof-0123456789ab/report').set(ACME).expect(200);
+    expect(response.headers['content-type']).toMatch(/^text\/html/);
+    expect(response.text).toBe('<!DOCTYPE html><html></html>');
   });
 
   it('needs an API key', async () => {

@@ -1,11 +1,11 @@
-import { Body, Controller, Get, HttpCode, HttpStatus, Param, Post, Query } from '@nestjs/common';
-import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, Header, Headers, HttpCode, HttpStatus, Param, Post, Query, StreamableFile } from '@nestjs/common';
+import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { ErrorResponseDto } from '@app/common/filters/error-response.dto';
 import { CallerTenant, type TenantContext } from '@app/common/tenant/tenant-context';
 import { CreateProfileDto } from '@app/ml/eda/dto/create-profile.dto';
 import { ListProfilesQueryDto } from '@app/ml/eda/dto/list-profiles-query.dto';
-import { ProfileIdParamDto } from '@app/ml/eda/dto/profile-id.param.dto';
-import { ProfileListResponseDto, ProfileResponseDto } from '@app/ml/eda/dto/profile-response.dto';
+import { ProfileChartParamDto, ProfileIdParamDto } from '@app/ml/eda/dto/profile-id.param.dto';
+import { ProfileChartListResponseDto, ProfileListResponseDto, ProfileResponseDto } from '@app/ml/eda/dto/profile-response.dto';
 import { EdaService } from '@app/ml/eda/eda.service';
 import { TenantScopedMlApi } from '@app/ml/ml-api.decorator';
 
@@ -44,5 +44,58 @@ export class EdaController {
   @ApiResponse({ status: 404, type: ErrorResponseDto, description: 'No such profile for this tenant.' })
   getProfile(@Param() params: ProfileIdParamDto, @CallerTenant() caller: TenantContext): Promise<ProfileResponseDto> {
     return this.eda.get(params.profile_id, caller);
+  }
+
+  @Get(':profile_id/charts')
+  @ApiOperation({ summary: "List a profile's charts", description: 'Each comes as a PNG and as the Vega-Lite spec it was drawn from.' })
+  @ApiOkResponse({ type: ProfileChartListResponseDto })
+  @ApiResponse({ status: 400, type: ErrorResponseDto, description: 'The profile id is malformed.' })
+  @ApiResponse({ status: 404, type: ErrorResponseDto, description: 'No such profile for this tenant.' })
+  listProfileCharts(@Param() params: ProfileIdParamDto, @CallerTenant() caller: TenantContext): Promise<ProfileChartListResponseDto> {
+    return this.eda.listCharts(params.profile_id, caller);
+  }
+
+  @Get(':profile_id/charts/:name')
+  @ApiOperation({
+    summary: 'Get one chart of a profile',
+    description: '`Accept: image/png` for the picture; `application/json` (the default) or `application/vnd.vegalite.v5+json` for its Vega-Lite spec, data included.',
+  })
+  @ApiProduces('image/png', 'application/json')
+  @Header('Vary', 'Accept')
+  @ApiOkResponse({
+    description: 'The PNG, or the Vega-Lite spec.',
+    content: {
+      'image/png': { schema: { type: 'string', format: 'binary' } },
+      'application/json': { schema: { type: 'object', description: 'A Vega-Lite v5 specification.' } },
+    },
+  })
+  @ApiResponse({ status: 400, type: ErrorResponseDto, description: 'The profile id or chart name is malformed.' })
+  @ApiResponse({ status: 404, type: ErrorResponseDto, description: 'No such profile for this tenant, or no chart of that name.' })
+  @ApiResponse({ status: 406, type: ErrorResponseDto, description: 'Accept allows neither image/png nor JSON.' })
+  async getProfileChart(
+    @Param() params: ProfileChartParamDto,
+    @Headers('accept') accept: string | undefined,
+    @CallerTenant() caller: TenantContext,
+  ): Promise<StreamableFile> {
+    const chart = await this.eda.getChart(params.profile_id, params.name, accept, caller);
+    return new StreamableFile(chart.content, { type: chart.contentType, length: chart.content.length });
+  }
+
+  @Get(':profile_id/report')
+  @ApiOperation({
+    summary: 'Download the HTML report of a profile',
+    description: 'One self-contained page (no scripts, charts inline as PNG data URIs) that opens offline in a browser.',
+  })
+  @ApiProduces('text/html')
+  @ApiOkResponse({ description: 'The HTML page.', content: { 'text/html': { schema: { type: 'string' } } } })
+  @ApiResponse({ status: 400, type: ErrorResponseDto, description: 'The profile id is malformed.' })
+  @ApiResponse({ status: 404, type: ErrorResponseDto, description: 'No such profile for this tenant.' })
+  async getProfileReport(@Param() params: ProfileIdParamDto, @CallerTenant() caller: TenantContext): Promise<StreamableFile> {
+    const report = await this.eda.getReport(params.profile_id, caller);
+    return new StreamableFile(report.content, {
+      type: report.contentType,
+      length: report.content.length,
+      disposition: `inline; filename="${params.profile_id}.html"`,
+    });
   }
 }

@@ -86,3 +86,26 @@ export class ProfileResponseDto implements Required<EdaProfile> {
   @ApiProperty({ type: 'object', nullable: true, additionalProperties: true, description: 'Missing values per column in consecutive row blocks.' })
   missing_blocks!: EdaProfile['missing_blocks'];
 }
+
+export class ProfileChartDto {
+  @ApiProperty({ example: 'histogram_tenure', description: 'The name to fetch it by.' })
+  name!: string;
+
+  @ApiProperty({ example: 'Distribution of tenure' })
+  title!: string;
+
+  @ApiProperty({ type: [String], example: ['image/png', 'application/vnd.vegalite.v5+json'], description: 'What Accept may ask for.' })
+  media_types!: string[];
+}
+
+export class ProfileChartListResponseDto {
+  @ApiProperty({ example: 'prof-3f9a1c2b4d5e' })
+  profile_id!: string;
+
+  @ApiProperty({
+    type: [ProfileChartDto],
+    description:
+      'In display order: histogram_<column>, dates_<column>, top_values_<column>, correlation_<pearson|spearman|cramers_v|correlation_ratio>, missing_values, and with a target target_associations, class_balance, target_by_<column>.',
+  })
+  charts!: ProfileChartDto[];
+}
