@@ -183,3 +183,36 @@ def test_charts_come_as_png_or_vega_lite_and_the_report_stands_alone(
     assert html.count("data:image/png;base64,") == len(names)
     assert "customer_id looks like an identifier" in html
     assert client.get(f"{base}/report", headers=tenant_headers("eda-other")).status_code == 404
+
+
+def test_comparing_with_a_shifted_copy_flags_the_shifted_columns_only(client: TestClient) -> None:
+    shifted = (
+        "SELECT * REPLACE (tenure + 24 AS tenure, monthly_charges * 1.5 AS monthly_charges) "
+        "FROM ml_features.customer_churn"
+    )
+    response = client.post(
+        "/api/v1/eda/comparisons",
+        json={"reference": CHURN, "current": {"source": "sql", "query": shifted}},
+        headers=tenant_headers(),
+    )
+    assert response.status_code == 201, response.text
+    comparison = response.json()
+    assert comparison["drifted_columns"] == ["tenure", "monthly_charges"]
+    assert [s["column"] for s in comparison["skipped"]] == ["customer_id"]
+    by_column = {c["column"]: c for c in comparison["columns"]}
+    assert by_column["tenure"]["wasserstein"] == pytest.approx(24.0)
+    assert by_column["contract_type"]["psi"] == 0 and by_column["contract_type"]["kind"] == (
+        "categorical"
+    )
+    base = f"/api/v1/eda/comparisons/{comparison['comparison_id']}"
+    assert client.get(base, headers=tenant_headers()).json() == comparison
+    assert client.get(base, headers=tenant_headers("eda-other")).status_code == 404
+    png = client.get(f"{base}/charts/drift", headers=tenant_headers(Accept="image/png"))
+    assert png.status_code == 200 and png.content.startswith(b"\x89PNG")
+    assert "shift_tenure" in comparison["charts"]
+    bad = client.post(
+        "/api/v1/eda/comparisons",
+        json={"reference": CHURN, "current": {"source": "sql", "query": "SELECT nope"}},
+        headers=tenant_headers(),
+    )
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "current.query"

@@ -11,6 +11,7 @@ from scipy import stats as scipy_stats
 
 from app.datasets.schemas import DatasetSource
 from app.datasets.warehouse import WarehouseManager
+from app.eda.compare import compare_sources
 from app.eda.schemas import AlertThresholds, Profile, ProfileRequest
 from app.eda.service import EdaService
 from app.eda.stats import cramers_v
@@ -316,3 +317,38 @@ def test_refuses_unknown_columns_and_bad_sources(
             ProfileRequest(dataset=DatasetSource(source="sql", query="SELECT nope FROM t")),
         )
     assert error.value.field == "dataset.query"
+
+
+def test_compare_statistics_agree_with_scipy(warehouses: WarehouseManager) -> None:
+    rng = np.random.default_rng(11)
+    reference = pd.DataFrame({"v": rng.normal(0, 1, 700), "c": rng.choice(["a", "b", "c"], 700)})
+    current = pd.DataFrame(
+        {"v": rng.normal(0.3, 1.2, 500), "c": rng.choice(["a", "b", "c", "d"], 500)}
+    )
+    _load(warehouses, {"ref": reference, "cur": current})
+    _, _, drifts, _ = warehouses.read_sources(
+        TENANT,
+        {
+            "reference": DatasetSource(source="table", table="ref"),
+            "current": DatasetSource(source="table", table="cur"),
+        },
+        lambda connection, selects: compare_sources(
+            connection, selects["reference"], selects["current"], None
+        ),
+    )
+    numeric, categorical = drifts
+    ks = scipy_stats.ks_2samp(reference["v"], current["v"], method="asymp")
+    assert numeric.ks_statistic == pytest.approx(ks.statistic, rel=1e-12)
+    assert numeric.ks_p_value == pytest.approx(ks.pvalue, rel=1e-6)
+    assert numeric.wasserstein == pytest.approx(
+        scipy_stats.wasserstein_distance(reference["v"], current["v"]), rel=1e-9
+    )
+    table = pd.crosstab(
+        pd.concat([reference["c"], current["c"]]),
+        np.r_[np.zeros(700), np.ones(500)],
+    ).to_numpy()
+    chi2, p_value = scipy_stats.chi2_contingency(table.T)[:2]
+    assert categorical.chi_square == pytest.approx(chi2) and categorical.chi_square_p_value == (
+        pytest.approx(p_value)
+    )
+    assert categorical.drifted  # a new category "d" with a quarter of the rows

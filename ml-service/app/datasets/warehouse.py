@@ -399,14 +399,39 @@ class WarehouseManager:
 
         For work that stays in DuckDB (aggregates, profiles): the rows are never fetched here
         unless `work` fetches them."""
+        return self.read_sources(
+            tenant_id, {field_prefix: source}, lambda connection, selects: work(
+                connection, selects[field_prefix]
+            )
+        )  # fmt: skip
+
+    def read_sources(
+        self,
+        tenant_id: str,
+        sources: dict[str, DatasetSource],
+        work: Callable[[duckdb.DuckDBPyConnection, dict[str, str]], T],
+    ) -> T:
+        """`read` over several sources at once (e.g. two tables to compare), keyed by the field
+        prefix that names each in errors. Each source is checked and planned first, so a bad one
+        is named; a DuckDB error inside `work` names the first source's field."""
 
         def checked(connection: duckdb.DuckDBPyConnection) -> T:
-            select = self._checked_source(connection, source, field_prefix)
+            selects = {}
+            for prefix, source in sources.items():
+                select = self._checked_source(connection, source, prefix)
+                try:
+                    connection.execute(f"DESCRIBE SELECT * FROM {sql.wrap(select)}")
+                except duckdb.Error as error:
+                    raise InvalidFieldError(
+                        self._query_field(source, prefix), _message(error)
+                    ) from None
+                selects[prefix] = select
             try:
-                return work(connection, select)
+                return work(connection, selects)
             except duckdb.Error as error:
+                prefix, source = next(iter(sources.items()))
                 raise InvalidFieldError(
-                    self._query_field(source, field_prefix), _message(error)
+                    self._query_field(source, prefix), _message(error)
                 ) from None
 
         return self._run(tenant_id, checked)

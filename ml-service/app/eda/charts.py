@@ -10,7 +10,7 @@ import re
 from typing import Any
 
 from app.charts.core import HEIGHT, WIDTH, chart
-from app.eda.schemas import ColumnProfile, CorrelationMatrix, Profile
+from app.eda.schemas import ColumnProfile, Comparison, CorrelationMatrix, Profile
 
 CHART_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 _SLUG = re.compile(r"[^a-z0-9]+")
@@ -297,4 +297,72 @@ def profile_charts(profile: Profile) -> dict[str, dict]:
     if missing is not None:
         charts["missing_values"] = missing
     charts |= _target_charts(profile, slugs)
+    return charts
+
+
+def comparison_charts(comparison: Comparison) -> dict[str, dict]:
+    """`drift`: PSI per column against serving's 0.2 line; `shift_<column>`: the reference's and
+    the current shares per bin or category."""
+    charts: dict[str, dict] = {}
+    if comparison.columns:
+        values = [
+            {
+                "column": c.column,
+                "psi": _number(c.psi),
+                "drifted": "drifted" if c.drifted else "stable",
+            }
+            for c in comparison.columns
+        ]
+        threshold = comparison.thresholds.get("psi", 0.2)
+        charts["drift"] = chart(
+            "Distribution shift per column",
+            f"population stability index; {threshold} and above is a significant shift",
+            {"values": values},
+            {
+                "layer": [
+                    {
+                        "mark": "bar",
+                        "encoding": {
+                            "y": {"field": "column", "type": "nominal", "sort": "-x",
+                                  "title": None},
+                            "x": {"field": "psi", "type": "quantitative", "title": "PSI"},
+                            "color": {"field": "drifted", "type": "nominal", "title": None,
+                                      "scale": {"domain": ["drifted", "stable"],
+                                                "range": ["#e45756", "#4c78a8"]}},
+                        },
+                    },
+                    {"mark": {"type": "rule", "strokeDash": [4, 4]},
+                     "encoding": {"x": {"datum": threshold}}},
+                ]
+            },
+            height=max(80, 22 * len(values)),
+        )  # fmt: skip
+    used: set[str] = set()
+    for position, drift in enumerate(comparison.columns):
+        slug = _SLUG.sub("_", drift.column.lower()).strip("_")[:40] or "column"
+        if slug in used:
+            slug = f"{slug}_{position}"
+        used.add(slug)
+        values = [
+            {"bin": label, "side": side, "share": round(100 * share, 3)}
+            for side, shares in (
+                ("reference", drift.reference_shares),
+                ("current", drift.current_shares),
+            )
+            for label, share in zip(drift.bins, shares, strict=True)
+        ]  # fmt: skip
+        charts[f"shift_{slug}"] = chart(
+            f"{drift.column}: reference vs current",
+            f"PSI {drift.psi:.3f}" + (" (drifted)" if drift.drifted else ""),
+            {"values": values},
+            {
+                "mark": "bar",
+                "encoding": {
+                    "x": {"field": "bin", "type": "nominal", "sort": None, "title": None},
+                    "xOffset": {"field": "side"},
+                    "y": {"field": "share", "type": "quantitative", "title": "% of values"},
+                    "color": {"field": "side", "type": "nominal", "title": None},
+                },
+            },
+        )
     return charts

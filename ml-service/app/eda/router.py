@@ -7,12 +7,36 @@ from fastapi.responses import HTMLResponse
 
 from app.charts.core import JSON, PNG, VEGA_LITE_MEDIA_TYPE, negotiate
 from app.deps import EdaDep, TenantDep
-from app.eda.schemas import Profile, ProfileChartList, ProfileList, ProfileRequest
+from app.eda.schemas import (
+    CompareRequest,
+    Comparison,
+    ComparisonList,
+    Profile,
+    ProfileChartList,
+    ProfileList,
+    ProfileRequest,
+)
 from app.errors import ERROR_RESPONSES, ErrorResponse
 
 router = APIRouter(prefix="/api/v1/eda", tags=["eda"], responses=ERROR_RESPONSES)
 
 _NOT_FOUND = {404: {"model": ErrorResponse, "description": "no such profile for this tenant"}}
+_CHART_CONTENT = {
+    200: {
+        "content": {
+            PNG: {"schema": {"type": "string", "format": "binary"}},
+            JSON: {"schema": {"type": "object"}},
+            VEGA_LITE_MEDIA_TYPE: {"schema": {"type": "object"}},
+        },
+        "description": "the PNG, or the Vega-Lite spec with its data, chosen by Accept",
+    },
+    400: {"model": ErrorResponse, "description": "a malformed chart name"},
+    406: {"model": ErrorResponse, "description": "Accept allows neither PNG nor JSON"},
+}
+_AcceptHeader = Annotated[
+    str | None,
+    Header(description="image/png, application/json (default) or the Vega-Lite type"),
+]
 
 
 # Plain `def` handlers: the work is DuckDB and SQLite, and FastAPI runs them in its thread pool.
@@ -48,29 +72,10 @@ def list_profile_charts(profile_id: str, tenant_id: TenantDep, eda: EdaDep) -> P
 @router.get(
     "/profiles/{profile_id}/charts/{name}",
     response_class=Response,
-    responses=_NOT_FOUND
-    | {
-        200: {
-            "content": {
-                PNG: {"schema": {"type": "string", "format": "binary"}},
-                JSON: {"schema": {"type": "object"}},
-                VEGA_LITE_MEDIA_TYPE: {"schema": {"type": "object"}},
-            },
-            "description": "the PNG, or the Vega-Lite spec with its data, chosen by Accept",
-        },
-        400: {"model": ErrorResponse, "description": "a malformed chart name"},
-        406: {"model": ErrorResponse, "description": "Accept allows neither PNG nor JSON"},
-    },
+    responses=_NOT_FOUND | _CHART_CONTENT,
 )
 def get_profile_chart(
-    profile_id: str,
-    name: str,
-    tenant_id: TenantDep,
-    eda: EdaDep,
-    accept: Annotated[
-        str | None,
-        Header(description="image/png, application/json (default) or the Vega-Lite type"),
-    ] = None,
+    profile_id: str, name: str, tenant_id: TenantDep, eda: EdaDep, accept: _AcceptHeader = None
 ) -> Response:
     """One chart: `Accept: image/png` for the picture, JSON for the Vega-Lite spec."""
     media_type = negotiate(accept)
@@ -90,3 +95,45 @@ def get_profile_report(profile_id: str, tenant_id: TenantDep, eda: EdaDep) -> HT
         eda.report(tenant_id, profile_id),
         headers={"Content-Disposition": f'inline; filename="{profile_id}.html"'},
     )
+
+
+_NO_COMPARISON = {
+    404: {"model": ErrorResponse, "description": "no such comparison for this tenant"}
+}
+
+
+@router.post("/comparisons", status_code=status.HTTP_201_CREATED, response_model=Comparison)
+def create_comparison(request: CompareRequest, tenant_id: TenantDep, eda: EdaDep) -> Comparison:
+    """Compare two tables or queries column by column (PSI, KS / chi-square, Wasserstein,
+    Jensen-Shannon) with serving's drift thresholds, and store the comparison."""
+    return eda.compare(tenant_id, request)
+
+
+@router.get("/comparisons", response_model=ComparisonList)
+def list_comparisons(
+    tenant_id: TenantDep,
+    eda: EdaDep,
+    limit: Annotated[int, Query(ge=1, le=1000, description="newest first")] = 100,
+) -> ComparisonList:
+    """The tenant's stored comparisons, newest first."""
+    return eda.list_comparisons(tenant_id, limit)
+
+
+@router.get("/comparisons/{comparison_id}", response_model=Comparison, responses=_NO_COMPARISON)
+def get_comparison(comparison_id: str, tenant_id: TenantDep, eda: EdaDep) -> Comparison:
+    """One stored comparison."""
+    return eda.get_comparison(tenant_id, comparison_id)
+
+
+@router.get(
+    "/comparisons/{comparison_id}/charts/{name}",
+    response_class=Response,
+    responses=_NO_COMPARISON | _CHART_CONTENT,
+)
+def get_comparison_chart(
+    comparison_id: str, name: str, tenant_id: TenantDep, eda: EdaDep, accept: _AcceptHeader = None
+) -> Response:
+    """One chart of a comparison (`drift`, `shift_<column>`): PNG or Vega-Lite by Accept."""
+    media_type = negotiate(accept)
+    content = eda.comparison_chart(tenant_id, comparison_id, name, media_type)
+    return Response(content=content, media_type=media_type, headers={"Vary": "Accept"})

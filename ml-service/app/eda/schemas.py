@@ -330,3 +330,67 @@ class ProfileChart(BaseModel):
 class ProfileChartList(BaseModel):
     profile_id: str
     charts: list[ProfileChart] = Field(description="in display order")
+
+
+class CompareRequest(BaseModel):
+    """Two tables or queries to compare column by column (e.g. last month and this month)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reference: DatasetSource = Field(description="the baseline, e.g. a model's training data")
+    current: DatasetSource = Field(description="the data to check against it")
+    columns: list[str] | None = Field(
+        None, max_length=1000, description="the columns to compare; all of the reference's if unset"
+    )
+
+
+class ColumnDrift(BaseModel):
+    """Shift of one column, in serving's drift vocabulary (psi, ks_statistic, ks_p_value,
+    drifted) plus chi-square, Wasserstein and Jensen-Shannon."""
+
+    column: str
+    kind: Literal["numeric", "categorical"]
+    reference_count: int = Field(description="non-missing values in the reference")
+    current_count: int
+    psi: float
+    ks_statistic: float | None = Field(description="two-sample Kolmogorov-Smirnov D (numbers)")
+    ks_p_value: float | None
+    chi_square: float | None = Field(description="chi-square of the 2 x k table (categories)")
+    chi_square_p_value: float | None
+    wasserstein: float | None = Field(description="Wasserstein-1 distance, in the column's unit")
+    jensen_shannon: float = Field(description="Jensen-Shannon distance (base 2) over the bins")
+    drifted: bool
+    bins: list[str] = Field(description="reference decile bins (numbers) or categories")
+    reference_shares: list[float]
+    current_shares: list[float]
+
+
+class SkippedColumn(BaseModel):
+    column: str
+    reason: str
+
+
+class Comparison(BaseModel):
+    comparison_id: str
+    created_at: datetime
+    reference: DatasetSource
+    current: DatasetSource
+    reference_rows: int
+    current_rows: int
+    thresholds: dict[str, float] = Field(description="serving's drift thresholds")
+    drifted_columns: list[str]
+    columns: list[ColumnDrift]
+    skipped: list[SkippedColumn]
+    charts: list[str] = Field(description="names for GET …/comparisons/{id}/charts/{name}")
+
+
+class ComparisonSummary(BaseModel):
+    comparison_id: str
+    created_at: datetime
+    reference: DatasetSource
+    current: DatasetSource
+    drifted_columns: list[str]
+
+
+class ComparisonList(BaseModel):
+    comparisons: list[ComparisonSummary]

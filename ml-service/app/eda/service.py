@@ -19,12 +19,17 @@ from app.charts.core import MEDIA_TYPES, PNG, chart_title, render_png
 from app.datasets import sql
 from app.datasets.warehouse import WarehouseManager
 from app.eda.alerts import profile_alerts, series_alerts
-from app.eda.charts import CHART_NAME, profile_charts
+from app.eda.charts import CHART_NAME, comparison_charts, profile_charts
+from app.eda.compare import THRESHOLDS, compare_sources
 from app.eda.report import render_report
 from app.eda.schemas import (
     Alert,
     Association,
     AssociationMeasure,
+    CompareRequest,
+    Comparison,
+    ComparisonList,
+    ComparisonSummary,
     CorrelationMatrix,
     Profile,
     ProfileChart,
@@ -44,6 +49,7 @@ from app.errors import BadRequestError, InvalidFieldError, NotFoundError
 logger = logging.getLogger(__name__)
 
 PROFILE_ID_PREFIX = "prof-"
+COMPARISON_ID_PREFIX = "cmp-"
 # The series tests see at most this many evenly spaced points of each column: ADF and the
 # autocorrelation are about shape, and their cost grows with length.
 MAX_SERIES_POINTS = 5000
@@ -354,6 +360,81 @@ class EdaService:
                 # A chart is a view of numbers the page also shows; it must not cost the page.
                 logger.warning("rendering chart %s of %s failed", name, profile_id, exc_info=True)
         return render_report(profile, specs, pngs)
+
+    def compare(self, tenant_id: str, request: CompareRequest) -> Comparison:
+        """Compare two tables or queries column by column, store the comparison and return it.
+
+        422 naming `reference.*` or `current.*` for a source DuckDB cannot read."""
+        created_at = datetime.now(UTC)
+        reference_rows, current_rows, columns, skipped = self._warehouses.read_sources(
+            tenant_id,
+            {"reference": request.reference, "current": request.current},
+            lambda connection, selects: compare_sources(
+                connection, selects["reference"], selects["current"], request.columns
+            ),
+        )
+        comparison = Comparison(
+            comparison_id=f"{COMPARISON_ID_PREFIX}{secrets.token_hex(6)}",
+            created_at=created_at,
+            reference=request.reference,
+            current=request.current,
+            reference_rows=reference_rows,
+            current_rows=current_rows,
+            thresholds=THRESHOLDS,
+            drifted_columns=[column.column for column in columns if column.drifted],
+            columns=columns,
+            skipped=skipped,
+            charts=[],
+        )
+        comparison.charts = list(comparison_charts(comparison))
+        summary = ComparisonSummary(
+            comparison_id=comparison.comparison_id,
+            created_at=created_at,
+            reference=request.reference,
+            current=request.current,
+            drifted_columns=comparison.drifted_columns,
+        )
+        self._store.save(
+            tenant_id,
+            "comparison",
+            comparison.comparison_id,
+            created_at.isoformat(),
+            summary.model_dump_json(),
+            comparison.model_dump_json(),
+        )
+        return comparison
+
+    def get_comparison(self, tenant_id: str, comparison_id: str) -> Comparison:
+        """The tenant's stored comparison; 404 for an unknown id or another tenant's."""
+        body = self._store.get(tenant_id, "comparison", comparison_id)
+        if body is None:
+            raise NotFoundError(f"comparison {comparison_id} does not exist")
+        return Comparison.model_validate_json(body)
+
+    def list_comparisons(self, tenant_id: str, limit: int) -> ComparisonList:
+        """The tenant's comparisons, newest first."""
+        return ComparisonList(
+            comparisons=[
+                ComparisonSummary.model_validate(json.loads(summary))
+                for summary in self._store.list(tenant_id, "comparison", limit)
+            ]
+        )
+
+    def comparison_chart(
+        self, tenant_id: str, comparison_id: str, name: str, media_type: str
+    ) -> bytes:
+        """One chart of a stored comparison as a PNG or its Vega-Lite spec (JSON)."""
+        if not CHART_NAME.fullmatch(name):
+            raise BadRequestError(f"name must match {CHART_NAME.pattern}")
+        specs = comparison_charts(self.get_comparison(tenant_id, comparison_id))
+        if name not in specs:
+            raise NotFoundError(
+                f"comparison {comparison_id} has no chart named {name!r}; it has: "
+                f"{', '.join(specs) or 'none'}"
+            )
+        if media_type == PNG:
+            return render_png(specs[name])
+        return json.dumps(specs[name], separators=(",", ":")).encode()
 
     def list(self, tenant_id: str, limit: int) -> ProfileList:
         """The tenant's profiles, newest first."""

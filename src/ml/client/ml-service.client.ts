@@ -27,6 +27,9 @@ import type {
   DatasetTableDeletion,
   DatasetTableSummary,
   DatasetUploadFields,
+  EdaCompareRequest,
+  EdaComparison,
+  EdaComparisonList,
   EdaProfile,
   EdaProfileChartList,
   EdaProfileList,
@@ -184,6 +187,23 @@ export class MLServiceClient implements OnModuleDestroy {
   /** One chart as `accept` asks: `image/png`, or `application/json` for its Vega-Lite spec. */
   getEdaProfileChart(context: MlCallContext, profileId: string, name: string, accept: string): Promise<ArtifactContent> {
     return this.downloadBytes(context, `/api/v1/eda/profiles/${encodeURIComponent(profileId)}/charts/${encodeURIComponent(name)}`, { accept });
+  }
+
+  /** Not retried: each call computes and stores a new comparison. */
+  createEdaComparison(context: MlCallContext, body: EdaCompareRequest): Promise<EdaComparison> {
+    return this.request({ method: 'POST', path: '/api/v1/eda/comparisons', context, body });
+  }
+
+  listEdaComparisons(context: MlCallContext, limit?: number): Promise<EdaComparisonList> {
+    return this.request({ method: 'GET', path: '/api/v1/eda/comparisons', context, params: { limit } });
+  }
+
+  getEdaComparison(context: MlCallContext, comparisonId: string): Promise<EdaComparison> {
+    return this.request({ method: 'GET', path: `/api/v1/eda/comparisons/${encodeURIComponent(comparisonId)}`, context });
+  }
+
+  getEdaComparisonChart(context: MlCallContext, comparisonId: string, name: string, accept: string): Promise<ArtifactContent> {
+    return this.downloadBytes(context, `/api/v1/eda/comparisons/${encodeURIComponent(comparisonId)}/charts/${encodeURIComponent(name)}`, { accept });
   }
 
   /** The self-contained HTML report of a profile. */

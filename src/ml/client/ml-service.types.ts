@@ -88,3 +88,6 @@ export type EdaProfileRequest = Schemas['ProfileRequest'];
 export type EdaProfile = Schemas['Profile'];
 export type EdaProfileList = Schemas['ProfileList'];
 export type EdaProfileChartList = Schemas['ProfileChartList'];
+export type EdaCompareRequest = Schemas['CompareRequest'];
+export type EdaComparison = Schemas['Comparison'];
+export type EdaComparisonList = Schemas['ComparisonList'];

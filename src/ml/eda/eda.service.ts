@@ -1,7 +1,10 @@
-import { Injectable } from '@nestjs/common';
+import { HttpStatus, Injectable } from '@nestjs/common';
+import { FieldErrorsException } from '@app/common/filters/field-errors.exception';
 import type { TenantContext } from '@app/common/tenant/tenant-context';
 import { MLServiceClient } from '@app/ml/client/ml-service.client';
+import type { ComparisonListResponseDto, ComparisonResponseDto, CreateComparisonDto } from '@app/ml/eda/dto/compare.dto';
 import type { CreateProfileDto } from '@app/ml/eda/dto/create-profile.dto';
+import type { DatasetDto } from '@app/ml/training/dto/create-training-job.dto';
 import type { ProfileChartListResponseDto, ProfileListResponseDto, ProfileResponseDto } from '@app/ml/eda/dto/profile-response.dto';
 import { chartMediaType } from '@app/ml/training/chart-media-type';
 import type { ArtifactContent } from '@app/ml/client/ml-service.types';
@@ -16,8 +19,7 @@ export class EdaService {
 
   create(body: CreateProfileDto, caller: TenantContext): Promise<ProfileResponseDto> {
     // `dataset.tenant_id` was checked against the caller by the guard; the ML Service takes the tenant from the header.
-    const { source, query, table } = body.dataset;
-    return this.mlService.createEdaProfile(caller, { ...body, dataset: { source, query, table } });
+    return this.mlService.createEdaProfile(caller, { ...body, dataset: withoutTenant(body.dataset) });
   }
 
   list(limit: number | undefined, caller: TenantContext): Promise<ProfileListResponseDto> {
@@ -40,4 +42,34 @@ export class EdaService {
   getReport(profileId: string, caller: TenantContext): Promise<ArtifactContent> {
     return this.mlService.getEdaProfileReport(caller, profileId);
   }
+
+  /** 403 naming `reference.tenant_id`/`current.tenant_id` when either names another tenant. */
+  compare(body: CreateComparisonDto, caller: TenantContext): Promise<ComparisonResponseDto> {
+    const sides = { reference: body.reference, current: body.current };
+    const foreign = Object.entries(sides).filter(([, dataset]) => dataset.tenant_id !== undefined && dataset.tenant_id !== caller.tenantId);
+    if (foreign.length > 0) {
+      throw new FieldErrorsException(
+        HttpStatus.FORBIDDEN,
+        foreign.map(([side]) => ({ field: `${side}.tenant_id`, message: "must be the caller's own tenant" })),
+      );
+    }
+    return this.mlService.createEdaComparison(caller, { reference: withoutTenant(body.reference), current: withoutTenant(body.current), columns: body.columns });
+  }
+
+  listComparisons(limit: number | undefined, caller: TenantContext): Promise<ComparisonListResponseDto> {
+    return this.mlService.listEdaComparisons(caller, limit);
+  }
+
+  getComparison(comparisonId: string, caller: TenantContext): Promise<ComparisonResponseDto> {
+    return this.mlService.getEdaComparison(caller, comparisonId);
+  }
+
+  getComparisonChart(comparisonId: string, name: string, accept: string | undefined, caller: TenantContext): Promise<ArtifactContent> {
+    return this.mlService.getEdaComparisonChart(caller, comparisonId, name, chartMediaType(accept));
+  }
+}
+
+/** The ML Service takes the tenant from the header and refuses unknown fields. */
+function withoutTenant({ source, query, table }: DatasetDto): DatasetDto {
+  return { source, query, table };
 }
