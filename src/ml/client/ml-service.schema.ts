@@ -75,6 +75,71 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/eda/comparisons": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Comparisons
+         * @description The tenant's stored comparisons, newest first.
+         */
+        get: operations["list_comparisons"];
+        put?: never;
+        /**
+         * Create Comparison
+         * @description Compare two tables or queries column by column (PSI, KS / chi-square, Wasserstein,
+         *     Jensen-Shannon) with serving's drift thresholds, and store the comparison.
+         */
+        post: operations["create_comparison"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/eda/comparisons/{comparison_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Comparison
+         * @description One stored comparison.
+         */
+        get: operations["get_comparison"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/eda/comparisons/{comparison_id}/charts/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Comparison Chart
+         * @description One chart of a comparison (`drift`, `shift_<column>`): PNG or Vega-Lite by Accept.
+         */
+        get: operations["get_comparison_chart"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/eda/profiles": {
         parameters: {
             query?: never;
@@ -172,6 +237,46 @@ export interface paths {
          * @description The whole profile as one HTML page with its charts inline: opens offline in a browser.
          */
         get: operations["get_profile_report"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/jobs/{job_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Job
+         * @description One job of any kind: status, latest progress, result or error.
+         */
+        get: operations["get_job"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/jobs/{job_id}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Stream Job Events
+         * @description Server-Sent Events of one job of any kind: status changes, progress, then its end.
+         */
+        get: operations["stream_job_events"];
         put?: never;
         post?: never;
         delete?: never;
@@ -374,7 +479,11 @@ export interface paths {
         get: operations["get_batch_prediction"];
         put?: never;
         post?: never;
-        delete?: never;
+        /**
+         * Cancel Batch Prediction
+         * @description Cancel a queued or running batch; it stops before its next chunk and writes no table.
+         */
+        delete: operations["cancel_batch_prediction"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1310,7 +1419,7 @@ export interface components {
              * Status
              * @enum {string}
              */
-            status: "running" | "completed" | "failed";
+            status: "queued" | "running" | "completed" | "failed" | "cancelled";
         };
         /** BatchPredictionCreate */
         BatchPredictionCreate: {
@@ -1447,6 +1556,64 @@ export interface components {
             /** Recall */
             recall: number;
         };
+        /**
+         * ColumnDrift
+         * @description Shift of one column, in serving's drift vocabulary (psi, ks_statistic, ks_p_value,
+         *     drifted) plus chi-square, Wasserstein and Jensen-Shannon.
+         */
+        ColumnDrift: {
+            /**
+             * Bins
+             * @description reference decile bins (numbers) or categories
+             */
+            bins: string[];
+            /**
+             * Chi Square
+             * @description chi-square of the 2 x k table (categories)
+             */
+            chi_square: number | null;
+            /** Chi Square P Value */
+            chi_square_p_value: number | null;
+            /** Column */
+            column: string;
+            /** Current Count */
+            current_count: number;
+            /** Current Shares */
+            current_shares: number[];
+            /** Drifted */
+            drifted: boolean;
+            /**
+             * Jensen Shannon
+             * @description Jensen-Shannon distance (base 2) over the bins
+             */
+            jensen_shannon: number;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "numeric" | "categorical";
+            /** Ks P Value */
+            ks_p_value: number | null;
+            /**
+             * Ks Statistic
+             * @description two-sample Kolmogorov-Smirnov D (numbers)
+             */
+            ks_statistic: number | null;
+            /** Psi */
+            psi: number;
+            /**
+             * Reference Count
+             * @description non-missing values in the reference
+             */
+            reference_count: number;
+            /** Reference Shares */
+            reference_shares: number[];
+            /**
+             * Wasserstein
+             * @description Wasserstein-1 distance, in the column's unit
+             */
+            wasserstein: number | null;
+        };
         /** ColumnProfile */
         ColumnProfile: {
             categories?: components["schemas"]["CategoryStats"] | null;
@@ -1515,6 +1682,21 @@ export interface components {
              */
             metrics: components["schemas"]["ChartMetric"][];
         };
+        /**
+         * CompareRequest
+         * @description Two tables or queries to compare column by column (e.g. last month and this month).
+         */
+        CompareRequest: {
+            /**
+             * Columns
+             * @description the columns to compare; all of the reference's if unset
+             */
+            columns?: string[] | null;
+            /** @description the data to check against it */
+            current: components["schemas"]["DatasetSource"];
+            /** @description the baseline, e.g. a model's training data */
+            reference: components["schemas"]["DatasetSource"];
+        };
         /** ComparedMetric */
         ComparedMetric: {
             /**
@@ -1537,6 +1719,59 @@ export interface components {
             values: {
                 [key: string]: string | null;
             };
+        };
+        /** Comparison */
+        Comparison: {
+            /**
+             * Charts
+             * @description names for GET …/comparisons/{id}/charts/{name}
+             */
+            charts: string[];
+            /** Columns */
+            columns: components["schemas"]["ColumnDrift"][];
+            /** Comparison Id */
+            comparison_id: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            current: components["schemas"]["DatasetSource"];
+            /** Current Rows */
+            current_rows: number;
+            /** Drifted Columns */
+            drifted_columns: string[];
+            reference: components["schemas"]["DatasetSource"];
+            /** Reference Rows */
+            reference_rows: number;
+            /** Skipped */
+            skipped: components["schemas"]["SkippedColumn"][];
+            /**
+             * Thresholds
+             * @description serving's drift thresholds
+             */
+            thresholds: {
+                [key: string]: number;
+            };
+        };
+        /** ComparisonList */
+        ComparisonList: {
+            /** Comparisons */
+            comparisons: components["schemas"]["ComparisonSummary"][];
+        };
+        /** ComparisonSummary */
+        ComparisonSummary: {
+            /** Comparison Id */
+            comparison_id: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            current: components["schemas"]["DatasetSource"];
+            /** Drifted Columns */
+            drifted_columns: string[];
+            reference: components["schemas"]["DatasetSource"];
         };
         /**
          * CorrelationMatrix
@@ -2008,6 +2243,87 @@ export interface components {
             model_version: string;
             /** Outputs */
             outputs: components["schemas"]["InferOutput"][];
+        };
+        /**
+         * Job
+         * @description Any kind of job. Its kind's own API (`/api/v1/training/jobs/{id}`,
+         *     `/api/v1/serving/batch/{id}`) shows the same job in that kind's shape.
+         */
+        Job: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Error */
+            error: string | null;
+            /** Finished At */
+            finished_at: string | null;
+            /**
+             * Job Id
+             * @description `train-…` for training, `batch-…` for batch prediction
+             */
+            job_id: string;
+            /**
+             * Kind
+             * @description training | batch_prediction
+             */
+            kind: string;
+            /** Mlflow Run Ids */
+            mlflow_run_ids: string[];
+            /** Name */
+            name: string;
+            /**
+             * Progress
+             * @description the kind's latest snapshot: training `iteration`/`total_iterations`/`metrics`/…, batch prediction `rows_done`/`rows_total`
+             */
+            progress: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Result
+             * @description once completed
+             */
+            result: {
+                [key: string]: unknown;
+            } | null;
+            /** Started At */
+            started_at: string | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "queued" | "running" | "completed" | "failed" | "cancelled";
+            /** Tenant Id */
+            tenant_id: string;
+        };
+        /**
+         * JobEvent
+         * @description One event of a job's stream (GET /api/v1/jobs/{job_id}/events): the SSE event name is
+         *     `type`, the data this object.
+         */
+        JobEvent: {
+            /** @description only on `end` */
+            job?: components["schemas"]["Job"] | null;
+            /** Job Id */
+            job_id: string;
+            /** Kind */
+            kind: string;
+            /** Progress */
+            progress: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "queued" | "running" | "completed" | "failed" | "cancelled";
+            /**
+             * Type
+             * @description status: the status changed; progress: a new progress snapshot; end: the job ended (last event), `job` holds it with its result or error
+             * @enum {string}
+             */
+            type: "status" | "progress" | "end";
         };
         /** LatencyPercentiles */
         LatencyPercentiles: {
@@ -2632,6 +2948,13 @@ export interface components {
             name: string;
             /** Type */
             type: string;
+        };
+        /** SkippedColumn */
+        SkippedColumn: {
+            /** Column */
+            column: string;
+            /** Reason */
+            reason: string;
         };
         /** SplitConfig */
         SplitConfig: {
@@ -3457,6 +3780,213 @@ export interface operations {
             };
         };
     };
+    list_comparisons: {
+        parameters: {
+            query?: {
+                /** @description newest first */
+                limit?: number;
+            };
+            header?: {
+                /** @description tenant the call acts for; resolved by the AI Service */
+                "X-Tenant-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ComparisonList"];
+                };
+            };
+            /** @description missing or malformed X-Tenant-ID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description invalid request; `errors` names the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    create_comparison: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description tenant the call acts for; resolved by the AI Service */
+                "X-Tenant-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CompareRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Comparison"];
+                };
+            };
+            /** @description missing or malformed X-Tenant-ID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description invalid request; `errors` names the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    get_comparison: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description tenant the call acts for; resolved by the AI Service */
+                "X-Tenant-ID"?: string | null;
+            };
+            path: {
+                comparison_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Comparison"];
+                };
+            };
+            /** @description missing or malformed X-Tenant-ID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description no such comparison for this tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description invalid request; `errors` names the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    get_comparison_chart: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description image/png, application/json (default) or the Vega-Lite type */
+                accept?: string | null;
+                /** @description tenant the call acts for; resolved by the AI Service */
+                "X-Tenant-ID"?: string | null;
+            };
+            path: {
+                comparison_id: string;
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the PNG, or the Vega-Lite spec with its data, chosen by Accept */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": Record<string, never>;
+                    "application/vnd.vegalite.v5+json": Record<string, never>;
+                    "image/png": string;
+                };
+            };
+            /** @description a malformed chart name */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description no such comparison for this tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Accept allows neither PNG nor JSON */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description invalid request; `errors` names the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
     list_profiles: {
         parameters: {
             query?: {
@@ -3764,6 +4294,111 @@ export interface operations {
                 };
                 content: {
                     "text/html": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    get_job: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description tenant the call acts for; resolved by the AI Service */
+                "X-Tenant-ID"?: string | null;
+            };
+            path: {
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Job"];
+                };
+            };
+            /** @description missing or malformed X-Tenant-ID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description no such job for this tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description invalid request; `errors` names the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    stream_job_events: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description tenant the call acts for; resolved by the AI Service */
+                "X-Tenant-ID"?: string | null;
+            };
+            path: {
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description text/event-stream: one JobEvent per event (the SSE event name is its type); the stream ends after the `end` event. Progress is pushed the moment the job reports it. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobEvent"];
+                    "text/event-stream": unknown;
+                };
+            };
+            /** @description missing or malformed X-Tenant-ID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description no such job for this tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description invalid request; `errors` names the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
@@ -4464,6 +5099,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description same tenant + same key returns the same batch instead of a new one */
+                "Idempotency-Key"?: string | null;
                 /** @description tenant the call acts for; resolved by the AI Service */
                 "X-Tenant-ID"?: string | null;
             };
@@ -4476,6 +5113,15 @@ export interface operations {
             };
         };
         responses: {
+            /** @description idempotent repeat */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BatchPrediction"];
+                };
+            };
             /** @description Successful Response */
             202: {
                 headers: {
@@ -4548,6 +5194,67 @@ export interface operations {
             };
             /** @description unknown, or another tenant's */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description invalid request; `errors` names the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    cancel_batch_prediction: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description tenant the call acts for; resolved by the AI Service */
+                "X-Tenant-ID"?: string | null;
+            };
+            path: {
+                batch_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BatchPrediction"];
+                };
+            };
+            /** @description missing or malformed X-Tenant-ID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description unknown, or another tenant's */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description the batch ended */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

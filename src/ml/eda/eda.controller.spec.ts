@@ -4,7 +4,8 @@ import request from 'supertest';
 import type { App } from 'supertest/types';
 import { ApiKeyTenantResolver } from '@app/common/tenant/api-key.tenant-resolver';
 import { MLServiceClient } from '@app/ml/client/ml-service.client';
-import type { EdaProfile } from '@app/ml/client/ml-service.types';
+import type { EdaComparison, EdaProfile } from '@app/ml/client/ml-service.types';
+import { EdaComparisonsController } from '@app/ml/eda/eda-comparisons.controller';
 import { EdaController } from '@app/ml/eda/eda.controller';
 import { EdaService } from '@app/ml/eda/eda.service';
 import { startControllerApp } from '@test/support/controller-app';
@@ -108,5 +109,47 @@ describe('EdaController through the real pipeline', () => {
 
   it('needs an API key', async () => {
     await request(app.getHttpServer()).post('/api/v1/ml/eda/profiles').send({ dataset: CHURN }).expect(401);
+  });
+});
+
+describe('EdaComparisonsController through the real pipeline', () => {
+  let app: INestApplication<App>;
+  const client = { createEdaComparison: jest.fn<MLServiceClient['createEdaComparison']>() };
+
+  beforeAll(async () => {
+    app = await startControllerApp(EdaComparisonsController, EdaService, new ApiKeyTenantResolver(new Map([['dev-acme-key', 'acme-corp']])), [
+      { provide: MLServiceClient, useValue: client },
+    ]);
+  });
+
+  afterAll(async () => {
+    await app.close();
+  });
+
+  beforeEach(() => {
+    jest.resetAllMocks();
+    client.createEdaComparison.mockResolvedValue({ comparison_id: 'cmp-0123456789ab' } as unknown as EdaComparison);
+  });
+
+  function post(body: object): request.Test {
+    return request(app.getHttpServer()).post('/api/v1/ml/eda/comparisons').set(ACME).send(body);
+  }
+
+  it('forwards both sources without their tenant', async () => {
+    await post({ reference: { ...CHURN, tenant_id: 'acme-corp' }, current: { source: 'sql', query: 'SELECT 1' }, columns: ['tenure'] }).expect(201);
+    expect(client.createEdaComparison.mock.calls[0][1]).toEqual({
+      reference: { source: 'table', table: 'ml_features.customer_churn', query: undefined },
+      current: { source: 'sql', query: 'SELECT 1', table: undefined },
+      columns: ['tenure'],
+    });
+  });
+
+  it("refuses another tenant's source with 403 naming the side, and a malformed one with 400", async () => {
+    const refused = await post({ reference: CHURN, current: { ...CHURN, tenant_id: 'globex' } }).expect(403);
+    expect((refused.body as { errors: { field: string }[] }).errors.map((error) => error.field)).toEqual(['current.tenant_id']);
+    const malformed = await post({ reference: CHURN, current: { source: 'table' } }).expect(400);
+    expect((malformed.body as { errors: { field: string }[] }).errors.map((error) => error.field)).toContain('current.table');
+    await post({ reference: CHURN, current: CHURN, columns: [] }).expect(400);
+    expect(client.createEdaComparison).not.toHaveBeenCalled();
   });
 });
