@@ -113,6 +113,22 @@ describe('training through the AI Service and the real ML Service', () => {
     expect(body.message).toContain(field);
   });
 
+  it('trains the documented logistic alias with split and hyperparameters left out', async () => {
+    const { split: _split, hyperparameters: _hyperparameters, ...rest } = seedTrainingConfig();
+    const accepted = await submit({ ...rest, name: 'logistic-defaults', algorithm: 'logistic' }).expect(202);
+    const job = await waitForEnd((accepted.body as TrainingJobResponseDto).job_id, 120_000);
+    expect(job).toMatchObject({ status: 'completed', algorithm: 'linear' });
+    expect(job.data_summary).toMatchObject({ total_samples: 5000, test_samples: 1000 });
+  }, 150_000);
+
+  it('lists every problem of a refused config, named as this API names fields', async () => {
+    const response = await submit({ ...seedTrainingConfig(), target_column: 'churn', feature_columns: ['tenure', 'nope'], hyperparameters: { max_depth: 99 } }).expect(422);
+    const body = response.body as { errors: { field: string }[] };
+    expect(body.errors.map((error) => error.field)).toEqual(['hyperparameters.max_depth', 'target_column']);
+    const features = await submit({ ...seedTrainingConfig(), feature_columns: ['tenure', 'nope', 'churned'] }).expect(422);
+    expect((features.body as { errors: { field: string }[] }).errors.map((error) => error.field)).toEqual(['feature_columns[1]', 'feature_columns[2]']);
+  });
+
   it('keeps tenants apart', async () => {
     await request(app.getHttpServer()).get('/api/v1/ml/train').expect(401);
     const listForGlobex = await request(app.getHttpServer()).get('/api/v1/ml/train?tenant_id=globex').set('X-API-Key', ACME_KEY).expect(403);

@@ -65,6 +65,18 @@ class InvalidFieldError(MLServiceError):
         self.field = field
 
 
+class InvalidFieldsError(MLServiceError):
+    """Several request fields wrong for the service: one 422 listing each; the detail names the
+    first and counts the rest."""
+
+    status_code = 422
+
+    def __init__(self, errors: list[FieldError]) -> None:
+        first = errors[0]
+        more = f" (and {len(errors) - 1} more in errors)" if len(errors) > 1 else ""
+        super().__init__(f"{first.field}: {first.message}{more}", errors)
+
+
 class QuotaExceededError(MLServiceError):
     status_code = 429
 

@@ -13,6 +13,7 @@ from app.main import create_app
 from tests.conftest import churn_config, tenant_headers, wait_for_status
 
 SUBMIT = "/api/v1/training/submit"
+VALIDATE = "/api/v1/training/validate"
 # A dataset any tenant can use: DuckDB generates it, no warehouse needed.
 GENERATED_QUERY = "SELECT range AS x, range % 7 AS z, range % 2 AS y FROM range(200)"
 
@@ -55,7 +56,11 @@ def a_new_job() -> NewJob:
         ({"feature_columns": ["tenure", "nope"]}, "feature_columns.1"),
         ({"feature_columns": ["customer_id", "tenure"]}, "feature_columns.0"),
         ({"feature_columns": []}, "feature_columns"),
-        ({"task_type": "regression", "target_column": "contract_type"}, "target_column"),
+        ({"task_type": "regression", "target_column": "contract_type"}, "split.strategy"),
+        (
+            {"task_type": "regression", "target_column": "contract_type", "split": {}},
+            "target_column",
+        ),
         ({"target_column": "monthly_charges"}, "target_column"),
         ({"dataset": {"source": "sql", "query": "DROP TABLE x"}}, "dataset.query"),
         ({"dataset": {"source": "sql"}}, "dataset.query"),
@@ -63,14 +68,165 @@ def a_new_job() -> NewJob:
         ({"epochs": 3}, "epochs"),
     ],
 )
+@pytest.mark.parametrize("path", [SUBMIT, VALIDATE])
 def test_refuses_a_bad_config_naming_the_field(
-    client: TestClient, change: dict, field: str
+    client: TestClient, change: dict, field: str, path: str
 ) -> None:
-    response = client.post(SUBMIT, json=churn_config(**change), headers=tenant_headers())
+    response = client.post(path, json=churn_config(**change), headers=tenant_headers())
     assert response.status_code == 422, response.text
     body = response.json()
     assert body["errors"][0]["field"] == field
     assert body["detail"]
+
+
+def test_validate_answers_what_would_be_trained(client: TestClient) -> None:
+    config = churn_config(algorithm="logistic", feature_columns=["tenure", "contract_type"])
+    del config["split"], config["hyperparameters"]
+    jobs_before = client.get("/api/v1/training/jobs", headers=tenant_headers()).json()
+    response = client.post(VALIDATE, json=config, headers=tenant_headers())
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["algorithm"] == "linear"
+    assert body["feature_columns"] == ["tenure", "contract_type"]
+    assert body["categorical_columns"] == ["contract_type"]
+    assert body["split"] == {
+        "strategy": "random",
+        "test_size": 0.2,
+        "random_state": 42,
+        "time_column": None,
+    }
+    assert body["hyperparameters"]  # every default filled in
+    assert body["row_count"] > 0
+    assert client.get("/api/v1/training/jobs", headers=tenant_headers()).json() == jobs_before
+
+
+def test_validate_lists_every_problem_at_once(client: TestClient) -> None:
+    config = churn_config(
+        hyperparameters={"max_depth": 50, "learning_rate": 0},
+        target_column="churn",
+        split={"strategy": "time"},
+        horizon=3,
+    )
+    response = client.post(VALIDATE, json=config, headers=tenant_headers())
+    assert response.status_code == 422
+    fields = [error["field"] for error in response.json()["errors"]]
+    assert fields == [
+        "hyperparameters.max_depth",
+        "hyperparameters.learning_rate",
+        "horizon",
+        "split.time_column",
+        "target_column",
+    ]
+    assert response.json()["detail"].endswith("(and 4 more in errors)")
+
+
+def test_forecasting_needs_neither_split_nor_hyperparameters(client: TestClient) -> None:
+    config = {
+        "name": "revenue",
+        "algorithm": "arima",
+        "task_type": "forecasting",
+        "dataset": {"source": "table", "table": "ml_features.daily_revenue"},
+        "target_column": "revenue",
+        "time_column": "date",
+        "horizon": 14,
+        "frequency": "D",
+    }
+    response = client.post(VALIDATE, json=config, headers=tenant_headers())
+    assert response.status_code == 200, response.text
+    assert response.json()["feature_columns"] == []
+    stratified = {**config, "split": {"strategy": "time", "time_column": "date"}}
+    response = client.post(VALIDATE, json=stratified, headers=tenant_headers())
+    assert [error["field"] for error in response.json()["errors"]] == ["split.strategy"]
+
+
+ROWS = "FROM range(200)"
+
+
+@pytest.mark.parametrize(
+    ("query", "change", "field", "message"),
+    [
+        (
+            f"SELECT range AS x, NULL::DOUBLE AS z, range % 2 AS y {ROWS}",
+            {},
+            "feature_columns.1",
+            "z holds only NULL values",
+        ),
+        (
+            f"SELECT range AS x, range % 7 AS z, NULL::INTEGER AS y {ROWS}",
+            {},
+            "target_column",
+            "y holds only NULL values",
+        ),
+        (
+            f"SELECT CASE WHEN range = 5 THEN '-inf'::DOUBLE ELSE range END AS x, range % 7 AS z, "
+            f"range % 2 AS y {ROWS}",
+            {},
+            "feature_columns.0",
+            "x holds infinite values (±inf); replace or filter them in the SQL",
+        ),
+        (
+            f"SELECT range AS x, range % 7 AS z, CASE WHEN range = 5 THEN 'inf'::DOUBLE "
+            f"ELSE range END AS y {ROWS}",
+            {"task_type": "regression"},
+            "target_column",
+            "y holds infinite values (±inf); replace or filter them in the SQL",
+        ),
+        (
+            f"SELECT 3 AS x, range % 7 AS z, range % 2 AS y {ROWS}",
+            {"feature_columns": ["x"]},
+            "feature_columns.0",
+            "x is the only feature and holds a single value; the model could learn nothing from it",
+        ),
+        (
+            f"SELECT range AS x, range % 7 AS z, 'a' || (range % 3) AS t, range % 2 AS y {ROWS}",
+            {"split": {"strategy": "time", "time_column": "t"}},
+            "split.time_column",
+            "t is categorical (VARCHAR); the rows are ordered by a date, timestamp or number "
+            "column (cast it in the SQL)",
+        ),
+        (
+            f"SELECT range AS x, range % 7 AS z, CASE WHEN range > 3 THEN range END AS t, "
+            f"range % 2 AS y {ROWS}",
+            {"split": {"strategy": "time", "time_column": "t"}},
+            "split.time_column",
+            "t has 4 NULL values; a time split orders every row by it (filter or fill them in "
+            "the SQL)",
+        ),
+    ],
+)
+def test_refuses_degenerate_data_naming_the_column(
+    client: TestClient, query: str, change: dict, field: str, message: str
+) -> None:
+    config = generated_config(dataset={"source": "sql", "query": query}, **change)
+    for path in (VALIDATE, SUBMIT):
+        response = client.post(path, json=config, headers=tenant_headers("degenerate-co"))
+        assert response.status_code == 422, response.text
+        assert response.json()["errors"] == [{"field": field, "message": message}]
+
+
+def test_refuses_a_series_too_short_for_the_horizon(client: TestClient) -> None:
+    config = {
+        "name": "short",
+        "algorithm": "arima",
+        "task_type": "forecasting",
+        "dataset": {
+            "source": "sql",
+            "query": "SELECT DATE '2024-01-01' + range::INTEGER AS d, range::DOUBLE AS v "
+            "FROM range(20)",
+        },
+        "target_column": "v",
+        "time_column": "d",
+        "horizon": 14,
+        "frequency": "D",
+    }
+    response = client.post(VALIDATE, json=config, headers=tenant_headers("degenerate-co"))
+    assert response.status_code == 422
+    assert response.json()["errors"] == [
+        {
+            "field": "horizon",
+            "message": "d spans 20 periods of D; a horizon of 14 needs at least 24 (10 to fit on)",
+        }
+    ]
 
 
 def test_refuses_a_dataset_of_another_tenant(client: TestClient) -> None:

@@ -347,6 +347,27 @@ class WarehouseManager:
 
         return self._run(tenant_id, work)
 
+    def aggregate(
+        self, tenant_id: str, source: DatasetSource, field_prefix: str, expressions: list[str]
+    ) -> tuple:
+        """One row of aggregates (SQL expressions built by the caller from quoted column names)
+        over the source, computed inside DuckDB without loading the rows."""
+
+        def work(connection: duckdb.DuckDBPyConnection) -> tuple:
+            select = self._checked_source(connection, source, field_prefix)
+            try:
+                row = connection.execute(
+                    f"SELECT {', '.join(expressions)} FROM {sql.wrap(select)}"
+                ).fetchone()
+            except duckdb.Error as error:
+                raise InvalidFieldError(
+                    self._query_field(source, field_prefix), _message(error)
+                ) from None
+            assert row is not None
+            return row
+
+        return self._run(tenant_id, work)
+
     def estimate_bytes(
         self,
         tenant_id: str,

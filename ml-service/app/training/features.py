@@ -1,5 +1,6 @@
 """From loaded rows to model inputs: label encoding, the split, and typed feature frames."""
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -62,7 +63,15 @@ def prepare_training_data(
     strategy: str,
     test_size: float,
     random_state: int,
+    time_column: str | None = None,
 ) -> TrainingData:
+    """Label-encoded features and target, split into train and test rows.
+
+    `strategy` "time" orders the rows by `time_column` (ties keep the loaded row order) and holds
+    out the latest `test_size` share; the others shuffle with `random_state`. Raises
+    TrainingDataError naming the column: fewer than 10 labelled rows, a single class, or a class
+    with no row in the training split.
+    """
     frame = frame.dropna(subset=[target_column]).reset_index(drop=True)
     if len(frame) < 10:
         raise TrainingDataError(
@@ -87,15 +96,26 @@ def prepare_training_data(
     else:
         data[LABEL_COLUMN] = target.astype("float64")
     data[ROW_COLUMN] = np.arange(len(data), dtype=np.int64)
-    try:
-        train, test = train_test_split(
-            data,
-            test_size=test_size,
-            random_state=random_state,
-            stratify=data[LABEL_COLUMN] if strategy == "stratified" else None,
-        )
-    except ValueError as error:
-        raise TrainingDataError(f"the rows cannot be split that way: {error}") from None
+    if strategy == "time":
+        assert time_column is not None
+        train, test = _time_split(data, frame[time_column], test_size)
+    else:
+        try:
+            train, test = train_test_split(
+                data,
+                test_size=test_size,
+                random_state=random_state,
+                stratify=data[LABEL_COLUMN] if strategy == "stratified" else None,
+            )
+        except ValueError as error:
+            raise TrainingDataError(f"the rows cannot be split that way: {error}") from None
+    if classes is not None:
+        missing = sorted(set(range(len(classes))) - set(train[LABEL_COLUMN].unique().tolist()))
+        if missing:
+            raise TrainingDataError(
+                f"{target_column} class {classes[missing[0]]!r} has no row in the training split; "
+                "add rows of it, or use a stratified (or larger) training split"
+            )
     spec = FeatureSpec(feature_columns=feature_columns, categories=categories, classes=classes)
     return TrainingData(
         task_type=task_type,
@@ -103,6 +123,22 @@ def prepare_training_data(
         train=train.reset_index(drop=True),
         test=test.reset_index(drop=True),
     )
+
+
+def _time_split(
+    data: pd.DataFrame, order: pd.Series, test_size: float
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The earliest rows train, the latest `test_size` share (rounded up, as scikit-learn's
+    train_test_split does) tests. A stable sort: rows with the same time keep their loaded order,
+    so the same table always splits the same way."""
+    if order.isna().any():
+        raise TrainingDataError(f"{order.name} has rows without a value; a time split orders by it")
+    positions = np.argsort(order.to_numpy(), kind="stable")
+    test_rows = math.ceil(test_size * len(data))
+    if test_rows >= len(data):
+        raise TrainingDataError(f"a test_size of {test_size} leaves no row to train on")
+    ordered = data.iloc[positions]
+    return ordered.iloc[: len(data) - test_rows], ordered.iloc[len(data) - test_rows :]
 
 
 def _plain(value: object) -> object:

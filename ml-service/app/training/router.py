@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Response, status
 from fastapi.responses import StreamingResponse
 
-from app.deps import TenantDep, TrackingServiceDep, TrainingDep
+from app.deps import TenantDep, TrackingServiceDep, TrainingDep, WarehouseDep
 from app.errors import ERROR_RESPONSES, ErrorResponse
 from app.jobs.sse import event_stream_response
 from app.jobs.store import JobStatus
@@ -18,8 +18,10 @@ from app.training.schemas import (
     TrainingConfig,
     TrainingEvent,
     TrainingJob,
+    ValidatedTrainingConfig,
 )
 from app.training.service import job_response
+from app.training.validation import validate_config
 
 router = APIRouter(prefix="/api/v1/training", tags=["training"], responses=ERROR_RESPONSES)
 
@@ -61,6 +63,31 @@ async def submit_training_job(
     if not created:
         response.status_code = status.HTTP_200_OK
     return job_response(record)
+
+
+@router.post(
+    "/validate",
+    response_model=ValidatedTrainingConfig,
+    responses={403: {"model": ErrorResponse, "description": "dataset.tenant_id is another tenant"}},
+)
+async def validate_training_config(
+    config: TrainingConfig, tenant_id: TenantDep, warehouses: WarehouseDep
+) -> ValidatedTrainingConfig:
+    """Check a training configuration as submit would, without queueing anything: 200 with what
+    would be trained, or 422 listing every field problem (algorithm, hyperparameters, columns,
+    degenerate values). Resources and limits are checked at submit only."""
+    validated = await asyncio.to_thread(validate_config, config, tenant_id, warehouses)
+    resolved = validated.resolved
+    return ValidatedTrainingConfig(
+        algorithm=resolved.algorithm.name,
+        task_type=config.task_type,
+        target_column=config.target_column,
+        feature_columns=resolved.feature_columns,
+        categorical_columns=resolved.categorical_columns,
+        hyperparameters=resolved.hyperparameters,
+        split=config.split,
+        row_count=validated.schema.row_count,
+    )
 
 
 @router.get("/jobs", response_model=list[TrainingJob])

@@ -20,8 +20,18 @@ class TrainingDataset(DatasetSource):
 class SplitConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    strategy: Literal["random", "stratified"] = "random"
+    strategy: Literal["random", "stratified", "time"] = Field(
+        "random",
+        description="random: shuffled; stratified: keeps the class shares (classification); "
+        "time: the earliest rows train, the latest test (by `time_column`, ties by row order)",
+    )
     test_size: float = Field(0.2, gt=0, lt=1, description="share of rows held out for testing")
+    time_column: str | None = Field(
+        None,
+        min_length=1,
+        description="strategy time only (required there): the date, timestamp or number column "
+        "that orders the rows",
+    )
     random_state: int = Field(
         42, ge=0, le=2**32 - 1, description="same value, same split and model"
     )
@@ -93,6 +103,20 @@ class TrainingConfig(BaseModel):
         description='forecasting: pandas offset alias of one period ("D", "W", "h", "MS"); rows '
         "in the same period are summed",
     )
+
+
+class ValidatedTrainingConfig(BaseModel):
+    """What a submission of this configuration would train: the catalog's algorithm name, every
+    hyperparameter with its default filled in, and the features chosen."""
+
+    algorithm: str = Field(description="the catalog name (an alias such as logistic resolved)")
+    task_type: TaskType
+    target_column: str
+    feature_columns: list[str] = Field(description="empty for forecasting")
+    categorical_columns: list[str] = Field(description="the features encoded as categories")
+    hyperparameters: dict[str, Any]
+    split: SplitConfig
+    row_count: int = Field(description="rows of the dataset now")
 
 
 class HyperparameterInfo(BaseModel):

@@ -26,7 +26,7 @@ from app.training.features import TrainingData, TrainingDataError, prepare_train
 from app.training.forecasting import ForecastData, prepare_forecast_data
 from app.training.limits import GB, check_dataset_size, check_resources, effective_limits
 from app.training.schemas import AlgorithmInfo, TrainingConfig, TrainingEvent, TrainingJob
-from app.training.validation import check_against_schema, check_algorithm
+from app.training.validation import validate_config
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +35,17 @@ KIND = "training"
 DRIVER_STOP_SECONDS = 30.0
 # A progress long-poll returns after this long without a report, to notice the job's end.
 PROGRESS_WAIT_SECONDS = 1.0
+
+
+def _time_columns(config: TrainingConfig, features: list[str]) -> list[str]:
+    """The column that orders the rows, loaded besides the features: a forecast's time_column,
+    or a time split's (unless it is a feature already)."""
+    if config.time_column:
+        return [config.time_column]
+    time_column = config.split.time_column
+    if time_column and time_column not in features:
+        return [time_column]
+    return []
 
 
 def job_response(record: JobRecord) -> TrainingJob:
@@ -88,7 +99,6 @@ class TrainingService:
         self, tenant_id: str, config: TrainingConfig, idempotency_key: str | None
     ) -> tuple[JobRecord, bool]:
         """The job and whether it was created by this call (False: an idempotent repeat)."""
-        algorithm, hyperparameters = check_algorithm(config, tenant_id)
         if idempotency_key is not None:
             existing = await asyncio.to_thread(
                 self._runner.store.find_by_idempotency_key, tenant_id, KIND, idempotency_key
@@ -100,22 +110,13 @@ class TrainingService:
         # a request larger than the cluster would stay pending in Ray for ever.
         cluster = await asyncio.to_thread(ray.cluster_resources)
         check_resources(config.resources, limits, cluster)
-        schema = await asyncio.to_thread(
-            self._warehouses.describe, tenant_id, config.dataset, "dataset"
-        )
-        resolved = await asyncio.to_thread(
-            check_against_schema,
-            config,
-            tenant_id,
-            algorithm,
-            hyperparameters,
-            schema,
-            self._warehouses,
-        )
+        validated = await asyncio.to_thread(validate_config, config, tenant_id, self._warehouses)
+        resolved, schema = validated.resolved, validated.schema
+        algorithm = resolved.algorithm
         types = {column.name: column.type for column in schema.columns}
         # What the job will load: a forecast reads the time column, a model its features.
-        time_columns = [config.time_column] if config.time_column else []
-        loaded = [*resolved.feature_columns, *time_columns, config.target_column]
+        features = resolved.feature_columns
+        loaded = [*features, *_time_columns(config, features), config.target_column]
         estimated_bytes = await asyncio.to_thread(
             self._warehouses.estimate_bytes,
             tenant_id,
@@ -301,8 +302,10 @@ class TrainingHandler(JobHandler):
         """The job's split data, the content hash of what was read and its row count."""
         stored = job.spec
         forecasting = config.task_type == "forecasting"
-        # A forecast reads the time column and the target; a model, the features and the target.
-        columns = [config.time_column or ""] if forecasting else stored["feature_columns"]
+        # A forecast reads the time column and the target; a model, the features (and the column
+        # ordering a time split) and the target.
+        features = stored["feature_columns"]
+        columns = [*features, *_time_columns(config, features)]
         frame = await asyncio.to_thread(
             self._warehouses.load_frame,
             job.tenant_id,
@@ -333,6 +336,7 @@ class TrainingHandler(JobHandler):
                 config.split.strategy,
                 config.split.test_size,
                 config.split.random_state,
+                config.split.time_column,
             )
         return data, frame_hash, len(frame)
 
@@ -377,6 +381,11 @@ class TrainingHandler(JobHandler):
                     else {
                         "split_strategy": config.split.strategy,
                         "test_size": config.split.test_size,
+                        **(
+                            {"split_time_column": config.split.time_column}
+                            if config.split.time_column
+                            else {}
+                        ),
                     }
                 ),
             },

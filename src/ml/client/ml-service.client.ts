@@ -58,6 +58,7 @@ import type {
   TrainingJobList,
   TrainingJobStatus,
   TrainingSubmission,
+  ValidatedTrainingConfig,
   VersionRegistration,
 } from '@app/ml/client/ml-service.types';
 import { perAttemptTimeout } from '@app/ml/client/operators/per-attempt-timeout.operator';
@@ -136,6 +137,11 @@ export class MLServiceClient implements OnModuleDestroy {
 
   listAlgorithms(context: MlCallContext): Promise<AlgorithmSpec[]> {
     return this.request({ method: 'GET', path: '/api/v1/training/algorithms', context });
+  }
+
+  /** The ML Service's training rules applied without submitting: what would be trained, or a 422 listing every field problem. */
+  validateTrainingConfig(context: MlCallContext, submission: TrainingSubmission): Promise<ValidatedTrainingConfig> {
+    return this.request({ method: 'POST', path: '/api/v1/training/validate', context, body: submission, readOnly: true });
   }
 
   /** `idempotencyKey` identifies the logical submission; every retry reuses it. */

@@ -15,6 +15,8 @@ export type AlgorithmSpec = Schemas['AlgorithmInfo'];
 /** The task types the ML Service can train today. */
 export type TaskType = Schemas['TrainingConfig']['task_type'];
 export type TrainingSubmission = Schemas['TrainingConfig'];
+/** What POST /api/v1/training/validate answers: the algorithm, features and hyperparameters a submission would train. */
+export type ValidatedTrainingConfig = Schemas['ValidatedTrainingConfig'];
 export type TrainingJob = Schemas['TrainingJob'];
 export type TrainingJobStatus = TrainingJob['status'];
 export type TrainingProgress = Schemas['TrainingProgress'];

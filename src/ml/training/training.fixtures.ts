@@ -1,4 +1,4 @@
-import type { AlgorithmSpec, DatasetSchema, TrainingJob } from '@app/ml/client/ml-service.types';
+import type { AlgorithmSpec, TrainingJob, ValidatedTrainingConfig } from '@app/ml/client/ml-service.types';
 import type { CreateTrainingJobDto } from '@app/ml/training/dto/create-training-job.dto';
 
 /** Seed 001's training configuration, verbatim. */
@@ -15,16 +15,16 @@ export function seedTrainingConfig(): CreateTrainingJobDto {
   };
 }
 
-export const CHURN_SCHEMA: DatasetSchema = {
+/** The ML Service's answer to validating seed 001's config on the demo churn table. */
+export const VALIDATED_CHURN_CONFIG: ValidatedTrainingConfig = {
+  algorithm: 'xgboost',
+  task_type: 'classification',
+  target_column: 'churned',
+  feature_columns: ['tenure', 'monthly_charges', 'total_charges'],
+  categorical_columns: [],
+  hyperparameters: { n_estimators: 100, max_depth: 6, learning_rate: 0.1, objective: 'binary:logistic' },
+  split: { strategy: 'stratified', test_size: 0.2, random_state: 42 },
   row_count: 5000,
-  columns: [
-    { name: 'customer_id', type: 'VARCHAR', kind: 'text', distinct_count: 5000, null_count: 0 },
-    { name: 'tenure', type: 'INTEGER', kind: 'numeric', distinct_count: 72, null_count: 0 },
-    { name: 'monthly_charges', type: 'DOUBLE', kind: 'numeric', distinct_count: 4200, null_count: 0 },
-    { name: 'total_charges', type: 'DOUBLE', kind: 'numeric', distinct_count: 4900, null_count: 0 },
-    { name: 'contract_type', type: 'VARCHAR', kind: 'categorical', distinct_count: 3, null_count: 0 },
-    { name: 'churned', type: 'INTEGER', kind: 'numeric', distinct_count: 2, null_count: 0 },
-  ],
 };
 
 export const XGBOOST_CATALOG: AlgorithmSpec[] = [
@@ -62,27 +62,7 @@ export const QUEUED_JOB: TrainingJob = {
   mlflow_run_id: null,
 };
 
-/** The demo daily revenue table and an ARIMA catalog entry, for forecasting requests. */
-export const REVENUE_SCHEMA: DatasetSchema = {
-  row_count: 731,
-  columns: [
-    { name: 'date', type: 'DATE', kind: 'datetime', distinct_count: 731, null_count: 0 },
-    { name: 'revenue', type: 'DOUBLE', kind: 'numeric', distinct_count: 731, null_count: 0 },
-  ],
-};
-
-export const ARIMA_CATALOG: AlgorithmSpec[] = [
-  {
-    name: 'arima',
-    task_types: ['forecasting'],
-    framework: 'statsmodels',
-    hyperparameters: [
-      { name: 'order', type: 'integer_list', minimum: 0, maximum: 10, exclusive_minimum: false, choices: null, default: [1, 1, 1], description: '(p, d, q)', min_items: 3, max_items: 3, nullable: false },
-      { name: 'seasonal_order', type: 'integer_list', minimum: 0, maximum: 400, exclusive_minimum: false, choices: null, default: null, description: '(P, D, Q, s)', min_items: 4, max_items: 4, nullable: true },
-    ],
-  },
-];
-
+/** A two-week ARIMA forecast of the demo daily revenue; forecasting needs no split. */
 export function revenueForecastConfig(): CreateTrainingJobDto {
   return {
     name: 'revenue-forecast',
@@ -93,7 +73,6 @@ export function revenueForecastConfig(): CreateTrainingJobDto {
     time_column: 'date',
     horizon: 14,
     frequency: 'D',
-    split: { strategy: 'random', test_size: 0.2 },
     hyperparameters: { order: [2, 1, 1], seasonal_order: null },
   };
 }

@@ -7,12 +7,10 @@ import type { TrainingJob } from '@app/ml/client/ml-service.types';
 import { ML_MODULE_DEFAULTS } from '@app/ml/ml-module-options';
 import type { CreateTrainingJobDto } from '@app/ml/training/dto/create-training-job.dto';
 import {
-  ARIMA_CATALOG,
-  CHURN_SCHEMA,
   QUEUED_JOB,
-  REVENUE_SCHEMA,
   revenueForecastConfig,
   seedTrainingConfig,
+  VALIDATED_CHURN_CONFIG,
   XGBOOST_CATALOG,
 } from '@app/ml/training/training.fixtures';
 import { TrainingService } from '@app/ml/training/training.service';
@@ -22,7 +20,7 @@ const caller: TenantContext = { tenantId: 'acme-corp', requestId: 'req-1' };
 
 function mockClient() {
   return {
-    getDatasetSchema: jest.fn<MLServiceClient['getDatasetSchema']>().mockResolvedValue(CHURN_SCHEMA),
+    validateTrainingConfig: jest.fn<MLServiceClient['validateTrainingConfig']>().mockResolvedValue(VALIDATED_CHURN_CONFIG),
     listAlgorithms: jest.fn<MLServiceClient['listAlgorithms']>().mockResolvedValue(XGBOOST_CATALOG),
     submitTrainingJob: jest.fn<MLServiceClient['submitTrainingJob']>().mockResolvedValue(QUEUED_JOB),
     getTrainingJob: jest.fn<MLServiceClient['getTrainingJob']>(),
@@ -64,7 +62,6 @@ describe('TrainingService', () => {
       const job = await service.submit(seedTrainingConfig(), caller, 'key-1');
 
       expect(job).toEqual(QUEUED_JOB);
-      expect(client.getDatasetSchema).toHaveBeenCalledWith(caller, { source: 'sql', query: 'SELECT * FROM ml_features.customer_churn' });
       const [context, submission, key] = client.submitTrainingJob.mock.calls[0];
       expect(context).toBe(caller);
       expect(key).toBe('key-1');
@@ -100,131 +97,64 @@ describe('TrainingService', () => {
       expect(submission.resources).toEqual(resources);
     });
 
-    it('refuses an unknown target column', async () => {
-      const error = await refusalOf({ ...seedTrainingConfig(), target_column: 'churn' });
-      expect(error.getStatus()).toBe(422);
-      expect(error.message).toBe('target_column: column "churn" does not exist in the dataset');
+    it('validates on the ML Service before submitting, with the same submission', async () => {
+      await service.submit(seedTrainingConfig(), caller, 'key-1');
+      expect(client.validateTrainingConfig).toHaveBeenCalledWith(caller, client.submitTrainingJob.mock.calls[0][1]);
+      expect(client.validateTrainingConfig.mock.invocationCallOrder[0]).toBeLessThan(client.submitTrainingJob.mock.invocationCallOrder[0]);
     });
 
-    it('refuses an unknown feature column by its index', async () => {
-      const error = await refusalOf({ ...seedTrainingConfig(), feature_columns: ['tenure', 'monthly_charge'] });
-      expect(error.fieldErrors).toEqual([{ field: 'feature_columns[1]', message: 'column "monthly_charge" does not exist in the dataset' }]);
-    });
-
-    it('refuses the target as a feature', async () => {
-      const error = await refusalOf({ ...seedTrainingConfig(), feature_columns: ['tenure', 'churned'] });
-      expect(error.message).toBe('feature_columns[1]: column "churned" is the target_column and cannot also be a feature');
-    });
-
-    it('refuses a continuous target for classification', async () => {
-      const error = await refusalOf({ ...seedTrainingConfig(), target_column: 'monthly_charges', feature_columns: ['tenure'] });
-      expect(error.message).toBe(
-        'target_column: column "monthly_charges" is continuous (numeric, 4200 distinct values); classification needs a label with at most 50 classes — use task_type regression',
-      );
-    });
-
-    it('refuses a non-numeric target for regression', async () => {
-      const error = await refusalOf({
-        ...seedTrainingConfig(),
-        task_type: 'regression',
-        split: { strategy: 'random', test_size: 0.2 },
-        target_column: 'contract_type',
-        feature_columns: ['tenure'],
-      });
-      expect(error.message).toBe('target_column: column "contract_type" is categorical; regression needs a numeric target');
-    });
-
-    it('refuses an algorithm the ML Service does not offer', async () => {
-      const error = await refusalOf({ ...seedTrainingConfig(), algorithm: 'prophet', hyperparameters: {} });
-      expect(error.message).toBe('algorithm: algorithm "prophet" is not available in the ML Service; available: xgboost');
-    });
-
-    it('refuses a task the algorithm does not support', async () => {
-      const error = await refusalOf({
-        ...seedTrainingConfig(),
-        task_type: 'forecasting',
-        target_column: 'total_charges',
-        feature_columns: undefined,
-        time_column: 'tenure',
-        horizon: 7,
-        frequency: 'D',
-        split: { strategy: 'random', test_size: 0.2 },
-      });
-      expect(error.message).toContain('task_type: xgboost does not support forecasting; it supports classification, regression');
+    it('sends an alias and a config without split or hyperparameters as they are: the catalog decides', async () => {
+      const { split: _split, hyperparameters: _hyperparameters, ...rest } = seedTrainingConfig();
+      await service.submit({ ...rest, algorithm: 'logistic' }, caller, 'key-1');
+      const submission = client.submitTrainingJob.mock.calls[0][1];
+      expect(submission).toMatchObject({ algorithm: 'logistic', split: undefined, hyperparameters: undefined });
     });
 
     it('forwards the forecasting fields of a forecasting job', async () => {
-      client.getDatasetSchema.mockResolvedValue(REVENUE_SCHEMA);
-      client.listAlgorithms.mockResolvedValue(ARIMA_CATALOG);
       await service.submit(revenueForecastConfig(), caller, 'key-1');
       const submission = client.submitTrainingJob.mock.calls[0][1];
       expect(submission).toMatchObject({ task_type: 'forecasting', time_column: 'date', horizon: 14, frequency: 'D' });
       expect(submission.hyperparameters).toEqual({ order: [2, 1, 1], seasonal_order: null });
     });
 
-    it.each<[Partial<CreateTrainingJobDto>, string]>([
-      [{ time_column: undefined }, 'time_column: time_column is required for forecasting'],
-      [{ horizon: undefined }, 'horizon: horizon is required for forecasting'],
-      [{ time_column: 'revenue' }, 'time_column: column "revenue" is numeric; forecasting needs a date or timestamp column'],
-      [{ feature_columns: ['date'] }, 'feature_columns: forecasting models target_column over time_column alone; leave feature_columns out'],
-      [{ hyperparameters: { order: [1, 1] } }, 'hyperparameters.order: must have at least 3 items'],
-      [{ hyperparameters: { order: [1, 1, 11] } }, 'hyperparameters.order: item 2 must be at most 10 and at least 0, got 11'],
-      [{ hyperparameters: { order: null } }, 'hyperparameters.order: must be a list of integers'],
-    ])('refuses a forecasting job with %j', async (change, message) => {
-      client.getDatasetSchema.mockResolvedValue(REVENUE_SCHEMA);
-      client.listAlgorithms.mockResolvedValue(ARIMA_CATALOG);
-      const error = await refusalOf({ ...revenueForecastConfig(), ...change });
-      expect(error.message).toBe(message);
-    });
-
-    it('refuses forecasting fields on other task types', async () => {
-      const error = await refusalOf({ ...seedTrainingConfig(), horizon: 7 });
-      expect(error.message).toBe('horizon: horizon is for forecasting only, not classification');
-    });
-
-    it('refuses a stratified split for regression', async () => {
-      const error = await refusalOf({ ...seedTrainingConfig(), task_type: 'regression', target_column: 'total_charges', feature_columns: ['tenure'] });
-      expect(error.message).toBe('split.strategy: stratified splits need a classification task, not regression');
-    });
-
-    it.each([
-      [{ max_depth: 50 }, 'hyperparameters.max_depth: must be at most 20 and at least 1, got 50'],
-      [{ max_depth: 0 }, 'hyperparameters.max_depth: must be at least 1 and at most 20, got 0'],
-      [{ max_depth: 2.5 }, 'hyperparameters.max_depth: must be an integer'],
-      [{ learning_rate: 0 }, 'hyperparameters.learning_rate: must be greater than 0 and at most 1, got 0'],
-      [{ learning_rate: 'fast' }, 'hyperparameters.learning_rate: must be a number'],
-      [{ objective: 'multi:softmax' }, 'hyperparameters.objective: must be one of "binary:logistic", "reg:squarederror"'],
-      [{ max_leaves: 8 }, 'hyperparameters.max_leaves: xgboost has no hyperparameter "max_leaves"; known: n_estimators, max_depth, learning_rate, objective'],
-    ])('refuses hyperparameters %j', async (hyperparameters, expected) => {
-      const error = await refusalOf({ ...seedTrainingConfig(), hyperparameters });
-      expect(error.message).toBe(expected);
-    });
-
-    it('reports every problem at once', async () => {
-      const error = await refusalOf({ ...seedTrainingConfig(), target_column: 'churn', hyperparameters: { max_depth: 99 } });
-      expect(error.fieldErrors.map((fieldError) => fieldError.field)).toEqual(['hyperparameters.max_depth', 'target_column']);
-    });
-
-    it("names the dataset's fields when the ML Service refuses the dataset", async () => {
-      client.getDatasetSchema.mockRejectedValue(
-        new FieldErrorsException(422, [{ field: 'query', message: 'table ml_features.nope does not exist' }], 'query: table ml_features.nope does not exist'),
+    it("passes every problem of the ML Service's 422 on, naming list items as this API does", async () => {
+      client.validateTrainingConfig.mockRejectedValue(
+        new FieldErrorsException(422, [
+          { field: 'hyperparameters.max_depth', message: 'must be at most 20' },
+          { field: 'feature_columns.1', message: 'the dataset has no column monthly_charge' },
+          { field: 'dataset.query', message: 'table ml_features.nope does not exist' },
+        ]),
       );
-      const error = await refusalOf({ ...seedTrainingConfig(), dataset: { source: 'sql', query: 'SELECT * FROM ml_features.nope' } });
+      const error = await refusalOf(seedTrainingConfig());
       expect(error.getStatus()).toBe(422);
-      expect(error.message).toBe('dataset.query: table ml_features.nope does not exist');
+      expect(error.fieldErrors).toEqual([
+        { field: 'hyperparameters.max_depth', message: 'must be at most 20' },
+        { field: 'feature_columns[1]', message: 'the dataset has no column monthly_charge' },
+        { field: 'dataset.query', message: 'table ml_features.nope does not exist' },
+      ]);
+      expect(error.message).toBe(
+        'hyperparameters.max_depth: must be at most 20; feature_columns[1]: the dataset has no column monthly_charge; dataset.query: table ml_features.nope does not exist',
+      );
     });
 
-    it('passes an unreachable ML Service through unchanged', async () => {
+    it('passes a 403 and an unreachable ML Service through unchanged', async () => {
+      const forbidden = new FieldErrorsException(403, [], 'dataset.tenant_id names another tenant than the X-Tenant-ID header');
+      client.validateTrainingConfig.mockRejectedValueOnce(forbidden);
+      await expect(service.submit(seedTrainingConfig(), caller, 'key-1')).rejects.toBe(forbidden);
       const unreachable = new HttpException('ML Service unreachable at http://127.0.0.1:1: ECONNREFUSED', 503);
-      client.getDatasetSchema.mockRejectedValue(unreachable);
+      client.validateTrainingConfig.mockRejectedValueOnce(unreachable);
       await expect(service.submit(seedTrainingConfig(), caller, 'key-1')).rejects.toBe(unreachable);
+      expect(client.submitTrainingJob).not.toHaveBeenCalled();
     });
+  });
 
-    it('reuses the algorithm catalog between submissions, but not a failed fetch', async () => {
+  describe('algorithms', () => {
+    it('reuses the algorithm catalog between calls, but not a failed fetch', async () => {
       client.listAlgorithms.mockRejectedValueOnce(new HttpException('down', 503));
-      await expect(service.submit(seedTrainingConfig(), caller, 'a')).rejects.toThrow('down');
-      await service.submit(seedTrainingConfig(), caller, 'b');
-      await service.submit(seedTrainingConfig(), caller, 'c');
+      await expect(service.listAlgorithms(caller)).rejects.toThrow('down');
+      await service.listAlgorithms(caller);
+      const { algorithms } = await service.listAlgorithms(caller);
+      expect(algorithms.map((algorithm) => algorithm.name)).toEqual(['xgboost']);
       expect(client.listAlgorithms).toHaveBeenCalledTimes(2);
     });
   });

@@ -1,9 +1,9 @@
-import { HttpStatus, Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { FieldErrorsException } from '@app/common/filters/field-errors.exception';
 import type { TenantContext } from '@app/common/tenant/tenant-context';
 import { MLServiceClient } from '@app/ml/client/ml-service.client';
 import type { TrainingLimits } from '@app/config/training-limits';
-import type { AlgorithmSpec, ArtifactContent, DatasetRef, DatasetSchema, TrainingEvent, TrainingJob, TrainingSubmission } from '@app/ml/client/ml-service.types';
+import type { AlgorithmSpec, ArtifactContent, DatasetRef, TrainingEvent, TrainingJob, TrainingSubmission } from '@app/ml/client/ml-service.types';
 import { chartMediaType } from '@app/ml/training/chart-media-type';
 import { ML_OPTIONS, type ResolvedMlModuleOptions } from '@app/ml/ml-module-options';
 import type { CreateTrainingJobDto, DatasetDto } from '@app/ml/training/dto/create-training-job.dto';
@@ -11,9 +11,12 @@ import type { TrainingChartListResponseDto } from '@app/ml/training/dto/training
 import type { AlgorithmListResponseDto } from '@app/ml/training/dto/algorithm-response.dto';
 import type { ListTrainingJobsQueryDto } from '@app/ml/training/dto/list-training-jobs-query.dto';
 import type { TrainingJobListResponseDto, TrainingJobResponseDto } from '@app/ml/training/dto/training-job-response.dto';
-import { findSchemaContextErrors, supportedTaskType } from '@app/ml/training/schema-context.validator';
 
-/** Seed 001's workflow: validate against the schema context, submit, monitor, cancel. */
+/**
+ * Seed 001's workflow: validate against the schema context, submit, monitor, cancel. The training
+ * rules (catalog, aliases, hyperparameters, dataset checks) have one owner, the ML Service: this
+ * service asks its validate endpoint instead of keeping a copy.
+ */
 @Injectable()
 export class TrainingService {
   /** The catalog changes only with an ML Service release; one fetch per minute is plenty. */
@@ -25,26 +28,16 @@ export class TrainingService {
   ) {}
 
   /**
-   * Validates the configuration, then submits it. `idempotencyKey` names the logical submission:
-   * a retried call (by us or by the caller with the same key) never starts a second job.
+   * Validates the configuration on the ML Service (every field problem in one 422, named as this
+   * API names fields), then submits it. `idempotencyKey` names the logical submission: a retried
+   * call (by us or by the caller with the same key) never starts a second job.
    */
   async submit(config: CreateTrainingJobDto, caller: TenantContext, idempotencyKey: string): Promise<TrainingJobResponseDto> {
-    const dataset = toDatasetRef(config.dataset);
-    const [schema, algorithms] = await Promise.all([
-      this.describeDataset(caller, dataset),
-      this.algorithms(caller),
-    ]);
-    const errors = findSchemaContextErrors(config, schema, algorithms);
-    const algorithm = algorithms.find((spec) => spec.name === config.algorithm);
-    const taskType = algorithm && supportedTaskType(algorithm, config.task_type);
-    if (errors.length > 0 || taskType === undefined) {
-      throw new FieldErrorsException(HttpStatus.UNPROCESSABLE_ENTITY, errors);
-    }
     const submission: TrainingSubmission = {
       name: config.name,
       algorithm: config.algorithm,
-      task_type: taskType,
-      dataset,
+      task_type: config.task_type,
+      dataset: toDatasetRef(config.dataset),
       target_column: config.target_column,
       feature_columns: config.feature_columns,
       split: config.split,
@@ -55,6 +48,11 @@ export class TrainingService {
       resources: config.resources,
       limits: this.limitsFor(caller.tenantId),
     };
+    try {
+      await this.mlService.validateTrainingConfig(caller, submission);
+    } catch (error) {
+      throw error instanceof FieldErrorsException ? withOurFieldNames(error) : error;
+    }
     return toTrainingJobResponse(await this.mlService.submitTrainingJob(caller, submission, idempotencyKey));
   }
 
@@ -128,22 +126,6 @@ export class TrainingService {
     };
   }
 
-  /** The ML Service names the schema request's own fields (`query`); the caller knows them as `dataset.query`. */
-  private async describeDataset(caller: TenantContext, dataset: DatasetRef): Promise<DatasetSchema> {
-    try {
-      return await this.mlService.getDatasetSchema(caller, dataset);
-    } catch (error) {
-      if (error instanceof FieldErrorsException && error.getStatus() < 500) {
-        const fieldErrors =
-          error.fieldErrors.length > 0
-            ? error.fieldErrors.map((fieldError) => ({ ...fieldError, field: `dataset.${fieldError.field}` }))
-            : [{ field: 'dataset', message: error.message }];
-        throw new FieldErrorsException(error.getStatus(), fieldErrors);
-      }
-      throw error;
-    }
-  }
-
   private algorithms(caller: TenantContext): Promise<AlgorithmSpec[]> {
     const now = Date.now();
     if (this.catalog === undefined || this.catalog.expiresAt <= now) {
@@ -158,6 +140,18 @@ export class TrainingService {
     }
     return this.catalog.algorithms;
   }
+}
+
+/**
+ * The ML Service names list items `feature_columns.1`; this API (its validation pipe) names them
+ * `feature_columns[1]`. Messages are the ML Service's own.
+ */
+function withOurFieldNames(error: FieldErrorsException): FieldErrorsException {
+  if (error.fieldErrors.length === 0) {
+    return error;
+  }
+  const fieldErrors = error.fieldErrors.map(({ field, message }) => ({ field: field.replace(/\.(\d+)(?=\.|$)/g, '[$1]'), message }));
+  return new FieldErrorsException(error.getStatus(), fieldErrors);
 }
 
 /** The ML Service never takes a tenant from a body: the tenant travels only as X-Tenant-ID. */

@@ -20,12 +20,7 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { applyDecorators } from '@nestjs/common';
-import {
-  ALGORITHM_NAMES,
-  DATASET_SOURCES,
-  SPLIT_STRATEGIES,
-  TASK_TYPES,
-} from '@app/ml/training/dto/training-enums';
+import { DATASET_SOURCES, SPLIT_STRATEGIES, TASK_TYPES } from '@app/ml/training/dto/training-enums';
 import { ExclusiveRange } from '@app/ml/training/dto/exclusive-range.validator';
 
 /** A required string that is documented and validated in one place (STYLE 3). */
@@ -38,8 +33,17 @@ const RequiredText = (example: string, description: string, maxLength = 200): Pr
     IsString(),
   );
 
-/** Column names as warehouses spell them: letters, digits, underscore. */
-const COLUMN_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/**
+ * Longest column name accepted. Any name a file can carry is a valid column (spaces, dots,
+ * brackets, non-ASCII letters: DuckDB quotes them), so only the length is bounded; whether the
+ * column exists is the ML Service's answer.
+ */
+export const MAX_COLUMN_NAME_LENGTH = 1024;
+
+/** A column of the dataset, by its name exactly as the dataset spells it. */
+const ColumnName = (each = false): PropertyDecorator =>
+  // In this order a missing or non-string name says "must be a string" (the first failure is reported).
+  applyDecorators(IsString({ each }), IsNotEmpty({ each }), MaxLength(MAX_COLUMN_NAME_LENGTH, { each }));
 
 export class DatasetDto {
   @ApiProperty({ enum: DATASET_SOURCES, example: 'sql', description: '`sql` reads `query`; `table` reads `table`.' })
@@ -70,14 +74,27 @@ export class DatasetDto {
 }
 
 export class SplitDto {
-  @ApiProperty({ enum: SPLIT_STRATEGIES, example: 'stratified', description: '`stratified` keeps class proportions (classification only).' })
+  @ApiPropertyOptional({
+    enum: SPLIT_STRATEGIES,
+    example: 'stratified',
+    default: 'random',
+    description: '`random` shuffles; `stratified` keeps class proportions (classification only); `time` trains on the earliest rows and tests on the latest, ordered by `time_column` (classification and regression).',
+  })
+  @IsOptional()
   @IsIn(SPLIT_STRATEGIES)
-  strategy!: (typeof SPLIT_STRATEGIES)[number];
+  strategy?: (typeof SPLIT_STRATEGIES)[number];
 
-  @ApiProperty({ example: 0.2, minimum: 0, exclusiveMinimum: true, maximum: 1, exclusiveMaximum: true, description: 'Share of rows held out for evaluation.' })
+  @ApiPropertyOptional({ example: 0.2, default: 0.2, minimum: 0, exclusiveMinimum: true, maximum: 1, exclusiveMaximum: true, description: 'Share of rows held out for evaluation.' })
+  @IsOptional()
   @IsNumber({ allowNaN: false, allowInfinity: false })
   @ExclusiveRange(0, 1)
-  test_size!: number;
+  test_size?: number;
+
+  /** Strategy `time` only (required there): the date, timestamp or numeric column that orders the rows. */
+  @ApiPropertyOptional({ example: 'signup_date', maxLength: MAX_COLUMN_NAME_LENGTH, description: 'Strategy `time` only (required there): the date, timestamp or number column that orders the rows; ties keep the table order.' })
+  @IsOptional()
+  @ColumnName()
+  time_column?: string;
 
   @ApiPropertyOptional({ example: 42, description: 'Same seed, same split and same model.' })
   @IsOptional()
@@ -118,9 +135,8 @@ export class CreateTrainingJobDto {
   @RequiredText('churn-predictor-v2', 'A name for the job and the model it produces.')
   name!: string;
 
-  @ApiProperty({ enum: ALGORITHM_NAMES, example: 'xgboost', description: 'Must also be in the ML Service catalog (GET /api/v1/training/algorithms there).' })
-  @IsIn(ALGORITHM_NAMES)
-  algorithm!: (typeof ALGORITHM_NAMES)[number];
+  @RequiredText('xgboost', 'A name or alias from the catalog (GET /api/v1/ml/train/algorithms), e.g. `logistic`; the ML Service decides.', 100)
+  algorithm!: string;
 
   @ApiProperty({ enum: TASK_TYPES, example: 'classification' })
   @IsIn(TASK_TYPES)
@@ -132,31 +148,32 @@ export class CreateTrainingJobDto {
   @Type(() => DatasetDto)
   dataset!: DatasetDto;
 
-  @ApiProperty({ example: 'churned', description: 'Column to predict; must exist in the dataset and fit the task type.' })
-  @Matches(COLUMN_NAME, { message: 'target_column must be a column name (letters, digits, underscore)' })
+  @ApiProperty({ example: 'churned', maxLength: MAX_COLUMN_NAME_LENGTH, description: 'Column to predict, spelled as in the dataset (any name: `weight (kg)`, `price[usd]`); must exist and fit the task type.' })
+  @ColumnName()
   target_column!: string;
 
-  @ApiPropertyOptional({ type: [String], example: ['tenure', 'monthly_charges', 'total_charges'], description: 'Defaults to every column except the target.' })
+  @ApiPropertyOptional({ type: [String], example: ['tenure', 'monthly_charges', 'total_charges'], description: 'Defaults to every usable column except the target and identifier-like ones.' })
   @IsOptional()
   @ArrayNotEmpty()
   @ArrayUnique()
-  @Matches(COLUMN_NAME, { each: true, message: 'each value in feature_columns must be a column name (letters, digits, underscore)' })
+  @ColumnName(true)
   feature_columns?: string[];
 
-  @ApiProperty({ type: SplitDto })
-  @IsDefined()
+  @ApiPropertyOptional({ type: SplitDto, description: 'Default: random, test_size 0.2, random_state 42. Forecasting leaves it out (the last `horizon` periods are held out).' })
+  @IsOptional()
   @ValidateNested()
   @Type(() => SplitDto)
-  split!: SplitDto;
+  split?: SplitDto;
 
-  @ApiProperty({
+  @ApiPropertyOptional({
     type: 'object',
     additionalProperties: true,
     example: { n_estimators: 100, max_depth: 6, learning_rate: 0.1 },
-    description: "Checked against the algorithm's hyperparameter spec in the ML Service catalog.",
+    description: "Default: the catalog's defaults. Checked against the algorithm's hyperparameter spec in the ML Service catalog.",
   })
+  @IsOptional()
   @IsObject()
-  hyperparameters!: Record<string, unknown>;
+  hyperparameters?: Record<string, unknown>;
 
   @ApiPropertyOptional({ type: TrainingResourcesDto, description: 'Default: 1 CPU, no memory reservation, no GPU.' })
   @IsOptional()
@@ -165,9 +182,9 @@ export class CreateTrainingJobDto {
   resources?: TrainingResourcesDto;
 
   /** Forecasting only (required there, refused for other task types): the date or timestamp column. */
-  @ApiPropertyOptional({ example: 'date', description: 'Forecasting only (required there): the date or timestamp column the series runs along.' })
+  @ApiPropertyOptional({ example: 'date', maxLength: MAX_COLUMN_NAME_LENGTH, description: 'Forecasting only (required there): the date or timestamp column the series runs along.' })
   @IsOptional()
-  @Matches(COLUMN_NAME, { message: 'time_column must be a column name (letters, digits, underscore)' })
+  @ColumnName()
   time_column?: string;
 
   /** Forecasting only: periods held out for evaluation, and forecast past the end of the data. */

@@ -9,20 +9,5 @@ export const TASK_TYPES = ['classification', 'regression', 'forecasting'] as con
 /** `satisfies` ties the list to the generated ML Service types: a renamed status fails the build here. */
 export const TRAINING_JOB_STATUSES = ['queued', 'running', 'completed', 'failed', 'cancelled'] as const satisfies readonly TrainingJobStatus[];
 
-/**
- * Every algorithm the product knows. The DTO accepts these names; whether the ML Service can run
- * one right now is checked against its catalog before submission.
- */
-export const ALGORITHM_NAMES = [
-  'xgboost',
-  'lightgbm',
-  'random_forest',
-  'linear',
-  'logistic',
-  'neural_network',
-  'prophet',
-  'arima',
-] as const;
-
 export const DATASET_SOURCES = ['sql', 'table'] as const;
-export const SPLIT_STRATEGIES = ['random', 'stratified'] as const;
+export const SPLIT_STRATEGIES = ['random', 'stratified', 'time'] as const;

@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { ALGORITHM_NAMES, TASK_TYPES, TRAINING_JOB_STATUSES } from '@app/ml/training/dto/training-enums';
+import { TASK_TYPES, TRAINING_JOB_STATUSES } from '@app/ml/training/dto/training-enums';
 
 export class DataSummaryDto {
   @ApiProperty({ example: 5000 })
@@ -75,7 +75,7 @@ export class TrainingJobResponseDto {
   @ApiProperty({ example: 'churn-predictor-v2' })
   name!: string;
 
-  @ApiProperty({ enum: ALGORITHM_NAMES, example: 'xgboost' })
+  @ApiProperty({ example: 'xgboost', description: 'The catalog name (GET /api/v1/ml/train/algorithms); an alias such as logistic is resolved.' })
   algorithm!: string;
 
   @ApiProperty({ enum: TASK_TYPES, example: 'classification' })
