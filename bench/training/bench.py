@@ -1,10 +1,12 @@
 """Training through the API vs plain `xgboost.train` on the same rows (DESIGN §7).
 
 For each size: generate a seeded synthetic binary classification table, upload it to a tenant
-warehouse (ML Service upload API), train it through the AI Service (POST /api/v1/ml/train, poll to
-completion; wall time submit→completed), then train in this process with plain `xgboost.train`
-on the same split (the ML Service's own split code) and the same booster parameters (nthread 1,
-as the job). Prints wall times, the ratio and both AUCs.
+warehouse (ML Service upload API), train it through the AI Service on each path — the warm
+single-worker path (the default) and Ray Train (`"scaling": {"ray_train": true}`) — following
+the job's pushed events (SSE `GET /api/v1/ml/jobs/:job_id/events`; wall time submit→`end`, and
+submit→first progress event), then train in this process with plain `xgboost.train` on the same
+split (the ML Service's own split code) and the same booster parameters, with the job's one
+thread and with every core (what a user at a notebook gets). Prints wall times, ratios and AUCs.
 
 Run with the ML Service's virtualenv from the repository root: `./bench/training/run.sh`.
 """
@@ -135,7 +137,35 @@ def hyperparameters(args: argparse.Namespace) -> dict:
     }
 
 
-def train_through_api(args: argparse.Namespace, stack: Stack, table: str, features: list[str]):
+def follow_events(url: str, headers: dict, started: float, trees: int) -> tuple[dict, dict]:
+    """Read the job's SSE stream to its `end`; the final job and when (seconds after `started`)
+    the first progress event and the last round arrived."""
+    request = urllib.request.Request(url, headers={**headers, "Accept": "text/event-stream"})
+    first_event = first_round = last_round = None
+    job: dict = {}
+    with urllib.request.urlopen(request, timeout=3600) as response:
+        for raw in response:
+            line = raw.decode("utf-8").rstrip("\n")
+            if not line.startswith("data:"):
+                continue
+            event = json.loads(line.removeprefix("data:").strip())
+            now = time.perf_counter() - started
+            iteration = (event.get("progress") or {}).get("iteration", 0)
+            if event["type"] == "progress" and first_event is None:
+                first_event = now
+            if first_round is None and iteration > 0:
+                first_round = now
+            if last_round is None and iteration >= trees:
+                last_round = now
+            if event["type"] == "end":
+                job = event["job"]
+                break
+    return job, {"first_event": first_event, "first_round": first_round, "last_round": last_round}
+
+
+def train_through_api(
+    args: argparse.Namespace, stack: Stack, table: str, features: list[str], ray_train: bool
+):
     body = {
         "name": f"bench-{table}",
         "algorithm": "xgboost",
@@ -145,6 +175,7 @@ def train_through_api(args: argparse.Namespace, stack: Stack, table: str, featur
         "feature_columns": features,
         "split": {"strategy": "random", "test_size": 0.2, "random_state": args.seed},
         "hyperparameters": hyperparameters(args),
+        "scaling": {"num_workers": 1, "ray_train": ray_train},
     }
     headers = {
         "X-API-Key": args.api_key,
@@ -153,22 +184,15 @@ def train_through_api(args: argparse.Namespace, stack: Stack, table: str, featur
     }
     started = time.perf_counter()
     job = http("POST", f"{stack.ai_url}/api/v1/ml/train", json.dumps(body).encode(), headers)
-    # When the job's progress first shows a boosting round, and when it shows the last one: the
-    # split between data loading + Ray Train start, boosting, and evaluation + MLflow logging.
-    first_round = last_round = None
-    while job["status"] not in {"completed", "failed", "cancelled"}:
-        time.sleep(0.1)
-        job = http("GET", f"{stack.ai_url}/api/v1/ml/train/{job['job_id']}", None, headers)
-        progress = job.get("progress") or {}
-        now = time.perf_counter() - started
-        if first_round is None and progress.get("iteration", 0) > 0:
-            first_round = now
-        if last_round is None and progress.get("iteration", 0) >= args.trees:
-            last_round = now
+    events_url = f"{stack.ai_url}/api/v1/ml/jobs/{job['job_id']}/events"
+    ended, times = follow_events(events_url, {"X-API-Key": args.api_key}, started, args.trees)
     wall = time.perf_counter() - started
-    if job["status"] != "completed":
-        raise RuntimeError(f"the job ended {job['status']}: {job.get('error')}")
+    if ended.get("status") != "completed":
+        raise RuntimeError(f"the job ended {ended.get('status')}: {ended.get('error')}")
+    job = http("GET", f"{stack.ai_url}/api/v1/ml/train/{job['job_id']}", None, headers)
+    first_round, last_round = times["first_round"], times["last_round"]
     job["bench_phases"] = {
+        "submit_to_first_progress_event_seconds": _rounded(times["first_event"]),
         "submit_to_first_round_seconds": _rounded(first_round),
         "boosting_seconds": _rounded(
             last_round - first_round if first_round is not None and last_round is not None else None
@@ -180,8 +204,9 @@ def train_through_api(args: argparse.Namespace, stack: Stack, table: str, featur
     return wall, job
 
 
-def train_in_process(args: argparse.Namespace, frame, features: list[str]):
-    """The same split (the service's code) and the same booster parameters as the job."""
+def train_in_process(args: argparse.Namespace, frame, features: list[str], threads: int):
+    """The same split (the service's code) and the same booster parameters as the job, with
+    `threads` threads."""
     import xgboost
     from sklearn.metrics import roc_auc_score
 
@@ -205,7 +230,7 @@ def train_in_process(args: argparse.Namespace, frame, features: list[str]):
         "alpha": 0.0,
         "gamma": 0.0,
         "tree_method": "hist",
-        "nthread": 1,
+        "nthread": threads,
         "seed": args.seed,
         "objective": "binary:logistic",
         "eval_metric": ["logloss", "auc"],
@@ -232,26 +257,31 @@ def run_size(args: argparse.Namespace, stack: Stack, rows: int) -> dict:
         {"X-Tenant-ID": args.tenant, "Content-Type": content_type},
     )
     upload_seconds = time.perf_counter() - started
-    api_wall, job = train_through_api(args, stack, table, features)
-    raw_wall, raw_prepare, raw_auc = train_in_process(args, frame, features)
-    created, began, finished = (
-        _timestamp(job["created_at"]), _timestamp(job["started_at"]), _timestamp(job["finished_at"])
-    )  # fmt: skip
-    return {
-        "rows": rows,
-        "upload_seconds": round(upload_seconds, 2),
-        "api_wall_seconds": round(api_wall, 2),
-        "api_queued_seconds": round(began - created, 2),
-        "api_running_seconds": round(finished - began, 2),
-        "api_training_duration_seconds": job["training_duration_seconds"],
-        **{f"api_{name}": value for name, value in job["bench_phases"].items()},
+    result: dict = {"rows": rows, "upload_seconds": round(upload_seconds, 2)}
+    raw_wall, raw_prepare, raw_auc = train_in_process(args, frame, features, 1)
+    all_wall, _, _ = train_in_process(args, frame, features, os.cpu_count() or 1)
+    result |= {
         "raw_wall_seconds": round(raw_wall, 2),
         "raw_prepare_seconds": round(raw_prepare, 2),
-        "ratio": round(api_wall / raw_wall, 2),
-        "api_auc": job["metrics"]["auc_roc"],
+        "raw_all_cores_wall_seconds": round(all_wall, 2),
         "raw_auc": round(raw_auc, 5),
-        "auc_difference": round(abs(job["metrics"]["auc_roc"] - raw_auc), 5),
     }
+    for path, ray_train in (("warm", False), ("ray_train", True)):
+        api_wall, job = train_through_api(args, stack, table, features, ray_train)
+        created, began, finished = (
+            _timestamp(job["created_at"]), _timestamp(job["started_at"]),
+            _timestamp(job["finished_at"]),
+        )  # fmt: skip
+        result |= {
+            f"{path}_wall_seconds": round(api_wall, 2),
+            f"{path}_queued_seconds": round(began - created, 2),
+            f"{path}_running_seconds": round(finished - began, 2),
+            **{f"{path}_{name}": value for name, value in job["bench_phases"].items()},
+            f"{path}_ratio": round(api_wall / raw_wall, 2),
+            f"{path}_auc": job["metrics"]["auc_roc"],
+            f"{path}_auc_difference": round(abs(job["metrics"]["auc_roc"] - raw_auc), 5),
+        }
+    return result
 
 
 def _rounded(value: float | None) -> float | None:
@@ -278,7 +308,7 @@ def main(argv: list[str] | None = None) -> int:
         if not args.no_warmup:
             print("warm-up job (1,000 rows, not measured) ...", flush=True)
             warmup = run_size(args, stack, 1000)
-            print(f"          cold first job: {warmup['api_wall_seconds']} s", flush=True)
+            print(f"          cold first job: {warmup['warm_wall_seconds']} s", flush=True)
         for rows in sizes:
             print(f"{rows:>9,} rows ...", flush=True)
             result = run_size(args, stack, rows)
@@ -287,15 +317,24 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         stack.stop()
     print()
+    load = os.getloadavg()
     print(
         f"xgboost, {args.trees} trees, max_depth {args.max_depth}, eta {args.learning_rate}, "
-        f"{args.features} features, 80/20 split, nthread 1"
+        f"{args.features} features, 80/20 split; {os.cpu_count()} cores, load average "
+        f"{load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f}"
     )
-    print("     rows | API submit→completed | xgboost.train | ratio | AUC API | AUC raw")
+    print(
+        "     rows | xgboost.train 1 thread | all cores | API warm (ratio) | API Ray Train (ratio)"
+        " | first event warm / Ray Train | AUC raw / warm / Ray Train"
+    )
     for r in results:
         print(
-            f"{r['rows']:>9,} | {r['api_wall_seconds']:>18.2f} s | {r['raw_wall_seconds']:>11.2f} s"
-            f" | {r['ratio']:>5.2f} | {r['api_auc']:.4f} | {r['raw_auc']:.4f}"
+            f"{r['rows']:>9,} | {r['raw_wall_seconds']:>20.2f} s | {r['raw_all_cores_wall_seconds']:>7.2f} s"
+            f" | {r['warm_wall_seconds']:>7.2f} s ({r['warm_ratio']:.2f}×)"
+            f" | {r['ray_train_wall_seconds']:>7.2f} s ({r['ray_train_ratio']:.2f}×)"
+            f" | {r['warm_submit_to_first_progress_event_seconds']} s / "
+            f"{r['ray_train_submit_to_first_progress_event_seconds']} s"
+            f" | {r['raw_auc']:.4f} / {r['warm_auc']:.4f} / {r['ray_train_auc']:.4f}"
         )
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n")

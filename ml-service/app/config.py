@@ -48,6 +48,11 @@ class Settings(BaseSettings):
         ge=1,
         description="largest dataset upload; a caller's `max_bytes` can only lower it",
     )
+    warm_worker_idle_seconds: float = Field(
+        300,
+        gt=0,
+        description="a warm training worker (single-worker jobs) idle this long exits",
+    )
     prediction_sampling_rate: float = Field(
         1.0, ge=0, le=1, description="share of served predictions logged for monitoring"
     )

@@ -42,6 +42,7 @@ from app.tracking.router import router as tracking_router
 from app.tracking.service import TrackingService
 from app.training.router import router as training_router
 from app.training.service import TrainingHandler, TrainingService
+from app.training.warm import WarmPool
 
 logger = logging.getLogger(__name__)
 
@@ -89,6 +90,8 @@ async def _service_lifecycle(app: FastAPI, settings: Settings) -> AsyncIterator[
     ray_started_here = await asyncio.to_thread(connect_ray, settings)
     app.state.ray_connected = True
     settings.ray_results_dir.mkdir(parents=True, exist_ok=True)
+    warm_pool = WarmPool(settings.warm_worker_idle_seconds)
+    app.state.warm_pool = warm_pool
     runner = JobRunner(
         store,
         [
@@ -97,6 +100,7 @@ async def _service_lifecycle(app: FastAPI, settings: Settings) -> AsyncIterator[
                 tracking,
                 str(settings.ray_results_dir),
                 settings.default_max_concurrent_jobs,
+                warm_pool,
             ),
             BatchPredictionHandler(warehouses),
         ],
@@ -124,6 +128,7 @@ async def _service_lifecycle(app: FastAPI, settings: Settings) -> AsyncIterator[
         monitoring.close()
         deployment_store.close()
         await runner.shutdown()
+        warm_pool.shutdown()
         warehouses.close()
         app.state.ray_connected = False
         if ray_started_here:

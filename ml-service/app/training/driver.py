@@ -1,4 +1,5 @@
-"""The job driver: one Ray actor (one process) per training job.
+"""The job driver: one Ray actor (one process) per Ray Train job; `run_training_job` is also
+what a warm worker runs for a single-worker job (app.training.warm).
 
 The process owns everything Ray Train starts for the job (controller, worker, dataset actors),
 and Ray kills owned actors with their owner. The service kills the driver when the job ends —
@@ -54,6 +55,9 @@ class DriverRequest:
     cpus: int = 1
     memory_bytes: int | None = None
     gpus: int = 0
+    # True on a warm worker (app.training.warm), which already holds the job's resources.
+    in_process: bool = False
+    num_workers: int = 1
 
 
 @dataclass(frozen=True)
@@ -105,6 +109,8 @@ def _fit_context(request: DriverRequest) -> FitContext:
         cpus=request.cpus,
         memory_bytes=request.memory_bytes,
         gpus=request.gpus,
+        in_process=request.in_process,
+        num_workers=request.num_workers,
     )
 
 

@@ -51,6 +51,25 @@ class TrainingResources(BaseModel):
     gpus: int = Field(0, ge=0, le=64, description="GPUs of the job's worker")
 
 
+class TrainingScaling(BaseModel):
+    """How a job trains: one worker in a warm, reused Ray worker (the default), or data-parallel
+    on Ray Train V2. Ray Train's start-up (controller, worker group, dataset shards) costs tens of
+    seconds per job; it pays for itself only when the data needs more than one worker."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    num_workers: int = Field(
+        1,
+        ge=1,
+        le=64,
+        description="training workers, each with `resources`; more than one: data-parallel on "
+        "Ray Train (XGBoost, LightGBM, neural network)",
+    )
+    ray_train: bool = Field(
+        False, description="train on Ray Train even with one worker (to compare the two paths)"
+    )
+
+
 class TrainingLimits(BaseModel):
     """Per-tenant limits owned by the AI Service, counted and enforced here. Seed 001's defaults
     apply to the fields a submission leaves out."""
@@ -85,6 +104,7 @@ class TrainingConfig(BaseModel):
     split: SplitConfig = Field(default_factory=SplitConfig)
     hyperparameters: dict[str, Any] = Field(default_factory=dict)
     resources: TrainingResources = Field(default_factory=TrainingResources)
+    scaling: TrainingScaling = Field(default_factory=TrainingScaling)
     limits: TrainingLimits | None = None
     # Forecasting only (required there, refused elsewhere): the series is target_column per
     # period of `frequency` along time_column; the last `horizon` periods are held out.

@@ -12,21 +12,25 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import ray
+from ray.exceptions import RayTaskError
+from ray.train.v2.api.exceptions import WorkerGroupError
 
 from app.datasets.warehouse import WarehouseManager
 from app.errors import InvalidFieldError
-from app.jobs.progress import TrainingProgressActor, remove_placement_groups
+from app.jobs.progress import JobProgress, ProgressHub, remove_placement_groups
 from app.jobs.runner import JobContext, JobHandler, JobOutcome, JobRunner, TimeLimit
 from app.jobs.store import JobRecord, JobStatus
 from app.tracking.lineage import code_version, content_hash
 from app.tracking.mlflow_setup import Tracking
 from app.training.algorithms import ALGORITHMS
+from app.training.algorithms.base import Algorithm
 from app.training.driver import DriverOutcome, DriverRequest, JobDriver
 from app.training.features import TrainingData, TrainingDataError, prepare_training_data
 from app.training.forecasting import ForecastData, prepare_forecast_data
 from app.training.limits import GB, check_dataset_size, check_resources, effective_limits
 from app.training.schemas import AlgorithmInfo, TrainingConfig, TrainingEvent, TrainingJob
 from app.training.validation import validate_config
+from app.training.warm import WarmPool
 
 logger = logging.getLogger(__name__)
 
@@ -75,6 +79,52 @@ def job_response(record: JobRecord) -> TrainingJob:
     )
 
 
+def on_warm_worker(algorithm: Algorithm, config: TrainingConfig) -> bool:
+    """Single-worker CPU jobs of algorithms that can fit in process run on a warm worker; GPU
+    jobs, multi-worker jobs and `scaling.ray_train` keep the job driver and Ray Train."""
+    return (
+        algorithm.fits_in_process
+        and config.scaling.num_workers == 1
+        and not config.scaling.ray_train
+        and config.resources.gpus == 0
+    )
+
+
+def check_scaling(
+    config: TrainingConfig, algorithm: Algorithm, cluster: dict[str, float]
+) -> None:
+    """422 naming `scaling.num_workers` when the algorithm cannot train data-parallel, or the
+    workers' CPUs together exceed the whole cluster (they would wait in Ray's queue for ever)."""
+    workers = config.scaling.num_workers
+    if workers == 1:
+        return
+    if not algorithm.data_parallel:
+        raise InvalidFieldError(
+            "scaling.num_workers",
+            f"{algorithm.name} trains on one worker; data-parallel training (num_workers > 1) "
+            "is offered for xgboost, lightgbm and neural_network",
+        )
+    cpus = workers * config.resources.cpus
+    if cpus > cluster.get("CPU", 0.0):
+        raise InvalidFieldError(
+            "scaling.num_workers",
+            f"{workers} workers of {config.resources.cpus} CPU need {cpus} CPUs, but the "
+            f"cluster has {cluster.get('CPU', 0.0):g}; the job could never start",
+        )
+
+
+def worker_cause(error: BaseException) -> BaseException:
+    """The exception a training worker raised, under Ray's wrappers (a task error, Ray Train's
+    `WorkerGroupError: Training failed due to worker errors`), so the job's error names it."""
+    while True:
+        if isinstance(error, RayTaskError) and error.cause is not None:
+            error = error.cause
+        elif isinstance(error, WorkerGroupError) and error.worker_failures:
+            error = next(iter(error.worker_failures.values()))
+        else:
+            return error
+
+
 class TrainingService:
     def __init__(
         self, runner: JobRunner, warehouses: WarehouseManager, default_max_concurrent_jobs: int
@@ -113,6 +163,7 @@ class TrainingService:
         validated = await asyncio.to_thread(validate_config, config, tenant_id, self._warehouses)
         resolved, schema = validated.resolved, validated.schema
         algorithm = resolved.algorithm
+        check_scaling(config, algorithm, cluster)
         types = {column.name: column.type for column in schema.columns}
         # What the job will load: a forecast reads the time column, a model its features.
         features = resolved.feature_columns
@@ -183,11 +234,14 @@ class TrainingHandler(JobHandler):
         tracking: Tracking,
         ray_results_dir: str,
         default_max_concurrent_jobs: int,
+        warm: WarmPool,
     ) -> None:
         self._warehouses = warehouses
         self._tracking = tracking
         self._ray_results_dir = ray_results_dir
         self._default_max_concurrent_jobs = default_max_concurrent_jobs
+        self._warm = warm
+        self._hub: Any = None  # the ProgressHub actor, started with the first job
 
     def time_limit(self, job: JobRecord) -> TimeLimit:
         config = TrainingConfig.model_validate(job.spec["request"])
@@ -211,17 +265,26 @@ class TrainingHandler(JobHandler):
             )
             await context.set_mlflow_run_id(run_id)
             algorithm = ALGORITHMS[stored["algorithm"]]
-            progress = TrainingProgressActor.remote(
-                algorithm.total_iterations(stored["hyperparameters"])
+            if self._hub is None:
+                self._hub = ProgressHub.remote()
+            progress = JobProgress(self._hub, job.job_id)
+            await self._hub.open.remote(
+                job.job_id, algorithm.total_iterations(stored["hyperparameters"])
             )
-            driver = JobDriver.options(name=f"job-driver-{job.job_id}").remote()
             tags = {"code_version": await asyncio.to_thread(code_version)}
             request = self._driver_request(
                 job, config, data, run_id, frame_hash, rows, tags, progress
             )
-            outcome = asyncio.wrap_future(driver.run.remote(request).future())
+            if on_warm_worker(algorithm, config):
+                outcome = asyncio.ensure_future(self._warm.run(request))
+            else:
+                driver = JobDriver.options(name=f"job-driver-{job.job_id}").remote()
+                outcome = asyncio.wrap_future(driver.run.remote(request).future())
             snapshot = await self._follow(progress, outcome, context)
-            result: DriverOutcome = outcome.result()
+            try:
+                result: DriverOutcome = outcome.result()
+            except Exception as error:
+                raise worker_cause(error) from error
             # Forecasting counts periods of the series (after summing rows per period).
             summary = {
                 "total_samples": data.total_samples,
@@ -242,12 +305,15 @@ class TrainingHandler(JobHandler):
                 progress=snapshot,
             )
         finally:
-            # Cancelled, failed or done: the driver goes first (it must not log to, and finish,
-            # a run being failed), and with it the Train actors it owns.
+            # Cancelled, failed or done: the worker goes first (it must not log to, and finish,
+            # a run being failed); a driver takes the Train actors it owns with it.
             if driver is not None:
                 await asyncio.shield(self._stop_driver(job.job_id, driver, outcome, progress))
+            elif outcome is not None and not outcome.done():
+                outcome.cancel()  # the warm pool kills the worker that runs it
+                await asyncio.shield(asyncio.wait({outcome}, timeout=DRIVER_STOP_SECONDS))
             if progress is not None:
-                ray.kill(progress)
+                self._hub.close.remote(job.job_id)
 
     @staticmethod
     async def _follow(
@@ -399,4 +465,5 @@ class TrainingHandler(JobHandler):
                 else None
             ),
             gpus=config.resources.gpus,
+            num_workers=config.scaling.num_workers,
         )

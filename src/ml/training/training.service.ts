@@ -46,6 +46,7 @@ export class TrainingService {
       horizon: config.horizon,
       frequency: config.frequency,
       resources: config.resources,
+      scaling: config.scaling,
       limits: this.limitsFor(caller.tenantId),
     };
     try {

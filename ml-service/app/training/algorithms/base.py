@@ -113,6 +113,10 @@ class FitContext:
     cpus: int = 1
     memory_bytes: int | None = None
     gpus: int = 0
+    # True: fit here, in the calling process (a warm worker that already holds the job's
+    # resources); False: on Ray Train with `num_workers` workers, or in a Ray task.
+    in_process: bool = False
+    num_workers: int = 1
 
     @property
     def use_gpu(self) -> bool:
@@ -158,6 +162,11 @@ class Algorithm(ABC):
     framework: ClassVar[str]
     task_types: ClassVar[tuple[TaskType, ...]]
     hyperparameters: ClassVar[tuple[HyperparameterSpec, ...]]
+    # Whether `fit` can run in the calling process (`FitContext.in_process`): single-worker jobs
+    # of such algorithms run in warm, reused workers (app.training.warm) instead of a job driver.
+    fits_in_process: ClassVar[bool] = False
+    # Whether `fit` trains data-parallel on Ray Train with `FitContext.num_workers` workers.
+    data_parallel: ClassVar[bool] = False
 
     def resolve_hyperparameters(self, given: dict[str, Any]) -> dict[str, Any]:
         """Defaults merged with the given values; 422 naming `hyperparameters.<name>`."""

@@ -65,6 +65,7 @@ def _forecast_remote(
 class ForecastingAlgorithm(Algorithm):
     task_types = ("forecasting",)
     framework: ClassVar[str]
+    fits_in_process = True
 
     def total_iterations(self, hyperparameters: dict[str, Any]) -> int:
         return STAGES
@@ -73,6 +74,8 @@ class ForecastingAlgorithm(Algorithm):
         raise TypeError(f"{self.name} forecasts a series; use forecast()")
 
     def forecast(self, data: ForecastData, context: FitContext) -> ForecastOutcome:
+        if context.in_process:
+            return self.run_stages(data, context)
         return ray.get(
             _forecast_remote.options(**context.task_options()).remote(self, data, context)
         )

@@ -118,6 +118,7 @@ class FittedLightGBM(FittedModel):
 
 
 class LightGBMAlgorithm(Algorithm):
+    data_parallel = True
     name = "lightgbm"
     framework = "LightGBM + Ray Train"
     task_types = ("classification", "regression")
@@ -192,7 +193,7 @@ class LightGBMAlgorithm(Algorithm):
                 "progress": context.progress,
             },
             scaling_config=ScalingConfig(
-                num_workers=1,
+                num_workers=context.num_workers,
                 resources_per_worker=context.worker_resources(),
                 use_gpu=context.use_gpu,
             ),

@@ -260,6 +260,7 @@ def train_on_worker(config: dict) -> None:
 
 
 class NeuralNetworkAlgorithm(Algorithm):
+    data_parallel = True
     name = "neural_network"
     framework = "PyTorch + Ray Train"
     task_types = ("classification", "regression")
@@ -331,7 +332,7 @@ class NeuralNetworkAlgorithm(Algorithm):
             },
             # The loop trains on CPU tensors: a requested GPU is reserved, not used (yet).
             scaling_config=ScalingConfig(
-                num_workers=1, resources_per_worker=context.worker_resources()
+                num_workers=context.num_workers, resources_per_worker=context.worker_resources()
             ),
             run_config=RunConfig(storage_path=context.storage_path, name=context.job_id),
         )

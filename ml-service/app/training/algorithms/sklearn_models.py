@@ -139,10 +139,15 @@ def _fit_remote(
 
 
 class SklearnAlgorithm(Algorithm):
+    fits_in_process = True
+
     def fit(self, data: TrainingData, context: FitContext) -> FittedModel:
-        pipeline, importance = ray.get(
-            _fit_remote.options(**context.task_options()).remote(self, data, context)
-        )
+        if context.in_process:
+            pipeline, importance = self.fit_pipeline(data, context)
+        else:
+            pipeline, importance = ray.get(
+                _fit_remote.options(**context.task_options()).remote(self, data, context)
+            )
         return FittedPipeline(pipeline, data.spec, data.task_type, importance)
 
     def fit_pipeline(self, data: TrainingData, context: FitContext) -> tuple[Pipeline, np.ndarray]:

@@ -3,6 +3,7 @@ import { Type } from 'class-transformer';
 import {
   ArrayNotEmpty,
   ArrayUnique,
+  IsBoolean,
   IsDefined,
   IsIn,
   IsInt,
@@ -130,6 +131,24 @@ export class TrainingResourcesDto {
   gpus?: number;
 }
 
+/**
+ * How the job trains: by default one worker, in a warm, reused Ray worker (no per-job start-up);
+ * `num_workers` > 1 trains data-parallel on Ray Train (XGBoost, LightGBM, neural network).
+ */
+export class TrainingScalingDto {
+  @ApiPropertyOptional({ example: 1, minimum: 1, default: 1, description: 'Training workers, each with `resources`; more than one: data-parallel on Ray Train.' })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(64)
+  num_workers?: number;
+
+  @ApiPropertyOptional({ example: false, default: false, description: 'Train on Ray Train even with one worker (to compare the two paths).' })
+  @IsOptional()
+  @IsBoolean()
+  ray_train?: boolean;
+}
+
 /** Seed 001's TrainingConfig, accepted verbatim. */
 export class CreateTrainingJobDto {
   @RequiredText('churn-predictor-v2', 'A name for the job and the model it produces.')
@@ -180,6 +199,12 @@ export class CreateTrainingJobDto {
   @ValidateNested()
   @Type(() => TrainingResourcesDto)
   resources?: TrainingResourcesDto;
+
+  @ApiPropertyOptional({ type: TrainingScalingDto, description: 'Default: one worker, on a warm worker.' })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => TrainingScalingDto)
+  scaling?: TrainingScalingDto;
 
   /** Forecasting only (required there, refused for other task types): the date or timestamp column. */
   @ApiPropertyOptional({ example: 'date', maxLength: MAX_COLUMN_NAME_LENGTH, description: 'Forecasting only (required there): the date or timestamp column the series runs along.' })
