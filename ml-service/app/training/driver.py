@@ -50,7 +50,7 @@ class DriverRequest:
     # Seed 003's lineage: the full configuration (config.json) and run tags (code version).
     config: dict[str, Any]
     run_tags: dict[str, str]
-    progress: Any  # TrainingProgressActor handle
+    progress: Any  # the job's JobProgress handle (app.jobs.progress)
     # The job's resource request (TrainingConfig.resources), reserved on Ray by the algorithm.
     cpus: int = 1
     memory_bytes: int | None = None

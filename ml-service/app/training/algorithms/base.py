@@ -109,7 +109,7 @@ class FitContext:
     random_state: int
     hyperparameters: dict[str, Any]
     storage_path: str
-    progress: Any  # handle of the job's TrainingProgressActor
+    progress: Any  # the job's JobProgress handle (app.jobs.progress)
     cpus: int = 1
     memory_bytes: int | None = None
     gpus: int = 0
