@@ -28,6 +28,7 @@ from app.jobs.runner import JobContext, JobHandler, JobOutcome, JobRunner
 from app.jobs.store import JobRecord
 from app.serving.model import LoadedModel, ModelSpec
 from app.serving.schemas import BatchPrediction, BatchPredictionCreate
+from app.training.limits import effective_limits
 
 logger = logging.getLogger(__name__)
 
@@ -79,13 +80,15 @@ class BatchPredictor:
             "output_table": body.output_table,
             "chunk_rows": body.chunk_rows,
         }
+        # The tenant's limits through the same seam as training's (a batch carries none).
+        limits = effective_limits(None, self._default_max_concurrent_jobs)
         return await self._runner.submit(
             tenant_id,
             KIND,
             f"{OUTPUT_SCHEMA}.{body.output_table}",
             job_spec,
             idempotency_key,
-            self._default_max_concurrent_jobs,
+            limits.max_concurrent_jobs,
         )
 
     async def get(self, tenant_id: str, batch_id: str) -> JobRecord:
