@@ -1047,6 +1047,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/training/validate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Validate Training Config
+         * @description Check a training configuration as submit would, without queueing anything: 200 with what
+         *     would be trained, or 422 listing every field problem (algorithm, hyperparameters, columns,
+         *     degenerate values). Resources and limits are checked at submit only.
+         */
+        post: operations["validate_training_config"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/health/live": {
         parameters: {
             query?: never;
@@ -2966,16 +2988,22 @@ export interface components {
             random_state?: number;
             /**
              * Strategy
+             * @description random: shuffled; stratified: keeps the class shares (classification); time: the earliest rows train, the latest test (by `time_column`, ties by row order)
              * @default random
              * @enum {string}
              */
-            strategy?: "random" | "stratified";
+            strategy?: "random" | "stratified" | "time";
             /**
              * Test Size
              * @description share of rows held out for testing
              * @default 0.2
              */
             test_size?: number;
+            /**
+             * Time Column
+             * @description strategy time only (required there): the date, timestamp or number column that orders the rows
+             */
+            time_column?: string | null;
         };
         /** StageChange */
         StageChange: {
@@ -3421,6 +3449,45 @@ export interface components {
              * @default false
              */
             ray_train?: boolean;
+        };
+        /**
+         * ValidatedTrainingConfig
+         * @description What a submission of this configuration would train: the catalog's algorithm name, every
+         *     hyperparameter with its default filled in, and the features chosen.
+         */
+        ValidatedTrainingConfig: {
+            /**
+             * Algorithm
+             * @description the catalog name (an alias such as logistic resolved)
+             */
+            algorithm: string;
+            /**
+             * Categorical Columns
+             * @description the features encoded as categories
+             */
+            categorical_columns: string[];
+            /**
+             * Feature Columns
+             * @description empty for forecasting
+             */
+            feature_columns: string[];
+            /** Hyperparameters */
+            hyperparameters: {
+                [key: string]: unknown;
+            };
+            /**
+             * Row Count
+             * @description rows of the dataset now
+             */
+            row_count: number;
+            split: components["schemas"]["SplitConfig"];
+            /** Target Column */
+            target_column: string;
+            /**
+             * Task Type
+             * @enum {string}
+             */
+            task_type: "classification" | "regression" | "forecasting";
         };
         /** ValueCount */
         ValueCount: {
@@ -7019,6 +7086,60 @@ export interface operations {
             };
             /** @description the tenant is at its active-job limit */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    validate_training_config: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description tenant the call acts for; resolved by the AI Service */
+                "X-Tenant-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TrainingConfig"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidatedTrainingConfig"];
+                };
+            };
+            /** @description missing or malformed X-Tenant-ID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description dataset.tenant_id is another tenant */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description invalid request; `errors` names the fields */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
