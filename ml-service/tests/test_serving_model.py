@@ -3,6 +3,7 @@ typed frame path does, for XGBoost and LightGBM models with a categorical featur
 process leaves Ray's worker niceness."""
 
 import json
+import math
 import os
 import subprocess
 import sys
@@ -17,7 +18,8 @@ import pandas as pd
 import pytest
 import xgboost
 
-from app.serving.model import LoadedModel, ModelSpec
+from app.serving.batch import _free_names
+from app.serving.model import LoadedModel, ModelSpec, check_records
 
 CATEGORIES = ["month-to-month", "one-year", "two-year"]
 FEATURES = [("tenure", "long"), ("monthly_charges", "double"), ("contract_type", "string")]
@@ -61,8 +63,11 @@ def log_model(flavour: Any, booster: Any, tracking_uri: str) -> str:
     """The booster logged like the trainer logs it; its `models:/` URI. Artifacts go next to the
     test's database (an experiment of its own), not into ./mlruns."""
     folder = tracking_uri.removeprefix("sqlite:///").rsplit("/", 1)[0]
-    experiment_id = mlflow.create_experiment(f"serving-model-{flavour.__name__}",
-                                             f"{folder}/artifacts")  # fmt: skip
+    name = f"serving-model-{flavour.__name__}"
+    found = mlflow.get_experiment_by_name(name)
+    experiment_id = (
+        found.experiment_id if found else mlflow.create_experiment(name, f"{folder}/artifacts")
+    )
     with mlflow.start_run(experiment_id=experiment_id):
         return flavour.log_model(booster, name="model").model_uri
 
@@ -127,3 +132,42 @@ print(sorted({int((task / "stat").read_text().rsplit(")", 1)[1].split()[16])
                             check=True, cwd=Path(__file__).resolve().parents[1])  # fmt: skip
     expected = [0] if os.geteuid() == 0 else [15]
     assert json.loads(result.stdout.strip().splitlines()[-1]) == expected
+
+
+@pytest.mark.parametrize("value", [math.nan, math.inf, -math.inf, json.loads("-1e400")])
+def test_non_finite_numbers_are_refused_naming_the_field(value: float) -> None:
+    """Python's JSON parser reads NaN, Infinity and -1e400 as floats; none is a number the
+    client could mean, and a model would score it as something else."""
+    features = [("weight (kg)", "double"), ("visits", "long")]
+    problems = check_records([{"weight (kg)": value, "visits": value}], features, "instances")
+    fields = [problem.field for problem in problems]
+    assert fields == ["instances.0.weight (kg)", "instances.0.visits"]
+    assert all("finite" in problem.message for problem in problems)
+
+
+def test_a_table_is_checked_like_records_and_counted_per_column(tracking_uri: str) -> None:
+    frame, label = training_frame()
+    booster = xgboost.train(
+        {"objective": "binary:logistic", "max_depth": 2},
+        xgboost.DMatrix(frame, label=label, enable_categorical=True),
+        num_boost_round=3,
+    )
+    model = LoadedModel(spec_for(log_model(mlflow.xgboost, booster, tracking_uri), tracking_uri))
+    table = pd.DataFrame(
+        {
+            "tenure": ["3", "n/a", None, "12", "lots"],
+            "monthly_charges": [1.0, math.inf, 2.0, None, 3.0],
+            "contract_type": ["one-year", 7, None, "never-seen", "two-year"],
+        }
+    )
+    assert model.table_problems(table) == [
+        "tenure: 2 values not finite numbers (first: 'n/a')",
+        "monthly_charges: 1 values not finite numbers (first: inf)",
+    ]
+    assert model.table_problems(table.iloc[[0, 2, 3]]) == []
+
+
+def test_batch_output_columns_never_take_a_source_columns_name() -> None:
+    assert _free_names(["predicted_class", "score"], ["score", "score_1", "x"]) == [
+        "predicted_class", "score_2",
+    ]  # fmt: skip

@@ -10,6 +10,7 @@ import re
 import tempfile
 import threading
 from collections.abc import Callable
+from typing import Any
 
 import mlflow.artifacts
 from mlflow.entities.model_registry import ModelVersion as MlflowModelVersion
@@ -341,6 +342,13 @@ class RegistryService:
     def get_version(self, tenant_id: str, name: str, version: str | int) -> ModelVersion:
         model, found = self._version(tenant_id, name, version)
         return self._version_response(model, found)
+
+    def run_json_artifact(self, version: ModelVersion, relative: str) -> Any:
+        """A JSON artifact of the run that made `version` (a version already read for its
+        tenant), or None when the run logged none."""
+        if version.run_id is None:
+            return None
+        return self._tracking.read_json_artifact(self._client.get_run(version.run_id), relative)
 
     def update_version(
         self, tenant_id: str, name: str, version: str, body: ModelUpdate, actor: str

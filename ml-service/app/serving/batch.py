@@ -52,6 +52,7 @@ def batch_response(record: JobRecord) -> BatchPrediction:
         rows_per_second=result.get("rows_per_second"),
         predict_rows_per_second=result.get("predict_rows_per_second"),
         error=record.error,
+        prediction_columns=result.get("prediction_columns"),
     )
 
 
@@ -152,6 +153,17 @@ class BatchPredictionHandler(JobHandler):
             raise ValueError(f"the dataset lacks the model's features: {', '.join(missing)}")
         frame = self._warehouses.load_frame(job.tenant_id, dataset, "dataset", columns)
         context.report_progress_threadsafe({"rows_total": len(frame), "rows_done": 0})
+        problems = model.table_problems(frame)
+        if problems:
+            # the checks of online predict: a bad value is the user's to fix, never a silent
+            # missing value
+            raise ValueError(
+                "the dataset holds values the model cannot score: " + "; ".join(problems)
+            )
+        wanted = ["predicted_class", "score"] if spec.task_type == "classification" else [
+            "predicted_value"
+        ]
+        prediction_columns = _free_names(wanted, columns)
         started = time.perf_counter()
         parts = []
         for start in range(0, len(frame), chunk_rows):
@@ -168,10 +180,11 @@ class BatchPredictionHandler(JobHandler):
         if spec.task_type == "classification":
             classes = np.asarray(spec.classes or list(range(predicted.shape[1])), dtype=object)
             best = predicted.argmax(axis=1) if len(frame) else np.empty(0, dtype=int)
-            output["predicted_class"] = pd.Series(classes[best]).infer_objects().to_numpy()
-            output["score"] = predicted.max(axis=1) if len(frame) else []
+            class_column, score_column = prediction_columns
+            output[class_column] = pd.Series(classes[best]).infer_objects().to_numpy()
+            output[score_column] = predicted.max(axis=1) if len(frame) else []
         else:
-            output["predicted_value"] = predicted
+            output[prediction_columns[0]] = predicted
 
         def write(connection: duckdb.DuckDBPyConnection) -> None:
             connection.execute(f'CREATE SCHEMA IF NOT EXISTS "{OUTPUT_SCHEMA}"')
@@ -192,6 +205,22 @@ class BatchPredictionHandler(JobHandler):
                 "rows_done": len(frame),
                 "rows_per_second": round(len(frame) / total, 1) if total > 0 else None,
                 "predict_rows_per_second": round(len(frame) / elapsed, 1) if elapsed > 0 else None,
+                "prediction_columns": prediction_columns,
             },
             progress={"rows_total": len(frame), "rows_done": len(frame)},
         )
+
+
+def _free_names(wanted: list[str], taken: list[str]) -> list[str]:
+    """`wanted`, each with the first suffix `_1`, `_2`... that no source column has: the output
+    keeps every source column as it was."""
+    used = set(taken)
+    names = []
+    for name in wanted:
+        candidate, suffix = name, 0
+        while candidate in used:
+            suffix += 1
+            candidate = f"{name}_{suffix}"
+        used.add(candidate)
+        names.append(candidate)
+    return names

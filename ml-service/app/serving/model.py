@@ -4,10 +4,11 @@ The same `LoadedModel` runs inside each Serve replica, in batch prediction and i
 benchmark's in-process baseline, so all three predict identically.
 
 MLflow's pyfunc wrapper is used to load the model (any flavour the trainer logs), but predictions
-go to the native model: pyfunc's schema enforcement cannot pass a pandas categorical where the
-signature says `string`, and XGBoost/LightGBM need the categorical dtype for their categorical
-splits. Input checking against the signature happens before (`check_records`), in the ML Service,
-so a bad request never reaches a replica.
+go to the native model (for the neural network, the `TabularNetwork` its pyfunc wraps): pyfunc's
+schema enforcement cannot pass a pandas categorical where the signature says `string`, and
+XGBoost/LightGBM need the categorical dtype for their categorical splits. Input checking against
+the signature happens before (`check_records`), in the ML Service, so a bad request never reaches
+a replica.
 
 Records (JSON) reach XGBoost and LightGBM as a plain float matrix, categorical features as their
 training codes: building a pandas frame for one row costs ten times the prediction itself
@@ -24,6 +25,8 @@ import mlflow.pyfunc
 import numpy as np
 import pandas as pd
 
+from app.training.features import model_column
+
 logger = logging.getLogger(__name__)
 
 # MLflow signature types -> the JSON values a feature accepts
@@ -38,12 +41,37 @@ class ModelSpec:
     source: str  # models:/<LoggedModel id>
     tracking_uri: str
     task_type: str  # classification | regression
-    features: list[tuple[str, str]]  # (name, MLflow type) in signature order
+    features: list[tuple[str, str]]  # (the user's name, MLflow type) in model order
     categorical: list[str] = field(default_factory=list)
     # categorical feature -> its training categories; other values are treated as missing,
     # exactly as in training (`app.training.features.model_frame`)
     categories: dict[str, list[str]] = field(default_factory=dict)
     classes: list[Any] | None = None  # original target values by encoded label
+    # The features' names inside the model (`f<n>`, `app.training.features.model_column`);
+    # None for models trained before, which know the features by the user's names.
+    model_columns: list[str] | None = None
+
+    @classmethod
+    def from_feature_spec(
+        cls, document: dict[str, Any], source: str, tracking_uri: str
+    ) -> "ModelSpec":
+        """The spec of a version from its run's `feature_spec.json`
+        (`app.training.features.feature_spec_document`)."""
+        features = document["features"]
+        return cls(
+            source=source,
+            tracking_uri=tracking_uri,
+            task_type=document["task_type"],
+            features=[(item["name"], item["type"]) for item in features],
+            categorical=[item["name"] for item in features if item["kind"] == "categorical"],
+            categories={
+                item["name"]: item["categories"]
+                for item in features
+                if item["kind"] == "categorical"
+            },
+            classes=document["classes"],
+            model_columns=[model_column(position) for position in range(len(features))],
+        )
 
 
 @dataclass(frozen=True)
@@ -79,6 +107,10 @@ def check_records(
 def _type_problem(value: Any, kind: str) -> str | None:
     if value is None:
         return None  # missing values are allowed: the models handle NaN
+    if isinstance(value, float) and not math.isfinite(value):
+        # NaN, Infinity and literals beyond the double range (1e400) are no JSON numbers; the
+        # parser's stand-ins for them would be scored as something the client never sent
+        return "must be a finite number (NaN, Infinity and numbers beyond ±1.8e308 are refused)"
     if kind in NUMBER_TYPES:
         if isinstance(value, bool) or not isinstance(value, int | float):
             return "must be a number"
@@ -90,9 +122,18 @@ def _type_problem(value: Any, kind: str) -> str | None:
     elif kind == "string":
         if not isinstance(value, str):
             return "must be a string"
-    elif kind == "boolean" and not isinstance(value, bool):
-        return "must be true or false"
+    elif kind == "boolean" and not (isinstance(value, bool) or value in (0, 1)):
+        # 0 and 1 too: many clients write booleans so, and the model scores them alike
+        return "must be true, false, 0 or 1"
     return None
+
+
+def _is_boolean_value(value: Any) -> bool:
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return True
+    if isinstance(value, bool | np.bool_):
+        return True
+    return isinstance(value, int | float | np.integer | np.floating) and value in (0, 1)
 
 
 class LoadedModel:
@@ -100,16 +141,25 @@ class LoadedModel:
         mlflow.set_tracking_uri(spec.tracking_uri)
         self.spec = spec
         self._pyfunc = mlflow.pyfunc.load_model(spec.source)
-        self._raw = self._pyfunc.get_raw_model()
+        try:
+            self._raw = self._pyfunc.get_raw_model()
+        except NotImplementedError:
+            # A python-function model (the neural network): its TabularNetwork predicts on
+            # typed frames like a scikit-learn pipeline, without pyfunc's schema enforcement.
+            self._raw = self._pyfunc.unwrap_python_model().model
         module = type(self._raw).__module__
         self._kind = (
             "xgboost"
             if module.startswith("xgboost")
             else "lightgbm"
             if module.startswith("lightgbm")
+            else "network"
+            if hasattr(self._raw, "outputs")
             else "sklearn"
         )
         self._names = [name for name, _ in spec.features]
+        # frames reach the model under its own column names, in the same order
+        self._columns = spec.model_columns or self._names
         self._categorical = set(spec.categorical) | {
             name for name, kind in spec.features if kind == "string"
         }
@@ -168,14 +218,14 @@ class LoadedModel:
 
     def frame(self, records: list[dict[str, Any]]) -> pd.DataFrame:
         columns = {}
-        for name in self._names:
+        for name, column in zip(self._names, self._columns, strict=True):
             values = [record.get(name) for record in records]
-            columns[name] = self._column(name, values)
+            columns[column] = self._column(name, values)
         return pd.DataFrame(columns)
 
     def _column(self, name: str, values: list[Any]) -> Any:
         if name in self._categorical:
-            if self._kind == "sklearn":
+            if self._kind in ("sklearn", "network"):
                 return np.array(values, dtype=object)
             return pd.Categorical(
                 [None if value is None else str(value) for value in values],
@@ -183,15 +233,42 @@ class LoadedModel:
             )
         return np.array([math.nan if value is None else value for value in values], dtype="f8")
 
+    def table_problems(self, frame: pd.DataFrame) -> list[str]:
+        """What `check_records` would refuse in a table, counted per feature: a text value or a
+        non-finite number in a numeric feature, anything but true, false, 0 or 1 in a boolean
+        one (categorical features take any value: one never seen in training scores as
+        missing). Empty when every value fits; one sentence per bad column otherwise."""
+        problems = []
+        for name, kind in self.spec.features:
+            if name in self._categorical:
+                continue
+            values = frame[name]
+            present = values.notna()
+            if kind == "boolean":
+                if pd.api.types.is_bool_dtype(values.dtype):
+                    continue
+                bad = present & ~values.map(_is_boolean_value).astype(bool)
+                reason = "not true, false, 0 or 1"
+            else:
+                numbers = pd.to_numeric(values, errors="coerce").astype("f8")
+                bad = present & ~np.isfinite(numbers)
+                reason = "not finite numbers"
+            count = int(bad.sum())
+            if count:
+                example = values[bad].iloc[0]
+                example = example.item() if isinstance(example, np.generic) else example
+                problems.append(f"{name}: {count} values {reason} (first: {example!r})")
+        return problems
+
     def coerce(self, frame: pd.DataFrame) -> pd.DataFrame:
         """A frame read from a table, typed like `frame` types JSON records."""
         columns = {}
-        for name in self._names:
+        for name, column in zip(self._names, self._columns, strict=True):
             values = frame[name]
             if name in self._categorical:
-                columns[name] = (
+                columns[column] = (
                     values.astype(object).where(values.notna(), None).to_numpy()
-                    if self._kind == "sklearn"
+                    if self._kind in ("sklearn", "network")
                     else pd.Categorical(
                         values.astype(object).map(
                             lambda value: None if value is None or value != value else str(value)
@@ -200,7 +277,7 @@ class LoadedModel:
                     )
                 )
             else:
-                columns[name] = pd.to_numeric(values, errors="coerce").astype("f8").to_numpy()
+                columns[column] = pd.to_numeric(values, errors="coerce").astype("f8").to_numpy()
         return pd.DataFrame(columns)
 
     def raw_predict(self, data: pd.DataFrame | np.ndarray) -> np.ndarray:
@@ -211,6 +288,8 @@ class LoadedModel:
             predicted = np.asarray(self._raw.inplace_predict(data))
         elif self._kind == "lightgbm":
             predicted = np.asarray(self._raw.predict(data))
+        elif self._kind == "network":
+            return self._raw.outputs(data)
         elif classification:
             probabilities = self._raw.predict_proba(data)
             full = np.zeros((len(data), len(self.spec.classes or [])))

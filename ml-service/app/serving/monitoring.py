@@ -299,10 +299,11 @@ def _variant_metrics(rows: list[tuple], window_seconds: float, task_type: str) -
 
 def _same_label(predicted: Any, actual: Any) -> bool:
     # labels may come back as 1 / "1" / true; compare their plain text forms
-    return _label_text(predicted) == _label_text(actual)
+    return label_text(predicted) == label_text(actual)
 
 
-def _label_text(value: Any) -> str:
+def label_text(value: Any) -> str:
+    """A class label's plain text form: 1, 1.0, "1" and true are the same label."""
     if isinstance(value, bool):
         return str(int(value))
     if isinstance(value, float) and value.is_integer():

@@ -195,8 +195,9 @@ async def record_feedback(
     tenant_id: TenantDep,
     service: ServingDep,
 ) -> FeedbackResult:
-    """Ground truth for logged predictions: `[{prediction_id, actual}]`."""
-    service.live(tenant_id, model_id)
+    """Ground truth for logged predictions: `[{prediction_id, actual}]`; `actual` is one of
+    the model's classes (in the target's own values) or, for regression, a number."""
+    service.check_feedback(tenant_id, model_id, [item.actual for item in body])
     recorded, unknown = await asyncio.to_thread(
         service.monitoring.add_feedback,
         tenant_id,

@@ -268,3 +268,8 @@ class BatchPrediction(BaseModel):
     rows_per_second: float | None = Field(description="whole job: read, predict and write")
     predict_rows_per_second: float | None = Field(description="the model's predict alone")
     error: str | None
+    prediction_columns: list[str] | None = Field(
+        None,
+        description="the output table's prediction columns: predicted_class and score, or "
+        "predicted_value; with a suffix (_1, _2...) where the source has a column of that name",
+    )

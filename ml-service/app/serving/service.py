@@ -12,7 +12,9 @@ A deployment with runtime `embedded` loads its versions inside this process inst
 
 import asyncio
 import hashlib
+import json
 import logging
+import math
 import random
 import re
 import time
@@ -25,14 +27,12 @@ from ray.serve.exceptions import BackPressureError
 from ray.serve.handle import DeploymentHandle
 
 from app import SERVE_ENV
-from app.datasets.schemas import DatasetSource
-from app.datasets.warehouse import WarehouseManager
 from app.errors import ConflictError, FieldError, MLServiceError, NotFoundError
 from app.metrics import PREDICTION_LATENCY, PREDICTIONS
 from app.ray_runtime import ML_SERVICE_DIR
 from app.registry.service import RegistryService
 from app.serving.model import LoadedModel, ModelSpec, check_records
-from app.serving.monitoring import LoggedPrediction, MonitoringStore, build_reference
+from app.serving.monitoring import LoggedPrediction, MonitoringStore, label_text
 from app.serving.replica import ModelReplica
 from app.serving.schemas import (
     Autoscaling,
@@ -47,7 +47,7 @@ from app.serving.schemas import (
     VariantWeight,
 )
 from app.serving.store import DeploymentRecord, DeploymentStore, now
-from app.training.features import prepare_training_data
+from app.training.features import DRIFT_REFERENCE_ARTIFACT, FEATURE_SPEC_ARTIFACT
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +65,17 @@ class PredictionInputError(MLServiceError):
         shown = "; ".join(f"{item.field}: {item.message}" for item in problems[:5])
         more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
         super().__init__(f"the input does not fit the model's signature: {shown}{more}", problems)
+
+
+class FeedbackInputError(MLServiceError):
+    """422 naming every feedback entry whose `actual` the model cannot have: `0.actual: ...`."""
+
+    status_code = 422
+
+    def __init__(self, problems: list[FieldError]) -> None:
+        shown = "; ".join(f"{item.field}: {item.message}" for item in problems[:5])
+        more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
+        super().__init__(f"the feedback does not fit the model: {shown}{more}", problems)
 
 
 class ServiceUnavailableError(MLServiceError):
@@ -158,13 +169,11 @@ class ServingService:
         store: DeploymentStore,
         monitoring: MonitoringStore,
         registry: RegistryService,
-        warehouses: WarehouseManager,
         tracking_uri: str,
     ) -> None:
         self._store = store
         self._monitoring = monitoring
         self._registry = registry
-        self._warehouses = warehouses
         self._tracking_uri = tracking_uri
         self._live: dict[tuple[str, str], LiveDeployment] = {}
         self._serve_lock = asyncio.Lock()
@@ -300,70 +309,26 @@ class ServingService:
                 raise NotFoundError(f"model {model_name} has no version in {what}")
             number = model.aliases[alias]
         version = self._registry.get_version(tenant_id, model_name, number)
-        if version.signature is None or version.model_artifact_id is None:
-            raise ConflictError(f"version {number} of {model_name} has no logged model signature")
         config = version.lineage.config or {}
-        request = config.get("request") or {}
-        task_type = request.get("task_type")
+        task_type = (config.get("request") or {}).get("task_type")
         if task_type not in ("classification", "regression"):
             raise ConflictError(
                 f"version {number} of {model_name} is a {task_type} model; "
                 "only classification and regression models can be served"
             )
-        categorical = list(config.get("categorical_columns") or [])
-        features = [(column.name, column.type) for column in version.signature.inputs]
-        classes, categories, reference_data = self._training_view(
-            tenant_id, request, [name for name, _ in features], categorical
+        # Everything serving needs was stored with the version at training time; the training
+        # table may have changed or gone since.
+        document = self._registry.run_json_artifact(version, FEATURE_SPEC_ARTIFACT)
+        reference = self._registry.run_json_artifact(version, DRIFT_REFERENCE_ARTIFACT)
+        if version.model_artifact_id is None or document is None or reference is None:
+            raise ConflictError(
+                f"version {number} of {model_name} has no stored feature spec (it was trained "
+                "before versions kept one); train it again and register the new run"
+            )
+        spec = ModelSpec.from_feature_spec(
+            document, f"models:/{version.model_artifact_id}", self._tracking_uri
         )
-        spec = ModelSpec(
-            source=f"models:/{version.model_artifact_id}",
-            tracking_uri=self._tracking_uri,
-            task_type=task_type,
-            features=features,
-            categorical=categorical,
-            classes=classes,
-            categories=categories,
-        )
-        return number, asdict(spec), reference_data
-
-    def _training_view(
-        self,
-        tenant_id: str,
-        request: dict[str, Any],
-        features: list[str],
-        categorical: list[str],
-    ) -> tuple[list[Any] | None, dict[str, list[str]], dict[str, Any]]:
-        """Class labels, categories and drift reference, recomputed from the training split.
-
-        The version's lineage holds the dataset query and split; re-running the split over the
-        tenant's warehouse gives the exact training rows (when the data has not changed since —
-        the lineage's dataset hash tells).
-        """
-        dataset = DatasetSource(
-            source=request["dataset"]["source"],
-            query=request["dataset"].get("query"),
-            table=request["dataset"].get("table"),
-        )
-        target = request["target_column"]
-        frame = self._warehouses.load_frame(tenant_id, dataset, "dataset", [*features, target])
-        split = request.get("split") or {}
-        data = prepare_training_data(
-            frame,
-            request["task_type"],
-            target,
-            features,
-            categorical,
-            split.get("strategy", "random"),
-            split.get("test_size", 0.2),
-            split.get("random_state", 42),
-        )
-        train = data.train
-        columns = {
-            name: [None if value != value else value for value in train[name].tolist()]
-            for name in features
-        }
-        categorical_names = set(categorical)
-        return data.spec.classes, data.spec.categories, build_reference(columns, categorical_names)
+        return number, asdict(spec), reference
 
     # --- deployments ----------------------------------------------------------------------
 
@@ -639,6 +604,36 @@ class ServingService:
                     )
                 )  # fmt: skip
         return ids
+
+    # --- feedback -------------------------------------------------------------------------
+
+    def check_feedback(self, tenant_id: str, model_id: str, actuals: list[Any]) -> None:
+        """Every `actual` must be something the deployment's model can predict: one of its
+        classes in the user's values ("Yes", not true, for a Yes/No target; text forms compare
+        alike, so 1 matches 1.0) or, for regression, a finite number. 422 naming each bad
+        `<index>.actual` otherwise: a typo would silently count as a wrong prediction."""
+        live = self._live_deployment(tenant_id, model_id)
+        specs = [ModelSpec(**spec) for spec in live.record.spec["models"].values()]
+        problems = []
+        if specs[0].task_type == "classification":
+            classes = {label_text(value): value for spec in specs for value in spec.classes or []}
+            shown = ", ".join(json.dumps(value) for value in classes.values())
+            for index, actual in enumerate(actuals):
+                if isinstance(actual, dict | list) or label_text(actual) not in classes:
+                    problems.append(
+                        FieldError(field=f"{index}.actual", message=f"not a class of the model "
+                                   f"(classes: {shown})")
+                    )  # fmt: skip
+        else:
+            for index, actual in enumerate(actuals):
+                if isinstance(actual, bool) or not isinstance(actual, int | float) or (
+                    not math.isfinite(actual)
+                ):
+                    problems.append(
+                        FieldError(field=f"{index}.actual", message="must be a finite number")
+                    )
+        if problems:
+            raise FeedbackInputError(problems)
 
     # --- batch ----------------------------------------------------------------------------
 

@@ -15,10 +15,12 @@ from typing import Any
 import mlflow
 import ray
 from mlflow.entities import Metric
-from mlflow.models import infer_signature
+from mlflow.models import ModelSignature
 from mlflow.tracking import MlflowClient
+from mlflow.types import ColSpec, Schema
 from sklearn.metrics import classification_report
 
+from app.serving.monitoring import build_reference
 from app.training.algorithms import ALGORITHMS
 from app.training.algorithms.base import FitContext
 from app.training.algorithms.forecasting import ForecastingAlgorithm
@@ -28,12 +30,19 @@ from app.training.evaluation import (
     normalised_importance,
     regression_metrics,
 )
-from app.training.features import LABEL_COLUMN, TrainingData, model_frame
+from app.training.features import (
+    DRIFT_REFERENCE_ARTIFACT,
+    FEATURE_SPEC_ARTIFACT,
+    LABEL_COLUMN,
+    SIGNATURE_TYPES,
+    FeatureSpec,
+    TrainingData,
+    feature_spec_document,
+    model_frame,
+    user_frame,
+)
 from app.training.forecasting import ForecastData
 from app.training.importance import permutation_importance
-
-# Rows used to infer the model's input signature; the column types are all it needs.
-SIGNATURE_SAMPLE_ROWS = 100
 
 
 @dataclass(frozen=True)
@@ -91,6 +100,18 @@ def _log_history(client: MlflowClient, run_id: str, history: list) -> None:
     # log_batch accepts at most 1000 metrics per call
     for start in range(0, len(metrics), 1000):
         client.log_batch(run_id, metrics=metrics[start : start + 1000])
+
+
+def _signature(spec: FeatureSpec) -> ModelSignature:
+    """The request shape under the user's names: every feature may be null (scored missing)."""
+    return ModelSignature(
+        inputs=Schema(
+            [
+                ColSpec(SIGNATURE_TYPES[spec.kind(name)], name, required=False)  # type: ignore[arg-type]
+                for name in spec.feature_columns
+            ]
+        )
+    )
 
 
 @ray.remote(num_cpus=0, max_restarts=0)
@@ -167,7 +188,10 @@ def run_training_job(request: DriverRequest) -> DriverOutcome:
             data.task_type,
             request.random_state,
         )
-    importance = normalised_importance(raw_importance, data.spec.feature_columns)
+    # The frameworks know the features by their model names; the user sees their own.
+    importance = normalised_importance(
+        data.spec.user_names(raw_importance), data.spec.feature_columns
+    )
     # [(iteration, {metric: value})]: boosting rounds or epochs, what a loss curve is drawn from.
     history = ray.get(request.progress.history.remote())
 
@@ -186,7 +210,18 @@ def run_training_job(request: DriverRequest) -> DriverOutcome:
                 _classification_report(data, labels, predictions), "classification_report.json"
             )
         _log_history(client, request.mlflow_run_id, history)
-        signature = infer_signature(model_frame(data.train.head(SIGNATURE_SAMPLE_ROWS), data.spec))
-        model_id = fitted.log_to_mlflow(signature)
+        target_column = request.config["request"]["target_column"]
+        mlflow.log_dict(
+            feature_spec_document(data.spec, data.task_type, target_column), FEATURE_SPEC_ARTIFACT
+        )
+        training_values = user_frame(data.train, data.spec)
+        mlflow.log_dict(
+            build_reference(
+                {name: training_values[name].tolist() for name in data.spec.feature_columns},
+                set(data.spec.categories),
+            ),
+            DRIFT_REFERENCE_ARTIFACT,
+        )
+        model_id = fitted.log_to_mlflow(_signature(data.spec))
         log_job_charts(data, labels, predictions, importance, history)
     return DriverOutcome(metrics=metrics, feature_importance=importance, model_artifact_id=model_id)

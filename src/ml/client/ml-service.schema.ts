@@ -568,7 +568,8 @@ export interface paths {
         put?: never;
         /**
          * Record Feedback
-         * @description Ground truth for logged predictions: `[{prediction_id, actual}]`.
+         * @description Ground truth for logged predictions: `[{prediction_id, actual}]`; `actual` is one of
+         *     the model's classes (in the target's own values) or, for regression, a number.
          */
         post: operations["record_feedback"];
         delete?: never;
@@ -1428,6 +1429,11 @@ export interface components {
              * @description the model's predict alone
              */
             predict_rows_per_second: number | null;
+            /**
+             * Prediction Columns
+             * @description the output table's prediction columns: predicted_class and score, or predicted_value; with a suffix (_1, _2...) where the source has a column of that name
+             */
+            prediction_columns?: string[] | null;
             /** Rows Done */
             rows_done: number;
             /**

@@ -63,12 +63,13 @@ def build_network(
 
 
 def _raw_inputs(frame: pd.DataFrame, spec: FeatureSpec) -> pd.DataFrame:
-    """Feature columns as the preprocessor expects them, from typed (`model_frame`) or raw
+    """Model columns as the preprocessor expects them, from typed (`model_frame`) or raw
     frames: categoricals as strings (None when missing), everything else as float."""
     columns = {}
-    for column in spec.feature_columns:
+    categories = spec.model_categories
+    for column in spec.model_columns:
         values = frame[column]
-        if column in spec.categories:
+        if column in categories:
             text = values.astype("object")
             columns[column] = text.where(text.notna(), None).map(
                 lambda value: None if value is None else str(value)
@@ -130,9 +131,9 @@ class TabularNetwork:
 
 
 class NeuralNetworkPyfunc(mlflow.pyfunc.PythonModel):
-    """The logged model: raw feature columns in; for classification a frame with `prediction`
-    (the original class value) and one `probability_<class>` column per class, for regression
-    the predicted values."""
+    """The logged model: raw feature columns (the user's names) in; for classification a frame
+    with `prediction` (the original class value) and one `probability_<class>` column per
+    class, for regression the predicted values."""
 
     def __init__(self, model: TabularNetwork) -> None:
         self.model = model
@@ -140,7 +141,9 @@ class NeuralNetworkPyfunc(mlflow.pyfunc.PythonModel):
     def predict(self, context: Any, model_input: pd.DataFrame, params: Any = None) -> Any:
         # One thread: a serving replica reserves one CPU, and tabular batches are small.
         torch.set_num_threads(1)
-        outputs = self.model.outputs(model_input)
+        spec = self.model.spec
+        renamed = dict(zip(spec.feature_columns, spec.model_columns, strict=True))
+        outputs = self.model.outputs(model_input.rename(columns=renamed))
         if self.model.task_type != "classification":
             return outputs
         classes = self.model.spec.classes or []

@@ -37,8 +37,10 @@ FOREST_PROGRESS_STEPS = 10
 
 
 def _preprocessor(spec: FeatureSpec, scale: bool) -> ColumnTransformer:
-    numeric = [column for column in spec.feature_columns if column not in spec.categories]
-    categorical = [column for column in spec.feature_columns if column in spec.categories]
+    """Over the model columns (`f<n>`), which is what the pipeline is fed."""
+    categories = spec.model_categories
+    numeric = [column for column in spec.model_columns if column not in categories]
+    categorical = [column for column in spec.model_columns if column in categories]
     numeric_steps: list[tuple[str, Any]] = [("impute", SimpleImputer(strategy="median"))]
     if scale:
         numeric_steps.append(("scale", StandardScaler()))
@@ -52,7 +54,7 @@ def _preprocessor(spec: FeatureSpec, scale: bool) -> ColumnTransformer:
                 # Fixed categories: train, test and later predictions encode alike; a missing
                 # or unseen value is all zeros.
                 OneHotEncoder(
-                    categories=[spec.categories[column] for column in categorical],
+                    categories=[categories[column] for column in categorical],
                     handle_unknown="ignore",
                 ),
                 categorical,
@@ -62,16 +64,17 @@ def _preprocessor(spec: FeatureSpec, scale: bool) -> ColumnTransformer:
 
 
 def _encoded_sources(spec: FeatureSpec) -> list[str]:
-    """The original column of each encoded column, in the preprocessor's output order."""
-    numeric = [column for column in spec.feature_columns if column not in spec.categories]
-    categorical = [column for column in spec.feature_columns if column in spec.categories]
-    return numeric + [column for column in categorical for _ in range(len(spec.categories[column]))]
+    """The model column of each encoded column, in the preprocessor's output order."""
+    categories = spec.model_categories
+    numeric = [column for column in spec.model_columns if column not in categories]
+    categorical = [column for column in spec.model_columns if column in categories]
+    return numeric + [column for column in categorical for _ in range(len(categories[column]))]
 
 
 def _raw_inputs(frame: pd.DataFrame, spec: FeatureSpec) -> pd.DataFrame:
     """Model inputs with categoricals as plain strings (None when missing), as MLflow sends them."""
     typed = model_frame(frame, spec)
-    for column in spec.categories:
+    for column in spec.model_categories:
         typed[column] = typed[column].astype("object").where(typed[column].notna(), None)
     return typed
 
@@ -104,7 +107,7 @@ class FittedPipeline(FittedModel):
 
     def predict(self, features: pd.DataFrame) -> np.ndarray:
         features = features.copy()
-        for column in self._spec.categories:
+        for column in self._spec.model_categories:
             features[column] = features[column].astype("object").where(features[column].notna())
         if self._task_type == "classification":
             return _class_probabilities(self._pipeline, features, len(self._spec.classes or []))
