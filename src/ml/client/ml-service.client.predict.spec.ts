@@ -50,6 +50,18 @@ describe('MLServiceClient.predict against a real loopback server', () => {
     expect(request.headers['x-request-key']).toBe('customer-42');
   });
 
+  it('keeps non-finite numbers (what JSON.parse makes of -1e400) as literals, so the ML Service refuses them naming the field', async () => {
+    const errors = [{ field: 'instances.0.tenure', message: 'must be a finite number (NaN, Infinity and numbers beyond ±1.8e308 are refused)' }];
+    server = await startLoopbackServer((_request, response) => sendJson(response, 422, { detail: `the input does not fit the model's signature: ${errors[0].field}: ${errors[0].message}`, errors }));
+    const body = JSON.parse('{"instances": [{"tenure": -1e400, "monthly_charges": 89.5, "contract_type": "\\u0000non-finite:NaN x"}]}') as unknown;
+
+    const error = await failureOf(clientFor(server.url).predict(caller, 'churn', body));
+
+    expect(error.getStatus()).toBe(422);
+    expect((error as FieldErrorsException).fieldErrors).toEqual(errors);
+    expect(server.requests[0].body).toBe('{"instances":[{"tenure":-Infinity,"monthly_charges":89.5,"contract_type":"\\u0000non-finite:NaN x"}]}');
+  });
+
   it('answers 503 with the ML Service reason and does not retry a deployment at capacity', async () => {
     const detail = 'deployment churn is at capacity; retry shortly or add replicas';
     server = await startLoopbackServer((_request, response) => sendJson(response, 503, { detail }));

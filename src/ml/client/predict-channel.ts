@@ -47,7 +47,7 @@ export class PredictChannel {
         method: 'POST',
         path: this.basePath + path,
         headers: { ...headers, 'content-type': 'application/json' },
-        body: JSON.stringify(body),
+        body: predictBodyJson(body),
         signal,
       });
       const text = await answer.body.text();
@@ -63,6 +63,29 @@ export class PredictChannel {
   close(): Promise<void> {
     return this.pool.close();
   }
+}
+
+/** Stands in for a non-finite number during serialisation; the NUL makes it a string no client sends (JSON escapes it). */
+const NON_FINITE_MARK = '\u0000non-finite:';
+const NON_FINITE_TOKEN = /"\\u0000non-finite:(-?Infinity|NaN)"/g;
+
+/**
+ * The predict body as JSON text, non-finite numbers kept as the literals `Infinity`, `-Infinity`
+ * and `NaN`. JSON.parse reads an out-of-range literal such as `-1e400` as -Infinity and
+ * JSON.stringify would then write `null`, which the model scores as a missing value; written as
+ * literals, they reach the ML Service, which owns the input checks and answers 422 naming the
+ * field (`must be a finite number`), as it does for a client that calls it directly.
+ */
+export function predictBodyJson(body: unknown): string {
+  let marked = false;
+  const text = JSON.stringify(body, (_key, value: unknown) => {
+    if (typeof value === 'number' && !Number.isFinite(value)) {
+      marked = true;
+      return NON_FINITE_MARK + String(value);
+    }
+    return value;
+  });
+  return marked ? text.replace(NON_FINITE_TOKEN, '$1') : text;
 }
 
 function parseJson(text: string): unknown {
