@@ -50,6 +50,9 @@ class ModelSpec:
     # The features' names inside the model (`f<n>`, `app.training.features.model_column`);
     # None for models trained before, which know the features by the user's names.
     model_columns: list[str] | None = None
+    # Forecasting: {algorithm, frequency, last_timestamp, interval_width} of the fitted series
+    # (`app.training.forecasting.forecast_spec_document`); the one request field is `periods`.
+    forecast: dict[str, Any] | None = None
 
     @classmethod
     def from_feature_spec(
@@ -57,6 +60,17 @@ class ModelSpec:
     ) -> "ModelSpec":
         """The spec of a version from its run's `feature_spec.json`
         (`app.training.features.feature_spec_document`)."""
+        if document["task_type"] == "forecasting":
+            return cls(
+                source=source,
+                tracking_uri=tracking_uri,
+                task_type="forecasting",
+                features=[("periods", "long")],
+                forecast={
+                    key: document[key]
+                    for key in ("algorithm", "frequency", "last_timestamp", "interval_width")
+                },
+            )
         features = document["features"]
         return cls(
             source=source,
@@ -319,3 +333,64 @@ class LoadedModel:
     def predict_records(self, records: list[dict[str, Any]]) -> list[dict]:
         data = self.matrix(records) if self._matrix_path else self.frame(records)
         return self.outputs(self.raw_predict(data))
+
+
+# A forecast request asks for at most this many periods past the data.
+MAX_FORECAST_PERIODS = 10_000
+
+
+def forecast_problems(records: list[Any], prefix: str | None) -> list[FieldProblem]:
+    """A forecast deployment answers one `{"periods": n}` (1 <= n <= 10,000); `check_records`
+    has already checked its type."""
+    if prefix is not None:
+        return [FieldProblem(prefix, 'a forecast takes one {"periods": n}, not instances')]
+    periods = records[0].get("periods") if isinstance(records[0], dict) else None
+    if not isinstance(periods, int) or not 1 <= periods <= MAX_FORECAST_PERIODS:
+        return [FieldProblem("periods", f"must be an integer from 1 to {MAX_FORECAST_PERIODS}")]
+    return []
+
+
+class LoadedForecaster:
+    """A registered forecaster (Prophet, ARIMA) ready to forecast the periods after its series."""
+
+    def __init__(self, spec: ModelSpec) -> None:
+        # imported here: only forecast replicas need the training frameworks
+        from app.training.algorithms import ALGORITHMS
+        from app.training.algorithms.forecasting import ForecastingAlgorithm
+
+        mlflow.set_tracking_uri(spec.tracking_uri)
+        assert spec.forecast is not None
+        self.spec = spec
+        self._forecast = spec.forecast
+        algorithm = ALGORITHMS[self._forecast["algorithm"]]
+        assert isinstance(algorithm, ForecastingAlgorithm)
+        self._algorithm = algorithm
+        self._model = mlflow.pyfunc.load_model(spec.source).get_raw_model()
+
+    def predict_records(self, records: list[dict[str, Any]]) -> list[dict]:
+        """`[{"periods": n}]` -> n points `{timestamp, value, lower, upper}` (ISO 8601
+        timestamps; lower..upper the interval of the trained `interval_width`)."""
+        periods = int(records[0]["periods"])
+        last = pd.Timestamp(self._forecast["last_timestamp"])
+        index = pd.date_range(last, periods=periods + 1, freq=self._forecast["frequency"])[1:]
+        predicted = self._algorithm.predict_ahead(
+            self._model,
+            pd.Series(dtype="f8"),
+            index,
+            {"interval_width": self._forecast["interval_width"]},
+            0,
+        )
+        return [
+            {
+                "timestamp": timestamp.isoformat(),
+                "value": float(row["value"]),
+                "lower": float(row["lower"]),
+                "upper": float(row["upper"]),
+            }
+            for timestamp, row in predicted.iterrows()
+        ]
+
+
+def load_model(spec: ModelSpec) -> LoadedModel | LoadedForecaster:
+    """The loaded version: a forecaster for a forecasting spec, a tabular model otherwise."""
+    return LoadedForecaster(spec) if spec.task_type == "forecasting" else LoadedModel(spec)

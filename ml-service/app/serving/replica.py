@@ -7,7 +7,7 @@ from typing import Any
 
 from ray import serve
 
-from app.serving.model import LoadedModel, ModelSpec
+from app.serving.model import ModelSpec, load_model
 
 logger = logging.getLogger(__name__)
 
@@ -50,7 +50,7 @@ class ModelReplica:
     def __init__(self, spec: ModelSpec) -> None:
         serve_at_normal_priority()
         # The only place a model is loaded: once per replica, never per request.
-        self._model = LoadedModel(spec)
+        self._model = load_model(spec)
 
     async def predict(self, records: list[dict[str, Any]]) -> list[dict]:
         # async on purpose: a sync method would hop to a thread pool, and a single-row predict

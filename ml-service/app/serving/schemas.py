@@ -167,7 +167,12 @@ class Prediction(BaseModel):
     class_: Any = Field(None, alias="class", description="predicted class, original value")
     score: float | None = Field(None, description="probability of the predicted class")
     probabilities: dict[str, float] | None = None
-    value: float | None = Field(None, description="regression prediction")
+    value: float | None = Field(None, description="regression prediction, or the forecast")
+    timestamp: str | None = Field(None, description="forecast: the period (ISO 8601)")
+    lower: float | None = Field(
+        None, description="forecast: lower end of the interval (the trained interval_width)"
+    )
+    upper: float | None = Field(None, description="forecast: upper end of the interval")
 
 
 class PredictResponse(BaseModel):

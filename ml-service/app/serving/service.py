@@ -31,7 +31,7 @@ from app.errors import ConflictError, FieldError, MLServiceError, NotFoundError
 from app.metrics import PREDICTION_LATENCY, PREDICTIONS
 from app.ray_runtime import ML_SERVICE_DIR
 from app.registry.service import RegistryService
-from app.serving.model import LoadedModel, ModelSpec, check_records
+from app.serving.model import ModelSpec, check_records, forecast_problems, load_model
 from app.serving.monitoring import LoggedPrediction, MonitoringStore, label_text
 from app.serving.replica import ModelReplica
 from app.serving.schemas import (
@@ -115,7 +115,7 @@ class EmbeddedModel:
     """A version loaded inside the ML Service's process (runtime `embedded`): no replica hop."""
 
     def __init__(self, spec: ModelSpec) -> None:
-        self._model = LoadedModel(spec)
+        self._model = load_model(spec)
 
     async def predict(self, records: list[dict[str, Any]]) -> list[dict]:
         if len(records) <= EMBEDDED_INLINE_ROWS:
@@ -311,15 +311,14 @@ class ServingService:
         version = self._registry.get_version(tenant_id, model_name, number)
         config = version.lineage.config or {}
         task_type = (config.get("request") or {}).get("task_type")
-        if task_type not in ("classification", "regression"):
-            raise ConflictError(
-                f"version {number} of {model_name} is a {task_type} model; "
-                "only classification and regression models can be served"
-            )
         # Everything serving needs was stored with the version at training time; the training
-        # table may have changed or gone since.
+        # table may have changed or gone since. A forecaster has no features to drift.
         document = self._registry.run_json_artifact(version, FEATURE_SPEC_ARTIFACT)
-        reference = self._registry.run_json_artifact(version, DRIFT_REFERENCE_ARTIFACT)
+        reference = (
+            {}
+            if task_type == "forecasting"
+            else self._registry.run_json_artifact(version, DRIFT_REFERENCE_ARTIFACT)
+        )
         if version.model_artifact_id is None or document is None or reference is None:
             raise ConflictError(
                 f"version {number} of {model_name} has no stored feature spec (it was trained "
@@ -542,6 +541,8 @@ class ServingService:
             raise ServiceUnavailableError(f"deployment {model_id} cannot answer yet: {reason}")
         spec = live.spec(version)
         problems = check_records(records, spec.features, prefix)
+        if spec.task_type == "forecasting" and not problems:
+            problems = forecast_problems(records, prefix)
         if problems:
             raise PredictionInputError(
                 [FieldError(field=p.field, message=p.message) for p in problems]
@@ -565,6 +566,9 @@ class ServingService:
         PREDICTION_LATENCY.labels(tenant_id, model_id, version).observe(elapsed)
         PREDICTIONS.labels(tenant_id, model_id, version, "ok").inc(len(records))
         latency = elapsed * 1000
+        if spec.task_type == "forecasting":
+            # each forecast period is a prediction of its own: feedback gives its actual value
+            records = [{"timestamp": output["timestamp"]} for output in outputs]
         ids = self._log(tenant_id, live, version, records, outputs, latency, ok=True)
         for output, prediction_id in zip(outputs, ids, strict=True):
             output["prediction_id"] = prediction_id
@@ -640,12 +644,20 @@ class ServingService:
     async def batch_spec(self, tenant_id: str, body: BatchPredictionCreate) -> ModelSpec:
         if body.model_id is not None:
             live = self._live_deployment(tenant_id, body.model_id)
-            return live.spec(self.serving_version(tenant_id, body.model_id, None))
-        assert body.model_name is not None and body.version is not None
-        _, spec, _ = await asyncio.to_thread(
-            self._model_spec, tenant_id, body.model_name, ModelReference(version=body.version)
-        )
-        return ModelSpec(**spec)
+            spec = live.spec(self.serving_version(tenant_id, body.model_id, None))
+        else:
+            assert body.model_name is not None and body.version is not None
+            _, stored, _ = await asyncio.to_thread(
+                self._model_spec, tenant_id, body.model_name, ModelReference(version=body.version)
+            )
+            spec = ModelSpec(**stored)
+        if spec.task_type == "forecasting":
+            raise ConflictError(
+                "the model is a forecaster: it forecasts the "
+                'periods after its series (POST predict {"periods": n}); batch prediction scores '
+                "tables of features"
+            )
+        return spec
 
     # --- monitoring -----------------------------------------------------------------------
 

@@ -41,7 +41,7 @@ from app.training.features import (
     model_frame,
     user_frame,
 )
-from app.training.forecasting import ForecastData
+from app.training.forecasting import ForecastData, forecast_spec_document
 from app.training.importance import permutation_importance
 
 
@@ -154,6 +154,17 @@ def run_forecasting_job(
             {"metrics": outcome.metrics, "forecast": outcome.forecast}, "evaluation.json"
         )
         _log_history(client, request.mlflow_run_id, history)
+        request_config = request.config["request"]
+        mlflow.log_dict(
+            forecast_spec_document(
+                data,
+                algorithm.name,
+                request_config["target_column"],
+                request_config["time_column"],
+                request.hyperparameters["interval_width"],
+            ),
+            FEATURE_SPEC_ARTIFACT,
+        )
         model_id = algorithm.log_to_mlflow(outcome.model)
         log_forecast_charts(data.series, outcome.forecast)
     return DriverOutcome(

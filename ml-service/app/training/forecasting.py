@@ -7,6 +7,7 @@ periods are the held-out tail: models are fitted on the periods before it and sc
 """
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -98,4 +99,28 @@ def forecast_metrics(actual: np.ndarray, predicted: np.ndarray) -> dict[str, flo
         "smape": round(float(ratios.mean()), DIGITS),
         "rmse": round(float(np.sqrt(metrics.mean_squared_error(actual, predicted))), DIGITS),
         "mae": round(float(metrics.mean_absolute_error(actual, predicted)), DIGITS),
+    }
+
+
+def forecast_spec_document(
+    data: ForecastData,
+    algorithm: str,
+    target_column: str,
+    time_column: str,
+    interval_width: float,
+) -> dict[str, Any]:
+    """`feature_spec.json` of a forecaster: what a deployment needs to forecast the periods after
+    the series without the training table — the `algorithm`, the series' `frequency` (pandas
+    offset alias) and `last_timestamp` (ISO 8601), and the `interval_width` of its intervals."""
+    return {
+        "format_version": 1,
+        "task_type": "forecasting",
+        "algorithm": algorithm,
+        "target_column": target_column,
+        "time_column": time_column,
+        "frequency": data.frequency,
+        "last_timestamp": pd.Timestamp(data.series.index[-1]).isoformat(),
+        "interval_width": interval_width,
+        "features": [],
+        "classes": None,
     }

@@ -2587,6 +2587,11 @@ export interface components {
              * @description predicted class, original value
              */
             class?: unknown;
+            /**
+             * Lower
+             * @description forecast: lower end of the interval (the trained interval_width)
+             */
+            lower?: number | null;
             /** Prediction Id */
             prediction_id: string;
             /** Probabilities */
@@ -2599,8 +2604,18 @@ export interface components {
              */
             score?: number | null;
             /**
+             * Timestamp
+             * @description forecast: the period (ISO 8601)
+             */
+            timestamp?: string | null;
+            /**
+             * Upper
+             * @description forecast: upper end of the interval
+             */
+            upper?: number | null;
+            /**
              * Value
-             * @description regression prediction
+             * @description regression prediction, or the forecast
              */
             value?: number | null;
         };

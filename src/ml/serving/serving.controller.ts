@@ -40,6 +40,7 @@ const PREDICT_BODY = {
   examples: {
     single: { summary: 'One customer', value: CUSTOMER },
     instances: { summary: 'Several customers', value: { instances: [CUSTOMER, { ...CUSTOMER, tenure: 48, contract_type: 'two-year' }] } },
+    forecast: { summary: 'A forecaster: the next 7 periods', value: { periods: 7 } },
   },
 };
 
@@ -90,7 +91,7 @@ export class ServingController {
   @HttpCode(HttpStatus.OK)
   @ApiOperation({
     summary: 'Predict',
-    description: 'One feature record or `{"instances": [...]}`. Classification answers `{class, score, probabilities}`, regression `{value}`, each with a `prediction_id` for feedback. A missing, extra or mistyped feature is 422 naming it (`instances.0.tenure: missing`).',
+    description: 'One feature record or `{"instances": [...]}`. Classification answers `{class, score, probabilities}`, regression `{value}`, each with a `prediction_id` for feedback. A missing, extra or mistyped feature, or a non-finite number (NaN, Infinity, 1e400), is 422 naming it (`instances.0.tenure: missing`). A forecaster takes `{"periods": n}` and answers n points `{timestamp, value, lower, upper}`.',
   })
   @ApiBody(PREDICT_BODY)
   @ApiHeader({ name: 'X-Request-Key', required: false, description: 'The same key always reaches the same A/B variant.' })

@@ -91,8 +91,17 @@ export class PredictionDto {
   @ApiPropertyOptional({ type: 'object', additionalProperties: { type: 'number' }, example: { '0': 0.13, '1': 0.87 } })
   probabilities?: Record<string, number>;
 
-  @ApiPropertyOptional({ example: 1234.5, description: 'Regression: the predicted value.' })
+  @ApiPropertyOptional({ example: 1234.5, description: 'Regression: the predicted value. Forecast: the value of the period.' })
   value?: number;
+
+  @ApiPropertyOptional({ example: '2024-03-01T00:00:00', description: 'Forecast (body `{"periods": n}`): the period, ISO 8601.' })
+  timestamp?: string;
+
+  @ApiPropertyOptional({ example: 1180.2, description: 'Forecast: lower end of the interval (the trained interval_width).' })
+  lower?: number;
+
+  @ApiPropertyOptional({ example: 1290.8, description: 'Forecast: upper end of the interval.' })
+  upper?: number;
 }
 
 export class PredictResponseDto {
