@@ -148,8 +148,8 @@ def query(client: TestClient, sql: str) -> list[tuple]:
 @pytest.fixture(scope="module")
 def jobs(client: TestClient) -> dict[str, dict]:
     write_table(client, TABLE, messy_rows())
-    # One at a time: two Ray Train jobs at once hold both of the session's CPUs, and the Ray Data
-    # tasks feeding their workers then wait for a CPU that never frees.
+    # One at a time: on the session's 2 CPUs, the five submitted at once had made no progress
+    # after four minutes (Ray Train workers and the Ray Data tasks feeding them compete for CPUs).
     return {
         name: train_all(client, {name: messy_config(name)}, timeout=600)[name]
         for name in TABULAR
