@@ -234,7 +234,8 @@ def write_series(client: TestClient) -> None:
     def work(connection: duckdb.DuckDBPyConnection) -> None:
         connection.execute("CREATE SCHEMA IF NOT EXISTS uploads")
         connection.execute(
-            f'CREATE OR REPLACE TABLE {SERIES_TABLE} AS SELECT DATE \'2024-01-01\' + i AS "día", '
+            f"CREATE OR REPLACE TABLE {SERIES_TABLE} AS SELECT "
+            """DATE '2024-01-01' + i::INTEGER AS "día", """
             '100 + i + 10 * (i % 7 = 5)::INTEGER AS "sales ($)" FROM range(60) t(i)'
         )
 
