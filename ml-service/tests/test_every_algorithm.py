@@ -134,7 +134,7 @@ def batch(client: TestClient, model: str, table: str, output: str) -> dict:
     deadline = time.monotonic() + 120
     while True:
         body = client.get(f"{SERVING}/batch/{batch_id}", headers=tenant_headers()).json()
-        if body["status"] != "running" or time.monotonic() > deadline:
+        if body["status"] not in ("queued", "running") or time.monotonic() > deadline:
             return body
         time.sleep(0.3)
 
