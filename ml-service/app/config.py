@@ -7,6 +7,8 @@ from pathlib import Path
 from pydantic import AliasChoices, Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from app.datasets.warehouse import WarehouseLimits
+
 # ml-service/app/config.py -> the repository root; durable state lives next to the code by default
 REPOSITORY_ROOT = Path(__file__).resolve().parents[2]
 ENV_PREFIX = "MLS_"
@@ -53,9 +55,46 @@ class Settings(BaseSettings):
         gt=0,
         description="a warm training worker (single-worker jobs) idle this long exits",
     )
+    query_timeout_seconds: float = Field(
+        20.0,
+        gt=0,
+        description="time limit of one interactive warehouse statement (describe, list, estimate); "
+        "below the AI Service's per-call timeout so its caller sees which query was stopped",
+    )
+    load_timeout_seconds: float = Field(
+        600.0, gt=0, description="time limit of loading a job's rows or writing a table"
+    )
+    warehouse_tenant_concurrency: int = Field(
+        3, ge=1, description="warehouse calls of one tenant running or waiting; more get 429"
+    )
+    warehouse_pool_workers: int = Field(
+        8, ge=1, description="threads of the warehouse pool (its own; health and MLflow never wait)"
+    )
+    warehouse_memory_limit_mb: int | None = Field(
+        None, ge=64, description="DuckDB memory limit per connection; a quarter of the host's"
+    )
+    warehouse_threads: int | None = Field(
+        None, ge=1, description="DuckDB threads per connection; half the host's cores when unset"
+    )
     prediction_sampling_rate: float = Field(
         1.0, ge=0, le=1, description="share of served predictions logged for monitoring"
     )
+
+    @cached_property
+    def warehouse_limits(self) -> WarehouseLimits:
+        defaults = WarehouseLimits()
+        return WarehouseLimits(
+            query_timeout_seconds=self.query_timeout_seconds,
+            load_timeout_seconds=self.load_timeout_seconds,
+            tenant_concurrency=self.warehouse_tenant_concurrency,
+            pool_workers=self.warehouse_pool_workers,
+            memory_limit_bytes=(
+                self.warehouse_memory_limit_mb * 1024**2
+                if self.warehouse_memory_limit_mb
+                else defaults.memory_limit_bytes
+            ),
+            threads=self.warehouse_threads or defaults.threads,
+        )
 
     @cached_property
     def warehouses_dir(self) -> Path:

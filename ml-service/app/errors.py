@@ -81,6 +81,22 @@ class QuotaExceededError(MLServiceError):
     status_code = 429
 
 
+class QueryTimeoutError(MLServiceError):
+    """A warehouse statement outlived its time limit and was interrupted (504 naming the query).
+
+    Not transient: the same statement would run as long again, so callers must not retry it.
+    """
+
+    status_code = 504
+
+    def __init__(self, what: str, seconds: float, variable: str) -> None:
+        message = (
+            f"the statement was stopped after {seconds:g} s, the time limit of warehouse work "
+            f"({variable}); make the query cheaper, or ask for a higher limit"
+        )
+        super().__init__(f"{what}: {message}", [FieldError(field=what, message=message)])
+
+
 class PayloadTooLargeError(MLServiceError):
     """An upload over its size limit (413 naming the field); reading stopped at the limit."""
 

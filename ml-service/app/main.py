@@ -64,7 +64,7 @@ async def _service_lifecycle(app: FastAPI, settings: Settings) -> AsyncIterator[
     stale = await asyncio.to_thread(remove_stale_uploads, settings.uploads_tmp_dir)
     if stale:
         logger.warning("removed %d partial uploads left by the last run", stale)
-    warehouses = WarehouseManager(settings.warehouses_dir)
+    warehouses = WarehouseManager(settings.warehouses_dir, settings.warehouse_limits)
     settings.warehouses_dir.mkdir(parents=True, exist_ok=True)
     if settings.seed_demo_data:
         created = await asyncio.to_thread(_seed_demo, warehouses)

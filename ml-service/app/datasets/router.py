@@ -1,6 +1,5 @@
 """Dataset endpoints: describe a query or table, list, upload, describe and delete tables."""
 
-import asyncio
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, status
@@ -14,11 +13,15 @@ from app.datasets.upload import (
     upload_options,
     upload_request_body,
 )
-from app.datasets.warehouse import UPLOAD_SCHEMA
+from app.datasets.warehouse import UPLOAD_SCHEMA, WAREHOUSE_RESPONSES
 from app.deps import SettingsDep, TenantDep, WarehouseDep
 from app.errors import ERROR_RESPONSES, ErrorResponse
 
-router = APIRouter(prefix="/api/v1/datasets", tags=["datasets"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    prefix="/api/v1/datasets",
+    tags=["datasets"],
+    responses=ERROR_RESPONSES | WAREHOUSE_RESPONSES,
+)
 
 _NOT_FOUND = {404: {"model": ErrorResponse, "description": "no such table for this tenant"}}
 
@@ -28,13 +31,13 @@ async def describe_dataset(
     source: DatasetSource, tenant_id: TenantDep, warehouses: WarehouseDep
 ) -> DatasetSchema:
     """Row count and per-column type, kind, distinct and null counts of a query or table."""
-    return await asyncio.to_thread(warehouses.describe, tenant_id, source, "")
+    return await warehouses.offload(warehouses.describe, tenant_id, source, "")
 
 
 @router.get("/tables", response_model=list[TableInfo])
 async def list_dataset_tables(tenant_id: TenantDep, warehouses: WarehouseDep) -> list[TableInfo]:
     """The tables of the tenant's warehouse with their columns."""
-    return await asyncio.to_thread(warehouses.list_tables, tenant_id)
+    return await warehouses.offload(warehouses.list_tables, tenant_id)
 
 
 @router.post(
@@ -68,7 +71,7 @@ async def upload_dataset_table(
         options = upload_options(upload.fields)
         table = sql.upload_table_name(options.table, "table")
         file_format = upload_format(upload, options)
-        return await asyncio.to_thread(
+        return await warehouses.offload(
             warehouses.import_file,
             tenant_id,
             upload.path,
@@ -88,7 +91,7 @@ async def get_dataset_table(
 ) -> TableDetail:
     """One table with row count and column statistics; a bare name means `uploads.<name>`."""
     schema_name, name = sql.table_path_parts(table, UPLOAD_SCHEMA)
-    return await asyncio.to_thread(warehouses.describe_table, tenant_id, schema_name, name)
+    return await warehouses.offload(warehouses.describe_table, tenant_id, schema_name, name)
 
 
 @router.delete(
@@ -101,5 +104,5 @@ async def delete_dataset_table(
 ) -> TableDeletion:
     """Drop an uploaded table (schema `uploads`); other tables cannot be deleted."""
     schema_name, name = sql.table_path_parts(table, UPLOAD_SCHEMA)
-    await asyncio.to_thread(warehouses.delete_upload, tenant_id, schema_name, name)
+    await warehouses.offload(warehouses.delete_upload, tenant_id, schema_name, name)
     return TableDeletion(deleted=f"{schema_name}.{name}")

@@ -3,13 +3,26 @@
 DuckDB refuses a second connection to a file with a different configuration inside one process,
 and Ray workers are other processes; so every DuckDB call happens here, behind one lock per
 tenant, and training receives the loaded rows instead of a path.
+
+A tenant's SQL is arbitrary work, so it is bounded four ways (`WarehouseLimits`): it runs on a
+thread pool of its own (`WarehouseManager.offload`), never on the default one that health,
+registry and tracking calls share; each statement has a time limit after which a timer calls
+DuckDB's `interrupt()`; a tenant has a bounded number of calls in flight (more are refused with
+429 at once instead of queueing); and every connection has a memory limit and a thread count.
 """
 
+import asyncio
+import contextvars
+import functools
+import os
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal, TypeVar
+from typing import Literal, ParamSpec, TypeVar
 
 import duckdb
 import pandas as pd
@@ -24,9 +37,18 @@ from app.datasets.schemas import (
     TableDetail,
     TableInfo,
 )
-from app.errors import ConflictError, ForbiddenError, InvalidFieldError, NotFoundError
+from app.errors import (
+    ConflictError,
+    ErrorResponse,
+    ForbiddenError,
+    InvalidFieldError,
+    NotFoundError,
+    QueryTimeoutError,
+    QuotaExceededError,
+)
 
 T = TypeVar("T")
+P = ParamSpec("P")
 
 # No file reads or writes, no ATTACH, no extension downloads, and no SET to undo any of it.
 QUERY_CONNECTION_CONFIG = {
@@ -57,6 +79,52 @@ _FIXED_WIDTHS = {
 }  # fmt: skip
 
 
+# Documented on the routes that run a tenant's SQL.
+WAREHOUSE_RESPONSES: dict[int | str, dict] = {
+    429: {
+        "model": ErrorResponse,
+        "description": "the tenant already has its limit of warehouse calls in flight",
+    },
+    504: {
+        "model": ErrorResponse,
+        "description": "a statement ran past its time limit and was stopped; not worth retrying",
+    },
+}
+
+
+def _host_memory_bytes() -> int:
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError):  # not POSIX: assume a small host
+        return 4 * 1024**3
+
+
+@dataclass(frozen=True)
+class WarehouseLimits:
+    """Bounds on warehouse work (settings `MLS_QUERY_TIMEOUT_SECONDS` and the others in
+    app/config.py). Defaults are sized to the host: a quarter of its memory per connection, so
+    a few tenants' statements together stay below it (DuckDB spills or fails past the limit
+    instead of growing), and half its cores per statement so two tenants run side by side."""
+
+    # Interactive statements (describe, list, estimate): below the AI Service's 30 s per call,
+    # so the caller gets the ML Service's 504 naming the query, not its own timeout.
+    query_timeout_seconds: float = 20.0
+    # Loading rows for a training or batch job, and writes: bigger, and off the request path.
+    load_timeout_seconds: float = 600.0
+    tenant_concurrency: int = 3
+    pool_workers: int = 8
+    memory_limit_bytes: int = field(
+        default_factory=lambda: max(256 * 1024**2, _host_memory_bytes() // 4)
+    )
+    threads: int = field(default_factory=lambda: max(1, (os.cpu_count() or 1) // 2))
+
+    def connection_config(self) -> dict[str, str | int]:
+        return {
+            "memory_limit": f"{self.memory_limit_bytes // 1024**2}MB",
+            "threads": self.threads,
+        }
+
+
 def column_kind(duckdb_type: str, distinct_count: int, non_null_count: int) -> ColumnKind:
     base = duckdb_type.upper()
     if base == "BOOLEAN":
@@ -77,11 +145,81 @@ def is_integer_type(duckdb_type: str) -> bool:
 
 
 class WarehouseManager:
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, limits: WarehouseLimits | None = None) -> None:
         self._directory = directory
+        self._limits = limits or WarehouseLimits()
         self._connections: dict[str, duckdb.DuckDBPyConnection] = {}
         self._locks: dict[str, threading.Lock] = {}
+        self._in_flight: dict[str, int] = {}
         self._registry_lock = threading.Lock()
+        self._pool = ThreadPoolExecutor(
+            max_workers=self._limits.pool_workers, thread_name_prefix="warehouse"
+        )
+
+    @property
+    def limits(self) -> WarehouseLimits:
+        return self._limits
+
+    async def offload(self, function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Await `function(*args)` on the warehouse pool (with the caller's context variables,
+        so log lines keep the request id), never on the event loop's default pool."""
+        context = contextvars.copy_context()
+        call = functools.partial(context.run, function, *args, **kwargs)
+        return await asyncio.get_running_loop().run_in_executor(self._pool, call)
+
+    @contextmanager
+    def _admitted(self, tenant_id: str) -> Iterator[None]:
+        """Count the call against the tenant's bound, or refuse it with 429 at once: a tenant
+        over its bound must not fill the pool that other tenants' calls need."""
+        bound = self._limits.tenant_concurrency
+        with self._registry_lock:
+            in_flight = self._in_flight.get(tenant_id, 0)
+            if in_flight >= bound:
+                raise QuotaExceededError(
+                    f"tenant {tenant_id} already has {in_flight} warehouse calls running or "
+                    f"waiting (limit MLS_WAREHOUSE_TENANT_CONCURRENCY={bound}); "
+                    "try again when one has ended"
+                )
+            self._in_flight[tenant_id] = in_flight + 1
+        try:
+            yield
+        finally:
+            with self._registry_lock:
+                self._in_flight[tenant_id] -= 1
+
+    def _timed(
+        self,
+        connection: duckdb.DuckDBPyConnection,
+        what: str,
+        load: bool,
+        work: Callable[[duckdb.DuckDBPyConnection], T],
+    ) -> T:
+        """Run `work`, interrupting DuckDB when it outlives its time limit.
+
+        `interrupt()` is DuckDB's own way to stop a running statement from another thread; the
+        statement then raises, and the error is replaced by one naming `what` and the limit.
+        """
+        if load:
+            seconds, variable = self._limits.load_timeout_seconds, "MLS_LOAD_TIMEOUT_SECONDS"
+        else:
+            seconds, variable = self._limits.query_timeout_seconds, "MLS_QUERY_TIMEOUT_SECONDS"
+        fired = threading.Event()
+
+        def stop() -> None:
+            fired.set()
+            connection.interrupt()
+
+        timer = threading.Timer(seconds, stop)
+        timer.daemon = True
+        timer.start()
+        try:
+            return work(connection)
+        except Exception:
+            if fired.is_set():
+                raise QueryTimeoutError(what, seconds, variable) from None
+            raise
+        finally:
+            timer.cancel()
 
     def path_for(self, tenant_id: str) -> Path:
         # tenant ids are validated against ^[a-z0-9][a-z0-9_-]{0,62}$, so this cannot escape
@@ -93,6 +231,7 @@ class WarehouseManager:
         return duckdb.connect(str(self.path_for(tenant_id)))
 
     def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
         with self._registry_lock:
             for connection in self._connections.values():
                 connection.close()
@@ -105,28 +244,36 @@ class WarehouseManager:
         with duckdb.connect(":memory:", config=QUERY_CONNECTION_CONFIG) as connection:
             connection.execute("SELECT 1").fetchall()
 
-    def _run(self, tenant_id: str, work: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
+    def _run(
+        self,
+        tenant_id: str,
+        what: str,
+        work: Callable[[duckdb.DuckDBPyConnection], T],
+        load: bool = False,
+    ) -> T:
+        """Run read-only `work` as the tenant's next statement, within the limits; `what` names
+        the query in a time-out error (a field such as `dataset.query`)."""
         with self._registry_lock:
             lock = self._locks.setdefault(tenant_id, threading.Lock())
-        with lock:
+        config = QUERY_CONNECTION_CONFIG | self._limits.connection_config()
+        with self._admitted(tenant_id), lock:
             connection = self._connections.get(tenant_id)
             if connection is None:
                 path = self.path_for(tenant_id)
                 if not path.exists():
                     # A tenant without a warehouse sees an empty one; nothing is created on disk.
-                    with duckdb.connect(":memory:", config=QUERY_CONNECTION_CONFIG) as empty:
-                        return work(empty)
-                connection = duckdb.connect(
-                    str(path), read_only=True, config=QUERY_CONNECTION_CONFIG
-                )
+                    with duckdb.connect(":memory:", config=config) as empty:
+                        return self._timed(empty, what, load, work)
+                connection = duckdb.connect(str(path), read_only=True, config=config)
                 self._connections[tenant_id] = connection
-            return work(connection)
+            return self._timed(connection, what, load, work)
 
     def _run_writable(
         self,
         tenant_id: str,
         readable_directory: Path | None,
         work: Callable[[duckdb.DuckDBPyConnection], T],
+        what: str = "the write",
     ) -> T:
         """Run `work` on a read-write connection; the cached read-only one is closed first.
 
@@ -136,14 +283,18 @@ class WarehouseManager:
         """
         with self._registry_lock:
             lock = self._locks.setdefault(tenant_id, threading.Lock())
-        with lock:
+        with self._admitted(tenant_id), lock:
             cached = self._connections.pop(tenant_id, None)
             if cached is not None:
                 cached.close()
             self._directory.mkdir(parents=True, exist_ok=True)
             with duckdb.connect(
                 str(self.path_for(tenant_id)),
-                config={"autoinstall_known_extensions": False, "autoload_known_extensions": False},
+                config={
+                    "autoinstall_known_extensions": False,
+                    "autoload_known_extensions": False,
+                    **self._limits.connection_config(),
+                },
             ) as connection:
                 if readable_directory is not None:
                     connection.execute(
@@ -151,7 +302,7 @@ class WarehouseManager:
                     )
                 connection.execute("SET enable_external_access = false")
                 connection.execute("SET lock_configuration = true")
-                return work(connection)
+                return self._timed(connection, what, True, work)
 
     def import_file(
         self,
@@ -222,7 +373,7 @@ class WarehouseManager:
                 raise
             return self._describe_table(connection, UPLOAD_SCHEMA, table)
 
-        return self._run_writable(tenant_id, path.parent, work)
+        return self._run_writable(tenant_id, path.parent, work, "file")
 
     def delete_upload(self, tenant_id: str, schema_name: str, table: str) -> None:
         if schema_name != UPLOAD_SCHEMA:
@@ -238,7 +389,7 @@ class WarehouseManager:
                 raise NotFoundError(f"table {schema_name}.{table} does not exist")
             connection.execute(f"DROP TABLE {UPLOAD_SCHEMA}.{sql.quote(table)}")
 
-        self._run_writable(tenant_id, None, work)
+        self._run_writable(tenant_id, None, work, "table")
 
     def describe_table(self, tenant_id: str, schema_name: str, table: str) -> TableDetail:
         def work(connection: duckdb.DuckDBPyConnection) -> TableDetail:
@@ -246,7 +397,7 @@ class WarehouseManager:
                 raise NotFoundError(f"table {schema_name}.{table} does not exist")
             return self._describe_table(connection, schema_name, table)
 
-        return self._run(tenant_id, work)
+        return self._run(tenant_id, "table", work)
 
     @staticmethod
     def _table_exists(connection: duckdb.DuckDBPyConnection, schema_name: str, table: str) -> bool:
@@ -274,7 +425,7 @@ class WarehouseManager:
     def write(self, tenant_id: str, work: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
         """Run `work` on a writable connection (batch prediction output); the tenant's queries
         wait on its lock meanwhile."""
-        return self._run_writable(tenant_id, None, work)
+        return self._run_writable(tenant_id, None, work, "output_table")
 
     def list_tables(self, tenant_id: str) -> list[TableInfo]:
         def work(connection: duckdb.DuckDBPyConnection) -> list[TableInfo]:
@@ -297,7 +448,7 @@ class WarehouseManager:
                 table.columns.append(TableColumn(name=column_name, type=data_type))
             return list(tables.values())
 
-        return self._run(tenant_id, work)
+        return self._run(tenant_id, "the table listing", work)
 
     def _checked_source(
         self, connection: duckdb.DuckDBPyConnection, source: DatasetSource, field_prefix: str
@@ -332,7 +483,7 @@ class WarehouseManager:
                     self._query_field(source, field_prefix), _message(error)
                 ) from None
 
-        return self._run(tenant_id, work)
+        return self._run(tenant_id, self._query_field(source, field_prefix), work)
 
     def count_non_integer_values(
         self, tenant_id: str, source: DatasetSource, field_prefix: str, column: str
@@ -345,7 +496,7 @@ class WarehouseManager:
             ).fetchone()
             return int(row[0]) if row else 0
 
-        return self._run(tenant_id, work)
+        return self._run(tenant_id, self._query_field(source, field_prefix), work)
 
     def aggregate(
         self, tenant_id: str, source: DatasetSource, field_prefix: str, expressions: list[str]
@@ -405,7 +556,7 @@ class WarehouseManager:
             assert row is not None
             return int(row[0]) * fixed_width + sum(int(value) for value in row[1:])
 
-        return self._run(tenant_id, work)
+        return self._run(tenant_id, self._query_field(source, field_prefix), work)
 
     def read(
         self,
@@ -470,7 +621,7 @@ class WarehouseManager:
                     self._query_field(source, field_prefix), _message(error)
                 ) from None
 
-        return self._run(tenant_id, work)
+        return self._run(tenant_id, self._query_field(source, field_prefix), work, load=True)
 
 
 def _message(error: duckdb.Error) -> str:

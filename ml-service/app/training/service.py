@@ -168,7 +168,7 @@ class TrainingService:
         # What the job will load: a forecast reads the time column, a model its features.
         features = resolved.feature_columns
         loaded = [*features, *_time_columns(config, features), config.target_column]
-        estimated_bytes = await asyncio.to_thread(
+        estimated_bytes = await self._warehouses.offload(
             self._warehouses.estimate_bytes,
             tenant_id,
             config.dataset,
@@ -372,7 +372,7 @@ class TrainingHandler(JobHandler):
         # ordering a time split) and the target.
         features = stored["feature_columns"]
         columns = [*features, *_time_columns(config, features)]
-        frame = await asyncio.to_thread(
+        frame = await self._warehouses.offload(
             self._warehouses.load_frame,
             job.tenant_id,
             config.dataset,

@@ -106,7 +106,8 @@ export interface FileToUpload {
 const UPLOAD_BYTES_PER_SECOND = 10 * 1024 * 1024;
 
 /** Statuses whose meaning belongs to the caller's request, so the caller sees them unchanged. */
-const PASS_THROUGH_STATUSES = new Set([400, 403, 404, 409, 413, 422, 429]);
+// 504 passes through: the ML Service's own time limit on a statement, naming the query.
+const PASS_THROUGH_STATUSES = new Set([400, 403, 404, 409, 413, 422, 429, 504]);
 /** PUT sets a value (an alias to a version): the same PUT twice leaves the same state. */
 const REPEATABLE_METHODS = new Set(['GET', 'HEAD', 'DELETE', 'PUT']);
 

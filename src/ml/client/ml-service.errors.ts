@@ -17,8 +17,12 @@ export class MlServiceTimeoutError extends Error {
 /** Socket-level failures worth another attempt: the ML Service restarting or a dropped connection. */
 const CONNECTION_ERROR_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ECONNABORTED', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
 
-/** Statuses that say "try again later" rather than "this request is wrong". */
-const TRANSIENT_STATUSES = new Set([429, 502, 503, 504]);
+/**
+ * Statuses that say "try again later" rather than "this request is wrong". Not 504: the ML Service
+ * answers it when a statement ran out its own time limit, and the same request would run as long
+ * again (issue 11: a slow query was run three times, the last after the caller had given up).
+ */
+const TRANSIENT_STATUSES = new Set([429, 502, 503]);
 
 export function statusOf(error: unknown): number | undefined {
   return isAxiosError(error) ? error.response?.status : undefined;
@@ -31,8 +35,13 @@ export function isConnectionError(error: unknown): error is AxiosError {
   return CONNECTION_ERROR_CODES.has(error.code ?? '') || /socket hang up/i.test(error.message);
 }
 
+/**
+ * Worth another attempt: a dropped or refused connection, 429, 502, 503. A request that outlived
+ * its deadline is not: it is still running on the ML Service, and a second attempt would add a
+ * second copy of the same work.
+ */
 export function isTransientFailure(error: unknown): boolean {
-  if (error instanceof MlServiceTimeoutError || isConnectionError(error)) {
+  if (isConnectionError(error)) {
     return true;
   }
   const status = statusOf(error);

@@ -42,8 +42,8 @@ export function backoffMs(retryNumber: number, policy: Pick<RetryPolicy, 'baseDe
 }
 
 /**
- * Resubscribes to the source after transient failures (connection errors, per-attempt timeouts,
- * 429/502/503/504), at most `maxAttempts` attempts in all, and only for requests safe to repeat.
+ * Resubscribes to the source after transient failures (connection errors, 429/502/503; never a
+ * timed-out attempt nor a 504, which would run the same slow work again), at most `maxAttempts` attempts in all, and only for requests safe to repeat.
  * A Retry-After header replaces the computed backoff, capped at `maxDelayMs`.
  */
 export function retryTransient<T>(policy: RetryPolicy): MonoTypeOperatorFunction<T> {

@@ -1,0 +1,98 @@
+"""Warehouse work is bounded: one tenant's expensive SQL never stalls other tenants or health.
+
+Issue 11's reproducer: eight recursive CTEs sent at once by one tenant. Here each of them would
+run for minutes, so the time limit stops it; what is asserted is the order of events (the other
+tenant and both probes answered before any of the heavy queries had ended), not durations.
+"""
+
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor, wait
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app.config import Settings
+from app.main import create_app
+from tests.conftest import DEMO_TENANT, tenant_headers
+
+HEAVY_TENANT = "heavy-tenant"
+# The issue's reproducer with a bound no statement reaches within the time limit.
+RECURSIVE_CTE = (
+    "WITH RECURSIVE t(n) AS (SELECT 1 UNION ALL SELECT n+1 FROM t WHERE n < 500000000) "
+    "SELECT n FROM t"
+)
+TIME_LIMIT_SECONDS = 4
+
+
+@pytest.fixture(scope="module")
+def limited(
+    settings: Settings, ray_cluster: None, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[TestClient]:
+    limited_settings = settings.model_copy(
+        update={
+            "data_dir": tmp_path_factory.mktemp("limited"),
+            "query_timeout_seconds": TIME_LIMIT_SECONDS,
+            "warehouse_tenant_concurrency": 3,
+        }
+    )
+    with TestClient(create_app(limited_settings)) as test_client:
+        yield test_client
+
+
+def test_one_tenants_heavy_queries_leave_other_tenants_and_probes_answering(
+    limited: TestClient,
+) -> None:
+    finished_heavy: list[int] = []  # statuses of the heavy tenant's admitted calls, as they end
+    lock = threading.Lock()
+
+    def heavy_query() -> tuple[int, dict]:
+        response = limited.post(
+            "/api/v1/datasets/schema",
+            json={"source": "sql", "query": RECURSIVE_CTE},
+            headers=tenant_headers(HEAVY_TENANT),
+        )
+        if response.status_code != 429:
+            with lock:
+                finished_heavy.append(response.status_code)
+        return response.status_code, response.json()
+
+    with ThreadPoolExecutor(max_workers=8) as senders:
+        heavy = [senders.submit(heavy_query) for _ in range(8)]
+        # Wait until the tenant's bound is taken (the others were refused at once), then ask.
+        done, _ = wait(heavy, timeout=TIME_LIMIT_SECONDS / 2)
+        refused = [future.result() for future in done]
+        listing = limited.get("/api/v1/datasets/tables", headers=tenant_headers(DEMO_TENANT))
+        ready = limited.get("/health/ready")
+        live = limited.get("/health/live")
+        with lock:
+            ended_before_answers = list(finished_heavy)
+        results = [future.result() for future in heavy]
+
+    assert listing.status_code == 200, listing.text
+    assert any(table["name"] == "customer_churn" for table in listing.json())
+    assert ready.status_code == 200, ready.text
+    assert live.status_code == 200
+    assert ended_before_answers == [], "the other tenant waited behind the heavy queries"
+
+    statuses = sorted(status for status, _ in results)
+    # Three in flight at most; the other five were refused at once rather than queued.
+    assert statuses.count(429) == 5, statuses
+    assert len(refused) == 5
+    assert all(status == 429 for status, _ in refused)
+    assert statuses.count(504) == 3, statuses
+    timed_out = next(body for status, body in results if status == 504)
+    assert timed_out["errors"][0]["field"] == "query"
+    assert f"stopped after {TIME_LIMIT_SECONDS} s" in timed_out["detail"]
+    assert "MLS_QUERY_TIMEOUT_SECONDS" in timed_out["detail"]
+    refusal = next(body for status, body in results if status == 429)
+    assert "MLS_WAREHOUSE_TENANT_CONCURRENCY=3" in refusal["detail"]
+
+    # The interrupted connection is usable again: the tenant's next plain query answers.
+    after = limited.post(
+        "/api/v1/datasets/schema",
+        json={"source": "sql", "query": "SELECT 42 AS answer"},
+        headers=tenant_headers(HEAVY_TENANT),
+    )
+    assert after.status_code == 200, after.text
+    assert after.json()["row_count"] == 1
