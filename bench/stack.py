@@ -3,6 +3,7 @@ ports with a temporary data folder, started as `./scripts/run.sh` starts them an
 
 import contextlib
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -59,8 +60,19 @@ class Stack:
             shutil.rmtree(self.data_dir, ignore_errors=True)
 
 
+def service_headers() -> dict[str, str]:
+    """The ML Service's `Authorization` for direct calls: the token of the stack started here, or
+    MLS_SERVICE_TOKEN of a running one given by URL."""
+    token = os.environ.get("MLS_SERVICE_TOKEN")
+    if not token:
+        raise RuntimeError("MLS_SERVICE_TOKEN is not set: the ML Service answers 401 without it")
+    return {"Authorization": f"Bearer {token}"}
+
+
 def start_stack(prefix: str, tenant: str, api_key: str, seed_demo_data: bool) -> Stack:
     """Both services, each in its own process group, ready when this returns."""
+    # One shared secret for the hop, also used by service_headers() for the bench's direct calls.
+    token = os.environ.setdefault("MLS_SERVICE_TOKEN", secrets.token_urlsafe(24))
     dist = ROOT / "dist" / "main.js"
     if not dist.exists():
         raise RuntimeError("dist/main.js is missing: run `npm run build` (the run.sh scripts do)")
@@ -89,6 +101,7 @@ def start_stack(prefix: str, tenant: str, api_key: str, seed_demo_data: bool) ->
                 "PORT": str(ai_port),
                 "HOST": "127.0.0.1",
                 "ML_SERVICE_URL": ml_url,
+                "ML_SERVICE_TOKEN": token,
                 "API_KEYS": f"{api_key}:{tenant}",
             },
             stdout=ai_log.open("w"),

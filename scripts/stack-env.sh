@@ -7,6 +7,15 @@ export MLS_DATA_DIR=${MLS_DATA_DIR:-$root/data}
 export PORT=${PORT:-3000}
 export HOST=${HOST:-127.0.0.1}
 export ML_SERVICE_URL=${ML_SERVICE_URL:-http://$MLS_HOST:$MLS_PORT}
+# The shared secret of the AI Service -> ML Service hop: made once under the data folder (mode 600)
+# and given to both; the ML Service answers 401 to any caller without it.
+mkdir -p "$MLS_DATA_DIR"
+token_file="$MLS_DATA_DIR/service_token"
+if [ -z "${MLS_SERVICE_TOKEN:-}" ] && [ ! -s "$token_file" ]; then
+  (umask 077 && head -c 32 /dev/urandom | base64 | tr -d '=+/\n' >"$token_file")
+fi
+export MLS_SERVICE_TOKEN=${MLS_SERVICE_TOKEN:-$(cat "$token_file")}
+export ML_SERVICE_TOKEN=${ML_SERVICE_TOKEN:-$MLS_SERVICE_TOKEN}
 # Development keys for the demo tenant and a second one; set API_KEYS yourself for anything shared.
 export API_KEYS=${API_KEYS:-dev-acme-key:acme-corp,dev-globex-key:globex}
 logs="$MLS_DATA_DIR/logs"

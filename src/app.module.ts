@@ -26,6 +26,7 @@ import { MlModule } from '@app/ml/ml.module';
         inject: [mlConfig.KEY, authConfig.KEY],
         useFactory: (ml: ConfigType<typeof mlConfig>, auth: ConfigType<typeof authConfig>) => ({
           mlServiceUrl: ml.serviceUrl,
+          serviceToken: ml.serviceToken,
           timeoutMs: ml.timeoutMs,
           maxAttempts: ml.maxAttempts,
           maxTrainingJobs: ml.maxTrainingJobs,

@@ -2,6 +2,7 @@
 // wait for its readiness. The AI Service under test reads the URL from ML_SERVICE_URL_E2E; setting
 // that variable beforehand reuses a running ML Service instead.
 const { spawn } = require('node:child_process');
+const crypto = require('node:crypto');
 const fs = require('node:fs');
 const net = require('node:net');
 const os = require('node:os');
@@ -61,9 +62,12 @@ module.exports = async function startMlService() {
   const logPath = path.join(dataDir, 'ml-service.log');
   const log = fs.openSync(logPath, 'a');
   const port = await freePort();
+  // The shared secret of this run; the AI Services under test read it as ML_SERVICE_TOKEN.
+  const token = crypto.randomBytes(24).toString('base64url');
+  process.env.ML_SERVICE_TOKEN = token;
   const child = spawn(python, ['-m', 'uvicorn', 'app.main:app', '--host', '127.0.0.1', '--port', String(port)], {
     cwd: mlServiceDir,
-    env: { ...process.env, MLS_DATA_DIR: dataDir, MLS_RAY_NUM_CPUS: '2' },
+    env: { ...process.env, MLS_DATA_DIR: dataDir, MLS_RAY_NUM_CPUS: '2', MLS_SERVICE_TOKEN: token },
     // Its own process group, so teardown can stop uvicorn and every Ray worker it started at once.
     detached: true,
     stdio: ['ignore', log, log],

@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "ml-service"))
 # the benchmarks' shared throw-away stack (bench/stack.py)
 sys.path.insert(0, str(ROOT / "bench"))
-from stack import Stack, start_stack
+from stack import Stack, service_headers, start_stack
 
 TENANT = "acme-corp"
 API_KEY = "bench-serving-key"
@@ -52,7 +52,7 @@ BATCH_QUERY = (
 
 async def setup(ml_url: str) -> None:
     """A 100-tree XGBoost churn model, registered, deployed on both runtimes (unless deployed)."""
-    headers = {"X-Tenant-ID": TENANT}
+    headers = {"X-Tenant-ID": TENANT, **service_headers()}
     async with aiohttp.ClientSession(ml_url, headers=headers) as session:
         missing = []
         for runtime, model_id in DEPLOYMENTS.items():
@@ -185,7 +185,7 @@ def in_process(data_dir: Path, count: int) -> tuple[dict, dict]:
 
 
 async def batch_job(ml_url: str) -> dict:
-    headers = {"X-Tenant-ID": TENANT}
+    headers = {"X-Tenant-ID": TENANT, **service_headers()}
     body = {"model_id": DEPLOYMENTS["ray_serve"], "dataset": {"source": "sql", "query": BATCH_QUERY},
             "output_table": "churn_bench_scores"}  # fmt: skip
     async with aiohttp.ClientSession(ml_url, headers=headers) as session:
@@ -227,12 +227,13 @@ async def run(args: argparse.Namespace, ai_url: str, ml_url: str, data_dir: Path
     single, batch = in_process(data_dir, 5000)
     results["in_process_single_row"] = single
     results["in_process_batch"] = batch
+    ml_authorization = service_headers()["Authorization"]
     for rate in [int(value) for value in args.rates.split(",")]:
         results["rates"][str(rate)] = {}
         for runtime, model_id in DEPLOYMENTS.items():
             targets = {
                 "ml_service": (f"{ml_url}/api/v1/serving/{model_id}/predict",
-                               f"X-Tenant-ID: {TENANT}"),
+                               f"X-Tenant-ID: {TENANT}\nAuthorization: {ml_authorization}"),
                 "ai_service": (f"{ai_url}/api/v1/ml/serving/{model_id}/predict",
                                f"X-API-Key: {args.api_key}"),
             }  # fmt: skip

@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[2]
 ML_SERVICE_DIR = ROOT / "ml-service"
 # the benchmarks' shared throw-away stack (bench/stack.py)
 sys.path.insert(0, str(ROOT / "bench"))
-from stack import Stack
+from stack import Stack, service_headers
 from stack import start_stack as start_training_stack
 
 TENANT = "bench"
@@ -254,7 +254,7 @@ def run_size(args: argparse.Namespace, stack: Stack, rows: int) -> dict:
         "POST",
         f"{stack.ml_url}/api/v1/datasets/tables",
         body,
-        {"X-Tenant-ID": args.tenant, "Content-Type": content_type},
+        {"X-Tenant-ID": args.tenant, "Content-Type": content_type, **service_headers()},
     )
     upload_seconds = time.perf_counter() - started
     result: dict = {"rows": rows, "upload_seconds": round(upload_seconds, 2)}

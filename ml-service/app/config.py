@@ -41,6 +41,12 @@ class Settings(BaseSettings):
     mlflow_tracking_uri: str | None = Field(
         None, description="MLflow tracking URI; SQLite under the data folder when unset"
     )
+    service_token: str | None = Field(
+        None,
+        min_length=16,
+        description="shared secret the AI Service presents as `Authorization: Bearer`; when "
+        "unset, the one in <data_dir>/service_token (made once, mode 600)",
+    )
     seed_demo_data: bool = Field(True, description="create the synthetic acme-corp warehouse")
     default_max_concurrent_jobs: int = Field(
         5, ge=1, description="active jobs per tenant when a submission carries no limits"

@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
 from app import __version__
+from app.auth import OPEN_PATHS, ServiceTokenMiddleware, service_token
 from app.config import Settings, load_settings
 from app.datasets.demo_data import DEMO_TENANT_ID, seed_demo_warehouse
 from app.datasets.router import router as datasets_router
@@ -80,6 +81,7 @@ async def _service_lifecycle(app: FastAPI, settings: Settings) -> AsyncIterator[
         await asyncio.to_thread(tracking.experiment_id, DEMO_TENANT_ID)
 
     app.state.settings = settings
+    app.state.service_token = service_token(settings.service_token, settings.data_dir)
     app.state.job_store = store
     app.state.warehouses = warehouses
     app.state.eda = EdaService(warehouses, EdaStore(settings.data_dir / "eda.sqlite"))
@@ -140,6 +142,34 @@ def _operation_id(route: APIRoute) -> str:
     return route.name
 
 
+def _document_service_token(app: FastAPI) -> None:
+    """Declare the bearer token in the OpenAPI document on every operation that needs it."""
+    generate = app.openapi
+
+    def openapi() -> dict:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = generate()
+        schema.setdefault("components", {})["securitySchemes"] = {
+            "serviceToken": {
+                "type": "http",
+                "scheme": "bearer",
+                "description": "MLS_SERVICE_TOKEN, shared with the AI Service",
+            }
+        }
+        for path, operations in schema["paths"].items():
+            if path in OPEN_PATHS:
+                continue
+            for operation in operations.values():
+                operation["security"] = [{"serviceToken": []}]
+                operation["responses"].setdefault(
+                    "401", {"description": "no or a wrong service token"}
+                )
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The application; settings are read from the environment at start-up unless given."""
 
@@ -160,6 +190,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.add_middleware(RequestContextMiddleware)
     app.add_middleware(HttpMetricsMiddleware)
+    # Added last, so it runs first: nothing of an unauthenticated request is processed.
+    app.add_middleware(ServiceTokenMiddleware)
     app.include_router(health_router)
     app.include_router(metrics_router)
     app.include_router(datasets_router)
@@ -170,6 +202,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(serving_router)
     app.include_router(eda_router)
     app.include_router(inference_v2_router)
+    _document_service_token(app)
     return app
 
 

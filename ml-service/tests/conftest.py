@@ -13,6 +13,11 @@ from app.main import create_app
 from app.ray_runtime import connect_ray
 
 DEMO_TENANT = "acme-corp"
+# Every app of the session (including ones a test builds with its own Settings) reads it from the
+# environment; the session client sends it on every call, tenant_headers() adds it for others.
+SERVICE_TOKEN = "test-service-token-0123456789"
+os.environ["MLS_SERVICE_TOKEN"] = SERVICE_TOKEN
+AUTHORIZATION = {"Authorization": f"Bearer {SERVICE_TOKEN}"}
 CHURN_QUERY = "SELECT * FROM ml_features.customer_churn"
 
 
@@ -32,12 +37,12 @@ def ray_cluster(settings: Settings) -> Iterator[None]:
 
 @pytest.fixture(scope="session")
 def client(settings: Settings, ray_cluster: None) -> Iterator[TestClient]:
-    with TestClient(create_app(settings)) as test_client:
+    with TestClient(create_app(settings), headers=AUTHORIZATION) as test_client:
         yield test_client
 
 
 def tenant_headers(tenant: str = DEMO_TENANT, **extra: str) -> dict[str, str]:
-    return {"X-Tenant-ID": tenant, **extra}
+    return {"X-Tenant-ID": tenant, **AUTHORIZATION, **extra}
 
 
 def churn_config(**overrides: object) -> dict:

@@ -28,6 +28,36 @@ def test_missing_or_malformed_tenant_header_is_400(client: TestClient, tenant: s
     assert "X-Tenant-ID" in response.json()["detail"]
 
 
+@pytest.mark.parametrize(
+    ("path", "authorization"),
+    [
+        ("/api/v1/training/jobs", None),
+        ("/api/v1/training/jobs", "Bearer not-the-token"),
+        ("/api/v1/datasets/tables", "test-service-token-0123456789"),  # no Bearer scheme
+        ("/metrics", None),
+        ("/v2", None),
+    ],
+)
+def test_a_caller_without_the_service_token_is_401(
+    client: TestClient, path: str, authorization: str | None
+) -> None:
+    # The session client sends the token by default; these requests replace or drop it.
+    headers = {"X-Tenant-ID": "acme-corp", "Authorization": authorization or ""}
+    response = client.get(path, headers=headers)
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+    assert "token" in response.json()["detail"] or "Authorization" in response.json()["detail"]
+
+
+def test_probes_and_the_api_document_need_no_token(client: TestClient) -> None:
+    for path in ("/health/live", "/health/ready", "/openapi.json"):
+        assert client.get(path, headers={"Authorization": ""}).status_code == 200, path
+    document = client.get("/openapi.json").json()
+    assert document["components"]["securitySchemes"]["serviceToken"]["scheme"] == "bearer"
+    assert document["paths"]["/api/v1/training/jobs"]["get"]["security"] == [{"serviceToken": []}]
+    assert "security" not in document["paths"]["/health/ready"]["get"]
+
+
 def test_request_id_is_echoed_or_created(client: TestClient) -> None:
     echoed = client.get("/health/live", headers={"X-Request-ID": "req-123"})
     assert echoed.headers["X-Request-ID"] == "req-123"

@@ -237,3 +237,37 @@ def test_refuses_a_malformed_table_path(client: TestClient) -> None:
 def test_requires_the_tenant_header(client: TestClient) -> None:
     response = client.post(TABLES, files={"file": ("a.csv", b"a\n1\n")}, data={"table": "t"})
     assert response.status_code == 400
+
+
+BOUNDARY = "b0undary"
+WHOLE_BODY = (
+    f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="table"\r\n\r\ncut\r\n'
+    f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="cut.csv"\r\n\r\n'
+    f"a,b\n1,2\n3,4\r\n--{BOUNDARY}--\r\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "reason"),
+    [
+        # The last row cut in half, the closing boundary never sent: refused, not loaded with NULLs.
+        (WHOLE_BODY[:-22], f"multipart/form-data; boundary={BOUNDARY}", "closing boundary"),
+        (WHOLE_BODY[: -len(f"--{BOUNDARY}--\r\n")], f"multipart/form-data; boundary={BOUNDARY}",
+         "closing boundary"),
+        (WHOLE_BODY.replace("Content-Disposition: form-data; name=\"table\"",
+                            "Content-Dis\x01position: form-data; name=\"table\""),
+         f"multipart/form-data; boundary={BOUNDARY}", "invalid character"),
+        (WHOLE_BODY, "multipart/form-data", "multipart/form-data"),
+    ],
+)  # fmt: skip
+def test_refuses_a_malformed_or_truncated_multipart_body_and_loads_nothing(
+    client: TestClient, settings: Settings, body: str, content_type: str, reason: str
+) -> None:
+    response = client.post(
+        TABLES,
+        content=body.encode("latin-1"),
+        headers=tenant_headers("up-cut", **{"Content-Type": content_type}),
+    )
+    assert response.status_code == 400, response.text
+    assert reason in response.json()["detail"]
+    assert_nothing_left(client, settings, "up-cut")

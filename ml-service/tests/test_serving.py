@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.datasets.schemas import DatasetSource
-from tests.conftest import churn_config, tenant_headers, wait_for_status
+from tests.conftest import AUTHORIZATION, churn_config, tenant_headers, wait_for_status
 
 MODEL = "churn-serve"
 MODEL_ID = "churn-serve"
@@ -425,7 +425,9 @@ def test_a_restarted_service_redeploys_its_stored_deployments(
     version = deployment["variants"][0]["version"]
     serve.delete(app_name("acme-corp", MODEL_ID, version))
     # the demo warehouse is already seeded (and open read-only in this process)
-    with TestClient(create_app(settings.model_copy(update={"seed_demo_data": False}))) as restarted:
+    with TestClient(
+        create_app(settings.model_copy(update={"seed_demo_data": False})), headers=AUTHORIZATION
+    ) as restarted:
         body = wait_healthy(restarted)
         assert body["status"] == "healthy", body
         response = restarted.post(

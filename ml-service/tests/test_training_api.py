@@ -10,7 +10,7 @@ from app.config import Settings
 from app.jobs.runner import RESTART_ERROR
 from app.jobs.store import JobStore, NewJob, TenantQuotaExceededError
 from app.main import create_app
-from tests.conftest import churn_config, tenant_headers, wait_for_status
+from tests.conftest import AUTHORIZATION, churn_config, tenant_headers, wait_for_status
 
 SUBMIT = "/api/v1/training/submit"
 VALIDATE = "/api/v1/training/validate"
@@ -333,7 +333,7 @@ def test_jobs_left_running_are_failed_after_a_restart(tmp_path: Path, ray_cluste
         store.submit("acme-corp", None, a_new_job(), max_active_jobs=3)
 
     restarted = create_app(Settings(data_dir=tmp_path, seed_demo_data=False, ray_num_cpus=2))
-    with TestClient(restarted) as client:
+    with TestClient(restarted, headers=AUTHORIZATION) as client:
         for job_id in (running.job_id, queued.job_id):
             job = client.get(f"/api/v1/training/jobs/{job_id}", headers=tenant_headers()).json()
             assert job["status"] == "failed"

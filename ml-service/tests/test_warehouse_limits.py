@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 
 from app.config import Settings
 from app.main import create_app
-from tests.conftest import DEMO_TENANT, tenant_headers
+from tests.conftest import AUTHORIZATION, DEMO_TENANT, tenant_headers
 
 HEAVY_TENANT = "heavy-tenant"
 # The reproducer with a bound no statement reaches within the time limit.
@@ -29,14 +29,14 @@ TIME_LIMIT_SECONDS = 4
 def limited(
     settings: Settings, ray_cluster: None, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[TestClient]:
-    limited_settings = settings.model_copy(
-        update={
-            "data_dir": tmp_path_factory.mktemp("limited"),
-            "query_timeout_seconds": TIME_LIMIT_SECONDS,
-            "warehouse_tenant_concurrency": 3,
-        }
+    # A new Settings, not model_copy: the copy would keep the cached folders of the old data_dir.
+    limited_settings = Settings(
+        data_dir=tmp_path_factory.mktemp("limited"),
+        ray_num_cpus=settings.ray_num_cpus,
+        query_timeout_seconds=TIME_LIMIT_SECONDS,
+        warehouse_tenant_concurrency=3,
     )
-    with TestClient(create_app(limited_settings)) as test_client:
+    with TestClient(create_app(limited_settings), headers=AUTHORIZATION) as test_client:
         yield test_client
 
 

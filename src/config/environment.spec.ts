@@ -77,6 +77,8 @@ describe('validateEnvironment', () => {
     ['ML_TENANT_LIMITS', '{"globex":{"max_cpus_per_job":0}}', 'ML_TENANT_LIMITS.globex.max_cpus_per_job must be an integer at least 1 (got 0)'],
     ['ML_TENANT_LIMITS', '{"globex":{"max_dataset_size_gb":"big"}}', 'ML_TENANT_LIMITS.globex.max_dataset_size_gb must be a number greater than 0 (got "big")'],
     ['ML_TENANT_LIMITS', '{"Globex":{}}', 'ML_TENANT_LIMITS names "Globex", which is not a tenant id (lowercase letters, digits, - and _)'],
+    // A secret is never echoed back, not even a wrong one.
+    ['ML_SERVICE_TOKEN', 'short', 'ML_SERVICE_TOKEN must be at least 16 characters without spaces'],
     ['API_KEYS', 'just-a-key', 'API_KEYS must be a comma-separated list of key:tenant pairs (tenant: lowercase letters, digits, - and _)'],
   ])('refuses a bad %s, naming it', (name, value, expected) => {
     expect(failureOf({ [name]: value })).toBe(`Invalid configuration:\n  - ${expected}`);

@@ -12,6 +12,7 @@ import {
   Min,
   validateSync,
   ValidateBy,
+  ValidateIf,
   ValidationError,
 } from 'class-validator';
 import { parseTenantLimits } from '@app/config/training-limits';
@@ -72,6 +73,14 @@ export class Environment {
     { message: 'ML_SERVICE_URL must be an http(s) URL such as http://127.0.0.1:8000' },
   )
   ML_SERVICE_URL: string = 'http://ml-service:8000';
+
+  /**
+   * The ML Service's shared secret (its MLS_SERVICE_TOKEN), sent as `Authorization: Bearer` on every
+   * call; without it the ML Service answers 401. scripts/stack-env.sh makes one under data/.
+   */
+  @ValidateIf((environment: Environment) => environment.ML_SERVICE_TOKEN !== '')
+  @Matches(/^\S{16,}$/, { message: 'ML_SERVICE_TOKEN must be at least 16 characters without spaces' })
+  ML_SERVICE_TOKEN: string = '';
 
   /** Seconds, per attempt. */
   @ParseNumber()
@@ -156,7 +165,7 @@ function describeError(error: ValidationError, raw: Record<string, unknown>): st
   const given = raw[error.property];
   // Secrets never reach the log: API_KEYS is reported without its value.
   // ML_TENANT_LIMITS' message already quotes the offending part of its JSON.
-  const unquoted = error.property === 'API_KEYS' || error.property === 'ML_TENANT_LIMITS';
+  const unquoted = error.property === 'API_KEYS' || error.property === 'ML_TENANT_LIMITS' || error.property === 'ML_SERVICE_TOKEN';
   const shown = unquoted || given === undefined ? '' : ` (got ${JSON.stringify(given)})`;
   return `${messages[0] ?? `${error.property} is invalid`}${shown}`;
 }

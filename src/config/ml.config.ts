@@ -8,6 +8,7 @@ export const mlConfig = registerAs('ml', () => {
   return {
     enabled: env.MODULE_ML_ENABLED,
     serviceUrl: env.ML_SERVICE_URL,
+    serviceToken: env.ML_SERVICE_TOKEN,
     timeoutMs: env.ML_SERVICE_TIMEOUT * 1000,
     maxAttempts: env.ML_SERVICE_RETRIES,
     maxTrainingJobs: env.ML_MAX_TRAINING_JOBS,

@@ -6,6 +6,8 @@ import { limitValueProblem, TRAINING_LIMIT_RULES, type TrainingLimitName, type T
 export interface MlModuleOptions {
   /** Base URL of the ML Service. Default: http://ml-service:8000 (ML_SERVICE_URL). */
   mlServiceUrl?: string;
+  /** The ML Service's shared secret (its MLS_SERVICE_TOKEN), sent as `Authorization: Bearer`; the ML Service answers 401 without it. Default: none (ML_SERVICE_TOKEN). */
+  serviceToken?: string;
   /** Deadline of each attempt of each call, in milliseconds. Default: 30000 (ML_SERVICE_TIMEOUT × 1000). */
   timeoutMs?: number;
   /** Attempts per call for requests safe to repeat, the first included. Default: 3 (ML_SERVICE_RETRIES). */
@@ -43,6 +45,7 @@ export type ResolvedMlModuleOptions = Required<Omit<MlModuleOptions, 'tenantReso
 
 export const ML_MODULE_DEFAULTS: ResolvedMlModuleOptions = {
   mlServiceUrl: 'http://ml-service:8000',
+  serviceToken: '',
   timeoutMs: 30_000,
   maxAttempts: 3,
   retryBaseDelayMs: 200,

@@ -67,6 +67,9 @@ class _Receiver:
         self.filename: str | None = None
         self.size = 0
         self.error: Exception | None = None
+        # Set by the closing boundary only: python-multipart's finalize() accepts a body that
+        # stops anywhere, and a cut-off last row would load as a row of NULLs.
+        self.complete = False
 
     def callbacks(self) -> dict:
         return {
@@ -77,7 +80,11 @@ class _Receiver:
             "on_headers_finished": self._on_headers_finished,
             "on_part_data": self._on_part_data,
             "on_part_end": self._on_part_end,
+            "on_end": self._on_end,
         }
+
+    def _on_end(self) -> None:
+        self.complete = True
 
     def _on_part_begin(self) -> None:
         self._part = _Part()
@@ -145,6 +152,11 @@ async def receive_upload(request: Request, directory: Path, limit: int) -> Recei
                     batch.clear()
             await asyncio.to_thread(parser.write, bytes(batch))
             parser.finalize()
+        if not receiver.complete:
+            raise BadRequestError(
+                f"{FILE_FIELD}: the multipart body ends before its closing boundary; the upload "
+                "was cut off, and nothing was loaded"
+            )
     except (PayloadTooLargeError, InvalidFieldError, BadRequestError):
         await asyncio.to_thread(_discard, path)
         raise

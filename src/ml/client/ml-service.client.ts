@@ -526,6 +526,10 @@ export class MLServiceClient implements OnModuleDestroy {
 
   private headersOf(context: MlCallContext): Record<string, string> {
     const headers: Record<string, string> = { 'X-Tenant-ID': context.tenantId, 'X-Request-ID': context.requestId };
+    // The ML Service believes X-Tenant-ID only from a caller that shows the shared secret.
+    if (this.options.serviceToken !== '') {
+      headers.Authorization = `Bearer ${this.options.serviceToken}`;
+    }
     if (context.actor !== undefined) {
       headers['X-Actor'] = context.actor;
     }

@@ -77,9 +77,21 @@ function removeFolder(directory: string): Promise<void> {
   return rm(directory, { recursive: true, force: true }).catch(() => undefined);
 }
 
+/**
+ * busboy's parse errors (multer passes them on as plain Errors): the caller's body is malformed, so
+ * they are a 400 naming `file`, never a 500. Anything else (a full disk) stays an internal error.
+ */
+const MALFORMED_BODY_REASONS: [RegExp, string][] = [
+  [/^Unexpected end of (form|file)$/, 'the multipart body ends before its closing boundary; the upload was cut off, and nothing was loaded'],
+  [/^Malformed part header$/, 'a part header of the multipart body is malformed (a control character or a broken line)'],
+  [/^Multipart: Boundary not found$/, 'the Content-Type has no boundary parameter: send multipart/form-data; boundary=…'],
+  [/^(Malformed content type|Missing Content-Type|Unsupported content type)/, 'send the dataset as multipart/form-data with a `file` field'],
+];
+
 function uploadError(error: unknown, limit: number): unknown {
   if (!(error instanceof multer.MulterError)) {
-    return error;
+    const reason = error instanceof Error ? MALFORMED_BODY_REASONS.find(([pattern]) => pattern.test(error.message)) : undefined;
+    return reason === undefined ? error : new FieldErrorsException(HttpStatus.BAD_REQUEST, [{ field: UPLOAD_FILE_FIELD, message: reason[1] }]);
   }
   switch (error.code) {
     case 'LIMIT_FILE_SIZE':

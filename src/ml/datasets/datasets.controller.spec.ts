@@ -123,6 +123,27 @@ describe('DatasetsController through the real pipeline', () => {
     expect(await leftovers()).toEqual([]);
   });
 
+  const WHOLE = '--b0\r\nContent-Disposition: form-data; name="table"\r\n\r\niris\r\n--b0\r\nContent-Disposition: form-data; name="file"; filename="iris.csv"\r\n\r\na,b\n1,2\r\n--b0--\r\n';
+  it.each([
+    ['cut off before its closing boundary', WHOLE.slice(0, -12), 'multipart/form-data; boundary=b0', 'cut off'],
+    ['with a control character in a part header', WHOLE.replace('Content-Disposition: form-data; name="table"', 'Content-Dis\u0001position: form-data; name="table"'), 'multipart/form-data; boundary=b0', 'part header'],
+    ['without a boundary parameter', WHOLE, 'multipart/form-data', 'boundary'],
+  ])('refuses a multipart body %s with 400 naming file, and keeps nothing', async (_case, body, contentType, reason) => {
+    const response = await request(app.getHttpServer())
+      .post('/api/v1/ml/datasets')
+      .set(ACME)
+      .set('Content-Type', contentType)
+      .send(Buffer.from(body, 'latin1'))
+      .ok(() => true);
+
+    expect(response.status).toBe(400);
+    const errors = (response.body as { errors: { field: string; message: string }[] }).errors;
+    expect(errors.map((error) => error.field)).toEqual(['file']);
+    expect(errors[0].message).toContain(reason);
+    expect(datasets.upload).not.toHaveBeenCalled();
+    expect(await leftovers()).toEqual([]);
+  });
+
   it('removes the spooled file when the ML Service refuses the upload', async () => {
     datasets.upload.mockImplementation((_form, file?: SpooledUpload) => {
       seen = file && { path: file.path, content: '', originalname: file.originalname, size: file.size };

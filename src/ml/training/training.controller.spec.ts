@@ -95,6 +95,13 @@ describe('TrainingController through the real pipeline', () => {
     expect(training.submit.mock.calls[0][0]).toMatchObject(change);
   });
 
+  it('answers 400 naming body to JSON nested 3,000 levels deep, instead of overflowing the stack', async () => {
+    const deep = `{"hyperparameters":${'['.repeat(3000)}${']'.repeat(3000)}}`;
+    const response = await request(app.getHttpServer()).post('/api/v1/ml/train').set(ACME).set('Content-Type', 'application/json').send(deep).expect(400);
+    expect(response.body.errors).toEqual([{ field: 'body', message: 'the JSON body is nested deeper than 64 levels' }]);
+    expect(training.submit).not.toHaveBeenCalled();
+  });
+
   it('answers 400 to a malformed Idempotency-Key', async () => {
     const response = await request(app.getHttpServer()).post('/api/v1/ml/train').set(ACME).set('Idempotency-Key', 'a b').send(seedTrainingConfig()).expect(400);
     expect(response.body.message).toBe('Idempotency-Key must be 1 to 128 letters, digits or ._:-');
