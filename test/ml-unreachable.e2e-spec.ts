@@ -28,7 +28,7 @@ describe('AI Service whose ML Service is stopped', () => {
   it('fails a training request fast, naming the ML Service', async () => {
     const started = Date.now();
     const response = await request(app.getHttpServer()).post('/api/v1/ml/train').set('X-API-Key', ACME_KEY).send(seedTrainingConfig()).expect(503);
-    expect(response.body.message).toBe(`ML Service unreachable at ${url}: ECONNREFUSED`);
+    expect(response.body.message).toBe(`ML Service unreachable: ECONNREFUSED`);
     expect(Date.now() - started).toBeLessThan(5000);
   });
 });

@@ -372,6 +372,13 @@ def test_batch_prediction_writes_a_predictions_table(client: TestClient, deploym
         client.get(f"{SERVING}/batch/{batch_id}", headers=tenant_headers(OTHER_TENANT)).status_code
         == 404
     )
+    # The tenant can remove what a batch wrote, as it can its uploads.
+    deleted = client.delete(
+        "/api/v1/datasets/tables/predictions.churn_scores", headers=tenant_headers()
+    )
+    assert deleted.status_code == 200, deleted.text
+    tables = client.get("/api/v1/datasets/tables", headers=tenant_headers()).json()
+    assert all(table["name"] != "churn_scores" for table in tables)
 
 
 def test_a_batch_is_idempotent_and_a_cancelled_one_writes_no_table(

@@ -376,6 +376,7 @@ TRAVERSALS = [
     "path=/etc/passwd",
     "path=file:///etc/passwd",
     "path=a%00b",
+    f"path={'a' * 256}",  # longer than a file name may be (ENAMETOOLONG was a 502)
 ]
 
 
@@ -447,3 +448,59 @@ def test_malformed_ids_are_400_naming_the_parameter(
     response = client.get(path, headers=tenant_headers())
     assert response.status_code == 400, response.text
     assert response.json()["detail"].startswith(f"{parameter} ")
+
+
+def test_a_tag_mlflow_refuses_changes_nothing_and_writes_no_audit_event(
+    client: TestClient, jobs: dict[str, dict]
+) -> None:
+    name = f"{MODEL}-atomic"
+    registry = f"/api/v1/registry/models/{name}"
+    created = client.post(
+        f"{registry}/versions",
+        json={"job_id": jobs["shallow"]["job_id"], "description": "kept", "tags": {"a": "1"}},
+        headers=actor("alice"),
+    )
+    assert created.status_code == 201, created.text
+    trail_before = client.get(f"{registry}/audit", headers=tenant_headers()).json()["events"]
+
+    for path in (registry, f"{registry}/versions/1"):
+        # Good tags first, the bad one last: nothing of it may be written.
+        response = client.patch(
+            path,
+            json={"description": "changed", "tags": {"b": "2", "bad®": "x"}},
+            headers=actor("mallory"),
+        )
+        assert response.status_code == 422, response.text
+        assert response.json()["errors"][0]["field"] == "tags.bad®"
+
+    model = client.get(registry, headers=tenant_headers()).json()
+    version = client.get(f"{registry}/versions/1", headers=tenant_headers()).json()
+    assert model["description"] in (None, "")
+    assert "b" not in model["tags"]
+    assert version["description"] == "kept"
+    assert version["tags"].get("a") == "1" and "b" not in version["tags"]
+    trail_after = client.get(f"{registry}/audit", headers=tenant_headers()).json()["events"]
+    assert trail_after == trail_before
+
+    refused = client.post(
+        f"{registry}/versions",
+        json={"job_id": jobs["deep"]["job_id"], "tags": {"bad®": "x"}},
+        headers=actor("alice"),
+    )
+    assert refused.status_code == 422
+    versions = client.get(registry, headers=tenant_headers()).json()
+    assert [item["version"] for item in versions["versions"]] == ["1"]
+
+
+@pytest.mark.parametrize(
+    "token",
+    ["é", "W10=", "not base64!", "eyJvZmZzZXQiOiAieCJ9"],  # non-ASCII, [], junk, {"offset": "x"}
+)
+def test_a_page_token_the_search_did_not_issue_is_422_naming_it(
+    client: TestClient, token: str
+) -> None:
+    response = client.post(
+        "/api/v1/tracking/runs/search", json={"page_token": token}, headers=tenant_headers()
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["field"] == "page_token"

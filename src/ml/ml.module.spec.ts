@@ -35,6 +35,7 @@ describe('MlModule.forRoot', () => {
   it('fills every option it was not given with its default', () => {
     expect(app.get<ResolvedMlModuleOptions>(ML_OPTIONS)).toEqual({
       mlServiceUrl,
+      serviceToken: '',
       timeoutMs: 30_000,
       maxAttempts: 1,
       retryBaseDelayMs: 200,
@@ -63,6 +64,6 @@ describe('MlModule.forRoot', () => {
   it('registers the training routes behind the tenant guard', async () => {
     await request(app.getHttpServer()).get('/api/v1/ml/train').expect(401);
     const response = await request(app.getHttpServer()).get('/api/v1/ml/train').set('X-API-Key', 'module-test-key').expect(503);
-    expect(response.body.message).toBe(`ML Service unreachable at ${mlServiceUrl}: ECONNREFUSED`);
+    expect(response.body.message).toBe(`ML Service unreachable: ECONNREFUSED`);
   });
 });

@@ -97,12 +97,14 @@ async def get_dataset_table(
 @router.delete(
     "/tables/{table}",
     response_model=TableDeletion,
-    responses=_NOT_FOUND | {403: {"model": ErrorResponse, "description": "not an uploaded table"}},
+    responses=_NOT_FOUND
+    | {403: {"model": ErrorResponse, "description": "neither an upload nor a batch output"}},
 )
 async def delete_dataset_table(
     table: str, tenant_id: TenantDep, warehouses: WarehouseDep
 ) -> TableDeletion:
-    """Drop an uploaded table (schema `uploads`); other tables cannot be deleted."""
+    """Drop an uploaded table (schema `uploads`) or a batch prediction output (`predictions`);
+    other tables cannot be deleted."""
     schema_name, name = sql.table_path_parts(table, UPLOAD_SCHEMA)
     await warehouses.offload(warehouses.delete_upload, tenant_id, schema_name, name)
     return TableDeletion(deleted=f"{schema_name}.{name}")

@@ -60,6 +60,10 @@ QUERY_CONNECTION_CONFIG = {
 # Uploaded tables live in their own schema: they can never overwrite the demo tables
 # (ml_features) or anything a later feature writes, and DELETE can only ever reach them.
 UPLOAD_SCHEMA = "uploads"
+# Batch prediction writes its output tables here (never over a source table).
+PREDICTIONS_SCHEMA = "predictions"
+# What a tenant may drop: its uploads and its batch outputs, never the demo or other tables.
+DELETABLE_SCHEMAS = (UPLOAD_SCHEMA, PREDICTIONS_SCHEMA)
 UploadFormat = Literal["csv", "parquet"]
 _NUMERIC_TYPES = {
     "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
@@ -376,10 +380,10 @@ class WarehouseManager:
         return self._run_writable(tenant_id, path.parent, work, "file")
 
     def delete_upload(self, tenant_id: str, schema_name: str, table: str) -> None:
-        if schema_name != UPLOAD_SCHEMA:
+        if schema_name not in DELETABLE_SCHEMAS:
             raise ForbiddenError(
-                f"only uploaded tables (schema {UPLOAD_SCHEMA}) can be deleted, "
-                f"not {schema_name}.{table}"
+                f"only uploaded tables and batch outputs (schemas {', '.join(DELETABLE_SCHEMAS)}) "
+                f"can be deleted, not {schema_name}.{table}"
             )
         if not self.path_for(tenant_id).exists():
             raise NotFoundError(f"table {schema_name}.{table} does not exist")
@@ -387,7 +391,7 @@ class WarehouseManager:
         def work(connection: duckdb.DuckDBPyConnection) -> None:
             if not self._table_exists(connection, schema_name, table):
                 raise NotFoundError(f"table {schema_name}.{table} does not exist")
-            connection.execute(f"DROP TABLE {UPLOAD_SCHEMA}.{sql.quote(table)}")
+            connection.execute(f"DROP TABLE {sql.quote(schema_name)}.{sql.quote(table)}")
 
         self._run_writable(tenant_id, None, work, "table")
 

@@ -17,6 +17,7 @@ from mlflow.entities.model_registry import ModelVersion as MlflowModelVersion
 from mlflow.entities.model_registry import RegisteredModel as MlflowRegisteredModel
 from mlflow.exceptions import MlflowException
 from mlflow.models import Model
+from mlflow.utils.validation import _validate_model_version_tag, _validate_registered_model_tag
 
 from app.errors import BadRequestError, ConflictError, InvalidFieldError, NotFoundError
 from app.jobs.store import JobStore
@@ -63,10 +64,23 @@ def _stage(version: MlflowModelVersion) -> Stage:
     return version.tags.get(STAGE_TAG, "None")  # type: ignore[return-value]
 
 
-def _check_tags(tags: dict[str, str], reserved: frozenset[str]) -> None:
+def _check_tags(
+    tags: dict[str, str], reserved: frozenset[str], validate: Callable[[str, str], None]
+) -> None:
+    """Refuse reserved keys and anything MLflow would refuse, before the first write.
+
+    MLflow checks each tag as it is written, so a bad third tag used to fail after the description
+    and the first two were stored, with no audit event (issue 11). `validate` is MLflow's own rule
+    for the kind of tag (key characters, lengths), so the two can never disagree.
+    """
     clash = sorted(reserved & tags.keys())
     if clash:
         raise InvalidFieldError("tags", f"{', '.join(clash)} is maintained by the service")
+    for key, value in tags.items():
+        try:
+            validate(key, value)
+        except MlflowException as error:
+            raise InvalidFieldError(f"tags.{key}", error.message) from None
 
 
 class RegistryService:
@@ -242,7 +256,7 @@ class RegistryService:
     ) -> RegisteredModel:
         model = self._model(tenant_id, name)
         if body.tags:
-            _check_tags(body.tags, RESERVED_MODEL_TAGS)
+            _check_tags(body.tags, RESERVED_MODEL_TAGS, _validate_registered_model_tag)
         if body.description is not None:
             self._client.update_registered_model(model.name, description=body.description)
         for key, value in (body.tags or {}).items():
@@ -284,7 +298,7 @@ class RegistryService:
 
     def register(self, tenant_id: str, name: str, body: VersionCreate, actor: str) -> ModelVersion:
         full_name = self._full_name(tenant_id, name)
-        _check_tags(body.tags, RESERVED_VERSION_TAGS)
+        _check_tags(body.tags, RESERVED_VERSION_TAGS, _validate_model_version_tag)
         run_id, model_artifact_id, job_id = self._registration_source(tenant_id, body)
         events = []
         try:
@@ -355,7 +369,7 @@ class RegistryService:
     ) -> ModelVersion:
         model, found = self._version(tenant_id, name, version)
         if body.tags:
-            _check_tags(body.tags, RESERVED_VERSION_TAGS)
+            _check_tags(body.tags, RESERVED_VERSION_TAGS, _validate_model_version_tag)
         if body.description is not None:
             self._client.update_model_version(model.name, found.version, body.description)
         for key, value in (body.tags or {}).items():

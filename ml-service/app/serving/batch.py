@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from app.datasets.schemas import DatasetSource
-from app.datasets.warehouse import WarehouseManager
+from app.datasets.warehouse import PREDICTIONS_SCHEMA, WarehouseManager
 from app.jobs.runner import JobContext, JobHandler, JobOutcome, JobRunner
 from app.jobs.store import JobRecord
 from app.serving.model import LoadedModel, ModelSpec
@@ -33,7 +33,7 @@ from app.training.limits import effective_limits
 logger = logging.getLogger(__name__)
 
 KIND = "batch_prediction"
-OUTPUT_SCHEMA = "predictions"
+OUTPUT_SCHEMA = PREDICTIONS_SCHEMA
 
 
 class BatchCancelledError(Exception):

@@ -1,6 +1,6 @@
 """Deployments on Ray Serve, the predict path, A/B routing and blue-green releases.
 
-Each deployed registry version is one Serve application named `<tenant>--<model_id>--v<n>`
+Each deployed registry version is one Serve application named `<tenant>.<model_id>.v<n>`
 (no HTTP route: Serve's proxy is disabled and the ML Service calls replicas through
 `DeploymentHandle`s). A deployment (`model_id`) routes each request to one of its variants by
 weight; a request key hashes to the same variant every time. Specs live in `DeploymentStore`
@@ -92,7 +92,10 @@ def window_seconds(window: str) -> float:
 
 
 def app_name(tenant_id: str, model_id: str, version: str) -> str:
-    return f"{tenant_id}--{model_id}--v{version}"
+    """The Serve application of one deployed version. Joined by `.`, which neither a tenant id nor
+    a model id may hold, so no two (tenant, model, version) share a name; `--` did not do that
+    (tenant `a` with model `b--c` and tenant `a--b` with model `c` were both `a--b--c--v1`)."""
+    return f"{tenant_id}.{model_id}.v{version}"
 
 
 # An `instances` list up to this size is predicted on the event loop by an embedded model (about

@@ -63,6 +63,11 @@ def job_id(value: str, parameter: str = "job_id") -> str:
     return _check(JOB_ID, value, parameter, "a training job id (train-<12 hex>)")
 
 
+# Linux's NAME_MAX and PATH_MAX, the limits of the local artifact store.
+MAX_SEGMENT_BYTES = 255
+MAX_PATH_BYTES = 4096
+
+
 def artifact_path(value: str, parameter: str = "path", *, allow_root: bool = False) -> str:
     """A relative POSIX path inside a run's or model's artifacts, normalised ('' is the root)."""
     if value == "" and allow_root:
@@ -76,6 +81,12 @@ def artifact_path(value: str, parameter: str = "path", *, allow_root: bool = Fal
         # The framework decodes the query once; an escape left over means double encoding.
         (_PERCENT_ESCAPE.search(value) is not None, "must not contain percent-escapes"),
         (".." in value.split("/"), "must not contain '..' segments"),
+        # File systems refuse longer names (ENAMETOOLONG), which reached the caller as 502.
+        (
+            any(len(part.encode()) > MAX_SEGMENT_BYTES for part in value.split("/")),
+            f"must not have a segment longer than {MAX_SEGMENT_BYTES} bytes",
+        ),
+        (len(value.encode()) > MAX_PATH_BYTES, f"must not be longer than {MAX_PATH_BYTES} bytes"),
     ]
     for failed, message in problems:
         if failed:

@@ -22,6 +22,7 @@ from mlflow.entities import Run as MlflowRun
 from mlflow.exceptions import MlflowException
 from mlflow.store.artifact.artifact_repository_registry import get_artifact_repository
 from mlflow.tracking import MlflowClient
+from mlflow.utils.search_utils import SearchUtils
 
 from app.errors import ConflictError, InvalidFieldError, NotFoundError
 from app.tracking import ids
@@ -220,6 +221,8 @@ class TrackingService:
             experiment_ids = self.tenant_experiment_ids(tenant_id)
         if not experiment_ids:
             return RunPage(runs=[], next_page_token=None)
+        if body.page_token:
+            _check_page_token(body.page_token)
         try:
             page = self.client.search_runs(
                 experiment_ids,
@@ -411,6 +414,18 @@ class TrackingService:
                 if item.name.startswith(prefix)
             ],
         )
+
+
+def _check_page_token(token: str) -> None:
+    """422 naming `page_token` for a token MLflow did not issue. MLflow's own parser raises
+    ValueError (non-ASCII text) or AttributeError (JSON that is not an object) for some of them,
+    which reached the caller as 502; it is run here on its own so only its failures are caught."""
+    try:
+        SearchUtils.parse_start_offset_from_page_token(token)
+    except (MlflowException, ValueError, AttributeError, TypeError):
+        raise InvalidFieldError(
+            "page_token", "not a page token of this search; send the next_page_token it returned"
+        ) from None
 
 
 def _search_field(message: str) -> str:

@@ -85,13 +85,13 @@ describe('MLServiceClient.predict against a real loopback server', () => {
     expect(server.requests).toHaveLength(1);
   });
 
-  it('retries a dropped connection, then answers 503 naming the URL and the socket error', async () => {
+  it('retries a dropped connection, then answers 503 naming the socket error (not the internal address)', async () => {
     server = await startLoopbackServer((request) => request.socket.destroy());
 
     const error = await failureOf(clientFor(server.url).predict(caller, 'churn', CUSTOMER));
 
     expect(error.getStatus()).toBe(503);
-    expect(error.message).toMatch(new RegExp(`^ML Service unreachable at ${server.url}: (UND_ERR_SOCKET|ECONNRESET)$`));
+    expect(error.message).toMatch(/^ML Service unreachable: (UND_ERR_SOCKET|ECONNRESET)$/);
     expect(server.requests).toHaveLength(3);
   });
 
@@ -101,7 +101,7 @@ describe('MLServiceClient.predict against a real loopback server', () => {
     const error = await failureOf(clientFor(url).predict(caller, 'churn', CUSTOMER));
 
     expect(error.getStatus()).toBe(503);
-    expect(error.message).toBe(`ML Service unreachable at ${url}: ECONNREFUSED`);
+    expect(error.message).toBe(`ML Service unreachable: ECONNREFUSED`);
   });
 
   it('gives up on a slow ML Service with 504 after one deadline, cancelling the attempt', async () => {

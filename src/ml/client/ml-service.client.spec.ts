@@ -78,13 +78,13 @@ describe('MLServiceClient against a real loopback server', () => {
     expect(server.requests).toHaveLength(1);
   });
 
-  it('retries a server that drops the connection, then answers 503 naming the URL and the reason', async () => {
+  it('retries a server that drops the connection, then answers 503 naming the reason (not the internal address)', async () => {
     server = await startLoopbackServer((request) => request.socket.destroy());
 
     const error = await failureOf(clientFor(server.url).listAlgorithms(caller));
 
     expect(error.getStatus()).toBe(503);
-    expect(error.message).toBe(`ML Service unreachable at ${server.url}: socket hang up`);
+    expect(error.message).toBe(`ML Service unreachable: socket hang up`);
     expect(server.requests).toHaveLength(3);
   });
 
@@ -94,7 +94,7 @@ describe('MLServiceClient against a real loopback server', () => {
     const error = await failureOf(clientFor(url).listAlgorithms(caller));
 
     expect(error.getStatus()).toBe(503);
-    expect(error.message).toBe(`ML Service unreachable at ${url}: ECONNREFUSED`);
+    expect(error.message).toBe(`ML Service unreachable: ECONNREFUSED`);
   });
 
   it('succeeds on the second attempt after a 503', async () => {
@@ -130,15 +130,16 @@ describe('MLServiceClient against a real loopback server', () => {
     expect(server.requests).toHaveLength(1);
   });
 
-  it('reuses the idempotency key on every attempt and sends the tenant and request id each time', async () => {
+  it('reuses the idempotency key on every attempt and sends the service token, tenant and request id each time', async () => {
     server = await startLoopbackServer((_request, response, number) =>
       number < 3 ? sendJson(response, 502, { detail: 'bad gateway' }) : sendJson(response, 202, JOB),
     );
 
-    await expect(clientFor(server.url).submitTrainingJob(caller, submission, 'key-1')).resolves.toEqual(JOB);
+    await expect(clientFor(server.url, { serviceToken: 'the-shared-service-token' }).submitTrainingJob(caller, submission, 'key-1')).resolves.toEqual(JOB);
 
     expect(server.requests).toHaveLength(3);
     for (const request of server.requests) {
+      expect(request.headers.authorization).toBe('Bearer the-shared-service-token');
       expect(request.method).toBe('POST');
       expect(request.url).toBe('/api/v1/training/submit');
       expect(request.headers['idempotency-key']).toBe('key-1');

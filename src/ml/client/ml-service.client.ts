@@ -292,7 +292,7 @@ export class MLServiceClient implements OnModuleDestroy {
       this.logger.warn(`GET ${url} failed: ${fetchFailureReason(reason)} request_id=${context.requestId}`);
       throw reason instanceof MlServiceTimeoutError
         ? new HttpException(`ML Service did not answer within ${formatSeconds(reason.timeoutMs)} s`, HttpStatus.GATEWAY_TIMEOUT)
-        : new HttpException(`ML Service unreachable at ${this.options.mlServiceUrl}: ${fetchFailureReason(reason)}`, HttpStatus.SERVICE_UNAVAILABLE);
+        : new HttpException(`ML Service unreachable: ${fetchFailureReason(reason)}`, HttpStatus.SERVICE_UNAVAILABLE);
     } finally {
       clearTimeout(connectTimer);
     }
@@ -487,7 +487,7 @@ export class MLServiceClient implements OnModuleDestroy {
       return new HttpException(`ML Service did not answer within ${formatSeconds(error.timeoutMs)} s`, HttpStatus.GATEWAY_TIMEOUT);
     }
     if (isSocketFailure(error)) {
-      return new HttpException(`ML Service unreachable at ${this.options.mlServiceUrl}: ${socketFailureReason(error)}`, HttpStatus.SERVICE_UNAVAILABLE);
+      return new HttpException(`ML Service unreachable: ${socketFailureReason(error)}`, HttpStatus.SERVICE_UNAVAILABLE);
     }
     return new HttpException(`ML Service call failed: ${socketFailureReason(error)}`, HttpStatus.BAD_GATEWAY);
   }
@@ -590,7 +590,7 @@ export class MLServiceClient implements OnModuleDestroy {
     }
     if (isConnectionError(error)) {
       return new HttpException(
-        `ML Service unreachable at ${this.options.mlServiceUrl}: ${reasonOf(error)}`,
+        `ML Service unreachable: ${reasonOf(error)}`,
         HttpStatus.SERVICE_UNAVAILABLE,
       );
     }

@@ -141,7 +141,7 @@ describe('TrainingService', () => {
       const forbidden = new FieldErrorsException(403, [], 'dataset.tenant_id names another tenant than the X-Tenant-ID header');
       client.validateTrainingConfig.mockRejectedValueOnce(forbidden);
       await expect(service.submit(seedTrainingConfig(), caller, 'key-1')).rejects.toBe(forbidden);
-      const unreachable = new HttpException('ML Service unreachable at http://127.0.0.1:1: ECONNREFUSED', 503);
+      const unreachable = new HttpException('ML Service unreachable: ECONNREFUSED', 503);
       client.validateTrainingConfig.mockRejectedValueOnce(unreachable);
       await expect(service.submit(seedTrainingConfig(), caller, 'key-1')).rejects.toBe(unreachable);
       expect(client.submitTrainingJob).not.toHaveBeenCalled();
