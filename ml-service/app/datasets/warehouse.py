@@ -610,7 +610,11 @@ class WarehouseManager:
                     self._query_field(source, prefix), _message(error)
                 ) from None
 
-        return self._run(tenant_id, checked)
+        # Scans whole sources like a load does: the longer limit applies; a time-out names the
+        # first source, as a DuckDB error does.
+        first_prefix, first_source = next(iter(sources.items()))
+        what = self._query_field(first_source, first_prefix)
+        return self._run(tenant_id, what, checked, load=True)
 
     def load_frame(
         self, tenant_id: str, source: DatasetSource, field_prefix: str, columns: list[str]

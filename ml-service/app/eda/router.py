@@ -6,7 +6,8 @@ from fastapi import APIRouter, Header, Query, Response, status
 from fastapi.responses import HTMLResponse
 
 from app.charts.core import JSON, PNG, VEGA_LITE_MEDIA_TYPE, negotiate
-from app.deps import EdaDep, TenantDep
+from app.datasets.warehouse import WAREHOUSE_RESPONSES
+from app.deps import EdaDep, TenantDep, WarehouseDep
 from app.eda.schemas import (
     CompareRequest,
     Comparison,
@@ -39,11 +40,19 @@ _AcceptHeader = Annotated[
 ]
 
 
-# Plain `def` handlers: the work is DuckDB and SQLite, and FastAPI runs them in its thread pool.
-@router.post("/profiles", status_code=status.HTTP_201_CREATED, response_model=Profile)
-def create_profile(request: ProfileRequest, tenant_id: TenantDep, eda: EdaDep) -> Profile:
+# Plain `def` handlers: the work is SQLite, and FastAPI runs them in its thread pool. A profile
+# runs the tenant's SQL, so it goes to the warehouse's own pool (health and MLflow never wait).
+@router.post(
+    "/profiles",
+    status_code=status.HTTP_201_CREATED,
+    response_model=Profile,
+    responses=WAREHOUSE_RESPONSES,
+)
+async def create_profile(
+    request: ProfileRequest, tenant_id: TenantDep, eda: EdaDep, warehouses: WarehouseDep
+) -> Profile:
     """Profile a table or read-only query of the tenant's warehouse, in DuckDB, and store it."""
-    return eda.profile(tenant_id, request)
+    return await warehouses.offload(eda.profile, tenant_id, request)
 
 
 @router.get("/profiles", response_model=ProfileList)

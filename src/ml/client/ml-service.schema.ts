@@ -67,7 +67,8 @@ export interface paths {
         post?: never;
         /**
          * Delete Dataset Table
-         * @description Drop an uploaded table (schema `uploads`); other tables cannot be deleted.
+         * @description Drop an uploaded table (schema `uploads`) or a batch prediction output (`predictions`);
+         *     other tables cannot be deleted.
          */
         delete: operations["delete_dataset_table"];
         options?: never;
@@ -3967,7 +3968,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description not an uploaded table */
+            /** @description neither an upload nor a batch output */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4254,6 +4255,13 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description no or a wrong service token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description invalid request; `errors` names the fields */
             422: {
                 headers: {
@@ -4299,8 +4307,33 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description no or a wrong service token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description invalid request; `errors` names the fields */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description the tenant already has its limit of warehouse calls in flight */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description a statement ran past its time limit and was stopped; not worth retrying */
+            504: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4341,6 +4374,13 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
+            };
+            /** @description no or a wrong service token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description no such profile for this tenant */
             404: {
