@@ -48,6 +48,7 @@ function tail(logPath) {
 
 module.exports = async function startMlService() {
   if (process.env.ML_SERVICE_URL_E2E !== undefined) {
+    // Its token must then be in ML_SERVICE_TOKEN, as the AI Service under test sends it.
     // An ML Service the developer already runs (faster iterations); it is left running afterwards.
     console.log(`\nUsing the ML Service at ${process.env.ML_SERVICE_URL_E2E}`);
     return;

@@ -269,7 +269,7 @@ describe('tracking and registry through the AI Service and the real ML Service',
 
     it.each(ATTEMPTS)('the ML Service refuses path=%s on its own too (defence in depth)', async (rawPath) => {
       const response = await fetch(`${mlServiceUrl()}/api/v1/tracking/runs/${jobs.strong!.mlflow_run_id}/artifacts/content?path=${rawPath}`, {
-        headers: { 'X-Tenant-ID': 'acme-corp', 'X-Request-ID': 'e2e-traversal' },
+        headers: { 'X-Tenant-ID': 'acme-corp', 'X-Request-ID': 'e2e-traversal', Authorization: `Bearer ${process.env.ML_SERVICE_TOKEN ?? ''}` },
       });
       expect([400, 404, 422]).toContain(response.status);
       expect(await response.text()).not.toContain('root:');
