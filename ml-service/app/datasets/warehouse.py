@@ -521,7 +521,7 @@ class WarehouseManager:
             assert row is not None
             return row
 
-        return self._run(tenant_id, work)
+        return self._run(tenant_id, self._query_field(source, field_prefix), work)
 
     def estimate_bytes(
         self,
