@@ -112,11 +112,12 @@ def test_logged_model_predicts_on_raw_columns(jobs: dict[str, dict], client: Tes
     row = {
         "tenure": 3.0, "monthly_charges": 95.5, "total_charges": 280.0,
         "contract_type": "month-to-month", "internet_service": "fiber_optic",
-        "payment_method": "electronic_check", "senior_citizen": 0, "num_support_tickets": 4.0,
+        "payment_method": "electronic_check", "senior_citizen": False, "num_support_tickets": 4.0,
     }  # fmt: skip
     assert set(model.metadata.get_input_schema().input_names()) == set(row)
     unseen = row | {"contract_type": "three-year", "total_charges": None}
-    predicted = model.predict(pd.DataFrame([row, unseen]).astype({"senior_citizen": "int32"}))
+    # The signature carries the user's types: the BOOLEAN column is a boolean, not its 0/1 code.
+    predicted = model.predict(pd.DataFrame([row, unseen]))
     assert predicted.columns[0] == "prediction"
     assert predicted["prediction"].iloc[0] in (True, False, 0, 1)
     probabilities = predicted.drop(columns="prediction")

@@ -121,8 +121,11 @@ def test_finished_jobs_leave_no_training_processes(finished_jobs: dict[str, dict
 def test_cancel_kills_the_running_training(
     client: TestClient, finished_jobs: dict[str, dict]
 ) -> None:
+    # On Ray Train, where a job owns a controller and workers that must die with its cancel.
     config = churn_config(
-        name="long-running", hyperparameters={"n_estimators": 5000, "max_depth": 12}
+        name="long-running",
+        hyperparameters={"n_estimators": 5000, "max_depth": 12},
+        scaling={"ray_train": True},
     )
     submitted = client.post("/api/v1/training/submit", json=config, headers=tenant_headers())
     job_id = submitted.json()["job_id"]
