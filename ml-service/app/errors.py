@@ -78,7 +78,17 @@ class InvalidFieldsError(MLServiceError):
 
 
 class QuotaExceededError(MLServiceError):
+    """429 with Retry-After: a tenant's active-job quota frees up in tens of seconds at best."""
+
     status_code = 429
+    retry_after_seconds = 30
+
+
+class WarehouseBusyError(QuotaExceededError):
+    """429 for a tenant over its concurrent warehouse calls: those end within seconds, so a
+    short Retry-After lets a client (the AI Service's retry) try again soon."""
+
+    retry_after_seconds = 1
 
 
 class QueryTimeoutError(MLServiceError):
@@ -125,7 +135,11 @@ def _dotted_field(location: tuple) -> str:
 
 async def _handle_service_error(_: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, MLServiceError)
-    headers = {"Retry-After": "30"} if isinstance(error, QuotaExceededError) else None
+    headers = (
+        {"Retry-After": str(error.retry_after_seconds)}
+        if isinstance(error, QuotaExceededError)
+        else None
+    )
     return JSONResponse(
         status_code=error.status_code, content=_body(error.detail, error.errors), headers=headers
     )

@@ -44,7 +44,7 @@ from app.errors import (
     InvalidFieldError,
     NotFoundError,
     QueryTimeoutError,
-    QuotaExceededError,
+    WarehouseBusyError,
 )
 
 T = TypeVar("T")
@@ -179,7 +179,7 @@ class WarehouseManager:
         with self._registry_lock:
             in_flight = self._in_flight.get(tenant_id, 0)
             if in_flight >= bound:
-                raise QuotaExceededError(
+                raise WarehouseBusyError(
                     f"tenant {tenant_id} already has {in_flight} warehouse calls running or "
                     f"waiting (limit MLS_WAREHOUSE_TENANT_CONCURRENCY={bound}); "
                     "try again when one has ended"

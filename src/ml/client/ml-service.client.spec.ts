@@ -118,6 +118,17 @@ describe('MLServiceClient against a real loopback server', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(950);
   });
 
+  it('passes a 429 on at once when Retry-After asks for longer than it would ever wait', async () => {
+    server = await startLoopbackServer((_request, response) =>
+      sendJson(response, 429, { detail: 'tenant acme-corp already has 5 active jobs' }, { 'retry-after': '30' }),
+    );
+
+    const error = await failureOf(clientFor(server.url, { retryMaxDelayMs: 1000 }).listTrainingJobs(caller, {}));
+
+    expect(error.getStatus()).toBe(429);
+    expect(server.requests).toHaveLength(1);
+  });
+
   it('does not retry a POST that has no Idempotency-Key', async () => {
     server = await startLoopbackServer((_request, response) => sendJson(response, 503, { detail: 'busy' }));
 

@@ -7,7 +7,7 @@ export interface RetryPolicy {
   maxAttempts: number;
   /** Backoff before the second attempt; doubles for each further one. */
   baseDelayMs: number;
-  /** Upper bound for any single wait, including one asked for by Retry-After. */
+  /** Upper bound for any single wait; a Retry-After asking for more ends the retries. */
   maxDelayMs: number;
   /** False for requests that must not run twice (a POST without an Idempotency-Key). */
   safeToRepeat: boolean;
@@ -44,7 +44,7 @@ export function backoffMs(retryNumber: number, policy: Pick<RetryPolicy, 'baseDe
 /**
  * Resubscribes to the source after transient failures (connection errors, 429/502/503; never a
  * timed-out attempt nor a 504, which would run the same slow work again), at most `maxAttempts` attempts in all, and only for requests safe to repeat.
- * A Retry-After header replaces the computed backoff, capped at `maxDelayMs`.
+ * A Retry-After header replaces the computed backoff; one longer than `maxDelayMs` is not retried.
  */
 export function retryTransient<T>(policy: RetryPolicy): MonoTypeOperatorFunction<T> {
   return (source: Observable<T>) =>
@@ -57,8 +57,12 @@ export function retryTransient<T>(policy: RetryPolicy): MonoTypeOperatorFunction
                 return throwError(() => error);
               }
               const asked = retryAfterMs(error);
-              const wait = asked === undefined ? backoffMs(retryNumber, policy) : Math.min(asked, policy.maxDelayMs);
-              return timer(wait);
+              if (asked !== undefined && asked > policy.maxDelayMs) {
+                // The server asks for a longer wait than we would ever make (the job quota's 429
+                // says 30 s): an early retry only repeats the refusal, so the caller gets it now.
+                return throwError(() => error);
+              }
+              return timer(asked ?? backoffMs(retryNumber, policy));
             },
           }),
         )
