@@ -76,6 +76,47 @@ describe('training progress over WebSocket, through the AI Service and the real 
     expect(foreign.code).toBe(4404);
   }, 240_000);
 
+  it("shows a training job's and a batch prediction's progress on the one jobs gateway", async () => {
+    const jobsUrl = progressUrl.replace('/train/progress', '/jobs/progress');
+    const accepted = await request(app.getHttpServer())
+      .post('/api/v1/ml/train')
+      .set('X-API-Key', ACME_KEY)
+      .set('Idempotency-Key', randomUUID())
+      .send({ ...seedTrainingConfig(), name: 'jobs-gateway', hyperparameters: { n_estimators: 30, max_depth: 3 } })
+      .expect(202);
+    const jobId = (accepted.body as TrainingJobResponseDto).job_id;
+
+    const training = await follow(`${jobsUrl}?job_id=${jobId}&api_key=${ACME_KEY}`);
+    expect(training.messages.some((message) => message.event === 'progress' && message.data.kind === 'training')).toBe(true);
+    expect(training.messages.at(-1)).toMatchObject({ event: 'end', data: { kind: 'training', job: { job_id: jobId, status: 'completed' } } });
+    expect(training.code).toBe(1000);
+
+    // The trained model, registered, predicts a whole table as a batch job (the ML Service's batch API).
+    const modelName = `gateway-${randomUUID().slice(0, 8)}`;
+    await request(app.getHttpServer()).post(`/api/v1/ml/registry/models/${modelName}/versions`).set('X-API-Key', ACME_KEY).send({ job_id: jobId }).expect(201);
+    const batchResponse = await fetch(`${mlServiceUrl()}/api/v1/serving/batch`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', 'X-Tenant-ID': 'acme-corp', Authorization: `Bearer ${process.env.ML_SERVICE_TOKEN ?? ''}` },
+      body: JSON.stringify({
+        model_name: modelName,
+        version: 1,
+        dataset: { source: 'sql', query: 'SELECT c.* FROM ml_features.customer_churn c, range(4)' },
+        output_table: 'gateway_scores',
+        chunk_rows: 1000,
+      }),
+    });
+    expect(batchResponse.status).toBe(202);
+    const batchId = ((await batchResponse.json()) as { batch_id: string }).batch_id;
+
+    const batch = await follow(`${jobsUrl}?job_id=${batchId}&api_key=${ACME_KEY}`);
+    const end = batch.messages.at(-1)!;
+    expect(end).toMatchObject({ event: 'end', data: { kind: 'batch_prediction', job: { job_id: batchId, status: 'completed' } } });
+    expect((end.data.progress as Record<string, number>).rows_done).toBe(20000);
+    expect(batch.code).toBe(1000);
+    const polled = await request(app.getHttpServer()).get(`/api/v1/ml/jobs/${batchId}`).set('X-API-Key', ACME_KEY).expect(200);
+    expect(polled.body).toMatchObject({ kind: 'batch_prediction', status: 'completed', progress: { rows_done: 20000, rows_total: 20000 } });
+  }, 480_000);
+
   it('refuses a bad key with an error message and close code 4401', async () => {
     const { messages, code } = await follow(`${progressUrl}?job_id=train-0123456789ab`, { 'X-API-Key': 'not-a-key' });
     expect(messages).toEqual([{ event: 'error', data: { status: 401, message: expect.stringContaining('API key') } }]);
