@@ -109,6 +109,9 @@ describe('training progress over WebSocket, through the AI Service and the real 
     const batchId = ((await batchResponse.json()) as { batch_id: string }).batch_id;
 
     const batch = await follow(`${jobsUrl}?job_id=${batchId}&api_key=${ACME_KEY}`);
+    const batchProgress = batch.messages.filter((message) => message.event === 'progress' && message.data.kind === 'batch_prediction');
+    expect(batchProgress.length).toBeGreaterThanOrEqual(1);
+    expect(batchProgress.at(-1)!.data.progress).toMatchObject({ rows_total: 20000 });
     const end = batch.messages.at(-1)!;
     expect(end).toMatchObject({ event: 'end', data: { kind: 'batch_prediction', job: { job_id: batchId, status: 'completed' } } });
     expect((end.data.progress as Record<string, number>).rows_done).toBe(20000);
