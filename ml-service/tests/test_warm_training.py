@@ -1,11 +1,14 @@
 """Single-worker training on warm, reused workers: no new worker per job, the same model as on
-Ray Train, the worker's real exception on failure, and idle workers exit."""
+Ray Train, the worker's real exception on failure, cancel mid-fit, and idle workers exit."""
 
 import time
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 import ray
 from fastapi.testclient import TestClient
+from mlflow import MlflowClient
 
 from app.training.warm import WarmPool
 from tests.conftest import tenant_headers, wait_for_status
@@ -57,25 +60,96 @@ def test_warm_jobs_reuse_one_worker_and_match_ray_train(client: TestClient) -> N
 def test_a_failure_inside_the_worker_names_the_real_exception(
     client: TestClient, ray_train: bool
 ) -> None:
-    # XGBoost refuses an infinite label inside the worker, after every check at submission.
+    # XGBoost keeps labels as float32: a finite DOUBLE beyond its range (1e39) passes every
+    # check at submission (infinite values are refused there), and only XGBoost refuses it,
+    # inside the worker.
     body = config(
         task_type="regression",
         dataset={
             "source": "sql",
             "query": "SELECT range AS x, range % 7 AS z, "
-            "CASE WHEN range = 5 THEN 'inf'::DOUBLE ELSE range END AS y FROM range(200)",
+            "CASE WHEN range = 5 THEN 1e39 ELSE range END::DOUBLE AS y FROM range(200)",
         },
         split={"strategy": "random", "test_size": 0.25, "random_state": 7},
         scaling={"num_workers": 1, "ray_train": ray_train},
     )
     accepted = client.post(SUBMIT, json=body, headers=tenant_headers("warm-co"))
-    if accepted.status_code == 422:  # refused at submission: no worker involved
-        pytest.skip(f"infinite labels are refused before training: {accepted.text}")
+    assert accepted.status_code == 202, accepted.text
     job = wait_for_status(client, accepted.json()["job_id"], {"completed", "failed"},
                           tenant="warm-co", timeout=400)  # fmt: skip
     assert job["status"] == "failed"
-    assert "XGBoostError" in job["error"], job["error"]
+    assert job["error"].startswith("training failed: XGBoostError: "), job["error"]
+    assert "Label contains NaN, infinity or a value too large" in job["error"]
     assert "WorkerGroupError" not in job["error"]
+
+
+def _recording(method: Callable[[str], Any], workers: list[Any]) -> Callable[[str], Any]:
+    """`WarmPool._take`/`_start`, noting the worker it hands to a job."""
+
+    def call(node_id: str) -> Any:
+        worker = method(node_id)
+        if worker is not None:
+            workers.append(worker)
+        return worker
+
+    return call
+
+
+def test_cancel_mid_fit_kills_the_worker_and_frees_its_cpu_and_the_quota(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pool: WarmPool = client.app.state.warm_pool
+    used: list[Any] = []
+    monkeypatch.setattr(pool, "_take", _recording(pool._take, used))
+    monkeypatch.setattr(pool, "_start", _recording(pool._start, used))
+    headers = tenant_headers("warm-cancel-co")
+    one_at_a_time = {"max_concurrent_jobs": 1}
+    free_cpus = ray.available_resources()["CPU"]
+    long = config(
+        name="long",
+        dataset={"source": "sql", "query": QUERY.replace("range(400)", "range(200000)")},
+        hyperparameters={"n_estimators": 5000, "max_depth": 8},
+        limits=one_at_a_time,
+    )
+    accepted = client.post(SUBMIT, json=long, headers=headers)
+    assert accepted.status_code == 202, accepted.text
+    job_id = accepted.json()["job_id"]
+    deadline = time.monotonic() + 120
+    while True:
+        job = client.get(f"/api/v1/training/jobs/{job_id}", headers=headers).json()
+        if job["status"] == "running" and (job["progress"] or {}).get("iteration", 0) > 0:
+            break
+        assert job["status"] in {"queued", "running"}, job
+        assert time.monotonic() < deadline, "training never reported progress"
+        time.sleep(0.2)
+    assert len(used) == 1, "the job runs on one warm worker"
+    assert ray.available_resources().get("CPU", 0) <= free_cpus - 1, "its CPU is reserved"
+    refused = client.post(SUBMIT, json=config(limits=one_at_a_time), headers=headers)
+    assert refused.status_code == 429, refused.text
+
+    cancelled = client.delete(f"/api/v1/training/jobs/{job_id}", headers=headers)
+    assert cancelled.status_code == 200, cancelled.text
+    assert cancelled.json()["status"] == "cancelled"
+    # The worker was mid-fit: killed (only that stops XGBoost), never handed to another job.
+    with pytest.raises(ray.exceptions.RayActorError):
+        ray.get(used[0].node_id.remote(), timeout=60)
+    assert all(idle.worker != used[0] for idle in pool._idle)
+    deadline = time.monotonic() + 30
+    while ray.available_resources().get("CPU", 0) < free_cpus:
+        assert time.monotonic() < deadline, f"CPU still reserved: {ray.available_resources()}"
+        time.sleep(0.2)
+    run = MlflowClient(client.app.state.tracking.tracking_uri).get_run(job["mlflow_run_id"])
+    assert run.info.status == "KILLED"
+    ended = client.get(f"/api/v1/training/jobs/{job_id}", headers=headers).json()
+    assert ended["status"] == "cancelled" and ended["progress"]["iteration"] < 5000
+
+    # The quota is free again, and the pool runs the next job on another worker.
+    again = client.post(SUBMIT, json=config(limits=one_at_a_time), headers=headers)
+    assert again.status_code == 202, again.text
+    done = wait_for_status(client, again.json()["job_id"], {"completed", "failed"},
+                           tenant="warm-cancel-co", timeout=400)  # fmt: skip
+    assert done["status"] == "completed", done["error"]
+    assert len(used) == 2 and used[1] != used[0]
 
 
 def test_idle_warm_workers_exit(client: TestClient) -> None:
