@@ -5,9 +5,16 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, status
 
 from app.datasets import sql
-from app.datasets.schemas import DatasetSchema, DatasetSource, TableDeletion, TableDetail, TableInfo
+from app.datasets.schemas import (
+    DatasetSchema,
+    DatasetSource,
+    TableDeletion,
+    TableDetail,
+    TableInfo,
+    UploadedTable,
+)
 from app.datasets.upload import (
-    csv_delimiter,
+    csv_options,
     receive_upload,
     upload_format,
     upload_options,
@@ -43,7 +50,7 @@ async def list_dataset_tables(tenant_id: TenantDep, warehouses: WarehouseDep) ->
 @router.post(
     "/tables",
     status_code=status.HTTP_201_CREATED,
-    response_model=TableDetail,
+    response_model=UploadedTable,
     openapi_extra={"requestBody": upload_request_body()},
     responses={
         409: {"model": ErrorResponse, "description": "the table exists and if_exists is `fail`"},
@@ -59,11 +66,13 @@ async def upload_dataset_table(
         int | None,
         Query(ge=1, description="largest accepted file in bytes; can only lower the service's own"),
     ] = None,
-) -> TableDetail:
+) -> UploadedTable:
     """Load a CSV or Parquet file into the tenant's warehouse as `uploads.<table>`.
 
     The file is streamed to disk (reading stops past the limit), loaded in one transaction, and
-    removed afterwards; a malformed file leaves no table behind.
+    removed afterwards; a malformed file leaves no table behind. The answer shows the table as
+    read (schema, first rows) and every column stored as another type than the file's text, with
+    why; two-label columns (Yes/No) stay text and dates in an ambiguous day/month order stay text.
     """
     limit = min(settings.max_upload_bytes, max_bytes or settings.max_upload_bytes)
     upload = await receive_upload(request, settings.uploads_tmp_dir, limit)
@@ -79,7 +88,7 @@ async def upload_dataset_table(
             table,
             file_format,
             options.if_exists == "replace",
-            csv_delimiter(upload, options),
+            csv_options(upload, options),
         )
     finally:
         upload.discard()

@@ -1,6 +1,6 @@
 """Wire shapes of the dataset endpoints."""
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -53,6 +53,41 @@ class TableDetail(BaseModel):
     uploaded: bool = Field(description="true for tables uploaded by the tenant (schema `uploads`)")
     row_count: int
     columns: list[ColumnSchema]
+
+
+class Coercion(BaseModel):
+    """A column whose text was stored as another type, and why."""
+
+    column: str
+    from_type: str = Field(description="what the file holds: `text` for a CSV")
+    to_type: str = Field(description="the DuckDB type stored")
+    reason: str
+
+
+class TextNote(BaseModel):
+    """A column kept as text although it looks typed (e.g. dates in an ambiguous order)."""
+
+    column: str
+    reason: str
+
+
+class UploadedTable(TableDetail):
+    """The table as read: its schema (name, type, null count per column), the first rows, and
+    every value the reading changed from the file's text, with the reason."""
+
+    delimiter: str | None = Field(
+        description="the CSV field separator used (detected unless given); null for Parquet"
+    )
+    preview: list[dict[str, Any]] = Field(
+        description="the first rows as stored (dates as ISO text, ±inf and NaN as text)"
+    )
+    coerced: list[Coercion] = Field(
+        description="columns stored as another type than text (BOOLEAN from true/false, dates, "
+        "numbers read with a decimal or thousands separator, column_types)"
+    )
+    kept_as_text: list[TextNote] = Field(
+        description="columns that look typed but were kept as the file's text, with why"
+    )
 
 
 class TableDeletion(BaseModel):

@@ -17,12 +17,14 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
+from app.datasets.reading import CsvOptions, parse_json_field
 from app.datasets.warehouse import UploadFormat
 from app.errors import BadRequestError, InvalidFieldError, PayloadTooLargeError
 
 FILE_FIELD = "file"
-# Form fields other than the file are short words (`table`, `if_exists`, ...).
-MAX_FIELD_BYTES = 1024
+# Form fields other than the file are short (`table`, `if_exists`, ...); `column_types` (a JSON
+# object naming columns) is the longest.
+MAX_FIELD_BYTES = 16 * 1024
 MAX_FIELDS = 16
 # Room for the multipart framing and the small fields around the file's own bytes.
 MULTIPART_OVERHEAD_BYTES = 64 * 1024
@@ -209,7 +211,35 @@ class UploadOptions(BaseModel):
         None,
         min_length=1,
         max_length=1,
-        description="CSV field separator; default `,` (tab for .tsv)",
+        description="CSV field separator; default: detected by DuckDB's sniffer (`,` `;` `|` "
+        "tab; tab for .tsv)",
+    )
+    header: bool = Field(True, description="CSV: the first row names the columns")
+    decimal_separator: Literal[".", ","] = Field(".", description="CSV: in numbers")
+    thousands_separator: Literal[",", ".", " ", "'", "_"] | None = Field(
+        None, description="CSV: grouping digits in numbers (e.g. `.` with decimal_separator `,`)"
+    )
+    null_markers: str | None = Field(
+        None,
+        description='CSV: JSON array of the texts that mean a missing value, e.g. ["NA", "\\N", '
+        '""]; default: only an empty field',
+    )
+    date_format: str | None = Field(
+        None,
+        max_length=64,
+        description="CSV: strftime format of the date columns (e.g. %d/%m/%Y); without it a date "
+        "column whose day/month order is ambiguous stays text",
+    )
+    timestamp_format: str | None = Field(
+        None, max_length=64, description="CSV: strftime format of the timestamp columns"
+    )
+    column_types: str | None = Field(
+        None,
+        description='CSV: JSON object of column → DuckDB type, e.g. {"zip": "VARCHAR", "n": '
+        '"INTEGER"}; an unknown column or type is a 422 naming it',
+    )
+    encoding: Literal["utf-8", "latin-1", "utf-16"] = Field(
+        "utf-8", description="CSV: text encoding"
     )
 
 
@@ -235,10 +265,20 @@ def upload_format(upload: ReceivedUpload, options: UploadOptions) -> UploadForma
         return "parquet" if file.read(4) == PARQUET_MAGIC else "csv"
 
 
-def csv_delimiter(upload: ReceivedUpload, options: UploadOptions) -> str:
-    if options.delimiter is not None:
-        return options.delimiter
-    return "\t" if upload.filename.lower().endswith(".tsv") else ","
+def csv_options(upload: ReceivedUpload, options: UploadOptions) -> CsvOptions:
+    """The reading options of a CSV upload; 422 naming a malformed JSON field."""
+    tab = "\t" if upload.filename.lower().endswith(".tsv") else None
+    return CsvOptions(
+        delimiter=options.delimiter or tab,
+        header=options.header,
+        decimal_separator=options.decimal_separator,
+        thousands_separator=options.thousands_separator,
+        null_markers=parse_json_field("null_markers", options.null_markers, list),
+        date_format=options.date_format,
+        timestamp_format=options.timestamp_format,
+        column_types=parse_json_field("column_types", options.column_types, dict) or {},
+        encoding=options.encoding,
+    )
 
 
 def upload_request_body() -> dict:

@@ -27,7 +27,8 @@ from typing import Literal, ParamSpec, TypeVar
 import duckdb
 import pandas as pd
 
-from app.datasets import sql
+from app.datasets import reading, sql
+from app.datasets.reading import CsvOptions, ReadReport
 from app.datasets.schemas import (
     ColumnKind,
     ColumnSchema,
@@ -36,6 +37,7 @@ from app.datasets.schemas import (
     TableColumn,
     TableDetail,
     TableInfo,
+    UploadedTable,
 )
 from app.errors import (
     ConflictError,
@@ -316,44 +318,56 @@ class WarehouseManager:
         table: str,
         file_format: UploadFormat,
         replace: bool,
-        delimiter: str,
-    ) -> TableDetail:
-        """Load a CSV or Parquet file as `uploads.<table>`, all or nothing.
+        csv_options: CsvOptions,
+    ) -> UploadedTable:
+        """Load a CSV or Parquet file as `uploads.<table>`, all or nothing, and say how it was
+        read (app/datasets/reading.py decides what may change type, and reports it).
 
         The rows go into a staging table inside one transaction that renames it (replacing the
         old table when asked) and commits only when the whole file was read; a malformed file
         rolls back and leaves the warehouse as it was.
         """
 
-        def work(connection: duckdb.DuckDBPyConnection) -> TableDetail:
+        def work(connection: duckdb.DuckDBPyConnection) -> UploadedTable:
             connection.execute(f"CREATE SCHEMA IF NOT EXISTS {UPLOAD_SCHEMA}")
             if self._table_exists(connection, UPLOAD_SCHEMA, table) and not replace:
                 raise ConflictError(
                     f"table {UPLOAD_SCHEMA}.{table} already exists; send if_exists=replace "
                     "to replace it"
                 )
+            raw = f"{UPLOAD_SCHEMA}.{sql.quote(f'__upload_raw_{uuid.uuid4().hex}')}"
             staging = sql.quote(f"__upload_{uuid.uuid4().hex}")
             target = f"{UPLOAD_SCHEMA}.{sql.quote(table)}"
-            if file_format == "parquet":
-                reader, parameters = "read_parquet(?)", [str(path)]
-            else:
-                # Strict: a ragged row or a broken quote fails the upload instead of being padded,
-                # skipped or read as one wide text column.
-                reader = (
-                    "read_csv(?, delim = ?, header = true, skip = 0, strict_mode = true, "
-                    "null_padding = false, ignore_errors = false)"
-                )
-                parameters = [str(path), delimiter]
+            report = ReadReport()
+            types: dict[str, str] = {}
             connection.execute("BEGIN TRANSACTION")
             try:
-                connection.execute(
-                    f"CREATE TABLE {UPLOAD_SCHEMA}.{staging} AS SELECT * FROM {reader}", parameters
-                )
-                counted = connection.execute(
-                    f"SELECT count(*) FROM {UPLOAD_SCHEMA}.{staging}"
-                ).fetchone()
+                if file_format == "parquet":
+                    reader, parameters = "read_parquet(?)", [str(path)]
+                else:
+                    columns, chosen = reading.sniffed_columns(connection, str(path), csv_options)
+                    report.delimiter = chosen.delimiter
+                    reading.check_not_misread(columns, chosen.delimiter, display_name)
+                    types = reading.explicit_types(chosen, columns)
+                    reader, parameters = reading.read_csv_call(str(path), chosen, types)
+                connection.execute(f"CREATE TABLE {raw} AS SELECT * FROM {reader}", parameters)
+                counted = connection.execute(f"SELECT count(*) FROM {raw}").fetchone()
                 if not counted or counted[0] == 0:
                     raise InvalidFieldError("file", "the file holds no rows")
+                read = [
+                    (row[0], row[1]) for row in connection.execute(f"DESCRIBE {raw}").fetchall()
+                ]
+                selected = [sql.quote(name) for name, _ in read]
+                if file_format == "csv":
+                    report.coerced += reading.typed_reads(read, types, csv_options)
+                    selected = reading.settle_text_columns(
+                        connection, raw, read, csv_options, report
+                    )
+                connection.execute(
+                    f"CREATE TABLE {UPLOAD_SCHEMA}.{staging} AS "
+                    f"SELECT {', '.join(selected)} FROM {raw}"
+                )
+                connection.execute(f"DROP TABLE {raw}")
                 if replace:
                     connection.execute(f"DROP TABLE IF EXISTS {target}")
                 connection.execute(
@@ -365,17 +379,27 @@ class WarehouseManager:
                 reason = _load_message(error).replace(str(path), display_name)
                 if file_format == "csv" and "sniffing" in reason:
                     # DuckDB's sniffer says what failed, not why; this is nearly always why.
-                    reason += (
-                        f"; check that every row has as many fields as the header, separated by "
-                        f"{delimiter!r}"
+                    reason += "; check that every row has as many fields as the header" + (
+                        f", separated by the delimiter {csv_options.delimiter!r}"
+                        if csv_options.delimiter
+                        else " (send `delimiter` if it is not , ; | or a tab)"
                     )
+                if "unicode" in reason.lower() or "encoding" in reason.lower():
+                    reason += "; send `encoding` (latin-1 or utf-16) if the file is not UTF-8"
                 raise InvalidFieldError(
                     "file", f"{display_name} could not be read as {file_format}: {reason}"
                 ) from None
             except BaseException:
                 connection.execute("ROLLBACK")
                 raise
-            return self._describe_table(connection, UPLOAD_SCHEMA, table)
+            detail = self._describe_table(connection, UPLOAD_SCHEMA, table)
+            return UploadedTable(
+                **detail.model_dump(),
+                delimiter=report.delimiter,
+                preview=reading.preview_rows(connection, target),
+                coerced=report.coerced,
+                kept_as_text=report.kept_as_text,
+            )
 
         return self._run_writable(tenant_id, path.parent, work, "file")
 

@@ -27,6 +27,7 @@ import type {
   DatasetTableDeletion,
   DatasetTableSummary,
   DatasetUploadFields,
+  UploadedDatasetTable,
   EdaCompareRequest,
   EdaComparison,
   EdaComparisonList,
@@ -237,7 +238,7 @@ export class MLServiceClient implements OnModuleDestroy {
    * it is sent, never whole). Never retried: there is no idempotency key, and a second attempt
    * after a lost answer could replace a table the first one already loaded.
    */
-  async uploadDatasetTable(context: MlCallContext, file: FileToUpload, fields: DatasetUploadFields, maxBytes: number): Promise<DatasetTable> {
+  async uploadDatasetTable(context: MlCallContext, file: FileToUpload, fields: DatasetUploadFields, maxBytes: number): Promise<UploadedDatasetTable> {
     const form = new FormData();
     for (const [name, value] of Object.entries(fields)) {
       if (value !== undefined && value !== null) {

@@ -42,7 +42,9 @@ export interface paths {
          * @description Load a CSV or Parquet file into the tenant's warehouse as `uploads.<table>`.
          *
          *     The file is streamed to disk (reading stops past the limit), loaded in one transaction, and
-         *     removed afterwards; a malformed file leaves no table behind.
+         *     removed afterwards; a malformed file leaves no table behind. The answer shows the table as
+         *     read (schema, first rows) and every column stored as another type than the file's text, with
+         *     why; two-label columns (Yes/No) stay text and dates in an ambiguous day/month order stay text.
          */
         post: operations["upload_dataset_table"];
         delete?: never;
@@ -1584,6 +1586,26 @@ export interface components {
             precision: number;
             /** Recall */
             recall: number;
+        };
+        /**
+         * Coercion
+         * @description A column whose text was stored as another type, and why.
+         */
+        Coercion: {
+            /** Column */
+            column: string;
+            /**
+             * From Type
+             * @description what the file holds: `text` for a CSV
+             */
+            from_type: string;
+            /** Reason */
+            reason: string;
+            /**
+             * To Type
+             * @description the DuckDB type stored
+             */
+            to_type: string;
         };
         /**
          * ColumnDrift
@@ -3165,6 +3187,16 @@ export interface components {
             shape: number[];
         };
         /**
+         * TextNote
+         * @description A column kept as text although it looks typed (e.g. dates in an ambiguous order).
+         */
+        TextNote: {
+            /** Column */
+            column: string;
+            /** Reason */
+            reason: string;
+        };
+        /**
          * TextStats
          * @description Lengths in characters of the non-missing values.
          */
@@ -3473,6 +3505,53 @@ export interface components {
             ray_train?: boolean;
         };
         /**
+         * UploadedTable
+         * @description The table as read: its schema (name, type, null count per column), the first rows, and
+         *     every value the reading changed from the file's text, with the reason.
+         */
+        UploadedTable: {
+            /**
+             * Coerced
+             * @description columns stored as another type than text (BOOLEAN from true/false, dates, numbers read with a decimal or thousands separator, column_types)
+             */
+            coerced: components["schemas"]["Coercion"][];
+            /** Columns */
+            columns: components["schemas"]["ColumnSchema"][];
+            /**
+             * Delimiter
+             * @description the CSV field separator used (detected unless given); null for Parquet
+             */
+            delimiter: string | null;
+            /**
+             * Kept As Text
+             * @description columns that look typed but were kept as the file's text, with why
+             */
+            kept_as_text: components["schemas"]["TextNote"][];
+            /** Name */
+            name: string;
+            /**
+             * Preview
+             * @description the first rows as stored (dates as ISO text, ±inf and NaN as text)
+             */
+            preview: {
+                [key: string]: unknown;
+            }[];
+            /**
+             * Qualified Name
+             * @description `schema.name`, usable as a dataset `table`
+             */
+            qualified_name: string;
+            /** Row Count */
+            row_count: number;
+            /** Schema Name */
+            schema_name: string;
+            /**
+             * Uploaded
+             * @description true for tables uploaded by the tenant (schema `uploads`)
+             */
+            uploaded: boolean;
+        };
+        /**
          * ValidatedTrainingConfig
          * @description What a submission of this configuration would train: the catalog's algorithm name, every
          *     hyperparameter with its default filled in, and the features chosen.
@@ -3750,10 +3829,34 @@ export interface operations {
             content: {
                 "multipart/form-data": {
                     /**
+                     * Column Types
+                     * @description CSV: JSON object of column → DuckDB type, e.g. {"zip": "VARCHAR", "n": "INTEGER"}; an unknown column or type is a 422 naming it
+                     */
+                    column_types?: string | null;
+                    /**
+                     * Date Format
+                     * @description CSV: strftime format of the date columns (e.g. %d/%m/%Y); without it a date column whose day/month order is ambiguous stays text
+                     */
+                    date_format?: string | null;
+                    /**
+                     * Decimal Separator
+                     * @description CSV: in numbers
+                     * @default .
+                     * @enum {string}
+                     */
+                    decimal_separator?: "." | ",";
+                    /**
                      * Delimiter
-                     * @description CSV field separator; default `,` (tab for .tsv)
+                     * @description CSV field separator; default: detected by DuckDB's sniffer (`,` `;` `|` tab; tab for .tsv)
                      */
                     delimiter?: string | null;
+                    /**
+                     * Encoding
+                     * @description CSV: text encoding
+                     * @default utf-8
+                     * @enum {string}
+                     */
+                    encoding?: "utf-8" | "latin-1" | "utf-16";
                     /**
                      * Format: binary
                      * @description a CSV or Parquet file
@@ -3765,6 +3868,12 @@ export interface operations {
                      */
                     format?: ("csv" | "parquet") | null;
                     /**
+                     * Header
+                     * @description CSV: the first row names the columns
+                     * @default true
+                     */
+                    header?: boolean;
+                    /**
                      * If Exists
                      * @description `fail`: 409 when the table exists; `replace`: swap it atomically
                      * @default fail
@@ -3772,10 +3881,25 @@ export interface operations {
                      */
                     if_exists?: "fail" | "replace";
                     /**
+                     * Null Markers
+                     * @description CSV: JSON array of the texts that mean a missing value, e.g. ["NA", "\N", ""]; default: only an empty field
+                     */
+                    null_markers?: string | null;
+                    /**
                      * Table
                      * @description name of the new table: `iris` or `uploads.iris` (stored as `uploads.iris`)
                      */
                     table: string;
+                    /**
+                     * Thousands Separator
+                     * @description CSV: grouping digits in numbers (e.g. `.` with decimal_separator `,`)
+                     */
+                    thousands_separator?: ("," | "." | " " | "'" | "_") | null;
+                    /**
+                     * Timestamp Format
+                     * @description CSV: strftime format of the timestamp columns
+                     */
+                    timestamp_format?: string | null;
                 };
             };
         };
@@ -3786,7 +3910,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["TableDetail"];
+                    "application/json": components["schemas"]["UploadedTable"];
                 };
             };
             /** @description missing or malformed X-Tenant-ID */

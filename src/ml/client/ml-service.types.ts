@@ -35,6 +35,8 @@ export type JobEvent = Schemas['JobEvent'];
 // Datasets (issue 3).
 export type DatasetTableSummary = Schemas['TableInfo'];
 export type DatasetTable = Schemas['TableDetail'];
+/** An upload's answer: the table as read, its first rows and every value the reading changed. */
+export type UploadedDatasetTable = Schemas['UploadedTable'];
 export type DatasetTableDeletion = Schemas['TableDeletion'];
 /** The form fields of an upload, as the ML Service declares them (the file travels beside them). */
 export type DatasetUploadFields = Omit<

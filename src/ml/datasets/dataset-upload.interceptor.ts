@@ -5,6 +5,7 @@ import type { Request, Response } from 'express';
 import multer from 'multer';
 import { catchError, concatMap, finalize, from, mergeMap, type Observable, throwError } from 'rxjs';
 import { FieldErrorsException } from '@app/common/filters/field-errors.exception';
+import { MAX_JSON_FIELD_LENGTH } from '@app/ml/datasets/dto/upload-dataset.dto';
 import { ML_OPTIONS, maxDatasetBytes, type ResolvedMlModuleOptions } from '@app/ml/ml-module-options';
 
 /** The multipart framing and the small fields around the file's own bytes. */
@@ -49,7 +50,7 @@ export class DatasetUploadInterceptor implements NestInterceptor {
     const directory = await mkdtemp(join(this.options.uploadDirectory, 'ai-service-upload-'));
     const receive = multer({
       storage: multer.diskStorage({ destination: directory }),
-      limits: { fileSize: limit, files: 1, fields: 8, fieldSize: 1024 },
+      limits: { fileSize: limit, files: 1, fields: 16, fieldSize: MAX_JSON_FIELD_LENGTH },
     }).single(UPLOAD_FILE_FIELD);
     try {
       await new Promise<void>((resolve, reject) => receive(request, response, (error: unknown) => (error ? reject(asError(error)) : resolve())));

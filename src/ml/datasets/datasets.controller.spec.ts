@@ -24,6 +24,10 @@ const TABLE = {
   uploaded: true,
   row_count: 2,
   columns: [{ name: 'a', type: 'BIGINT', kind: 'numeric' as const, distinct_count: 2, null_count: 0 }],
+  delimiter: ',',
+  preview: [{ a: 1 }, { a: 2 }],
+  coerced: [],
+  kept_as_text: [],
 };
 
 describe('DatasetsController through the real pipeline', () => {
@@ -87,6 +91,25 @@ describe('DatasetsController through the real pipeline', () => {
     expect(await leftovers()).toEqual([]);
   });
 
+  it('passes every reading option through as given, JSON fields as text for the ML Service to check', async () => {
+    const options = {
+      table: 'iris',
+      delimiter: ';',
+      header: 'true',
+      decimal_separator: ',',
+      thousands_separator: '.',
+      null_markers: '["NA", "\\\\N", ""]',
+      date_format: '%d/%m/%Y',
+      timestamp_format: '%d/%m/%Y %H:%M',
+      column_types: '{"zip code": "VARCHAR"}',
+      encoding: 'latin-1',
+    };
+    await upload(CSV, options).expect(201);
+
+    const [form] = datasets.upload.mock.calls[0];
+    expect({ ...form }).toEqual(options);
+  });
+
   it('refuses a file over ML_MAX_DATASET_SIZE_GB with 413 naming file, and keeps nothing', async () => {
     const response = await upload(Buffer.alloc(LIMIT + 1, 'a')).expect(413);
 
@@ -114,6 +137,11 @@ describe('DatasetsController through the real pipeline', () => {
     [{ table: 'ml_features.customer_churn' }, 'table'],
     [{ table: 'iris', if_exists: 'append' }, 'if_exists'],
     [{ table: 'iris', delimiter: ';;' }, 'delimiter'],
+    [{ table: 'iris', header: 'yes' }, 'header'],
+    [{ table: 'iris', decimal_separator: ';' }, 'decimal_separator'],
+    [{ table: 'iris', null_markers: '[NA' }, 'null_markers'],
+    [{ table: 'iris', column_types: '{zip: VARCHAR}' }, 'column_types'],
+    [{ table: 'iris', encoding: 'cp1252' }, 'encoding'],
     [{ table: 'iris', owner: 'me' }, 'owner'],
   ])('refuses the form %j with 400 naming %s, and removes the spooled file', async (fields, field) => {
     const response = await upload(CSV, fields as Record<string, string>).expect(400);

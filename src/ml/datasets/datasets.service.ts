@@ -3,8 +3,8 @@ import { FieldErrorsException } from '@app/common/filters/field-errors.exception
 import type { TenantContext } from '@app/common/tenant/tenant-context';
 import { MLServiceClient } from '@app/ml/client/ml-service.client';
 import type { SpooledUpload } from '@app/ml/datasets/dataset-upload.interceptor';
-import type { DatasetDeletionResponseDto, DatasetListResponseDto, DatasetTableResponseDto } from '@app/ml/datasets/dto/dataset-responses.dto';
-import type { UploadDatasetDto } from '@app/ml/datasets/dto/upload-dataset.dto';
+import type { DatasetDeletionResponseDto, DatasetListResponseDto, DatasetTableResponseDto, UploadedDatasetTableResponseDto } from '@app/ml/datasets/dto/dataset-responses.dto';
+import { UPLOAD_READING_FIELDS, type UploadDatasetDto } from '@app/ml/datasets/dto/upload-dataset.dto';
 import { ML_OPTIONS, maxDatasetBytes, type ResolvedMlModuleOptions } from '@app/ml/ml-module-options';
 
 /**
@@ -31,14 +31,14 @@ export class DatasetsService {
   }
 
   /** Streams the spooled file to the ML Service, which loads it all or nothing. */
-  upload(form: UploadDatasetDto, file: SpooledUpload | undefined, caller: TenantContext): Promise<DatasetTableResponseDto> {
+  upload(form: UploadDatasetDto, file: SpooledUpload | undefined, caller: TenantContext): Promise<UploadedDatasetTableResponseDto> {
     if (file === undefined) {
       throw new FieldErrorsException(HttpStatus.BAD_REQUEST, [{ field: 'file', message: 'a CSV or Parquet file is required in the `file` field' }]);
     }
     return this.mlService.uploadDatasetTable(
       caller,
       { path: file.path, filename: file.originalname, sizeBytes: file.size },
-      { table: form.table, if_exists: form.if_exists, format: form.format, delimiter: form.delimiter },
+      { table: form.table, ...Object.fromEntries(UPLOAD_READING_FIELDS.map((name) => [name, form[name]])) },
       maxDatasetBytes(this.options),
     );
   }
