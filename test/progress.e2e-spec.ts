@@ -5,26 +5,10 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import type { App } from 'supertest/types';
-import { WebSocket } from 'ws';
 import type { TrainingJobResponseDto } from '@app/ml/training/dto/training-job-response.dto';
 import { seedTrainingConfig } from '@app/ml/training/training.fixtures';
 import { ACME_KEY, GLOBEX_KEY, mlServiceUrl, startAiService } from '@test/support/ai-service';
-
-interface StreamMessage {
-  event: string;
-  data: Record<string, unknown>;
-}
-
-/** Every message of one WebSocket connection, and how it closed. */
-function follow(url: string, headers: Record<string, string> = {}): Promise<{ messages: StreamMessage[]; code: number }> {
-  return new Promise((resolve, reject) => {
-    const socket = new WebSocket(url, { headers });
-    const messages: StreamMessage[] = [];
-    socket.on('message', (data: Buffer) => messages.push(JSON.parse(data.toString('utf8')) as StreamMessage));
-    socket.on('close', (code) => resolve({ messages, code }));
-    socket.on('error', reject);
-  });
-}
+import { follow } from '@test/support/progress-stream';
 
 describe('training progress over WebSocket, through the AI Service and the real ML Service', () => {
   let app: INestApplication<App>;

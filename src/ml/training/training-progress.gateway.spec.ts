@@ -1,18 +1,12 @@
-import type { Server, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { ServerResponse } from 'node:http';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import type { INestApplication } from '@nestjs/common';
-import { WsAdapter } from '@nestjs/platform-ws';
-import { Test } from '@nestjs/testing';
 import request from 'supertest';
 import type { App } from 'supertest/types';
-import { WebSocket } from 'ws';
-import { CommonModule } from '@app/common/common.module';
-import { ApiKeyTenantResolver } from '@app/common/tenant/api-key.tenant-resolver';
 import type { TrainingEvent } from '@app/ml/client/ml-service.types';
-import { MlModule } from '@app/ml/ml.module';
 import { QUEUED_JOB } from '@app/ml/training/training.fixtures';
 import { type LoopbackServer, sendJson, startLoopbackServer } from '@test/support/loopback-server';
+import { follow, startProgressApp, writeEventStream } from '@test/support/progress-stream';
 
 const JOB_ID = QUEUED_JOB.job_id;
 const PROGRESS = { iteration: 3, total_iterations: 10, metrics: { logloss: 0.4 }, elapsed_seconds: 2, estimated_remaining_seconds: 4.7 };
@@ -29,30 +23,7 @@ function serveEvents(response: ServerResponse, behaviour: Behaviour): void {
     sendJson(response, 404, { detail: `training job ${JOB_ID} does not exist` });
     return;
   }
-  response.writeHead(200, { 'content-type': 'text/event-stream' });
-  response.write(': keep-alive\n\n');
-  const sent = behaviour === 'cut' ? EVENTS.slice(0, 2) : EVENTS;
-  sent.forEach((event, index) => response.write(`id: ${index + 1}\nevent: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`));
-  if (behaviour === 'cut') {
-    setTimeout(() => response.socket?.destroy(), 100); // the ML Service going away mid-stream, once the events are out
-  } else {
-    response.end();
-  }
-}
-
-interface Received {
-  messages: { event: string; data: Record<string, unknown> }[];
-  code: number;
-}
-
-function follow(url: string, headers: Record<string, string> = {}): Promise<Received> {
-  return new Promise((resolve, reject) => {
-    const socket = new WebSocket(url, { headers });
-    const messages: Received['messages'] = [];
-    socket.on('message', (data: Buffer) => messages.push(JSON.parse(data.toString('utf8')) as Received['messages'][number]));
-    socket.on('close', (code) => resolve({ messages, code }));
-    socket.on('error', reject);
-  });
+  writeEventStream(response, EVENTS, behaviour);
 }
 
 describe('the training progress stream (WebSocket and SSE) against a fake ML Service', () => {
@@ -63,21 +34,9 @@ describe('the training progress stream (WebSocket and SSE) against a fake ML Ser
 
   beforeAll(async () => {
     mlService = await startLoopbackServer((_request, response) => serveEvents(response, behaviour));
-    const moduleRef = await Test.createTestingModule({
-      imports: [
-        CommonModule,
-        MlModule.forRoot({
-          mlServiceUrl: mlService.url,
-          maxAttempts: 1,
-          tenantResolver: new ApiKeyTenantResolver(new Map([['acme-key', 'acme-corp']])),
-        }),
-      ],
-    }).compile();
-    app = moduleRef.createNestApplication({ logger: false });
-    app.useWebSocketAdapter(new WsAdapter(app));
-    await app.listen(0, '127.0.0.1');
-    const { port } = (app.getHttpServer() as unknown as Server).address() as AddressInfo;
-    wsUrl = `ws://127.0.0.1:${port}/api/v1/ml/train/progress`;
+    const started = await startProgressApp(mlService.url);
+    app = started.app;
+    wsUrl = `${started.wsBase}/api/v1/ml/train/progress`;
   });
 
   afterAll(async () => {
