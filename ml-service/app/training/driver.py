@@ -228,7 +228,7 @@ def run_training_job(request: DriverRequest) -> DriverOutcome:
         training_values = user_frame(data.train, data.spec)
         mlflow.log_dict(
             build_reference(
-                {name: training_values[name].tolist() for name in data.spec.feature_columns},
+                {name: training_values[name] for name in data.spec.feature_columns},
                 set(data.spec.categories),
             ),
             DRIFT_REFERENCE_ARTIFACT,
