@@ -2,10 +2,10 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
-import { WsAdapter } from '@nestjs/platform-ws';
 import { SwaggerModule } from '@nestjs/swagger';
 import { appConfig } from '@app/config/app.config';
 import { readEnvironment } from '@app/config/environment';
+import { configureApp } from '@app/configure-app';
 import { createOpenApiDocument } from '@app/openapi.document';
 
 async function bootstrap(): Promise<void> {
@@ -13,9 +13,8 @@ async function bootstrap(): Promise<void> {
   // bad variable should end in one readable message rather than a stack from inside a require.
   readEnvironment();
   const { AppModule } = await import('@app/app.module.js');
-  const app = await NestFactory.create(AppModule);
-  // Plain WebSockets (the `ws` package) for the training progress stream: any client can speak them.
-  app.useWebSocketAdapter(new WsAdapter(app));
+  const app = await NestFactory.create(AppModule, { bodyParser: false });
+  configureApp(app);
   // Lets SIGTERM close the HTTP server and in-flight ML Service calls before the process exits.
   app.enableShutdownHooks();
   SwaggerModule.setup('docs', app, createOpenApiDocument(app), { jsonDocumentUrl: 'docs-json' });

@@ -105,7 +105,25 @@ describe('serving through the AI Service and the real ML Service', () => {
     const bad = await predict({ instances: [{ monthly_charges: 'lots', total_charges: 1, contract_type: 'two-year', colour: 'red' }] }).expect(422);
     const fields = (bad.body as { errors: { field: string; message: string }[] }).errors.map((error) => `${error.field}: ${error.message}`);
     expect(fields.sort()).toEqual(['instances.0.colour: not a feature of the model', 'instances.0.monthly_charges: must be a number', 'instances.0.tenure: missing']);
+
+    // As Python's json writes them (requests.post(json=...)): the same 422 as the ML Service's own.
+    const nonFinite = await api('post', `/api/v1/ml/serving/${modelId}/predict`)
+      .set('Content-Type', 'application/json')
+      .send('{"instances": [{"tenure": NaN, "monthly_charges": Infinity, "total_charges": -1e400, "contract_type": "two-year"}]}')
+      .expect(422);
+    expect((nonFinite.body as { errors: { field: string }[] }).errors.map((error) => error.field).sort()).toEqual([
+      'instances.0.monthly_charges',
+      'instances.0.tenure',
+      'instances.0.total_charges',
+    ]);
   });
+
+  it('predicts the 10,000 records a request may carry, and refuses one more naming instances', async () => {
+    const full = (await predict({ instances: Array.from({ length: 10_000 }, (_, index) => ({ ...CUSTOMER, tenure: index % 72 })) }).expect(200)).body as PredictResponseDto;
+    expect(full.predictions).toHaveLength(10_000);
+    const over = await predict({ instances: Array.from({ length: 10_001 }, () => CUSTOMER) }).expect(422);
+    expect((over.body as { errors: { field: string }[] }).errors.map((error) => error.field)).toEqual(['instances']);
+  }, 120_000);
 
   it('turns feedback into live accuracy and latency metrics', async () => {
     const records = Array.from({ length: 10 }, (_, index) => ({ ...CUSTOMER, tenure: index * 6 + 1 }));

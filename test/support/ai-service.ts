@@ -1,7 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
-import { WsAdapter } from '@nestjs/platform-ws';
 import { Test } from '@nestjs/testing';
 import type { App } from 'supertest/types';
+import { configureApp } from '@app/configure-app';
 
 export const ACME_KEY = 'dev-acme-key';
 export const GLOBEX_KEY = 'dev-globex-key';
@@ -24,8 +24,8 @@ export async function startAiService(env: Record<string, string>): Promise<INest
   Object.assign(process.env, { API_KEYS: `${ACME_KEY}:acme-corp,${GLOBEX_KEY}:globex`, ...env });
   const { AppModule } = await import('@app/app.module.js');
   const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
-  const app = moduleRef.createNestApplication<INestApplication<App>>({ logger: ['error', 'warn'] });
-  app.useWebSocketAdapter(new WsAdapter(app)); // as main.ts does
+  const app = moduleRef.createNestApplication<INestApplication<App>>({ logger: ['error', 'warn'], bodyParser: false });
+  configureApp(app); // as main.ts does
   await app.init();
   return app;
 }
