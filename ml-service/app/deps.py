@@ -12,6 +12,7 @@ from app.errors import BadRequestError
 from app.registry.service import RegistryService
 from app.tracking.service import TrackingService
 from app.training.service import TrainingService
+from app.tuning.service import TuningService
 
 TENANT_HEADER = "X-Tenant-ID"
 TENANT_ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
@@ -49,6 +50,10 @@ async def _training(request: Request) -> TrainingService:
     return request.app.state.training
 
 
+async def _tuning(request: Request) -> TuningService:
+    return request.app.state.tuning
+
+
 async def _tracking_service(request: Request) -> TrackingService:
     return request.app.state.tracking_service
 
@@ -65,6 +70,7 @@ TenantDep = Annotated[str, Depends(tenant_id_from_header)]
 SettingsDep = Annotated[Settings, Depends(_settings)]
 WarehouseDep = Annotated[WarehouseManager, Depends(_warehouses)]
 TrainingDep = Annotated[TrainingService, Depends(_training)]
+TuningDep = Annotated[TuningService, Depends(_tuning)]
 TrackingServiceDep = Annotated[TrackingService, Depends(_tracking_service)]
 RegistryDep = Annotated[RegistryService, Depends(_registry)]
 EdaDep = Annotated[EdaService, Depends(_eda)]

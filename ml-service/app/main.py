@@ -44,6 +44,8 @@ from app.tracking.service import TrackingService
 from app.training.router import router as training_router
 from app.training.service import TrainingHandler, TrainingService
 from app.training.warm import WarmPool
+from app.tuning.router import router as tuning_router
+from app.tuning.service import TuningHandler, TuningService
 
 logger = logging.getLogger(__name__)
 
@@ -103,13 +105,23 @@ async def _service_lifecycle(app: FastAPI, settings: Settings) -> AsyncIterator[
                 str(settings.ray_results_dir),
                 settings.default_max_concurrent_jobs,
                 warm_pool,
+                app.state.registry.register_run,
             ),
             BatchPredictionHandler(warehouses),
+            TuningHandler(
+                warehouses,
+                tracking,
+                str(settings.ray_results_dir),
+                settings.default_max_concurrent_jobs,
+            ),
         ],
         tracking.end_run,
     )
     app.state.jobs = runner
     app.state.training = TrainingService(runner, warehouses, settings.default_max_concurrent_jobs)
+    app.state.tuning = TuningService(
+        runner, warehouses, settings.default_max_concurrent_jobs, app.state.training
+    )
     deployment_store = DeploymentStore(settings.serving_store_path)
     monitoring = MonitoringStore(settings.monitoring_dir, settings.prediction_sampling_rate)
     serving = ServingService(
@@ -196,6 +208,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(metrics_router)
     app.include_router(datasets_router)
     app.include_router(training_router)
+    app.include_router(tuning_router)
     app.include_router(jobs_router)
     app.include_router(tracking_router)
     app.include_router(registry_router)

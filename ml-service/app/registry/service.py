@@ -330,6 +330,14 @@ class RegistryService:
         self._audit.record(tenant_id, actor, name, *events)
         return self.get_version(tenant_id, name, version.version)
 
+    def register_run(
+        self, tenant_id: str, name: str, run_id: str, tags: dict[str, str], actor: str
+    ) -> dict[str, str]:
+        """Register the model a run logged (a job registering its own model before it reads
+        completed); {model_name, version}."""
+        version = self.register(tenant_id, name, VersionCreate(run_id=run_id, tags=tags), actor)
+        return {"model_name": name, "version": str(version.version)}
+
     def _registration_source(
         self, tenant_id: str, body: VersionCreate
     ) -> tuple[str, str, str | None]:

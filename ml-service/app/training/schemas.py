@@ -241,6 +241,18 @@ class DataSummary(BaseModel):
     test_samples: int
 
 
+class TunedBy(BaseModel):
+    """The sweep and trial whose configuration a train-best job trains."""
+
+    sweep_id: str
+    trial_id: str
+
+
+class RegisteredVersionRef(BaseModel):
+    model_name: str
+    version: str
+
+
 class TrainingJob(BaseModel):
     """A job; once completed it carries seed 001's result fields at the top level."""
 
@@ -265,6 +277,12 @@ class TrainingJob(BaseModel):
     training_duration_seconds: float | None
     data_summary: DataSummary | None
     mlflow_run_id: str | None
+    tuned_by: TunedBy | None = Field(
+        None, description="train-best jobs (POST /api/v1/tuning/{id}/train-best): the source"
+    )
+    registered_version: RegisteredVersionRef | None = Field(
+        None, description="train-best with register: the version registered from this model"
+    )
 
 
 class ChartInfo(BaseModel):

@@ -7,8 +7,9 @@ load and split the data, open the MLflow run and train in a job driver on Ray.
 """
 
 import asyncio
+import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import ray
@@ -76,6 +77,8 @@ def job_response(record: JobRecord) -> TrainingJob:
         training_duration_seconds=result.get("training_duration_seconds"),
         data_summary=result.get("data_summary"),
         mlflow_run_id=record.mlflow_run_id,
+        tuned_by=record.spec.get("tuned_by"),
+        registered_version=result.get("registered_version"),
     )
 
 
@@ -125,6 +128,59 @@ def worker_cause(error: BaseException) -> BaseException:
             return error
 
 
+async def load_job_data(
+    warehouses: WarehouseManager, job: JobRecord, config: TrainingConfig
+) -> tuple[TrainingData | ForecastData, str, int]:
+    """A training-shaped job's split data (its spec holds the resolved `feature_columns` and
+    `categorical_columns`), the content hash of what was read and its row count."""
+    stored = job.spec
+    forecasting = config.task_type == "forecasting"
+    # A forecast reads the time column and the target; a model, the features (and the column
+    # ordering a time split) and the target.
+    features = stored["feature_columns"]
+    columns = [*features, *_time_columns(config, features)]
+    frame = await warehouses.offload(
+        warehouses.load_frame,
+        job.tenant_id,
+        config.dataset,
+        "dataset",
+        [*columns, config.target_column],
+    )
+    frame_hash = await asyncio.to_thread(content_hash, frame)
+    data: TrainingData | ForecastData
+    if forecasting:
+        assert config.frequency is not None and config.horizon is not None
+        data = await asyncio.to_thread(
+            prepare_forecast_data,
+            frame,
+            config.time_column or "",
+            config.target_column,
+            config.frequency,
+            config.horizon,
+        )
+    else:
+        data = await asyncio.to_thread(
+            prepare_training_data,
+            frame,
+            config.task_type,
+            config.target_column,
+            stored["feature_columns"],
+            stored["categorical_columns"],
+            config.split.strategy,
+            config.split.test_size,
+            config.split.random_state,
+            config.split.time_column,
+        )
+    return data, frame_hash, len(frame)
+
+
+def _lineage_tags(spec: dict[str, Any]) -> dict[str, str]:
+    """Version tags of a registered train-best model: the sweep, the trial and its parameters."""
+    tags = dict(spec.get("tuned_by", {}))
+    tags["hyperparameters"] = json.dumps(spec["hyperparameters"], sort_keys=True)
+    return tags
+
+
 class TrainingService:
     def __init__(
         self, runner: JobRunner, warehouses: WarehouseManager, default_max_concurrent_jobs: int
@@ -146,9 +202,16 @@ class TrainingService:
         ]
 
     async def submit(
-        self, tenant_id: str, config: TrainingConfig, idempotency_key: str | None
+        self,
+        tenant_id: str,
+        config: TrainingConfig,
+        idempotency_key: str | None,
+        tuned_by: dict[str, str] | None = None,
+        register: dict[str, str] | None = None,
     ) -> tuple[JobRecord, bool]:
-        """The job and whether it was created by this call (False: an idempotent repeat)."""
+        """The job and whether it was created by this call (False: an idempotent repeat).
+        `tuned_by` ({sweep_id, trial_id}) is tagged on the run; `register` ({model_name,
+        actor}) registers the model as a version of that model once trained."""
         if idempotency_key is not None:
             existing = await asyncio.to_thread(
                 self._runner.store.find_by_idempotency_key, tenant_id, KIND, idempotency_key
@@ -183,6 +246,8 @@ class TrainingService:
             "feature_columns": resolved.feature_columns,
             "categorical_columns": resolved.categorical_columns,
             "hyperparameters": resolved.hyperparameters,
+            **({"tuned_by": tuned_by} if tuned_by else {}),
+            **({"register": register} if register else {}),
         }
         return await self._runner.submit(
             tenant_id, KIND, config.name, spec, idempotency_key, limits.max_concurrent_jobs
@@ -235,7 +300,11 @@ class TrainingHandler(JobHandler):
         ray_results_dir: str,
         default_max_concurrent_jobs: int,
         warm: WarmPool,
+        register: Callable[[str, str, str, dict[str, str], str], dict[str, str]],
     ) -> None:
+        """`register(tenant_id, model_name, run_id, tags, actor)` registers a run's model as a
+        version and returns {model_name, version} (RegistryService.register)."""
+        self._register = register
         self._warehouses = warehouses
         self._tracking = tracking
         self._ray_results_dir = ray_results_dir
@@ -259,7 +328,7 @@ class TrainingHandler(JobHandler):
         try:
             stored = job.spec
             config = TrainingConfig.model_validate(stored["request"])
-            data, frame_hash, rows = await self._load(job, config)
+            data, frame_hash, rows = await load_job_data(self._warehouses, job, config)
             run_id = await asyncio.to_thread(
                 self._tracking.start_run, job.tenant_id, job.job_id, job.name, stored["algorithm"]
             )
@@ -271,7 +340,10 @@ class TrainingHandler(JobHandler):
             await self._hub.open.remote(
                 job.job_id, algorithm.total_iterations(stored["hyperparameters"])
             )
-            tags = {"code_version": await asyncio.to_thread(code_version)}
+            # A train-best job's run names the sweep and trial it comes from.
+            tags = {"code_version": await asyncio.to_thread(code_version)} | stored.get(
+                "tuned_by", {}
+            )
             request = self._driver_request(
                 job, config, data, run_id, frame_hash, rows, tags, progress
             )
@@ -285,6 +357,16 @@ class TrainingHandler(JobHandler):
                 result: DriverOutcome = outcome.result()
             except Exception as error:
                 raise worker_cause(error) from error
+            registered = None
+            if "register" in stored:
+                registered = await asyncio.to_thread(
+                    self._register,
+                    job.tenant_id,
+                    stored["register"]["model_name"],
+                    run_id,
+                    _lineage_tags(stored),
+                    stored["register"]["actor"],
+                )
             # Forecasting counts periods of the series (after summing rows per period).
             summary = {
                 "total_samples": data.total_samples,
@@ -301,6 +383,7 @@ class TrainingHandler(JobHandler):
                     "forecast": result.forecast,
                     "training_duration_seconds": context.elapsed_seconds,
                     "data_summary": summary,
+                    **({"registered_version": registered} if registered else {}),
                 },
                 progress=snapshot,
             )
@@ -361,50 +444,6 @@ class TrainingHandler(JobHandler):
             groups = await progress.placement_groups.remote()
             await asyncio.to_thread(remove_placement_groups, groups)
 
-
-    async def _load(
-        self, job: JobRecord, config: TrainingConfig
-    ) -> tuple[TrainingData | ForecastData, str, int]:
-        """The job's split data, the content hash of what was read and its row count."""
-        stored = job.spec
-        forecasting = config.task_type == "forecasting"
-        # A forecast reads the time column and the target; a model, the features (and the column
-        # ordering a time split) and the target.
-        features = stored["feature_columns"]
-        columns = [*features, *_time_columns(config, features)]
-        frame = await self._warehouses.offload(
-            self._warehouses.load_frame,
-            job.tenant_id,
-            config.dataset,
-            "dataset",
-            [*columns, config.target_column],
-        )
-        frame_hash = await asyncio.to_thread(content_hash, frame)
-        data: TrainingData | ForecastData
-        if forecasting:
-            assert config.frequency is not None and config.horizon is not None
-            data = await asyncio.to_thread(
-                prepare_forecast_data,
-                frame,
-                config.time_column or "",
-                config.target_column,
-                config.frequency,
-                config.horizon,
-            )
-        else:
-            data = await asyncio.to_thread(
-                prepare_training_data,
-                frame,
-                config.task_type,
-                config.target_column,
-                stored["feature_columns"],
-                stored["categorical_columns"],
-                config.split.strategy,
-                config.split.test_size,
-                config.split.random_state,
-                config.split.time_column,
-            )
-        return data, frame_hash, len(frame)
 
     def _driver_request(
         self,

@@ -1073,6 +1073,98 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/tuning": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Tuning Sweeps
+         * @description The tenant's sweeps, newest first.
+         */
+        get: operations["list_tuning_sweeps"];
+        put?: never;
+        /**
+         * Submit Tuning Sweep
+         * @description Check a sweep (training rules, search space against the catalog, search, scheduler,
+         *     metric) and queue it as a job.
+         */
+        post: operations["submit_tuning_sweep"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tuning/spaces": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Default Search Spaces
+         * @description The algorithms that can be tuned and the search space a sweep uses when it gives none.
+         */
+        get: operations["list_default_search_spaces"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tuning/{sweep_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Tuning Sweep
+         * @description One sweep: trials table (params, metrics, status, rounds, duration), best trial, time
+         *     left while running; every trial's metric history once ended.
+         */
+        get: operations["get_tuning_sweep"];
+        put?: never;
+        post?: never;
+        /**
+         * Cancel Tuning Sweep
+         * @description Cancel a queued or running sweep; every running trial is stopped before this answers.
+         */
+        delete: operations["cancel_tuning_sweep"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tuning/{sweep_id}/train-best": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Train Best Trial
+         * @description Train the best trial's configuration on the full training split as a training job
+         *     (evaluated on the untouched test split, its run tagged with the sweep and trial); with
+         *     `register`, the model also becomes a registered version.
+         */
+        post: operations["train_best_trial"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/health/live": {
         parameters: {
             query?: never;
@@ -1916,6 +2008,15 @@ export interface components {
             /** Min */
             min: string | null;
         };
+        /** DefaultSpace */
+        DefaultSpace: {
+            /** Algorithm */
+            algorithm: string;
+            /** Search Space */
+            search_space: {
+                [key: string]: components["schemas"]["ParameterSpace"];
+            };
+        };
         /** DeletedModel */
         DeletedModel: {
             /** Aliases */
@@ -2426,7 +2527,7 @@ export interface components {
             /** Name */
             name: string;
             /** Registered Versions */
-            registered_versions: components["schemas"]["RegisteredVersionRef"][];
+            registered_versions: components["schemas"]["app__tracking__schemas__RegisteredVersionRef"][];
             /** Run Id */
             run_id: string | null;
         };
@@ -2590,6 +2691,28 @@ export interface components {
             zeros: number;
             /** Zeros Percent */
             zeros_percent: number;
+        };
+        /**
+         * ParameterSpace
+         * @description One hyperparameter's domain. `choice`/`grid`: `values` (grid: every value is tried);
+         *     `uniform`/`loguniform`: a number in [lower, upper] (log: sampled on a log scale, lower > 0);
+         *     `randint`: an integer in [lower, upper], both included; `quniform`/`qloguniform`: a
+         *     multiple of `q` in [lower, upper] (an integer hyperparameter needs an integer `q`).
+         */
+        ParameterSpace: {
+            /** Lower */
+            lower?: number | null;
+            /** Q */
+            q?: number | null;
+            /**
+             * Type
+             * @enum {string}
+             */
+            type: "choice" | "grid" | "uniform" | "loguniform" | "randint" | "quniform" | "qloguniform";
+            /** Upper */
+            upper?: number | null;
+            /** Values */
+            values?: unknown[] | null;
         };
         /** PredictResponse */
         PredictResponse: {
@@ -2769,6 +2892,14 @@ export interface components {
              */
             status: "ready" | "not_ready";
         };
+        /** RegisterBest */
+        RegisterBest: {
+            /**
+             * Model Name
+             * @description the registered model the trained version joins (created if new)
+             */
+            model_name: string;
+        };
         /** RegisteredModel */
         RegisteredModel: {
             /** Aliases */
@@ -2796,13 +2927,6 @@ export interface components {
         RegisteredModelList: {
             /** Models */
             models: components["schemas"]["RegisteredModel"][];
-        };
-        /** RegisteredVersionRef */
-        RegisteredVersionRef: {
-            /** Name */
-            name: string;
-            /** Version */
-            version: string;
         };
         /** RegressionMetrics */
         RegressionMetrics: {
@@ -2972,6 +3096,60 @@ export interface components {
              * @description rows in the sample
              */
             rows: number;
+        };
+        /**
+         * SchedulerConfig
+         * @description When trials stop early. Times count boosting rounds (or forest steps): what a trial
+         *     reports each round on the validation split.
+         *
+         *     - `fifo`: every trial runs to the end.
+         *     - `asha`: asynchronous successive halving (Li et al., 2020): at `grace_period`,
+         *       `grace_period * reduction_factor`, … rounds a trial continues only when it is in the best
+         *       1/`reduction_factor` of the trials that reached that round.
+         *     - `hyperband`: asynchronous HyperBand, several ASHA brackets with different grace periods
+         *       (Ray Tune's AsyncHyperBandScheduler with `brackets`); Tune's synchronous HyperBand pauses
+         *       trials and resumes them from checkpoints, which an in-process boosting trial does not
+         *       write.
+         *     - `median_stopping`: after `grace_period` rounds, a trial whose best result is worse than
+         *       the median of the other trials' running averages at that round stops (Golovin et al.,
+         *       2017, Google Vizier).
+         */
+        SchedulerConfig: {
+            /**
+             * Brackets
+             * @description hyperband: number of brackets
+             * @default 3
+             */
+            brackets?: number;
+            /**
+             * Grace Period
+             * @description rounds every trial runs before it can be stopped
+             * @default 5
+             */
+            grace_period?: number;
+            /**
+             * Max T
+             * @description asha, hyperband: rounds of the longest trial; default: the most rounds the search space allows (n_estimators at its upper bound)
+             */
+            max_t?: number | null;
+            /**
+             * Min Samples Required
+             * @description median_stopping: trials needed before the median is used
+             * @default 3
+             */
+            min_samples_required?: number;
+            /**
+             * Reduction Factor
+             * @description asha, hyperband: 1/reduction_factor of trials go on
+             * @default 3
+             */
+            reduction_factor?: number;
+            /**
+             * Type
+             * @default fifo
+             * @enum {string}
+             */
+            type?: "fifo" | "asha" | "hyperband" | "median_stopping";
         };
         /** ServerLiveness */
         ServerLiveness: {
@@ -3240,6 +3418,25 @@ export interface components {
              */
             variants: components["schemas"]["VariantWeight"][];
         };
+        /**
+         * TrainBestRequest
+         * @description Train a sweep's best (or a chosen) trial's configuration as a normal training job: the
+         *     full training split, evaluated on the untouched test split.
+         */
+        TrainBestRequest: {
+            /**
+             * Name
+             * @description the job's name; default <sweep>-best
+             */
+            name?: string | null;
+            /** @description also register the model as a version (tags: sweep_id, trial_id, hyperparameters), ready to deploy */
+            register?: components["schemas"]["RegisterBest"] | null;
+            /**
+             * Trial Id
+             * @description default: the sweep's best trial
+             */
+            trial_id?: string | null;
+        };
         /** TrainingConfig */
         TrainingConfig: {
             /**
@@ -3373,6 +3570,8 @@ export interface components {
             /** Name */
             name: string;
             progress: components["schemas"]["TrainingProgress"] | null;
+            /** @description train-best with register: the version registered from this model */
+            registered_version?: components["schemas"]["app__training__schemas__RegisteredVersionRef"] | null;
             /** Started At */
             started_at: string | null;
             /**
@@ -3389,6 +3588,8 @@ export interface components {
             tenant_id: string;
             /** Training Duration Seconds */
             training_duration_seconds: number | null;
+            /** @description train-best jobs (POST /api/v1/tuning/{id}/train-best): the source */
+            tuned_by?: components["schemas"]["TunedBy"] | null;
         };
         /**
          * TrainingLimits
@@ -3503,6 +3704,269 @@ export interface components {
              * @default false
              */
             ray_train?: boolean;
+        };
+        /** TrialHistory */
+        TrialHistory: {
+            /** Rounds */
+            rounds: number[];
+            /** Trial Id */
+            trial_id: string;
+            /**
+             * Values
+             * @description the sweep's metric at each round
+             */
+            values: number[];
+        };
+        /**
+         * TrialRow
+         * @description One trial of the trials table.
+         */
+        TrialRow: {
+            /** Duration Seconds */
+            duration_seconds: number | null;
+            /** Error */
+            error?: string | null;
+            /**
+             * Metrics
+             * @description latest validation metrics; a completed trial has the full set (classification: log_loss, auc_roc, accuracy, f1_score…; regression: rmse, mae, r2…)
+             */
+            metrics: {
+                [key: string]: number;
+            };
+            /**
+             * Params
+             * @description the sampled hyperparameters
+             */
+            params: {
+                [key: string]: unknown;
+            };
+            /**
+             * Rounds
+             * @description rounds (boosting rounds, forest steps) the trial ran
+             */
+            rounds: number;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "pending" | "running" | "completed" | "stopped_early" | "failed";
+            /** Trial Id */
+            trial_id: string;
+        };
+        /**
+         * TunedBy
+         * @description The sweep and trial whose configuration a train-best job trains.
+         */
+        TunedBy: {
+            /** Sweep Id */
+            sweep_id: string;
+            /** Trial Id */
+            trial_id: string;
+        };
+        /**
+         * TuningConfig
+         * @description A sweep: the training configuration of `POST /api/v1/training/submit` (its
+         *     `hyperparameters` are the fixed values of everything not searched) plus the search.
+         */
+        TuningConfig: {
+            /**
+             * Algorithm
+             * @description a name from GET /api/v1/training/algorithms
+             */
+            algorithm: string;
+            dataset: components["schemas"]["TrainingDataset"];
+            /**
+             * Feature Columns
+             * @description default: every usable column except the target and identifier-like ones
+             */
+            feature_columns?: string[] | null;
+            /**
+             * Frequency
+             * @description forecasting: pandas offset alias of one period ("D", "W", "h", "MS"); rows in the same period are summed
+             */
+            frequency?: string | null;
+            /**
+             * Horizon
+             * @description forecasting: periods held out for evaluation and forecast past the data
+             */
+            horizon?: number | null;
+            /** Hyperparameters */
+            hyperparameters?: {
+                [key: string]: unknown;
+            };
+            limits?: components["schemas"]["TrainingLimits"] | null;
+            /**
+             * Max Concurrent Trials
+             * @description trials running at once, each on `resources`
+             * @default 2
+             */
+            max_concurrent_trials?: number;
+            /**
+             * Metric
+             * @description what the sweep optimises, measured each round on a validation split carved from the training split (never the test split): log_loss (classification, the default), auc_roc (binary classification with xgboost), rmse (regression, the default)
+             */
+            metric?: ("log_loss" | "auc_roc" | "rmse") | null;
+            /**
+             * Mode
+             * @description default: min for log_loss and rmse, max for auc_roc
+             */
+            mode?: ("min" | "max") | null;
+            /** Name */
+            name: string;
+            /**
+             * Num Samples
+             * @description trials to run (grid: times the whole grid is repeated); default 10, grid 1
+             */
+            num_samples?: number | null;
+            /**
+             * Random State
+             * @description seed of the searcher: the same sweep with the same seed picks the same trials (model-based searchers: with max_concurrent_trials 1, since their picks depend on which trials ended first)
+             * @default 42
+             */
+            random_state?: number;
+            resources?: components["schemas"]["TrainingResources"];
+            scaling?: components["schemas"]["TrainingScaling"];
+            scheduler?: components["schemas"]["SchedulerConfig"];
+            /**
+             * Search
+             * @description grid: every combination of `grid`/`choice` values; random: independent samples; tpe: Optuna's Tree-structured Parzen Estimator; gp: Optuna's Gaussian-process sampler (Bayesian optimisation)
+             * @default random
+             * @enum {string}
+             */
+            search?: "grid" | "random" | "tpe" | "gp";
+            /**
+             * Search Space
+             * @description hyperparameter name → domain, checked against the algorithm's catalog; default: the algorithm's default space (GET /api/v1/tuning/spaces)
+             */
+            search_space?: {
+                [key: string]: components["schemas"]["ParameterSpace"];
+            } | null;
+            split?: components["schemas"]["SplitConfig"];
+            /** Target Column */
+            target_column: string;
+            /**
+             * Task Type
+             * @enum {string}
+             */
+            task_type: "classification" | "regression" | "forecasting";
+            /**
+             * Time Budget S
+             * @description after this many seconds no trial starts and running ones stop
+             */
+            time_budget_s?: number | null;
+            /**
+             * Time Column
+             * @description forecasting: the timestamp (or date) column
+             */
+            time_column?: string | null;
+            /**
+             * Validation Size
+             * @description share of the training split held out to score trials (stratified for a stratified split, the latest rows for a time split)
+             * @default 0.2
+             */
+            validation_size?: number;
+        };
+        /** TuningProgress */
+        TuningProgress: {
+            best_trial: components["schemas"]["TrialRow"] | null;
+            /** Elapsed Seconds */
+            elapsed_seconds: number;
+            /**
+             * Last Event
+             * @description {trial_id, event: started | round | stopped_early | completed | failed, round?, value?}
+             */
+            last_event: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Time Left Seconds
+             * @description until time_budget_s or the tenant's duration limit, whichever comes first
+             */
+            time_left_seconds: number | null;
+            /** Trials Completed */
+            trials_completed: number;
+            /** Trials Failed */
+            trials_failed: number;
+            /** Trials Running */
+            trials_running: number;
+            /** Trials Started */
+            trials_started: number;
+            /** Trials Stopped Early */
+            trials_stopped_early: number;
+            /**
+             * Trials Total
+             * @description num_samples (grid: the grid's size times num_samples)
+             */
+            trials_total: number;
+        };
+        /**
+         * TuningSweep
+         * @description A sweep job: while running, `progress` and the trials table so far; once ended, every
+         *     trial with its metric history and the best trial.
+         */
+        TuningSweep: {
+            /** Algorithm */
+            algorithm: string;
+            best_trial: components["schemas"]["TrialRow"] | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Duration Seconds */
+            duration_seconds: number | null;
+            /** Error */
+            error: string | null;
+            /** Finished At */
+            finished_at: string | null;
+            /**
+             * Histories
+             * @description once ended: each trial's metric by round (where early stopping cut it)
+             */
+            histories?: components["schemas"]["TrialHistory"][] | null;
+            /**
+             * Metric
+             * @enum {string}
+             */
+            metric: "log_loss" | "auc_roc" | "rmse";
+            /**
+             * Mlflow Run Id
+             * @description the parent run; one child run per trial
+             */
+            mlflow_run_id: string | null;
+            /**
+             * Mode
+             * @enum {string}
+             */
+            mode: "min" | "max";
+            /** Name */
+            name: string;
+            progress: components["schemas"]["TuningProgress"] | null;
+            /**
+             * Scheduler
+             * @enum {string}
+             */
+            scheduler: "fifo" | "asha" | "hyperband" | "median_stopping";
+            /**
+             * Search
+             * @enum {string}
+             */
+            search: "grid" | "random" | "tpe" | "gp";
+            /** Started At */
+            started_at: string | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "queued" | "running" | "completed" | "failed" | "cancelled";
+            /** Sweep Id */
+            sweep_id: string;
+            /** Task Type */
+            task_type: string;
+            /** Tenant Id */
+            tenant_id: string;
+            /** Trials */
+            trials: components["schemas"]["TrialRow"][];
         };
         /**
          * UploadedTable
@@ -3666,6 +4130,20 @@ export interface components {
             tags?: {
                 [key: string]: string;
             };
+        };
+        /** RegisteredVersionRef */
+        app__tracking__schemas__RegisteredVersionRef: {
+            /** Name */
+            name: string;
+            /** Version */
+            version: string;
+        };
+        /** RegisteredVersionRef */
+        app__training__schemas__RegisteredVersionRef: {
+            /** Model Name */
+            model_name: string;
+            /** Version */
+            version: string;
         };
     };
     responses: never;
@@ -7842,6 +8320,407 @@ export interface operations {
             };
             /** @description invalid request; `errors` names the fields */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    list_tuning_sweeps: {
+        parameters: {
+            query?: {
+                status?: ("queued" | "running" | "completed" | "failed" | "cancelled") | null;
+                limit?: number;
+            };
+            header?: {
+                /** @description tenant the call acts for; resolved by the AI Service */
+                "X-Tenant-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TuningSweep"][];
+                };
+            };
+            /** @description missing or malformed X-Tenant-ID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description no or a wrong service token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description invalid request; `errors` names the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    submit_tuning_sweep: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description same tenant + same key returns the same job instead of a new one */
+                "Idempotency-Key"?: string | null;
+                /** @description tenant the call acts for; resolved by the AI Service */
+                "X-Tenant-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TuningConfig"];
+            };
+        };
+        responses: {
+            /** @description the sweep already submitted with this key */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TuningSweep"];
+                };
+            };
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TuningSweep"];
+                };
+            };
+            /** @description missing or malformed X-Tenant-ID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description no or a wrong service token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description dataset.tenant_id is another tenant */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description invalid request; `errors` names the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description the tenant is at its active-job limit */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    list_default_search_spaces: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description tenant the call acts for; resolved by the AI Service */
+                "X-Tenant-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DefaultSpace"][];
+                };
+            };
+            /** @description missing or malformed X-Tenant-ID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description no or a wrong service token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description invalid request; `errors` names the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    get_tuning_sweep: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description tenant the call acts for; resolved by the AI Service */
+                "X-Tenant-ID"?: string | null;
+            };
+            path: {
+                sweep_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TuningSweep"];
+                };
+            };
+            /** @description missing or malformed X-Tenant-ID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description no or a wrong service token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description no such sweep for this tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description invalid request; `errors` names the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    cancel_tuning_sweep: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description tenant the call acts for; resolved by the AI Service */
+                "X-Tenant-ID"?: string | null;
+            };
+            path: {
+                sweep_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TuningSweep"];
+                };
+            };
+            /** @description missing or malformed X-Tenant-ID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description no or a wrong service token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description no such sweep for this tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description the sweep already ended */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description invalid request; `errors` names the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    train_best_trial: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description same tenant + same key returns the same job instead of a new one */
+                "Idempotency-Key"?: string | null;
+                /** @description recorded when registering */
+                "X-Actor"?: string;
+                /** @description tenant the call acts for; resolved by the AI Service */
+                "X-Tenant-ID"?: string | null;
+            };
+            path: {
+                sweep_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TrainBestRequest"];
+            };
+        };
+        responses: {
+            /** @description the job already submitted with this key */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TrainingJob"];
+                };
+            };
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TrainingJob"];
+                };
+            };
+            /** @description missing or malformed X-Tenant-ID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description no or a wrong service token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description no such sweep for this tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description the sweep has not completed */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description invalid request; `errors` names the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description the tenant is at its active-job limit */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -117,6 +117,10 @@ class FitContext:
     # resources); False: on Ray Train with `num_workers` workers, or in a Ray task.
     in_process: bool = False
     num_workers: int = 1
+    # How often per-round history goes to `progress` (in process): a job batches rounds so a
+    # report does not cost a call per round; a tuning trial (0) reports every round, so its
+    # scheduler can stop it at the round it decides.
+    progress_interval_seconds: float = 0.5
 
     @property
     def use_gpu(self) -> bool:

@@ -35,8 +35,11 @@ class FinalCheckpointCallback(RayTrainReportCallback):
 
 
 class ProgressCallback(xgboost.callback.TrainingCallback):
-    def __init__(self, progress: Any) -> None:
+    def __init__(
+        self, progress: Any, interval_seconds: float = PROGRESS_INTERVAL_SECONDS
+    ) -> None:
         self._progress = progress
+        self._interval_seconds = interval_seconds
         self._pending: list[tuple[int, dict[str, float]]] = []
         self._last_sent = time.monotonic()
 
@@ -48,7 +51,7 @@ class ProgressCallback(xgboost.callback.TrainingCallback):
         }
         self._pending.append((epoch + 1, latest))
         # The first round goes out at once: a watcher sees the job move as soon as it does.
-        if epoch == 0 or time.monotonic() - self._last_sent >= PROGRESS_INTERVAL_SECONDS:
+        if epoch == 0 or time.monotonic() - self._last_sent >= self._interval_seconds:
             self._flush()
         return False
 
@@ -202,7 +205,9 @@ class XGBoostAlgorithm(Algorithm):
                 num_boost_round=self.total_iterations(context.hyperparameters),
                 evals=[(_matrix(_in_row_order(data.test), data.spec), "test")],
                 verbose_eval=False,
-                callbacks=[ProgressCallback(context.progress)],
+                callbacks=[
+                    ProgressCallback(context.progress, context.progress_interval_seconds)
+                ],
             )
             return FittedXGBoost(booster, data.task_type, len(data.spec.classes or []))
         trainer = XGBoostTrainer(

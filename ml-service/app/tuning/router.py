@@ -1,0 +1,122 @@
+"""Tuning endpoints: default spaces, submit a sweep, list, get, cancel. A sweep's progress
+events stream from the generic `GET /api/v1/jobs/{sweep_id}/events`."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Response, status
+
+from app.deps import TenantDep, TuningDep
+from app.errors import ERROR_RESPONSES, ErrorResponse
+from app.jobs.store import JobStatus
+from app.training.schemas import TrainingJob
+from app.training.service import job_response
+from app.tuning.schemas import DefaultSpace, TrainBestRequest, TuningConfig, TuningSweep
+from app.tuning.service import sweep_response
+
+router = APIRouter(prefix="/api/v1/tuning", tags=["tuning"], responses=ERROR_RESPONSES)
+
+_NOT_FOUND = {404: {"model": ErrorResponse, "description": "no such sweep for this tenant"}}
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        max_length=200,
+        description="same tenant + same key returns the same job instead of a new one",
+    ),
+]
+
+
+@router.get("/spaces", response_model=list[DefaultSpace])
+async def list_default_search_spaces(_: TenantDep, tuning: TuningDep) -> list[DefaultSpace]:
+    """The algorithms that can be tuned and the search space a sweep uses when it gives none."""
+    return tuning.default_spaces()
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=TuningSweep,
+    responses={
+        200: {"model": TuningSweep, "description": "the sweep already submitted with this key"},
+        403: {"model": ErrorResponse, "description": "dataset.tenant_id is another tenant"},
+        429: {"model": ErrorResponse, "description": "the tenant is at its active-job limit"},
+    },
+)
+async def submit_tuning_sweep(
+    config: TuningConfig,
+    tenant_id: TenantDep,
+    tuning: TuningDep,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> TuningSweep:
+    """Check a sweep (training rules, search space against the catalog, search, scheduler,
+    metric) and queue it as a job."""
+    record, created = await tuning.submit(tenant_id, config, idempotency_key)
+    if not created:
+        response.status_code = status.HTTP_200_OK
+    return sweep_response(record)
+
+
+@router.get("", response_model=list[TuningSweep])
+async def list_tuning_sweeps(
+    tenant_id: TenantDep,
+    tuning: TuningDep,
+    status_filter: Annotated[JobStatus | None, Query(alias="status")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[TuningSweep]:
+    """The tenant's sweeps, newest first."""
+    return [
+        sweep_response(record)
+        for record in await tuning.list_sweeps(tenant_id, status_filter, limit)
+    ]
+
+
+@router.get("/{sweep_id}", response_model=TuningSweep, responses=_NOT_FOUND)
+async def get_tuning_sweep(sweep_id: str, tenant_id: TenantDep, tuning: TuningDep) -> TuningSweep:
+    """One sweep: trials table (params, metrics, status, rounds, duration), best trial, time
+    left while running; every trial's metric history once ended."""
+    return sweep_response(await tuning.get(tenant_id, sweep_id))
+
+
+@router.delete(
+    "/{sweep_id}",
+    response_model=TuningSweep,
+    responses=_NOT_FOUND
+    | {409: {"model": ErrorResponse, "description": "the sweep already ended"}},
+)
+async def cancel_tuning_sweep(
+    sweep_id: str, tenant_id: TenantDep, tuning: TuningDep
+) -> TuningSweep:
+    """Cancel a queued or running sweep; every running trial is stopped before this answers."""
+    return sweep_response(await tuning.cancel(tenant_id, sweep_id))
+
+
+@router.post(
+    "/{sweep_id}/train-best",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=TrainingJob,
+    responses=_NOT_FOUND
+    | {
+        200: {"model": TrainingJob, "description": "the job already submitted with this key"},
+        409: {"model": ErrorResponse, "description": "the sweep has not completed"},
+        429: {"model": ErrorResponse, "description": "the tenant is at its active-job limit"},
+    },
+)
+async def train_best_trial(
+    sweep_id: str,
+    body: TrainBestRequest,
+    tenant_id: TenantDep,
+    tuning: TuningDep,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+    actor: Annotated[
+        str, Header(alias="X-Actor", max_length=200, description="recorded when registering")
+    ] = "unknown",
+) -> TrainingJob:
+    """Train the best trial's configuration on the full training split as a training job
+    (evaluated on the untouched test split, its run tagged with the sweep and trial); with
+    `register`, the model also becomes a registered version."""
+    record, created = await tuning.train_best(tenant_id, sweep_id, body, actor, idempotency_key)
+    if not created:
+        response.status_code = status.HTTP_200_OK
+    return job_response(record)

@@ -1,0 +1,250 @@
+"""Wire shapes of tuning: a sweep is a training configuration plus a search space, a searcher, a
+scheduler, an objective and budgets; the sweep answers with its trials table and best trial."""
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from app.jobs.store import JobStatus
+from app.training.schemas import TrainingConfig
+
+SpaceType = Literal["choice", "grid", "uniform", "loguniform", "randint", "quniform", "qloguniform"]
+SearchAlgorithmName = Literal["grid", "random", "tpe", "gp"]
+SchedulerName = Literal["fifo", "asha", "hyperband", "median_stopping"]
+TuningMetric = Literal["log_loss", "auc_roc", "rmse"]
+TrialStatus = Literal["pending", "running", "completed", "stopped_early", "failed"]
+
+_NEEDS_VALUES = {"choice", "grid"}
+_NEEDS_BOUNDS = {"uniform", "loguniform", "randint", "quniform", "qloguniform"}
+_NEEDS_Q = {"quniform", "qloguniform"}
+
+
+class ParameterSpace(BaseModel):
+    """One hyperparameter's domain. `choice`/`grid`: `values` (grid: every value is tried);
+    `uniform`/`loguniform`: a number in [lower, upper] (log: sampled on a log scale, lower > 0);
+    `randint`: an integer in [lower, upper], both included; `quniform`/`qloguniform`: a
+    multiple of `q` in [lower, upper] (an integer hyperparameter needs an integer `q`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: SpaceType
+    values: list[Any] | None = Field(None, min_length=1, max_length=1000)
+    lower: float | None = None
+    upper: float | None = None
+    q: float | None = Field(None, gt=0)
+
+    @model_validator(mode="after")
+    def _fields_of_type(self) -> "ParameterSpace":
+        if self.type in _NEEDS_VALUES:
+            if self.values is None:
+                raise ValueError(f"{self.type} needs values")
+            if self.lower is not None or self.upper is not None or self.q is not None:
+                raise ValueError(f"{self.type} takes values only, not lower/upper/q")
+        else:
+            if self.values is not None:
+                raise ValueError(f"{self.type} takes lower and upper, not values")
+            if self.lower is None or self.upper is None:
+                raise ValueError(f"{self.type} needs lower and upper")
+            if self.lower > self.upper or (self.lower == self.upper and self.type != "randint"):
+                raise ValueError("lower must be below upper")
+            if self.type in {"loguniform", "qloguniform"} and self.lower <= 0:
+                raise ValueError(f"{self.type} needs lower > 0")
+            if (self.q is not None) != (self.type in _NEEDS_Q):
+                raise ValueError(
+                    f"{self.type} needs q" if self.type in _NEEDS_Q else f"{self.type} takes no q"
+                )
+        return self
+
+
+class SchedulerConfig(BaseModel):
+    """When trials stop early. Times count boosting rounds (or forest steps): what a trial
+    reports each round on the validation split.
+
+    - `fifo`: every trial runs to the end.
+    - `asha`: asynchronous successive halving (Li et al., 2020): at `grace_period`,
+      `grace_period * reduction_factor`, … rounds a trial continues only when it is in the best
+      1/`reduction_factor` of the trials that reached that round.
+    - `hyperband`: asynchronous HyperBand, several ASHA brackets with different grace periods
+      (Ray Tune's AsyncHyperBandScheduler with `brackets`); Tune's synchronous HyperBand pauses
+      trials and resumes them from checkpoints, which an in-process boosting trial does not
+      write.
+    - `median_stopping`: after `grace_period` rounds, a trial whose best result is worse than
+      the median of the other trials' running averages at that round stops (Golovin et al.,
+      2017, Google Vizier).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: SchedulerName = "fifo"
+    grace_period: int = Field(
+        5, ge=1, description="rounds every trial runs before it can be stopped"
+    )
+    reduction_factor: float = Field(
+        3, ge=2, le=10, description="asha, hyperband: 1/reduction_factor of trials go on"
+    )
+    max_t: int | None = Field(
+        None,
+        ge=1,
+        description="asha, hyperband: rounds of the longest trial; default: the most rounds the "
+        "search space allows (n_estimators at its upper bound)",
+    )
+    brackets: int = Field(3, ge=1, le=10, description="hyperband: number of brackets")
+    min_samples_required: int = Field(
+        3, ge=1, description="median_stopping: trials needed before the median is used"
+    )
+
+
+class TuningConfig(TrainingConfig):
+    """A sweep: the training configuration of `POST /api/v1/training/submit` (its
+    `hyperparameters` are the fixed values of everything not searched) plus the search."""
+
+    search_space: dict[str, ParameterSpace] | None = Field(
+        None,
+        description="hyperparameter name → domain, checked against the algorithm's catalog; "
+        "default: the algorithm's default space (GET /api/v1/tuning/spaces)",
+    )
+    search: SearchAlgorithmName = Field(
+        "random",
+        description="grid: every combination of `grid`/`choice` values; random: independent "
+        "samples; tpe: Optuna's Tree-structured Parzen Estimator; gp: Optuna's Gaussian-process "
+        "sampler (Bayesian optimisation)",
+    )
+    scheduler: SchedulerConfig = Field(default_factory=SchedulerConfig)
+    metric: TuningMetric | None = Field(
+        None,
+        description="what the sweep optimises, measured each round on a validation split carved "
+        "from the training split (never the test split): log_loss (classification, the "
+        "default), auc_roc (binary classification with xgboost), rmse (regression, the "
+        "default)",
+    )
+    mode: Literal["min", "max"] | None = Field(
+        None, description="default: min for log_loss and rmse, max for auc_roc"
+    )
+    validation_size: float = Field(
+        0.2,
+        gt=0,
+        lt=1,
+        description="share of the training split held out to score trials (stratified for a "
+        "stratified split, the latest rows for a time split)",
+    )
+    num_samples: int | None = Field(
+        None,
+        ge=1,
+        le=1000,
+        description="trials to run (grid: times the whole grid is repeated); default 10, grid 1",
+    )
+    max_concurrent_trials: int = Field(
+        2, ge=1, le=64, description="trials running at once, each on `resources`"
+    )
+    time_budget_s: float | None = Field(
+        None, gt=0, description="after this many seconds no trial starts and running ones stop"
+    )
+    random_state: int = Field(
+        42,
+        ge=0,
+        le=2**32 - 1,
+        description="seed of the searcher: the same sweep with the same seed picks the same "
+        "trials (model-based searchers: with max_concurrent_trials 1, since their picks depend "
+        "on which trials ended first)",
+    )
+
+
+class TrialRow(BaseModel):
+    """One trial of the trials table."""
+
+    trial_id: str
+    status: TrialStatus
+    params: dict[str, Any] = Field(description="the sampled hyperparameters")
+    metrics: dict[str, float] = Field(
+        description="latest validation metrics; a completed trial has the full set "
+        "(classification: log_loss, auc_roc, accuracy, f1_score…; regression: rmse, mae, r2…)"
+    )
+    rounds: int = Field(description="rounds (boosting rounds, forest steps) the trial ran")
+    duration_seconds: float | None
+    error: str | None = None
+
+
+class TrialHistory(BaseModel):
+    trial_id: str
+    rounds: list[int]
+    values: list[float] = Field(description="the sweep's metric at each round")
+
+
+class TuningProgress(BaseModel):
+    trials_total: int = Field(description="num_samples (grid: the grid's size times num_samples)")
+    trials_started: int
+    trials_running: int
+    trials_completed: int
+    trials_stopped_early: int
+    trials_failed: int
+    best_trial: TrialRow | None
+    elapsed_seconds: float
+    time_left_seconds: float | None = Field(
+        description="until time_budget_s or the tenant's duration limit, whichever comes first"
+    )
+    last_event: dict[str, Any] | None = Field(
+        description="{trial_id, event: started | round | stopped_early | completed | failed, "
+        "round?, value?}"
+    )
+
+
+class TuningSweep(BaseModel):
+    """A sweep job: while running, `progress` and the trials table so far; once ended, every
+    trial with its metric history and the best trial."""
+
+    sweep_id: str
+    tenant_id: str
+    name: str
+    algorithm: str
+    task_type: str
+    search: SearchAlgorithmName
+    scheduler: SchedulerName
+    metric: TuningMetric
+    mode: Literal["min", "max"]
+    status: JobStatus
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    progress: TuningProgress | None
+    trials: list[TrialRow]
+    best_trial: TrialRow | None
+    histories: list[TrialHistory] | None = Field(
+        None, description="once ended: each trial's metric by round (where early stopping cut it)"
+    )
+    error: str | None
+    duration_seconds: float | None
+    mlflow_run_id: str | None = Field(description="the parent run; one child run per trial")
+
+
+class RegisterBest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    model_name: str = Field(
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$",
+        description="the registered model the trained version joins (created if new)",
+    )
+
+
+class TrainBestRequest(BaseModel):
+    """Train a sweep's best (or a chosen) trial's configuration as a normal training job: the
+    full training split, evaluated on the untouched test split."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    trial_id: str | None = Field(None, description="default: the sweep's best trial")
+    name: str | None = Field(
+        None, min_length=1, max_length=200, description="the job's name; default <sweep>-best"
+    )
+    # `register` on the wire; the attribute has another name, as BaseModel has a `register`.
+    registration: RegisterBest | None = Field(
+        None,
+        alias="register",
+        description="also register the model as a version (tags: sweep_id, trial_id, "
+        "hyperparameters), ready to deploy",
+    )
+
+
+class DefaultSpace(BaseModel):
+    algorithm: str
+    search_space: dict[str, ParameterSpace]

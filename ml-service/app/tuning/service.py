@@ -1,0 +1,507 @@
+"""Tuning sweeps: submission rules, and the `tuning` kind of job on the shared runner.
+
+`TuningService` checks a sweep (the training rules of `validate_config`, then the search space
+against the algorithm's catalog, the searcher, scheduler and metric) and hands it to
+`app.jobs.runner.JobRunner`: quota (a sweep counts as one active job), idempotency, cancel,
+duration limit, progress events and restart recovery are the runner's. `TuningHandler.run` loads
+and splits the data as a training job does, carves the validation rows out of the training
+split and runs the trials on Ray Tune (`app.tuning.sweep`).
+"""
+
+import asyncio
+import logging
+import time
+from typing import Any
+
+import ray
+from mlflow.entities import Metric, Param, RunTag
+from mlflow.tracking import MlflowClient
+from ray import tune
+
+from app.datasets.warehouse import WarehouseManager
+from app.errors import ConflictError, FieldError, InvalidFieldError, InvalidFieldsError
+from app.jobs.runner import JobContext, JobHandler, JobOutcome, JobRunner, TimeLimit
+from app.jobs.store import JobRecord, JobStatus
+from app.tracking.mlflow_setup import Tracking
+from app.training.features import TrainingData, TrainingDataError
+from app.training.limits import check_dataset_size, check_resources, effective_limits
+from app.training.schemas import TrainingConfig
+from app.training.service import TrainingService, load_job_data
+from app.training.validation import validate_config
+from app.tuning.schemas import (
+    DefaultSpace,
+    ParameterSpace,
+    TrainBestRequest,
+    TuningConfig,
+    TuningSweep,
+)
+from app.tuning.spaces import DEFAULT_SPACES, check_space, tunable
+from app.tuning.sweep import (
+    StopFlag,
+    SweepTracker,
+    default_metric,
+    max_rounds,
+    metric_mode,
+    param_space,
+    scheduler,
+    searcher,
+    total_trials,
+)
+from app.tuning.trial import carve_validation, run_trial
+
+logger = logging.getLogger(__name__)
+
+KIND = "tuning"
+# How long a stopped sweep waits for Tune to stop its trials and return.
+STOP_WAIT_SECONDS = 30.0
+# Metrics each task can optimise: measured every round by every tunable algorithm, so any
+# scheduler can use them (auc_roc: XGBoost's binary classification only).
+TASK_METRICS = {"classification": {"log_loss", "auc_roc"}, "regression": {"rmse"}}
+
+
+def _fields(errors: list[FieldError]) -> None:
+    if errors:
+        raise InvalidFieldsError(errors)
+
+
+def check_search(config: TuningConfig, space: dict[str, ParameterSpace], rounds: int) -> None:
+    """422 listing every field of the search that cannot work with this algorithm and task."""
+    errors: list[FieldError] = []
+    for name, domain in space.items():
+        field = f"search_space.{name}"
+        if config.search == "grid" and domain.type not in {"grid", "choice"}:
+            errors.append(
+                FieldError(field=field, message="a grid search takes grid or choice values only")
+            )
+        if config.search != "grid" and domain.type == "grid":
+            errors.append(
+                FieldError(
+                    field=field,
+                    message=f"grid values need search grid; a {config.search} search samples "
+                    "from choice, uniform, loguniform, randint or their q variants",
+                )
+            )
+        if name in config.hyperparameters:
+            errors.append(
+                FieldError(
+                    field=field,
+                    message=f"{name} is also fixed in hyperparameters; give it in one of them",
+                )
+            )
+    metric = config.metric or default_metric(config.task_type)
+    allowed = TASK_METRICS.get(config.task_type, set())
+    if metric not in allowed:
+        errors.append(
+            FieldError(
+                field="metric",
+                message=f"{config.task_type} sweeps optimise {', '.join(sorted(allowed))}",
+            )
+        )
+    elif metric == "auc_roc" and config.algorithm != "xgboost":
+        errors.append(
+            FieldError(
+                field="metric",
+                message="auc_roc is measured each round by xgboost only; use log_loss",
+            )
+        )
+    if config.mode is not None and config.mode != metric_mode(metric):
+        errors.append(
+            FieldError(
+                field="mode",
+                message=f"{metric} is better when "
+                f"{'higher' if metric_mode(metric) == 'max' else 'lower'}; "
+                f"mode must be {metric_mode(metric)}",
+            )
+        )
+    if config.scheduler.type != "fifo" and rounds <= 1:
+        errors.append(
+            FieldError(
+                field="scheduler.type",
+                message=f"{config.algorithm} fits in one step, so there is no round to stop a "
+                "trial at; use fifo",
+            )
+        )
+    scaling = config.scaling
+    if scaling.num_workers > 1 or scaling.ray_train or config.resources.gpus > 0:
+        errors.append(
+            FieldError(
+                field="scaling",
+                message="trials fit in process on one worker with CPUs only; leave num_workers, "
+                "ray_train and resources.gpus at their defaults",
+            )
+        )
+    _fields(errors)
+
+
+def sweep_response(record: JobRecord) -> TuningSweep:
+    """The sweep in the API's shape: the trials table from the result once ended, from the
+    latest progress while running."""
+    stored = record.spec
+    config = TuningConfig.model_validate(stored["request"])
+    result = record.result or {}
+    progress = record.progress
+    trials = result.get("trials") or (progress or {}).get("trials") or []
+    return TuningSweep(
+        sweep_id=record.job_id,
+        tenant_id=record.tenant_id,
+        name=record.name,
+        algorithm=stored["algorithm"],
+        task_type=stored["task_type"],
+        search=config.search,
+        scheduler=config.scheduler.type,
+        metric=stored["metric"],
+        mode=stored["mode"],
+        status=record.status,
+        created_at=record.created_at,
+        started_at=record.started_at,
+        finished_at=record.finished_at,
+        progress=progress,  # type: ignore[arg-type]
+        trials=trials,
+        best_trial=result.get("best_trial") or (progress or {}).get("best_trial"),
+        histories=result.get("histories"),
+        error=record.error,
+        duration_seconds=result.get("duration_seconds"),
+        mlflow_run_id=record.mlflow_run_id,
+    )
+
+
+def best_training_config(record: JobRecord, params: dict[str, Any], name: str) -> TrainingConfig:
+    """The sweep's training configuration with a trial's parameters fixed."""
+    request = {
+        key: value
+        for key, value in record.spec["request"].items()
+        if key in TrainingConfig.model_fields
+    }
+    request["hyperparameters"] = {**request.get("hyperparameters", {}), **params}
+    request["name"] = name
+    return TrainingConfig.model_validate(request)
+
+
+class TuningService:
+    def __init__(
+        self,
+        runner: JobRunner,
+        warehouses: WarehouseManager,
+        default_max_concurrent_jobs: int,
+        training: TrainingService,
+    ) -> None:
+        self._training = training
+        self._runner = runner
+        self._warehouses = warehouses
+        self._default_max_concurrent_jobs = default_max_concurrent_jobs
+
+    @staticmethod
+    def default_spaces() -> list[DefaultSpace]:
+        return [
+            DefaultSpace(algorithm=name, search_space=space)
+            for name, space in DEFAULT_SPACES.items()
+        ]
+
+    async def submit(
+        self, tenant_id: str, config: TuningConfig, idempotency_key: str | None
+    ) -> tuple[JobRecord, bool]:
+        """The sweep's job and whether this call created it (False: an idempotent repeat)."""
+        if idempotency_key is not None:
+            existing = await asyncio.to_thread(
+                self._runner.store.find_by_idempotency_key, tenant_id, KIND, idempotency_key
+            )
+            if existing is not None:
+                return existing, False
+        limits = effective_limits(config.limits, self._default_max_concurrent_jobs)
+        cluster = await asyncio.to_thread(ray.cluster_resources)
+        check_resources(config.resources, limits, cluster)
+        validated = await asyncio.to_thread(validate_config, config, tenant_id, self._warehouses)
+        resolved, schema = validated.resolved, validated.schema
+        algorithm = resolved.algorithm
+        if not tunable(algorithm):
+            offered = ", ".join(sorted(DEFAULT_SPACES))
+            raise InvalidFieldError(
+                "algorithm",
+                f"{algorithm.name} cannot be tuned yet: trials fit in process, offered for "
+                f"{offered}",
+            )
+        space = config.search_space or DEFAULT_SPACES[algorithm.name]
+        check_space(algorithm, space)
+        rounds = max_rounds(algorithm, config.hyperparameters, space)
+        check_search(config, space, rounds)
+        types = {column.name: column.type for column in schema.columns}
+        loaded = [*resolved.feature_columns, config.target_column]
+        if config.split.time_column and config.split.time_column not in loaded:
+            loaded.append(config.split.time_column)
+        estimated_bytes = await self._warehouses.offload(
+            self._warehouses.estimate_bytes,
+            tenant_id,
+            config.dataset,
+            "dataset",
+            [(name, types[name]) for name in loaded],
+        )
+        check_dataset_size(estimated_bytes, limits)
+        metric = config.metric or default_metric(config.task_type)
+        spec = {
+            "algorithm": algorithm.name,
+            "task_type": config.task_type,
+            "request": config.model_dump(mode="json"),
+            "feature_columns": resolved.feature_columns,
+            "categorical_columns": resolved.categorical_columns,
+            "hyperparameters": resolved.hyperparameters,
+            "search_space": {
+                name: domain.model_dump(mode="json") for name, domain in space.items()
+            },
+            "metric": metric,
+            "mode": metric_mode(metric),
+            "trials_total": total_trials(config, space),
+            "max_rounds": rounds,
+        }
+        return await self._runner.submit(
+            tenant_id, KIND, config.name, spec, idempotency_key, limits.max_concurrent_jobs
+        )
+
+    async def get(self, tenant_id: str, sweep_id: str) -> JobRecord:
+        return await self._runner.get(tenant_id, sweep_id, KIND)
+
+    async def list_sweeps(
+        self, tenant_id: str, status: JobStatus | None, limit: int
+    ) -> list[JobRecord]:
+        return await self._runner.list_jobs(tenant_id, KIND, status, limit)
+
+    async def cancel(self, tenant_id: str, sweep_id: str) -> JobRecord:
+        return await self._runner.cancel(tenant_id, sweep_id, KIND)
+
+    async def train_best(
+        self,
+        tenant_id: str,
+        sweep_id: str,
+        body: TrainBestRequest,
+        actor: str,
+        idempotency_key: str | None,
+    ) -> tuple[JobRecord, bool]:
+        """A training job of the best (or the chosen) trial's configuration; 409 while the
+        sweep has not completed or when no trial was scored, 422 for an unknown trial_id."""
+        record = await self.get(tenant_id, sweep_id)
+        if record.status != "completed":
+            raise ConflictError(
+                f"tuning sweep {sweep_id} is {record.status}; train-best needs a completed sweep"
+            )
+        result = record.result or {}
+        trials = {trial["trial_id"]: trial for trial in result.get("trials", [])}
+        if body.trial_id is not None:
+            trial = trials.get(body.trial_id)
+            if trial is None:
+                raise InvalidFieldError(
+                    "trial_id", f"sweep {sweep_id} has no trial {body.trial_id}"
+                )
+        else:
+            trial = result.get("best_trial")
+            if trial is None:
+                raise ConflictError(f"tuning sweep {sweep_id} has no scored trial")
+        config = best_training_config(record, trial["params"], body.name or f"{record.name}-best")
+        return await self._training.submit(
+            tenant_id,
+            config,
+            idempotency_key,
+            tuned_by={"sweep_id": sweep_id, "trial_id": trial["trial_id"]},
+            register=(
+                {"model_name": body.registration.model_name, "actor": actor}
+                if body.registration
+                else None
+            ),
+        )
+
+
+class TuningHandler(JobHandler):
+    """A sweep: load and split the data, carve the validation rows, open the MLflow parent run,
+    run the trials on Ray Tune, log one child run per trial."""
+
+    kind = KIND
+    id_prefix = "sweep"
+    uses_compute = True
+    label = "tuning sweep"
+    readable_errors = (InvalidFieldError, TrainingDataError)
+
+    def __init__(
+        self,
+        warehouses: WarehouseManager,
+        tracking: Tracking,
+        ray_results_dir: str,
+        default_max_concurrent_jobs: int,
+    ) -> None:
+        self._warehouses = warehouses
+        self._tracking = tracking
+        self._ray_results_dir = ray_results_dir
+        self._default_max_concurrent_jobs = default_max_concurrent_jobs
+
+    def time_limit(self, job: JobRecord) -> TimeLimit:
+        config = TuningConfig.model_validate(job.spec["request"])
+        seconds = effective_limits(
+            config.limits, self._default_max_concurrent_jobs
+        ).max_training_duration_seconds
+        return TimeLimit(
+            seconds, f"maximum training duration (ML_MAX_TRAINING_DURATION={seconds})"
+        )
+
+    async def run(self, job: JobRecord, context: JobContext) -> JobOutcome:
+        stored = job.spec
+        config = TuningConfig.model_validate(stored["request"])
+        data, _, _ = await load_job_data(self._warehouses, job, config)
+        assert isinstance(data, TrainingData)
+        scored = await asyncio.to_thread(
+            carve_validation,
+            data,
+            config.split.strategy,
+            config.validation_size,
+            config.split.random_state,
+        )
+        run_id = await asyncio.to_thread(
+            self._tracking.start_run, job.tenant_id, job.job_id, job.name, stored["algorithm"]
+        )
+        await context.set_mlflow_run_id(run_id)
+        limit = self.time_limit(job).seconds
+        budget = min(limit, config.time_budget_s) if config.time_budget_s else limit
+        tracker = SweepTracker(
+            stored["metric"],
+            stored["mode"],
+            stored["trials_total"],
+            context.started,
+            context.started + budget,
+            lambda snapshot: context.report_progress_threadsafe(snapshot),
+        )
+        stop = StopFlag()
+        tuner = self._tuner(job, config, scored, tracker, stop)
+        fitting = asyncio.ensure_future(asyncio.to_thread(tuner.fit))
+        try:
+            await asyncio.shield(fitting)
+        except asyncio.CancelledError:
+            # Cancel, duration limit or shutdown: Tune stops every trial at its next report.
+            stop.event.set()
+            await asyncio.wait({fitting}, timeout=STOP_WAIT_SECONDS)
+            raise
+        final = tracker.snapshot(None) | {"elapsed_seconds": context.elapsed_seconds}
+        states = list(tracker.trials.values())
+        if states and all(state.status == "failed" for state in states):
+            raise TrainingDataError(f"every trial failed; the first: {states[0].error}")
+        await asyncio.to_thread(self._log_trials, job, run_id, config, tracker)
+        best = tracker.best()
+        return JobOutcome(
+            result={
+                "trials": [state.row() for state in states],
+                "histories": [
+                    {
+                        "trial_id": state.trial_id,
+                        "rounds": state.history_rounds,
+                        "values": state.history_values,
+                    }
+                    for state in states
+                ],
+                "best_trial": best.row() if best else None,
+                "duration_seconds": context.elapsed_seconds,
+            },
+            progress=final,
+        )
+
+    def _tuner(
+        self,
+        job: JobRecord,
+        config: TuningConfig,
+        data: TrainingData,
+        tracker: SweepTracker,
+        stop: StopFlag,
+    ) -> tune.Tuner:
+        stored = job.spec
+        space = {
+            name: ParameterSpace.model_validate(domain)
+            for name, domain in stored["search_space"].items()
+        }
+        trainable = tune.with_resources(
+            tune.with_parameters(
+                run_trial,
+                data=data,
+                algorithm_name=stored["algorithm"],
+                fixed=config.hyperparameters,
+                random_state=config.split.random_state,
+                metric=stored["metric"],
+                cpus=config.resources.cpus,
+            ),
+            {"cpu": config.resources.cpus},
+        )
+        return tune.Tuner(
+            trainable,
+            param_space=param_space(config, space),
+            tune_config=tune.TuneConfig(
+                metric=stored["metric"],
+                mode=stored["mode"],
+                search_alg=searcher(config),
+                scheduler=scheduler(config.scheduler, stored["max_rounds"]),
+                num_samples=config.num_samples or (1 if config.search == "grid" else 10),
+                max_concurrent_trials=config.max_concurrent_trials,
+                time_budget_s=config.time_budget_s,
+                # A trial's actor (its process and imports) serves the next trial.
+                reuse_actors=True,
+            ),
+            run_config=tune.RunConfig(
+                name=job.job_id,
+                storage_path=self._ray_results_dir,
+                callbacks=[tracker],
+                stop=stop,
+                verbose=0,
+            ),
+        )
+
+    def _log_trials(
+        self, job: JobRecord, parent_run_id: str, config: TuningConfig, tracker: SweepTracker
+    ) -> None:
+        """The parent run gets the sweep's settings and best result; each trial a child run
+        (params, its metric by round, final metrics, status)."""
+        client = MlflowClient(tracking_uri=self._tracking.tracking_uri)
+        experiment_id = self._tracking.experiment_id(job.tenant_id)
+        now = int(time.time() * 1000)
+        metric = tracker.metric
+        for state in tracker.trials.values():
+            child = client.create_run(
+                experiment_id,
+                run_name=state.trial_id,
+                tags={
+                    "mlflow.parentRunId": parent_run_id,
+                    "tenant_id": job.tenant_id,
+                    "job_id": job.job_id,
+                    "sweep_id": job.job_id,
+                    "trial_id": state.trial_id,
+                    "trial_status": state.status,
+                    "algorithm": job.spec["algorithm"],
+                },
+            )
+            history = [
+                Metric(f"{metric}_by_round", value, now, step)
+                for step, value in zip(state.history_rounds, state.history_values, strict=True)
+            ]
+            final = [Metric(name, value, now, 0) for name, value in state.metrics.items()]
+            params = [Param(name, str(value)) for name, value in state.params.items()]
+            for start in range(0, max(len(history), 1), 1000):
+                client.log_batch(
+                    child.info.run_id,
+                    metrics=history[start : start + 1000] + (final if start == 0 else []),
+                    params=params if start == 0 else [],
+                )
+            status = {"completed": "FINISHED", "stopped_early": "KILLED"}.get(
+                state.status, "FAILED"
+            )
+            client.set_terminated(child.info.run_id, status=status)
+        best = tracker.best()
+        client.log_batch(
+            parent_run_id,
+            metrics=[
+                Metric(f"best_{name}", value, now, 0)
+                for name, value in (best.metrics if best else {}).items()
+            ],
+            params=[
+                Param("search", config.search),
+                Param("scheduler", config.scheduler.type),
+                Param("metric", metric),
+                Param("mode", tracker.mode),
+                Param("num_samples", str(job.spec["trials_total"])),
+                Param("max_concurrent_trials", str(config.max_concurrent_trials)),
+                Param("random_state", str(config.random_state)),
+            ],
+            tags=[RunTag("sweep_id", job.job_id)]
+            + ([RunTag("best_trial_id", best.trial_id)] if best else []),
+        )
+        client.set_terminated(parent_run_id, status="FINISHED")

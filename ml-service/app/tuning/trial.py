@@ -1,0 +1,154 @@
+"""One tuning trial: a configuration fitted in process inside a Ray Tune function trainable.
+
+A trial runs the same `Algorithm.fit` as a warm training job (`FitContext.in_process`), on the
+training split minus a validation share, with the validation rows where a job has its test rows.
+Each round the algorithm reports (a boosting round, a forest step) becomes one `tune.report` with
+the round's validation metrics under the evaluation's names, so a scheduler sees every round and
+stops the trial at the round it decides (the next report ends the trial's thread). After the last
+round one more report carries the full validation metrics and `final`.
+
+Tune reuses a trial's actor for the next trial (`reuse_actors`), so only the first trial of each
+concurrent slot pays for a process and its imports.
+"""
+
+import math
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+import ray
+from ray import tune
+from sklearn.model_selection import train_test_split
+from threadpoolctl import threadpool_limits
+
+from app.training.algorithms import ALGORITHMS
+from app.training.algorithms.base import FitContext
+from app.training.evaluation import classification_metrics, regression_metrics
+from app.training.features import LABEL_COLUMN, TrainingData, TrainingDataError, model_frame
+
+# Framework metric names of a round (XGBoost, scikit-learn steps, `test` being the validation
+# rows here) → the evaluation's names, which the sweep's `metric` uses.
+ROUND_METRICS = {
+    "test-logloss": "log_loss",
+    "test-mlogloss": "log_loss",
+    "test-auc": "auc_roc",
+    "test-rmse": "rmse",
+}
+# Keys of a trial's reports besides metrics.
+ROUND_KEY = "round"
+FINAL_KEY = "final"
+
+
+class TrialSetupError(TrainingDataError):
+    """The sweep cannot score its trials as configured; one sentence for the API."""
+
+
+def carve_validation(
+    data: TrainingData, strategy: str, validation_size: float, random_state: int
+) -> TrainingData:
+    """The training split divided again: `train` keeps (1 - validation_size) of it, `test` holds
+    the validation rows. Stratified for a stratified split, the latest rows for a time split (the
+    training split is in time order), shuffled otherwise. The test split is not touched."""
+    rows = data.train
+    if strategy == "time":
+        held = math.ceil(validation_size * len(rows))
+        if held >= len(rows):
+            raise TrialSetupError(f"a validation_size of {validation_size} leaves no row to train")
+        train, validation = rows.iloc[: len(rows) - held], rows.iloc[len(rows) - held :]
+    else:
+        try:
+            train, validation = train_test_split(
+                rows,
+                test_size=validation_size,
+                random_state=random_state,
+                stratify=rows[LABEL_COLUMN] if strategy == "stratified" else None,
+            )
+        except ValueError as error:
+            raise TrialSetupError(
+                f"the training split cannot give a validation split that way: {error}"
+            ) from None
+    if data.spec.classes is not None:
+        missing = set(range(len(data.spec.classes))) - set(train[LABEL_COLUMN].unique().tolist())
+        if missing:
+            raise TrialSetupError(
+                f"class {data.spec.classes[min(missing)]!r} has no row left to train on after "
+                "the validation split; use a stratified split or a smaller validation_size"
+            )
+    return replace(data, train=train.reset_index(drop=True), test=validation.reset_index(drop=True))
+
+
+@dataclass
+class _Report:
+    progress: "TrialProgress"
+
+    def remote(self, entries: list[tuple[int, dict[str, float]]], stage: str | None = None) -> Any:
+        self.progress.report_rounds(entries)
+        return self.progress.done
+
+
+class TrialProgress:
+    """Stands where a job's `JobProgress` handle stands for the algorithm
+    (`ray.get(progress.report.remote(entries))`), and turns each round into a `tune.report`."""
+
+    def __init__(self, metric: str) -> None:
+        self.metric = metric
+        self.rounds = 0
+        self.report = _Report(self)
+        # What `report.remote` returns: the algorithms wait on it with ray.get.
+        self.done = ray.put(None)
+
+    def report_rounds(self, entries: list[tuple[int, dict[str, float]]]) -> None:
+        for iteration, values in entries:
+            metrics = {
+                ROUND_METRICS[key]: value for key, value in values.items() if key in ROUND_METRICS
+            }
+            if self.metric not in metrics:
+                raise TrialSetupError(
+                    f"{self.metric} is not measured each round here (only "
+                    f"{', '.join(sorted(metrics)) or 'nothing'}); auc_roc needs binary "
+                    "classification"
+                )
+            self.rounds = iteration
+            tune.report({ROUND_KEY: iteration, **metrics})
+
+
+def validation_metrics(data: TrainingData, predictions: np.ndarray) -> dict[str, float]:
+    """The evaluation's metrics of the validation rows, numbers only."""
+    labels = data.test[LABEL_COLUMN].to_numpy()
+    if data.task_type == "classification":
+        metrics = classification_metrics(labels, predictions, data.spec.classes or [])
+    else:
+        metrics = regression_metrics(labels, predictions)
+    return {name: value for name, value in metrics.items() if isinstance(value, float)}
+
+
+def run_trial(
+    config: dict[str, Any],
+    data: TrainingData,
+    algorithm_name: str,
+    fixed: dict[str, Any],
+    random_state: int,
+    metric: str,
+    cpus: int,
+) -> None:
+    """The function trainable: `config` is the sampled point, `fixed` the sweep's other
+    hyperparameters; the model's seed is the split's random_state, as in a training job."""
+    algorithm = ALGORITHMS[algorithm_name]
+    hyperparameters = algorithm.resolve_hyperparameters(fixed | config)
+    progress = TrialProgress(metric)
+    context = FitContext(
+        job_id=tune.get_context().get_trial_id(),
+        random_state=random_state,
+        hyperparameters=hyperparameters,
+        storage_path="",
+        progress=progress,
+        cpus=cpus,
+        in_process=True,
+        progress_interval_seconds=0.0,
+    )
+    with threadpool_limits(limits=cpus):
+        fitted = algorithm.fit(data, context)
+        predictions = fitted.predict(model_frame(data.test, data.spec))
+    tune.report(
+        {ROUND_KEY: progress.rounds, FINAL_KEY: True, **validation_metrics(data, predictions)}
+    )

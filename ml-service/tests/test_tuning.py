@@ -1,0 +1,259 @@
+"""Tuning sweeps through the API, on the real Ray Tune, XGBoost and MLflow (the demo churn
+table, 5,000 rows)."""
+
+import time
+
+import pytest
+import ray
+from fastapi.testclient import TestClient
+from mlflow.tracking import MlflowClient
+
+from app.config import Settings
+from tests.conftest import churn_config, tenant_headers, wait_for_status
+
+ENDED = {"completed", "failed", "cancelled"}
+
+
+def sweep_config(**overrides: object) -> dict:
+    config = churn_config(name="churn-sweep", hyperparameters={"n_estimators": 30})
+    config.update(overrides)
+    return config
+
+
+def submit(client: TestClient, config: dict, tenant: str = "acme-corp") -> dict:
+    response = client.post("/api/v1/tuning", json=config, headers=tenant_headers(tenant))
+    assert response.status_code == 202, response.text
+    return response.json()
+
+
+def wait_for(
+    client: TestClient, sweep_id: str, statuses: set[str], timeout: float = 240
+) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        sweep = client.get(f"/api/v1/tuning/{sweep_id}", headers=tenant_headers()).json()
+        if sweep["status"] in statuses:
+            return sweep
+        if time.monotonic() > deadline:
+            raise AssertionError(f"sweep {sweep_id} still {sweep['status']}: {sweep}")
+        time.sleep(0.5)
+
+
+def test_a_grid_over_three_depths_runs_exactly_three_trials(
+    client: TestClient, settings: Settings
+) -> None:
+    sweep = submit(
+        client,
+        sweep_config(
+            search="grid",
+            search_space={"max_depth": {"type": "grid", "values": [2, 4, 6]}},
+        ),
+    )
+    assert sweep["sweep_id"].startswith("sweep-")
+    assert (sweep["metric"], sweep["mode"]) == ("log_loss", "min")
+    done = wait_for(client, sweep["sweep_id"], ENDED)
+    assert done["status"] == "completed", done["error"]
+    trials = done["trials"]
+    assert sorted(trial["params"]["max_depth"] for trial in trials) == [2, 4, 6]
+    assert {trial["status"] for trial in trials} == {"completed"}
+    assert {trial["rounds"] for trial in trials} == {30}
+    # The final validation metrics of the evaluation, not only the per-round ones.
+    assert {"log_loss", "auc_roc", "accuracy", "f1_score"} <= set(trials[0]["metrics"])
+    best = min(trials, key=lambda trial: trial["metrics"]["log_loss"])
+    assert done["best_trial"]["trial_id"] == best["trial_id"]
+    histories = {history["trial_id"]: history for history in done["histories"]}
+    assert histories[best["trial_id"]]["rounds"] == list(range(1, 31))
+    assert done["progress"]["trials_completed"] == 3
+    # One MLflow parent run with a child run per trial.
+    mlflow = MlflowClient(settings.tracking_uri)
+    parent = mlflow.get_run(done["mlflow_run_id"])
+    assert parent.info.status == "FINISHED"
+    assert parent.data.tags["best_trial_id"] == best["trial_id"]
+    children = mlflow.search_runs(
+        [parent.info.experiment_id],
+        filter_string=f"tags.mlflow.parentRunId = '{parent.info.run_id}'",
+    )
+    assert len(children) == 3
+    child = next(run for run in children if run.data.tags["trial_id"] == best["trial_id"])
+    assert len(mlflow.get_metric_history(child.info.run_id, "log_loss_by_round")) == 30
+    # The generic jobs API shows the same job, under its kind.
+    job = client.get(f"/api/v1/jobs/{sweep['sweep_id']}", headers=tenant_headers()).json()
+    assert job["kind"] == "tuning"
+
+    # Train-best: a training job of the best trial on the full training split, registered.
+    response = client.post(
+        f"/api/v1/tuning/{sweep['sweep_id']}/train-best",
+        json={"register": {"model_name": "churn-tuned"}},
+        headers=tenant_headers(**{"X-Actor": "ana"}),
+    )
+    assert response.status_code == 202, response.text
+    assert response.json()["tuned_by"] == {
+        "sweep_id": sweep["sweep_id"],
+        "trial_id": best["trial_id"],
+    }
+    trained = wait_for_status(client, response.json()["job_id"], ENDED)
+    assert trained["status"] == "completed", trained["error"]
+    # Evaluated on the untouched test split: 20 % of 5,000 rows.
+    assert trained["data_summary"]["test_samples"] == 1000
+    registered = trained["registered_version"]
+    assert registered["model_name"] == "churn-tuned"
+    version = client.get(
+        f"/api/v1/registry/models/churn-tuned/versions/{registered['version']}",
+        headers=tenant_headers(),
+    ).json()
+    assert version["job_id"] == trained["job_id"]
+    assert version["tags"]["sweep_id"] == sweep["sweep_id"]
+    assert version["tags"]["trial_id"] == best["trial_id"]
+    assert f'"max_depth": {best["params"]["max_depth"]}' in version["tags"]["hyperparameters"]
+    run = mlflow.get_run(trained["mlflow_run_id"])
+    assert run.data.tags["sweep_id"] == sweep["sweep_id"]
+    assert run.data.params["max_depth"] == str(best["params"]["max_depth"])
+
+
+def test_asha_stops_the_weak_trials_early(client: TestClient) -> None:
+    sweep = submit(
+        client,
+        sweep_config(
+            hyperparameters={"n_estimators": 60},
+            search="random",
+            num_samples=8,
+            max_concurrent_trials=2,
+            search_space={"learning_rate": {"type": "loguniform", "lower": 0.001, "upper": 0.5}},
+            scheduler={"type": "asha", "grace_period": 3, "reduction_factor": 3},
+        ),
+    )
+    done = wait_for(client, sweep["sweep_id"], ENDED)
+    assert done["status"] == "completed", done["error"]
+    statuses = [trial["status"] for trial in done["trials"]]
+    assert len(statuses) == 8
+    stopped = [trial for trial in done["trials"] if trial["status"] == "stopped_early"]
+    assert stopped, statuses
+    assert all(trial["rounds"] < 60 for trial in stopped)
+    assert "completed" in statuses
+    assert done["progress"]["trials_stopped_early"] == len(stopped)
+
+
+def test_the_same_seed_picks_the_same_trials_and_another_tenant_sees_none(
+    client: TestClient,
+) -> None:
+    config = sweep_config(
+        hyperparameters={"n_estimators": 5},
+        num_samples=3,
+        max_concurrent_trials=2,
+        random_state=7,
+    )
+    first = wait_for(client, submit(client, config)["sweep_id"], ENDED)
+    second = wait_for(client, submit(client, config)["sweep_id"], ENDED)
+
+    def picks(sweep: dict) -> list:
+        return sorted(sorted(trial["params"].items()) for trial in sweep["trials"])
+
+    # Five continuous parameters: unseeded sampling would never repeat them.
+    assert picks(first) == picks(second)
+    # Default space: XGBoost's five parameters.
+    assert set(first["trials"][0]["params"]) == {
+        "learning_rate",
+        "max_depth",
+        "subsample",
+        "colsample_bytree",
+        "min_child_weight",
+    }
+    other = tenant_headers("globex")
+    assert client.get(f"/api/v1/tuning/{first['sweep_id']}", headers=other).status_code == 404
+    assert client.get("/api/v1/tuning", headers=other).json() == []
+    assert client.delete(f"/api/v1/tuning/{first['sweep_id']}", headers=other).status_code == 404
+    listed = client.get("/api/v1/tuning?status=completed", headers=tenant_headers()).json()
+    assert first["sweep_id"] in {sweep["sweep_id"] for sweep in listed}
+
+
+def test_cancel_stops_every_trial(client: TestClient) -> None:
+    total_cpus = ray.cluster_resources()["CPU"]
+    sweep = submit(
+        client,
+        sweep_config(
+            hyperparameters={"n_estimators": 5000, "learning_rate": 0.01},
+            num_samples=20,
+            max_concurrent_trials=2,
+            search_space={"max_depth": {"type": "randint", "lower": 8, "upper": 12}},
+        ),
+    )
+    deadline = time.monotonic() + 120
+    while True:
+        running = client.get(f"/api/v1/tuning/{sweep['sweep_id']}", headers=tenant_headers())
+        progress = running.json()["progress"]
+        if progress and progress["trials_running"] >= 1:
+            break
+        assert time.monotonic() < deadline, running.json()
+        time.sleep(0.3)
+    cancelled = client.delete(f"/api/v1/tuning/{sweep['sweep_id']}", headers=tenant_headers())
+    assert cancelled.status_code == 200, cancelled.text
+    assert cancelled.json()["status"] == "cancelled"
+    # Every trial's CPU is back: Tune stopped the trials and released their placement groups.
+    deadline = time.monotonic() + 30
+    while ray.available_resources().get("CPU", 0) < total_cpus:
+        assert time.monotonic() < deadline, ray.available_resources()
+        time.sleep(0.5)
+    again = client.delete(f"/api/v1/tuning/{sweep['sweep_id']}", headers=tenant_headers())
+    assert again.status_code == 409
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "words"),
+    [
+        ({"search_space": {"depth": {"type": "choice", "values": [1]}}}, "search_space.depth",
+         "has no hyperparameter depth"),
+        ({"search_space": {"max_depth": {"type": "uniform", "lower": 2, "upper": 8}}},
+         "search_space.max_depth", "is an integer"),
+        ({"search_space": {"max_depth": {"type": "randint", "lower": 2, "upper": 80}}},
+         "search_space.max_depth", "at most 20"),
+        ({"search_space": {"learning_rate": {"type": "choice", "values": [0.1, 2]}}},
+         "search_space.learning_rate", "value 2"),
+        ({"search_space": {"max_depth": {"type": "grid", "values": [2, 4]}}},
+         "search_space.max_depth", "need search grid"),
+        ({"search": "grid", "search_space": {"subsample": {"type": "uniform", "lower": 0.5,
+          "upper": 1}}}, "search_space.subsample", "grid or choice"),
+        ({"metric": "rmse"}, "metric", "classification sweeps optimise"),
+        ({"metric": "auc_roc", "mode": "min"}, "mode", "mode must be max"),
+        ({"algorithm": "linear", "hyperparameters": {}, "scheduler": {"type": "asha"}},
+         "scheduler.type", "fits in one step"),
+        ({"algorithm": "neural_network", "hyperparameters": {}}, "algorithm",
+         "cannot be tuned yet"),
+        ({"scaling": {"num_workers": 2}}, "scaling", "one worker"),
+        ({"hyperparameters": {"max_depth": 3},
+          "search_space": {"max_depth": {"type": "choice", "values": [2, 4]}}},
+         "search_space.max_depth", "also fixed"),
+    ],
+)  # fmt: skip
+def test_refuses_a_search_the_catalog_does_not_allow(
+    client: TestClient, overrides: dict, field: str, words: str
+) -> None:
+    response = client.post(
+        "/api/v1/tuning", json=sweep_config(**overrides), headers=tenant_headers()
+    )
+    assert response.status_code == 422, response.text
+    errors = {error["field"]: error["message"] for error in response.json()["errors"]}
+    assert words in errors[field], errors
+
+
+def test_train_best_needs_a_completed_sweep(client: TestClient) -> None:
+    missing = client.post(
+        "/api/v1/tuning/sweep-0123456789ab/train-best", json={}, headers=tenant_headers()
+    )
+    assert missing.status_code == 404
+    bad_name = client.post(
+        "/api/v1/tuning/sweep-0123456789ab/train-best",
+        json={"register": {"model_name": "../x"}},
+        headers=tenant_headers(),
+    )
+    assert bad_name.status_code == 422
+
+
+def test_refuses_a_malformed_domain_and_an_unknown_scheduler(client: TestClient) -> None:
+    no_bounds = sweep_config(search_space={"learning_rate": {"type": "uniform", "lower": 0.1}})
+    response = client.post("/api/v1/tuning", json=no_bounds, headers=tenant_headers())
+    assert response.status_code == 422
+    assert "needs lower and upper" in response.text
+    pbt = sweep_config(scheduler={"type": "pbt"})
+    response = client.post("/api/v1/tuning", json=pbt, headers=tenant_headers())
+    assert response.status_code == 422
+    assert "scheduler" in response.text
