@@ -82,6 +82,11 @@ class Settings(BaseSettings):
     warehouse_threads: int | None = Field(
         None, ge=1, description="DuckDB threads per connection; half the host's cores when unset"
     )
+    feature_store_python: Path = Field(
+        REPOSITORY_ROOT / "ml-service" / "feature-store" / ".venv" / "bin" / "python",
+        description="Python of the Feast environment (ml-service/feature-store, made by "
+        "scripts/setup.sh); Feast runs in its own process from it",
+    )
     prediction_sampling_rate: float = Field(
         1.0, ge=0, le=1, description="share of served predictions logged for monitoring"
     )
@@ -130,6 +135,11 @@ class Settings(BaseSettings):
     @cached_property
     def monitoring_dir(self) -> Path:
         return self.data_dir / "serving"
+
+    @cached_property
+    def features_dir(self) -> Path:
+        """Feature sets' Feast projects (one per tenant) and the Parquet files Feast reads."""
+        return self.data_dir / "features"
 
     @cached_property
     def ray_results_dir(self) -> Path:

@@ -21,6 +21,10 @@ from app.eda.router import router as eda_router
 from app.eda.service import EdaService
 from app.eda.store import EdaStore
 from app.errors import install_error_handlers
+from app.features.feast_process import FeastProcess
+from app.features.router import router as features_router
+from app.features.service import FeatureSetService
+from app.features.store import FeatureSetStore
 from app.health.router import router as health_router
 from app.jobs.router import router as jobs_router
 from app.jobs.runner import RESTART_ERROR, JobRunner
@@ -91,6 +95,13 @@ async def _service_lifecycle(app: FastAPI, settings: Settings) -> AsyncIterator[
     tracking_service = TrackingService(tracking)
     app.state.tracking_service = tracking_service
     app.state.registry = RegistryService(tracking_service, store, AuditLog(settings.job_store_path))
+    feast = FeastProcess(settings.feature_store_python)
+    app.state.features = FeatureSetService(
+        FeatureSetStore(settings.data_dir / "features.sqlite"),
+        warehouses,
+        feast,
+        settings.features_dir,
+    )
     ray_started_here = await asyncio.to_thread(connect_ray, settings)
     app.state.ray_connected = True
     settings.ray_results_dir.mkdir(parents=True, exist_ok=True)
@@ -143,6 +154,7 @@ async def _service_lifecycle(app: FastAPI, settings: Settings) -> AsyncIterator[
         deployment_store.close()
         await runner.shutdown()
         warm_pool.shutdown()
+        await asyncio.to_thread(feast.close)
         warehouses.close()
         app.state.ray_connected = False
         if ray_started_here:
@@ -214,6 +226,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(registry_router)
     app.include_router(serving_router)
     app.include_router(eda_router)
+    app.include_router(features_router)
     app.include_router(inference_v2_router)
     _document_service_token(app)
     return app

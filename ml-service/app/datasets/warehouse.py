@@ -620,7 +620,9 @@ class WarehouseManager:
             for prefix, source in sources.items():
                 select = self._checked_source(connection, source, prefix)
                 try:
-                    connection.execute(f"DESCRIBE SELECT * FROM {sql.wrap(select)}")
+                    # fetched, so `work` may start a relation (`connection.sql`): DuckDB 2
+                    # refuses one while a result of execute() is unfinished
+                    connection.execute(f"DESCRIBE SELECT * FROM {sql.wrap(select)}").fetchall()
                 except duckdb.Error as error:
                     raise InvalidFieldError(
                         self._query_field(source, prefix), _message(error)

@@ -1,0 +1,106 @@
+"""Feature set endpoints: define (a new version on change), list, read versions, and build a
+point-in-time training set into the tenant's warehouse."""
+
+import asyncio
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request, Response, status
+
+from app.datasets.warehouse import WAREHOUSE_RESPONSES
+from app.deps import TenantDep
+from app.errors import ERROR_RESPONSES, ErrorResponse
+from app.features.schemas import (
+    FEATURE_SET_NAME_PATTERN,
+    FeatureSetDefinition,
+    FeatureSetSummary,
+    FeatureSetVersion,
+    TrainingSet,
+    TrainingSetRequest,
+)
+from app.features.service import FeatureSetService
+
+router = APIRouter(
+    prefix="/api/v1/features",
+    tags=["features"],
+    responses=ERROR_RESPONSES | WAREHOUSE_RESPONSES,
+)
+
+_NOT_FOUND = {404: {"model": ErrorResponse, "description": "no such feature set (or version)"}}
+NameParam = Annotated[str, Path(pattern=FEATURE_SET_NAME_PATTERN)]
+VersionParam = Annotated[int, Path(ge=1)]
+
+
+def _service(request: Request) -> FeatureSetService:
+    return request.app.state.features
+
+
+@router.post(
+    "/sets",
+    status_code=status.HTTP_201_CREATED,
+    response_model=FeatureSetVersion,
+    responses={
+        200: {"model": FeatureSetVersion, "description": "unchanged: the latest version"},
+        409: {"model": ErrorResponse, "description": "another request made this version"},
+    },
+)
+async def create_feature_set(
+    definition: FeatureSetDefinition, tenant_id: TenantDep, request: Request, response: Response
+) -> FeatureSetVersion:
+    """Define a feature set, or change one: a changed definition becomes the next version (201);
+    the same definition again answers the latest version (200). Columns are checked against the
+    source (422 naming the field) and the version is registered in the tenant's Feast project."""
+    version, created = await asyncio.to_thread(_service(request).create, tenant_id, definition)
+    if not created:
+        response.status_code = status.HTTP_200_OK
+    return version
+
+
+@router.get("/sets", response_model=list[FeatureSetSummary])
+async def list_feature_sets(tenant_id: TenantDep, request: Request) -> list[FeatureSetSummary]:
+    """The tenant's feature sets with their latest version."""
+    return await asyncio.to_thread(_service(request).summaries, tenant_id)
+
+
+@router.get("/sets/{name}", response_model=FeatureSetVersion, responses=_NOT_FOUND)
+async def get_feature_set(
+    name: NameParam, tenant_id: TenantDep, request: Request
+) -> FeatureSetVersion:
+    """The latest version of a feature set."""
+    return await asyncio.to_thread(_service(request).version, tenant_id, name, None)
+
+
+@router.get("/sets/{name}/versions", response_model=list[FeatureSetVersion], responses=_NOT_FOUND)
+async def list_feature_set_versions(
+    name: NameParam, tenant_id: TenantDep, request: Request
+) -> list[FeatureSetVersion]:
+    """Every version of a feature set, oldest first."""
+    return await asyncio.to_thread(_service(request).versions, tenant_id, name)
+
+
+@router.get(
+    "/sets/{name}/versions/{version}", response_model=FeatureSetVersion, responses=_NOT_FOUND
+)
+async def get_feature_set_version(
+    name: NameParam, version: VersionParam, tenant_id: TenantDep, request: Request
+) -> FeatureSetVersion:
+    """One version of a feature set."""
+    return await asyncio.to_thread(_service(request).version, tenant_id, name, version)
+
+
+@router.post(
+    "/sets/{name}/versions/{version}/training-sets",
+    status_code=status.HTTP_201_CREATED,
+    response_model=TrainingSet,
+    responses=_NOT_FOUND,
+)
+async def create_training_set(
+    name: NameParam,
+    version: VersionParam,
+    body: TrainingSetRequest,
+    tenant_id: TenantDep,
+    request: Request,
+) -> TrainingSet:
+    """Point-in-time training set (Feast's `get_historical_features`): every entity row with each
+    feature's value as known at the row's event timestamp, never a later one, written to
+    `training_sets.<output_table>` where training can read it as a table."""
+    return await asyncio.to_thread(_service(request).training_set, tenant_id, name, version, body)

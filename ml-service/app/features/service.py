@@ -1,0 +1,346 @@
+"""Feature sets on Feast: definitions checked against the warehouse, immutable versions, and
+point-in-time training sets built by Feast's `get_historical_features`.
+
+Feast's DuckDB offline store reads files (Parquet, Delta, Iceberg), not tables of a DuckDB
+database, and a DuckDB database file is open in this process (another process cannot open it
+while it is), so the ML Service exports what Feast reads: a version's source columns to
+`<data>/features/<tenant>/<name>/v<version>/source.parquet`, written again from the warehouse
+before every training set so Feast always joins the current rows. The Feast project of a tenant
+(feature_store.yaml, SQLite registry and online store) lives in `<data>/features/<tenant>/feast`.
+"""
+
+import shutil
+import tempfile
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from app.datasets import sql
+from app.datasets.schemas import DatasetSchema
+from app.datasets.warehouse import WarehouseManager
+from app.errors import ConflictError, InvalidFieldError, NotFoundError
+from app.features.feast_process import FeastProcess, FeastRequestError
+from app.features.schemas import (
+    FeatureSetDefinition,
+    FeatureSetSummary,
+    FeatureSetVersion,
+    TrainingSet,
+    TrainingSetRequest,
+)
+from app.features.store import FeatureSetStore, VersionTakenError
+
+TRAINING_SET_SCHEMA = "training_sets"
+# Feast's name for the entity rows' timestamp column (feast.infra.offline_stores.offline_utils.
+# DEFAULT_ENTITY_DF_EVENT_TIMESTAMP_COL).
+FEAST_EVENT_TIMESTAMP = "event_timestamp"
+# Feast gets only the join keys, this row number (its join does not promise the rows' order)
+# and the timestamp; the user's columns never pass through it and are written back as read.
+_ROW_COLUMN = "__feature_set_entity_row"
+_TIMESTAMP_COLUMN = "__feature_set_event_timestamp"
+_TIME_TYPES = ("TIMESTAMP", "DATE")
+# DuckDB types Feast has a value type for (feast.type_map.pa_to_feast_value_type). TINYINT and
+# SMALLINT are widened to INTEGER on export (lossless); anything else (DECIMAL, unsigned, nested)
+# is refused rather than converted, so no value changes without the user saying so.
+_FEAST_TYPES = {"BOOLEAN", "INTEGER", "BIGINT", "FLOAT", "DOUBLE", "VARCHAR", "TIMESTAMP"}
+_WIDENED_TO_INTEGER = {"TINYINT", "SMALLINT"}
+
+
+def feast_project(tenant_id: str) -> str:
+    """The tenant's Feast project: tenant ids allow `-`, Feast project names do not."""
+    return tenant_id.replace("-", "_")
+
+
+def _is_time(schema: DatasetSchema, column: str) -> bool:
+    types = {item.name: item.type.upper() for item in schema.columns}
+    return types.get(column, "").startswith(_TIME_TYPES)
+
+
+def _check_type(schema: DatasetSchema, column: str, field: str) -> None:
+    duckdb_type = next(item.type for item in schema.columns if item.name == column).upper()
+    if duckdb_type not in _FEAST_TYPES | _WIDENED_TO_INTEGER:
+        raise InvalidFieldError(
+            field,
+            f"{column!r} is {duckdb_type}, which Feast has no type for; use a `sql` source that "
+            "casts it (e.g. to DOUBLE, BIGINT or VARCHAR)",
+        )
+
+
+def _projection(schema: DatasetSchema, columns: list[str]) -> str:
+    types = {item.name: item.type.upper() for item in schema.columns}
+    return ", ".join(
+        f"CAST({sql.quote(column)} AS INTEGER) AS {sql.quote(column)}"
+        if types[column] in _WIDENED_TO_INTEGER
+        else sql.quote(column)
+        for column in columns
+    )
+
+
+def _check_definition(definition: FeatureSetDefinition, schema: DatasetSchema) -> None:
+    columns = {column.name for column in schema.columns}
+    if definition.timestamp_column not in columns:
+        raise InvalidFieldError(
+            "timestamp_column", f"the source has no column {definition.timestamp_column!r}"
+        )
+    if not _is_time(schema, definition.timestamp_column):
+        raise InvalidFieldError("timestamp_column", "must be a TIMESTAMP or DATE column")
+    keys = definition.entity.join_keys
+    for index, key in enumerate(keys):
+        if key not in columns:
+            raise InvalidFieldError(
+                f"entity.join_keys[{index}]", f"the source has no column {key!r}"
+            )
+        if keys.index(key) != index:
+            raise InvalidFieldError(f"entity.join_keys[{index}]", f"{key!r} is listed twice")
+        _check_type(schema, key, f"entity.join_keys[{index}]")
+    seen: set[str] = set()
+    for index, feature in enumerate(definition.features):
+        field = f"features[{index}].column"
+        if feature.column not in columns:
+            raise InvalidFieldError(field, f"the source has no column {feature.column!r}")
+        if feature.column in keys or feature.column == definition.timestamp_column:
+            raise InvalidFieldError(field, f"{feature.column!r} is a join key or the timestamp")
+        if feature.column in seen:
+            raise InvalidFieldError(field, f"{feature.column!r} is listed twice")
+        seen.add(feature.column)
+        _check_type(schema, feature.column, field)
+
+
+class FeatureSetService:
+    def __init__(
+        self,
+        store: FeatureSetStore,
+        warehouses: WarehouseManager,
+        feast: FeastProcess,
+        features_dir: Path,
+    ) -> None:
+        self._store = store
+        self._warehouses = warehouses
+        self._feast = feast
+        self._dir = features_dir
+
+    def _repo_dir(self, tenant_id: str) -> Path:
+        return self._dir / tenant_id / "feast"
+
+    def _source_path(self, tenant_id: str, name: str, version: int) -> Path:
+        return self._dir / tenant_id / name / f"v{version}" / "source.parquet"
+
+    def _versions(self, tenant_id: str, name: str) -> list[FeatureSetVersion]:
+        return [
+            FeatureSetVersion.model_validate_json(body)
+            for body in self._store.versions(tenant_id, name)
+        ]
+
+    def summaries(self, tenant_id: str) -> list[FeatureSetSummary]:
+        summaries = []
+        for first_created, body in self._store.latest_versions(tenant_id):
+            latest = FeatureSetVersion.model_validate_json(body)
+            summaries.append(
+                FeatureSetSummary(
+                    name=latest.name,
+                    latest_version=latest.version,
+                    description=latest.definition.description,
+                    created_at=datetime.fromisoformat(first_created),
+                    updated_at=latest.created_at,
+                )
+            )
+        return summaries
+
+    def versions(self, tenant_id: str, name: str) -> list[FeatureSetVersion]:
+        versions = self._versions(tenant_id, name)
+        if not versions:
+            raise NotFoundError(f"feature set {name!r} does not exist")
+        return versions
+
+    def version(self, tenant_id: str, name: str, version: int | None) -> FeatureSetVersion:
+        """One version; the latest when `version` is None."""
+        versions = self.versions(tenant_id, name)
+        if version is None:
+            return versions[-1]
+        for item in versions:
+            if item.version == version:
+                return item
+        raise NotFoundError(f"feature set {name!r} has no version {version}")
+
+    def create(
+        self, tenant_id: str, definition: FeatureSetDefinition
+    ) -> tuple[FeatureSetVersion, bool]:
+        """Store the definition as the feature set's next version and register it in the
+        tenant's Feast project. An unchanged definition makes no version: the latest is
+        answered with `False` (nothing created)."""
+        versions = self._versions(tenant_id, definition.name)
+        if versions and versions[-1].definition == definition:
+            return versions[-1], False
+        schema = self._warehouses.describe(tenant_id, definition.source, "source")
+        _check_definition(definition, schema)
+        number = versions[-1].version + 1 if versions else 1
+        version = FeatureSetVersion(
+            name=definition.name,
+            version=number,
+            created_at=datetime.now(UTC),
+            definition=definition,
+            feast_project=feast_project(tenant_id),
+            feast_feature_view=f"{definition.name}_v{number}",
+        )
+        self._export_source(tenant_id, version, schema)
+        try:
+            self._apply(tenant_id, version)
+            self._store.add(
+                tenant_id, version.name, number, version.created_at.isoformat(),
+                version.model_dump_json(),
+            )  # fmt: skip
+        except VersionTakenError:
+            raise ConflictError(
+                f"feature set {definition.name!r} version {number} was made by another request"
+            ) from None
+        return version, True
+
+    def _export_source(
+        self, tenant_id: str, version: FeatureSetVersion, schema: DatasetSchema
+    ) -> None:
+        definition = version.definition
+        columns = [*definition.entity.join_keys, *(item.column for item in definition.features)]
+        projection = _projection(schema, columns)
+        timestamp = sql.quote(definition.timestamp_column)
+        path = self._source_path(tenant_id, version.name, version.version)
+        path.parent.mkdir(parents=True, exist_ok=True)
+
+        def work(connection: duckdb.DuckDBPyConnection, select: str) -> None:
+            # A DATE is read as midnight of that day; Feast's timestamp field must be a timestamp.
+            table = connection.sql(
+                f"SELECT {projection}, CAST({timestamp} AS TIMESTAMP) AS {timestamp} "
+                f"FROM {sql.wrap(select)}"
+            ).to_arrow_table()
+            # Replaced whole (write then rename): Feast may be reading the previous file.
+            partial = path.with_name(f"{path.name}.{uuid.uuid4().hex}.partial")
+            pq.write_table(table, partial)
+            partial.replace(path)
+
+        self._warehouses.read(tenant_id, definition.source, "source", work)
+
+    def _apply(self, tenant_id: str, version: FeatureSetVersion) -> None:
+        definition = version.definition
+        try:
+            self._feast.call(
+                "apply",
+                repo_dir=str(self._repo_dir(tenant_id)),
+                project=version.feast_project,
+                view=version.feast_feature_view,
+                source_path=str(self._source_path(tenant_id, version.name, version.version)),
+                timestamp_column=definition.timestamp_column,
+                join_keys=definition.entity.join_keys,
+                features=[item.column for item in definition.features],
+            )
+        except FeastRequestError as error:
+            raise InvalidFieldError("features", f"Feast refused the definition: {error}") from None
+
+    def training_set(
+        self, tenant_id: str, name: str, version_number: int, request: TrainingSetRequest
+    ) -> TrainingSet:
+        """Feast's point-in-time join: each entity row gets every feature's value as it was at
+        the row's event timestamp (the latest source row at or before it; none if there is
+        none), written to `training_sets.<output_table>`. Entity columns are kept as given."""
+        version = self.version(tenant_id, name, version_number)
+        definition = version.definition
+        features = [item.column for item in definition.features]
+        # The source's rows (and maybe its columns) changed since the version was made: it is
+        # checked again and Feast's file written again from it.
+        schema = self._warehouses.describe(tenant_id, definition.source, "source")
+        _check_definition(definition, schema)
+        self._export_source(tenant_id, version, schema)
+        entities = self._entity_rows(tenant_id, request, definition.entity.join_keys, features)
+        feast_entities = pa.table(
+            {
+                **{key: entities.column(key) for key in definition.entity.join_keys},
+                _ROW_COLUMN: pa.array(range(entities.num_rows), pa.int64()),
+                FEAST_EVENT_TIMESTAMP: entities.column(_TIMESTAMP_COLUMN),
+            }
+        )
+        self._dir.mkdir(parents=True, exist_ok=True)
+        work_dir = Path(tempfile.mkdtemp(dir=self._dir))
+        try:
+            entity_path = work_dir / "entities.parquet"
+            pq.write_table(feast_entities, entity_path)
+            output_path = work_dir / "training_set.parquet"
+            try:
+                self._feast.call(
+                    "historical",
+                    repo_dir=str(self._repo_dir(tenant_id)),
+                    project=version.feast_project,
+                    entity_path=str(entity_path),
+                    features=[f"{version.feast_feature_view}:{column}" for column in features],
+                    output_path=str(output_path),
+                )
+            except FeastRequestError as error:
+                raise InvalidFieldError("entities", f"Feast could not join: {error}") from None
+            joined = pq.read_table(output_path).sort_by(_ROW_COLUMN)
+        finally:
+            shutil.rmtree(work_dir, ignore_errors=True)
+        if joined.num_rows != entities.num_rows:
+            raise RuntimeError(
+                f"Feast answered {joined.num_rows} rows for {entities.num_rows} entity rows"
+            )
+        frame = entities.drop_columns([_TIMESTAMP_COLUMN])
+        for column in features:
+            frame = frame.append_column(column, joined.column(column))
+        table = f"{TRAINING_SET_SCHEMA}.{request.output_table}"
+
+        def write(connection: duckdb.DuckDBPyConnection) -> None:
+            connection.execute(f'CREATE SCHEMA IF NOT EXISTS "{TRAINING_SET_SCHEMA}"')
+            connection.register("training_set", frame)
+            try:
+                connection.execute(
+                    f'CREATE OR REPLACE TABLE "{TRAINING_SET_SCHEMA}"."{request.output_table}" '
+                    "AS SELECT * FROM training_set"
+                )
+            finally:
+                connection.unregister("training_set")
+
+        self._warehouses.write(tenant_id, write)
+        return TrainingSet(
+            table=table,
+            row_count=frame.num_rows,
+            columns=frame.column_names,
+            feature_set=name,
+            version=version.version,
+        )
+
+    def _entity_rows(
+        self, tenant_id: str, request: TrainingSetRequest, join_keys: list[str], features: list[str]
+    ) -> pa.Table:
+        """The entity rows as read, with their timestamp as a TIMESTAMP in one more column."""
+        schema = self._warehouses.describe(tenant_id, request.entities, "entities")
+        columns = [column.name for column in schema.columns]
+        timestamp = request.event_timestamp_column
+        if timestamp not in columns:
+            raise InvalidFieldError(
+                "event_timestamp_column", f"the entity rows have no column {timestamp!r}"
+            )
+        if not _is_time(schema, timestamp):
+            raise InvalidFieldError("event_timestamp_column", "must be a TIMESTAMP or DATE column")
+        for key in join_keys:
+            if key not in columns:
+                raise InvalidFieldError(
+                    "entities", f"the entity rows have no join key column {key!r}"
+                )
+        for column in columns:
+            if column in features:
+                raise InvalidFieldError(
+                    "entities", f"column {column!r} is also a feature of the set"
+                )
+            if column in (_ROW_COLUMN, _TIMESTAMP_COLUMN) or (
+                column == FEAST_EVENT_TIMESTAMP and column in join_keys
+            ):
+                raise InvalidFieldError("entities", f"column name {column!r} is reserved")
+        projection = ", ".join(sql.quote(column) for column in columns)
+
+        def work(connection: duckdb.DuckDBPyConnection, select: str) -> pa.Table:
+            return connection.sql(
+                f"SELECT {projection}, CAST({sql.quote(timestamp)} AS TIMESTAMP) "
+                f"AS {_TIMESTAMP_COLUMN} FROM {sql.wrap(select)}"
+            ).to_arrow_table()
+
+        return self._warehouses.read(tenant_id, request.entities, "entities", work)

@@ -1,0 +1,76 @@
+"""Stored feature set versions: SQLite in WAL mode at `<data>/features.sqlite`.
+
+A version is written once and never updated (immutable definitions); every read is scoped by
+tenant, so another tenant's feature set reads as missing.
+"""
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS feature_set_versions (
+    tenant_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    created_at TEXT NOT NULL,
+    body TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, name, version)
+);
+"""
+
+
+class VersionTakenError(RuntimeError):
+    """Another request stored this version first."""
+
+
+class FeatureSetStore:
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with self._connection() as connection:
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.executescript(_SCHEMA)
+
+    @contextmanager
+    def _connection(self) -> Iterator[sqlite3.Connection]:
+        # A connection per operation keeps the store safe to call from any thread.
+        connection = sqlite3.connect(self._path, timeout=10, isolation_level=None)
+        try:
+            yield connection
+        finally:
+            connection.close()
+
+    def add(self, tenant_id: str, name: str, version: int, created_at: str, body: str) -> None:
+        """Store a new version (`body` is the FeatureSetVersion as JSON)."""
+        with self._connection() as connection:
+            try:
+                connection.execute(
+                    "INSERT INTO feature_set_versions VALUES (?, ?, ?, ?, ?)",
+                    (tenant_id, name, version, created_at, body),
+                )
+            except sqlite3.IntegrityError:
+                raise VersionTakenError(f"{name} version {version}") from None
+
+    def versions(self, tenant_id: str, name: str) -> list[str]:
+        """The bodies of every version of one feature set, oldest first."""
+        with self._connection() as connection:
+            rows = connection.execute(
+                "SELECT body FROM feature_set_versions WHERE tenant_id = ? AND name = ? "
+                "ORDER BY version",
+                (tenant_id, name),
+            ).fetchall()
+        return [row[0] for row in rows]
+
+    def latest_versions(self, tenant_id: str) -> list[tuple[str, str]]:
+        """(first version's created_at, latest version's body) of every feature set, by name."""
+        with self._connection() as connection:
+            rows = connection.execute(
+                "SELECT min(created_at), "
+                "(SELECT body FROM feature_set_versions AS latest WHERE latest.tenant_id = "
+                "v.tenant_id AND latest.name = v.name ORDER BY version DESC LIMIT 1) "
+                "FROM feature_set_versions AS v WHERE tenant_id = ? GROUP BY name ORDER BY name",
+                (tenant_id,),
+            ).fetchall()
+        return [(row[0], row[1]) for row in rows]
