@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything the project needs, from the pinned lock files, into the repository:
-# node_modules/ (npm ci) and ml-service/.venv (uv, from ml-service/requirements.lock).
+# node_modules/ (npm ci), ml-service/.venv (uv, from ml-service/requirements.lock) and
+# ml-service/feature-store/.venv (uv, from ml-service/feature-store/requirements.lock).
 # Safe to run again: each half is skipped while its lock file is unchanged.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -36,6 +37,22 @@ if [ ! -x "$venv/bin/python" ] || [ "$(cat "$venv/.lock-stamp" 2>/dev/null)" != 
   stamp "$lock" > "$venv/.lock-stamp"
 else
   log "ML Service environment is up to date"
+fi
+
+# Feast (feature sets) has its own environment: it needs pandas < 3, the ML Service pins pandas 3
+# (docs/architecture.md, "Feature store"). The ML Service runs ml-service/feature-store/feast_worker.py
+# with it.
+feast_venv=ml-service/feature-store/.venv
+feast_lock=ml-service/feature-store/requirements.lock
+if [ ! -x "$feast_venv/bin/python" ] || [ "$(cat "$feast_venv/.lock-stamp" 2>/dev/null)" != "$(stamp "$feast_lock")" ]; then
+  log "creating the feature store environment ($feast_venv) from $feast_lock"
+  [ -x "$feast_venv/bin/python" ] || python3 -m uv venv --quiet --python "$PYTHON_VERSION" "$feast_venv"
+  python3 -m uv pip sync --quiet --python "$feast_venv/bin/python" "$feast_lock"
+  # Feast's import takes ~10 s with byte-code on disk and far longer without.
+  "$feast_venv/bin/python" -m compileall -q -j 0 "$feast_venv/lib" >/dev/null || true
+  stamp "$feast_lock" > "$feast_venv/.lock-stamp"
+else
+  log "feature store environment is up to date"
 fi
 
 if [ ! -d node_modules ] || [ "$(cat node_modules/.lock-stamp 2>/dev/null)" != "$(stamp package-lock.json)" ]; then

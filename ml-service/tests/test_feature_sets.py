@@ -1,11 +1,14 @@
 """Feature sets on real Feast (its own process and environment): versions, checks against the
 source, tenancy, and a point-in-time training set that never takes a value from the future."""
 
+from pathlib import Path
+
 import duckdb
 import pytest
 from fastapi.testclient import TestClient
 
 from app.datasets.schemas import DatasetSource
+from app.features.feast_process import FeastProcess, FeatureStoreUnavailableError
 from tests.conftest import tenant_headers
 
 TENANT = "feast-shop"
@@ -166,3 +169,9 @@ def test_another_tenant_sees_none_of_the_feature_sets(shop: TestClient) -> None:
         headers=headers,
     )
     assert response.status_code == 404
+
+
+def test_without_the_feast_environment_the_answer_is_503_saying_so(tmp_path: Path) -> None:
+    with pytest.raises(FeatureStoreUnavailableError, match="is not installed") as raised:
+        FeastProcess(tmp_path / "python").call("apply")
+    assert raised.value.status_code == 503

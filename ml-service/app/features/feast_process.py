@@ -13,13 +13,17 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from app.errors import MLServiceError
+
 logger = logging.getLogger(__name__)
 
 WORKER_SCRIPT = Path(__file__).resolve().parents[2] / "feature-store" / "feast_worker.py"
 
 
-class FeatureStoreUnavailableError(RuntimeError):
-    """The Feast worker could not be started or stopped answering."""
+class FeatureStoreUnavailableError(MLServiceError):
+    """The Feast worker could not be started or stopped answering (503)."""
+
+    status_code = 503
 
 
 class FeastRequestError(RuntimeError):
