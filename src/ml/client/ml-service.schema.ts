@@ -248,6 +248,114 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/features/sets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Feature Sets
+         * @description The tenant's feature sets with their latest version.
+         */
+        get: operations["list_feature_sets"];
+        put?: never;
+        /**
+         * Create Feature Set
+         * @description Define a feature set, or change one: a changed definition becomes the next version (201);
+         *     the same definition again answers the latest version (200). Columns are checked against the
+         *     source (422 naming the field) and the version is registered in the tenant's Feast project.
+         */
+        post: operations["create_feature_set"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/features/sets/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Feature Set
+         * @description The latest version of a feature set.
+         */
+        get: operations["get_feature_set"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/features/sets/{name}/versions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Feature Set Versions
+         * @description Every version of a feature set, oldest first.
+         */
+        get: operations["list_feature_set_versions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/features/sets/{name}/versions/{version}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Feature Set Version
+         * @description One version of a feature set.
+         */
+        get: operations["get_feature_set_version"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/features/sets/{name}/versions/{version}/training-sets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create Training Set
+         * @description Point-in-time training set (Feast's `get_historical_features`): every entity row with each
+         *     feature's value as known at the row's event timestamp, never a later one, written to
+         *     `training_sets.<output_table>` where training can read it as a table.
+         */
+        post: operations["create_training_set"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/jobs/{job_id}": {
         parameters: {
             query?: never;
@@ -2149,6 +2257,22 @@ export interface components {
             /** Window */
             window: string;
         };
+        /**
+         * EntitySpec
+         * @description What a feature row describes (e.g. a customer) and the columns that identify it.
+         */
+        EntitySpec: {
+            /**
+             * Join Keys
+             * @description columns of the source that identify the entity, e.g. `["customer_id"]`
+             */
+            join_keys: string[];
+            /**
+             * Name
+             * @description e.g. `customer`
+             */
+            name: string;
+        };
         /** ErrorResponse */
         ErrorResponse: {
             /** Detail */
@@ -2209,6 +2333,85 @@ export interface components {
             ks_statistic: number | null;
             /** Psi */
             psi: number;
+        };
+        /**
+         * FeatureSetDefinition
+         * @description A feature set: features of an entity read from the tenant's warehouse, each value valid
+         *     from its row's event timestamp on (what Feast calls a feature view over a batch source).
+         */
+        FeatureSetDefinition: {
+            /**
+             * Description
+             * @default
+             */
+            description?: string;
+            entity: components["schemas"]["EntitySpec"];
+            /** Features */
+            features: components["schemas"]["FeatureSpec"][];
+            /** Name */
+            name: string;
+            /** @description table or read-only query the features come from */
+            source: components["schemas"]["DatasetSource"];
+            /**
+             * Timestamp Column
+             * @description column of the source saying when each row's values became known (TIMESTAMP or DATE)
+             */
+            timestamp_column: string;
+        };
+        /** FeatureSetSummary */
+        FeatureSetSummary: {
+            /**
+             * Created At
+             * Format: date-time
+             * @description when the first version was made
+             */
+            created_at: string;
+            /** Description */
+            description: string;
+            /** Latest Version */
+            latest_version: number;
+            /** Name */
+            name: string;
+            /**
+             * Updated At
+             * Format: date-time
+             * @description when the latest version was made
+             */
+            updated_at: string;
+        };
+        /**
+         * FeatureSetVersion
+         * @description One immutable version of a feature set; a changed definition makes the next version.
+         */
+        FeatureSetVersion: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            definition: components["schemas"]["FeatureSetDefinition"];
+            /**
+             * Feast Feature View
+             * @description the Feast feature view of this version
+             */
+            feast_feature_view: string;
+            /**
+             * Feast Project
+             * @description the tenant's Feast project
+             */
+            feast_project: string;
+            /** Name */
+            name: string;
+            /** Version */
+            version: number;
+        };
+        /**
+         * FeatureSpec
+         * @description One feature: a column of the source, served under the column's own name.
+         */
+        FeatureSpec: {
+            /** Column */
+            column: string;
         };
         /** FeedbackItem */
         FeedbackItem: {
@@ -3704,6 +3907,43 @@ export interface components {
              * @default false
              */
             ray_train?: boolean;
+        };
+        /** TrainingSet */
+        TrainingSet: {
+            /**
+             * Columns
+             * @description the entity rows' columns, then the features
+             */
+            columns: string[];
+            /** Feature Set */
+            feature_set: string;
+            /** Row Count */
+            row_count: number;
+            /**
+             * Table
+             * @description `training_sets.<output_table>` of the tenant's warehouse
+             */
+            table: string;
+            /** Version */
+            version: number;
+        };
+        /**
+         * TrainingSetRequest
+         * @description Entity rows to build a training set for: the join keys, the time each row's features are
+         *     wanted as of, and any other columns (the label) that are carried through unchanged.
+         */
+        TrainingSetRequest: {
+            entities: components["schemas"]["DatasetSource"];
+            /**
+             * Event Timestamp Column
+             * @description column of the entity rows (TIMESTAMP or DATE)
+             */
+            event_timestamp_column: string;
+            /**
+             * Output Table
+             * @description written as `training_sets.<output_table>` (replaced if it exists)
+             */
+            output_table: string;
         };
         /** TrialHistory */
         TrialHistory: {
@@ -5219,6 +5459,474 @@ export interface operations {
                 };
                 content: {
                     "text/html": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    list_feature_sets: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description tenant the call acts for; resolved by the AI Service */
+                "X-Tenant-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FeatureSetSummary"][];
+                };
+            };
+            /** @description missing or malformed X-Tenant-ID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description no or a wrong service token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description invalid request; `errors` names the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description the tenant already has its limit of warehouse calls in flight */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description a statement ran past its time limit and was stopped; not worth retrying */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    create_feature_set: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description tenant the call acts for; resolved by the AI Service */
+                "X-Tenant-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FeatureSetDefinition"];
+            };
+        };
+        responses: {
+            /** @description unchanged: the latest version */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FeatureSetVersion"];
+                };
+            };
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FeatureSetVersion"];
+                };
+            };
+            /** @description missing or malformed X-Tenant-ID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description no or a wrong service token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description another request made this version */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description invalid request; `errors` names the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description the tenant already has its limit of warehouse calls in flight */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description a statement ran past its time limit and was stopped; not worth retrying */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    get_feature_set: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description tenant the call acts for; resolved by the AI Service */
+                "X-Tenant-ID"?: string | null;
+            };
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FeatureSetVersion"];
+                };
+            };
+            /** @description missing or malformed X-Tenant-ID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description no or a wrong service token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description no such feature set (or version) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description invalid request; `errors` names the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description the tenant already has its limit of warehouse calls in flight */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description a statement ran past its time limit and was stopped; not worth retrying */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    list_feature_set_versions: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description tenant the call acts for; resolved by the AI Service */
+                "X-Tenant-ID"?: string | null;
+            };
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FeatureSetVersion"][];
+                };
+            };
+            /** @description missing or malformed X-Tenant-ID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description no or a wrong service token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description no such feature set (or version) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description invalid request; `errors` names the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description the tenant already has its limit of warehouse calls in flight */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description a statement ran past its time limit and was stopped; not worth retrying */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    get_feature_set_version: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description tenant the call acts for; resolved by the AI Service */
+                "X-Tenant-ID"?: string | null;
+            };
+            path: {
+                name: string;
+                version: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FeatureSetVersion"];
+                };
+            };
+            /** @description missing or malformed X-Tenant-ID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description no or a wrong service token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description no such feature set (or version) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description invalid request; `errors` names the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description the tenant already has its limit of warehouse calls in flight */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description a statement ran past its time limit and was stopped; not worth retrying */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    create_training_set: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description tenant the call acts for; resolved by the AI Service */
+                "X-Tenant-ID"?: string | null;
+            };
+            path: {
+                name: string;
+                version: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TrainingSetRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TrainingSet"];
+                };
+            };
+            /** @description missing or malformed X-Tenant-ID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description no or a wrong service token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description no such feature set (or version) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description invalid request; `errors` names the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description the tenant already has its limit of warehouse calls in flight */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description a statement ran past its time limit and was stopped; not worth retrying */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
