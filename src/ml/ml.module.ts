@@ -14,6 +14,7 @@ import { RegistryModule } from '@app/ml/registry/registry.module';
 import { ServingModule } from '@app/ml/serving/serving.module';
 import { TrackingModule } from '@app/ml/tracking/tracking.module';
 import { TrainingModule } from '@app/ml/training/training.module';
+import { TuningModule } from '@app/ml/tuning/tuning.module';
 
 /**
  * The ML Integration module. Import it only when ML is enabled: it registers every /api/v1/ml/*
@@ -23,7 +24,7 @@ import { TrainingModule } from '@app/ml/training/training.module';
  *   MlModule.forRootAsync({ imports: [...], inject: [...], useFactory: (...) => options })
  */
 @Module({
-  imports: [HttpModule, DatasetsModule, TrainingModule, JobsModule, TrackingModule, RegistryModule, ServingModule, EdaModule],
+  imports: [HttpModule, DatasetsModule, TrainingModule, TuningModule, JobsModule, TrackingModule, RegistryModule, ServingModule, EdaModule],
   providers: [
     { provide: ML_OPTIONS, inject: [ML_MODULE_OPTIONS], useFactory: resolveMlModuleOptions },
     {

@@ -59,6 +59,11 @@ import type {
   TrainingJobList,
   TrainingJobStatus,
   TrainingSubmission,
+  TrainBestRequest,
+  TuningSubmission,
+  TuningSweep,
+  TuningSweepStatus,
+  DefaultSearchSpace,
   ValidatedTrainingConfig,
   VersionRegistration,
 } from '@app/ml/client/ml-service.types';
@@ -171,6 +176,34 @@ export class MLServiceClient implements OnModuleDestroy {
   getTrainingChart(context: MlCallContext, jobId: string, name: string, accept: string): Promise<ArtifactContent> {
     const path = `/api/v1/training/jobs/${encodeURIComponent(jobId)}/charts/${encodeURIComponent(name)}`;
     return this.downloadBytes(context, path, { accept });
+  }
+
+  // Tuning: sweeps on Ray Tune, a job kind of the ML Service's runner.
+
+  listDefaultSearchSpaces(context: MlCallContext): Promise<DefaultSearchSpace[]> {
+    return this.request({ method: 'GET', path: '/api/v1/tuning/spaces', context });
+  }
+
+  /** `idempotencyKey` identifies the logical submission; every retry reuses it. */
+  submitTuningSweep(context: MlCallContext, submission: TuningSubmission, idempotencyKey: string): Promise<TuningSweep> {
+    return this.request({ method: 'POST', path: '/api/v1/tuning', context, body: submission, idempotencyKey });
+  }
+
+  getTuningSweep(context: MlCallContext, sweepId: string): Promise<TuningSweep> {
+    return this.request({ method: 'GET', path: `/api/v1/tuning/${encodeURIComponent(sweepId)}`, context });
+  }
+
+  listTuningSweeps(context: MlCallContext, filter: { status?: TuningSweepStatus; limit?: number }): Promise<TuningSweep[]> {
+    return this.request({ method: 'GET', path: '/api/v1/tuning', context, params: filter });
+  }
+
+  cancelTuningSweep(context: MlCallContext, sweepId: string): Promise<TuningSweep> {
+    return this.request({ method: 'DELETE', path: `/api/v1/tuning/${encodeURIComponent(sweepId)}`, context });
+  }
+
+  /** A training job of the sweep's best trial; `idempotencyKey` as for a training submission. */
+  trainBestTrial(context: MlCallContext, sweepId: string, body: TrainBestRequest, idempotencyKey: string): Promise<TrainingJob> {
+    return this.request({ method: 'POST', path: `/api/v1/tuning/${encodeURIComponent(sweepId)}/train-best`, context, body, idempotencyKey });
   }
 
   // EDA: profiles computed in the tenant's warehouse and stored by the ML Service.

@@ -27,6 +27,16 @@ export type TrainingEvent = Schemas['TrainingEvent'];
 export type TrainingJobList = TrainingJob[];
 export type TrainingChartList = Schemas['ChartList'];
 
+// Tuning sweeps (a job kind of their own) and their train-best training jobs.
+export type TuningSubmission = Schemas['TuningConfig'];
+export type TuningSweep = Schemas['TuningSweep'];
+export type TuningSweepStatus = TuningSweep['status'];
+export type TuningTrial = Schemas['TrialRow'];
+export type TuningProgress = Schemas['TuningProgress'];
+export type SearchSpaceDomain = Schemas['ParameterSpace'];
+export type DefaultSearchSpace = Schemas['DefaultSpace'];
+export type TrainBestRequest = Schemas['TrainBestRequest'];
+
 // Jobs of every kind (training, batch prediction, …).
 export type Job = Schemas['Job'];
 /** One event of GET /api/v1/jobs/{job_id}/events (Server-Sent Events). */

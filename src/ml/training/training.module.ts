@@ -11,5 +11,6 @@ import { TrainingService } from '@app/ml/training/training.service';
 @Module({
   controllers: [TrainingController],
   providers: [TrainingService, TrainingProgressGateway],
+  exports: [TrainingService],
 })
 export class TrainingModule {}

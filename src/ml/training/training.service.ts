@@ -33,22 +33,7 @@ export class TrainingService {
    * call (by us or by the caller with the same key) never starts a second job.
    */
   async submit(config: CreateTrainingJobDto, caller: TenantContext, idempotencyKey: string): Promise<TrainingJobResponseDto> {
-    const submission: TrainingSubmission = {
-      name: config.name,
-      algorithm: config.algorithm,
-      task_type: config.task_type,
-      dataset: toDatasetRef(config.dataset),
-      target_column: config.target_column,
-      feature_columns: config.feature_columns,
-      split: config.split,
-      hyperparameters: config.hyperparameters,
-      time_column: config.time_column,
-      horizon: config.horizon,
-      frequency: config.frequency,
-      resources: config.resources,
-      scaling: config.scaling,
-      limits: this.limitsFor(caller.tenantId),
-    };
+    const submission = toTrainingSubmission(config, this.limitsFor(caller.tenantId));
     try {
       await this.mlService.validateTrainingConfig(caller, submission);
     } catch (error) {
@@ -143,11 +128,31 @@ export class TrainingService {
   }
 }
 
+/** The ML Service's TrainingConfig of a body, with the tenant's limits (never the caller's). */
+export function toTrainingSubmission(config: CreateTrainingJobDto, limits: TrainingLimits): TrainingSubmission {
+  return {
+    name: config.name,
+    algorithm: config.algorithm,
+    task_type: config.task_type,
+    dataset: toDatasetRef(config.dataset),
+    target_column: config.target_column,
+    feature_columns: config.feature_columns,
+    split: config.split,
+    hyperparameters: config.hyperparameters,
+    time_column: config.time_column,
+    horizon: config.horizon,
+    frequency: config.frequency,
+    resources: config.resources,
+    scaling: config.scaling,
+    limits,
+  };
+}
+
 /**
  * The ML Service names list items `feature_columns.1`; this API (its validation pipe) names them
  * `feature_columns[1]`. Messages are the ML Service's own.
  */
-function withOurFieldNames(error: FieldErrorsException): FieldErrorsException {
+export function withOurFieldNames(error: FieldErrorsException): FieldErrorsException {
   if (error.fieldErrors.length === 0) {
     return error;
   }
@@ -181,5 +186,7 @@ export function toTrainingJobResponse(job: TrainingJob): TrainingJobResponseDto 
     training_duration_seconds: job.training_duration_seconds,
     data_summary: job.data_summary,
     mlflow_run_id: job.mlflow_run_id,
+    tuned_by: job.tuned_by ?? null,
+    registered_version: job.registered_version ?? null,
   };
 }

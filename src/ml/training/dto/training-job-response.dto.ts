@@ -64,6 +64,22 @@ export class ForecastDto {
   future!: ForecastPointDto[];
 }
 
+export class TunedByDto {
+  @ApiProperty({ example: 'sweep-3f9a1c2b4d5e' })
+  sweep_id!: string;
+
+  @ApiProperty({ example: 'a1b2c3d4_00003' })
+  trial_id!: string;
+}
+
+export class RegisteredVersionRefDto {
+  @ApiProperty({ example: 'churn' })
+  model_name!: string;
+
+  @ApiProperty({ example: '3' })
+  version!: string;
+}
+
 /** A training job in seed 001's shape: the result fields are filled once the job is completed. */
 export class TrainingJobResponseDto {
   @ApiProperty({ example: 'train-3f9a1c2b4d5e' })
@@ -141,6 +157,12 @@ export class TrainingJobResponseDto {
 
   @ApiProperty({ example: '3f2a…', nullable: true, type: String, description: 'The MLflow run with parameters, metrics and artifacts.' })
   mlflow_run_id!: string | null;
+
+  @ApiProperty({ type: TunedByDto, nullable: true, required: false, description: 'Train-best jobs (POST /api/v1/ml/tuning/:sweep_id/train-best): the sweep and trial this configuration comes from.' })
+  tuned_by?: TunedByDto | null;
+
+  @ApiProperty({ type: RegisteredVersionRefDto, nullable: true, required: false, description: 'Train-best with `register`: the model version registered from this job once trained.' })
+  registered_version?: RegisteredVersionRefDto | null;
 }
 
 export class TrainingJobListResponseDto {

@@ -1,0 +1,135 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsIn, IsInt, IsNumber, IsObject, IsOptional, IsPositive, Max, Min, ValidateNested } from 'class-validator';
+import { CreateTrainingJobDto } from '@app/ml/training/dto/create-training-job.dto';
+import { SCHEDULERS, SEARCH_ALGORITHMS, SPACE_TYPES, TUNING_METRICS, TUNING_MODES } from '@app/ml/tuning/dto/tuning-enums';
+
+/** One hyperparameter's domain; its fields per type are checked by the ML Service against the algorithm's catalog. */
+export class SearchSpaceDomainDto {
+  @ApiProperty({ enum: SPACE_TYPES, example: 'loguniform' })
+  type!: (typeof SPACE_TYPES)[number];
+
+  @ApiPropertyOptional({ type: 'array', items: {}, nullable: true, example: [3, 6, 9], description: 'choice, grid: the values.' })
+  values?: unknown[] | null;
+
+  @ApiPropertyOptional({ example: 0.01, nullable: true, type: Number, description: 'uniform, loguniform, randint, q…: the lower bound (included).' })
+  lower?: number | null;
+
+  @ApiPropertyOptional({ example: 0.3, nullable: true, type: Number, description: 'The upper bound (included, also for randint).' })
+  upper?: number | null;
+
+  @ApiPropertyOptional({ example: 1, nullable: true, type: Number, description: 'quniform, qloguniform: values are multiples of q.' })
+  q?: number | null;
+}
+
+/** When trials stop early; times count rounds (boosting rounds, forest steps) on the validation split. */
+export class TuningSchedulerDto {
+  @ApiPropertyOptional({ enum: SCHEDULERS, default: 'fifo', description: 'fifo: every trial runs to its end; asha: successive halving; hyperband: asynchronous HyperBand (several ASHA brackets); median_stopping: stop below the median.' })
+  @IsOptional()
+  @IsIn(SCHEDULERS)
+  type?: (typeof SCHEDULERS)[number];
+
+  @ApiPropertyOptional({ example: 10, minimum: 1, default: 5, description: 'Rounds every trial runs before it can be stopped.' })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  grace_period?: number;
+
+  @ApiPropertyOptional({ example: 3, minimum: 2, maximum: 10, default: 3, description: 'asha, hyperband: the best 1/reduction_factor of trials go on at each rung.' })
+  @IsOptional()
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(2)
+  @Max(10)
+  reduction_factor?: number;
+
+  @ApiPropertyOptional({ example: 200, minimum: 1, description: 'asha, hyperband: rounds of the longest trial; default: the most the space allows.' })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  max_t?: number;
+
+  @ApiPropertyOptional({ example: 3, minimum: 1, maximum: 10, default: 3, description: 'hyperband: number of brackets.' })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(10)
+  brackets?: number;
+
+  @ApiPropertyOptional({ example: 3, minimum: 1, default: 3, description: 'median_stopping: trials needed before the median is used.' })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  min_samples_required?: number;
+}
+
+/**
+ * A sweep: the body of POST /api/v1/ml/train (its `hyperparameters` are the fixed values) plus the search.
+ * The ML Service owns the search rules (catalog names, types and ranges of `search_space`, metric per task,
+ * scheduler per algorithm) and answers 422 naming the field.
+ */
+export class CreateTuningSweepDto extends CreateTrainingJobDto {
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: { $ref: '#/components/schemas/SearchSpaceDomainDto' },
+    example: { learning_rate: { type: 'loguniform', lower: 0.01, upper: 0.3 }, max_depth: { type: 'randint', lower: 3, upper: 10 } },
+    description: "Hyperparameter name → domain. Default: the algorithm's default space (GET /api/v1/ml/tuning/spaces).",
+  })
+  @IsOptional()
+  @IsObject()
+  search_space?: Record<string, SearchSpaceDomainDto>;
+
+  @ApiPropertyOptional({ enum: SEARCH_ALGORITHMS, default: 'random', description: "grid: every combination; random; tpe: Optuna's TPE; gp: Optuna's Gaussian-process sampler." })
+  @IsOptional()
+  @IsIn(SEARCH_ALGORITHMS)
+  search?: (typeof SEARCH_ALGORITHMS)[number];
+
+  @ApiPropertyOptional({ type: TuningSchedulerDto, description: 'Default: fifo.' })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => TuningSchedulerDto)
+  scheduler?: TuningSchedulerDto;
+
+  @ApiPropertyOptional({ enum: TUNING_METRICS, description: 'Measured each round on a validation split carved from the training split (never the test split). Default: log_loss (classification), rmse (regression).' })
+  @IsOptional()
+  @IsIn(TUNING_METRICS)
+  metric?: (typeof TUNING_METRICS)[number];
+
+  @ApiPropertyOptional({ enum: TUNING_MODES, description: 'Default: what the metric needs (max for auc_roc, min otherwise).' })
+  @IsOptional()
+  @IsIn(TUNING_MODES)
+  mode?: (typeof TUNING_MODES)[number];
+
+  @ApiPropertyOptional({ example: 0.2, default: 0.2, description: 'Share of the training split held out to score trials.' })
+  @IsOptional()
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(0.01)
+  @Max(0.99)
+  validation_size?: number;
+
+  @ApiPropertyOptional({ example: 16, minimum: 1, maximum: 1000, description: 'Trials (grid: repeats of the grid). Default 10, grid 1.' })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  num_samples?: number;
+
+  @ApiPropertyOptional({ example: 2, minimum: 1, maximum: 64, default: 2, description: 'Trials running at once, each with `resources`.' })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(64)
+  max_concurrent_trials?: number;
+
+  @ApiPropertyOptional({ example: 600, description: 'Seconds after which no trial starts and running ones stop; the sweep still completes.' })
+  @IsOptional()
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @IsPositive()
+  time_budget_s?: number;
+
+  @ApiPropertyOptional({ example: 42, minimum: 0, default: 42, description: "The searcher's seed: the same sweep with the same seed picks the same trials (tpe, gp: with max_concurrent_trials 1)." })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(2 ** 32 - 1)
+  random_state?: number;
+}

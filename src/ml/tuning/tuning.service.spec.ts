@@ -1,0 +1,131 @@
+import { beforeEach, describe, expect, it, jest } from '@jest/globals';
+import { FieldErrorsException } from '@app/common/filters/field-errors.exception';
+import type { TenantContext } from '@app/common/tenant/tenant-context';
+import type { MLServiceClient } from '@app/ml/client/ml-service.client';
+import type { TuningSweep } from '@app/ml/client/ml-service.types';
+import { ML_MODULE_DEFAULTS } from '@app/ml/ml-module-options';
+import { QUEUED_JOB, seedTrainingConfig } from '@app/ml/training/training.fixtures';
+import { TrainingService } from '@app/ml/training/training.service';
+import type { CreateTuningSweepDto } from '@app/ml/tuning/dto/create-tuning-sweep.dto';
+import { TuningService } from '@app/ml/tuning/tuning.service';
+
+const caller: TenantContext = { tenantId: 'acme-corp', requestId: 'req-1' };
+
+const TRIAL = {
+  trial_id: 'a1b2c3d4_00001',
+  status: 'stopped_early' as const,
+  params: { learning_rate: 0.02, max_depth: 4 },
+  metrics: { log_loss: 0.52 },
+  rounds: 10,
+  duration_seconds: 0.8,
+  error: null,
+};
+
+const RUNNING_SWEEP: TuningSweep = {
+  sweep_id: 'sweep-0123456789ab',
+  tenant_id: 'acme-corp',
+  name: 'churn-sweep',
+  algorithm: 'xgboost',
+  task_type: 'classification',
+  search: 'tpe',
+  scheduler: 'asha',
+  metric: 'log_loss',
+  mode: 'min',
+  status: 'running',
+  created_at: '2026-09-01T12:00:00Z',
+  started_at: '2026-09-01T12:00:01Z',
+  finished_at: null,
+  progress: {
+    trials_total: 16,
+    trials_started: 1,
+    trials_running: 0,
+    trials_completed: 0,
+    trials_stopped_early: 1,
+    trials_failed: 0,
+    best_trial: TRIAL,
+    elapsed_seconds: 3.1,
+    time_left_seconds: 14396.9,
+    last_event: { trial_id: TRIAL.trial_id, event: 'stopped_early', round: 10 },
+  },
+  trials: [TRIAL],
+  best_trial: TRIAL,
+  histories: null,
+  error: null,
+  duration_seconds: null,
+  mlflow_run_id: 'run-1',
+};
+
+function sweepRequest(): CreateTuningSweepDto {
+  return {
+    ...seedTrainingConfig(),
+    name: 'churn-sweep',
+    hyperparameters: { n_estimators: 200 },
+    search_space: { learning_rate: { type: 'loguniform', lower: 0.01, upper: 0.3 } },
+    search: 'tpe',
+    scheduler: { type: 'asha', grace_period: 10 },
+    num_samples: 16,
+  };
+}
+
+function mockClient() {
+  return {
+    submitTuningSweep: jest.fn<MLServiceClient['submitTuningSweep']>().mockResolvedValue(RUNNING_SWEEP),
+    getTuningSweep: jest.fn<MLServiceClient['getTuningSweep']>().mockResolvedValue(RUNNING_SWEEP),
+    listTuningSweeps: jest.fn<MLServiceClient['listTuningSweeps']>().mockResolvedValue([RUNNING_SWEEP]),
+    cancelTuningSweep: jest.fn<MLServiceClient['cancelTuningSweep']>(),
+    listDefaultSearchSpaces: jest.fn<MLServiceClient['listDefaultSearchSpaces']>(),
+    trainBestTrial: jest.fn<MLServiceClient['trainBestTrial']>().mockResolvedValue({ ...QUEUED_JOB, tuned_by: { sweep_id: 'sweep-0123456789ab', trial_id: TRIAL.trial_id } }),
+  };
+}
+
+describe('TuningService', () => {
+  let client: ReturnType<typeof mockClient>;
+  let service: TuningService;
+
+  beforeEach(() => {
+    client = mockClient();
+    const training = new TrainingService(client as unknown as MLServiceClient, { ...ML_MODULE_DEFAULTS, maxTrainingJobs: 5, tenantLimits: { 'acme-corp': { max_training_duration_seconds: 600 } } });
+    service = new TuningService(client as unknown as MLServiceClient, training);
+  });
+
+  it("sends the search with the tenant's limits and never the body's tenant", async () => {
+    const sweep = await service.submit(sweepRequest(), caller, 'key-1');
+
+    const [context, submission, key] = client.submitTuningSweep.mock.calls[0];
+    expect(context).toBe(caller);
+    expect(key).toBe('key-1');
+    expect(submission.dataset).toEqual({ source: 'sql', query: 'SELECT * FROM ml_features.customer_churn' });
+    expect(submission.limits).toMatchObject({ max_concurrent_jobs: 5, max_training_duration_seconds: 600 });
+    expect(submission).toMatchObject({ search: 'tpe', scheduler: { type: 'asha', grace_period: 10 }, num_samples: 16, hyperparameters: { n_estimators: 200 } });
+    expect(sweep.progress?.trials_stopped_early).toBe(1);
+    expect(sweep.trials).toEqual([TRIAL]);
+  });
+
+  it("passes the ML Service's refusal on, naming list items as this API does", async () => {
+    client.submitTuningSweep.mockRejectedValue(
+      new FieldErrorsException(422, [
+        { field: 'search_space.max_depth', message: 'max_depth is an integer' },
+        { field: 'feature_columns.1', message: 'no such column' },
+      ]),
+    );
+    const error = await service.submit(sweepRequest(), caller, 'key-1').catch((caught: unknown) => caught);
+
+    expect(error).toBeInstanceOf(FieldErrorsException);
+    expect((error as FieldErrorsException).fieldErrors.map(({ field }) => field)).toEqual(['search_space.max_depth', 'feature_columns[1]']);
+  });
+
+  it('lists by status and maps every sweep', async () => {
+    const listed = await service.list({ status: 'running', limit: 10 }, caller);
+
+    expect(client.listTuningSweeps).toHaveBeenCalledWith(caller, { status: 'running', limit: 10 });
+    expect(listed.sweeps.map(({ sweep_id }) => sweep_id)).toEqual(['sweep-0123456789ab']);
+  });
+
+  it('trains the best trial as a training job, registering when asked', async () => {
+    const job = await service.trainBest('sweep-0123456789ab', { register: { model_name: 'churn' } }, caller, 'key-2');
+
+    expect(client.trainBestTrial).toHaveBeenCalledWith(caller, 'sweep-0123456789ab', { trial_id: undefined, name: undefined, register: { model_name: 'churn' } }, 'key-2');
+    expect(job.job_id).toBe(QUEUED_JOB.job_id);
+    expect(job.tuned_by).toEqual({ sweep_id: 'sweep-0123456789ab', trial_id: TRIAL.trial_id });
+  });
+});

@@ -1,0 +1,75 @@
+import { Injectable } from '@nestjs/common';
+import { FieldErrorsException } from '@app/common/filters/field-errors.exception';
+import type { TenantContext } from '@app/common/tenant/tenant-context';
+import { MLServiceClient } from '@app/ml/client/ml-service.client';
+import type { TuningSubmission } from '@app/ml/client/ml-service.types';
+import type { TrainingJobResponseDto } from '@app/ml/training/dto/training-job-response.dto';
+import { TrainingService, toTrainingJobResponse, toTrainingSubmission, withOurFieldNames } from '@app/ml/training/training.service';
+import type { CreateTuningSweepDto } from '@app/ml/tuning/dto/create-tuning-sweep.dto';
+import type { ListTuningSweepsQueryDto } from '@app/ml/tuning/dto/list-tuning-sweeps-query.dto';
+import type { TrainBestDto } from '@app/ml/tuning/dto/train-best.dto';
+import {
+  type DefaultSearchSpaceListResponseDto,
+  toTuningSweepResponse,
+  type TuningSweepListResponseDto,
+  type TuningSweepResponseDto,
+} from '@app/ml/tuning/dto/tuning-sweep-response.dto';
+
+/**
+ * Hyperparameter sweeps: the ML Service owns the search rules and runs the sweep as a job of its runner (quota,
+ * cancel, progress through the jobs gateway); this side validates the body's shape, adds the tenant's limits
+ * and forwards.
+ */
+@Injectable()
+export class TuningService {
+  constructor(
+    private readonly mlService: MLServiceClient,
+    private readonly training: TrainingService,
+  ) {}
+
+  /** 422 from the ML Service names the field as this API does; `idempotencyKey` as for a training job. */
+  async submit(body: CreateTuningSweepDto, caller: TenantContext, idempotencyKey: string): Promise<TuningSweepResponseDto> {
+    const submission: TuningSubmission = {
+      ...toTrainingSubmission(body, this.training.limitsFor(caller.tenantId)),
+      search_space: body.search_space,
+      search: body.search,
+      scheduler: body.scheduler,
+      metric: body.metric,
+      mode: body.mode,
+      validation_size: body.validation_size,
+      num_samples: body.num_samples,
+      max_concurrent_trials: body.max_concurrent_trials,
+      time_budget_s: body.time_budget_s,
+      random_state: body.random_state,
+    };
+    try {
+      return toTuningSweepResponse(await this.mlService.submitTuningSweep(caller, submission, idempotencyKey));
+    } catch (error) {
+      throw error instanceof FieldErrorsException ? withOurFieldNames(error) : error;
+    }
+  }
+
+  async get(sweepId: string, caller: TenantContext): Promise<TuningSweepResponseDto> {
+    return toTuningSweepResponse(await this.mlService.getTuningSweep(caller, sweepId));
+  }
+
+  async list(query: ListTuningSweepsQueryDto, caller: TenantContext): Promise<TuningSweepListResponseDto> {
+    const sweeps = await this.mlService.listTuningSweeps(caller, { status: query.status, limit: query.limit });
+    return { sweeps: sweeps.map(toTuningSweepResponse) };
+  }
+
+  async cancel(sweepId: string, caller: TenantContext): Promise<TuningSweepResponseDto> {
+    return toTuningSweepResponse(await this.mlService.cancelTuningSweep(caller, sweepId));
+  }
+
+  async listSpaces(caller: TenantContext): Promise<DefaultSearchSpaceListResponseDto> {
+    const spaces = await this.mlService.listDefaultSearchSpaces(caller);
+    return { spaces: spaces.map(({ algorithm, search_space }) => ({ algorithm, search_space })) };
+  }
+
+  /** A normal training job of the best trial (GET /api/v1/ml/train/:job_id follows it); registered when asked. */
+  async trainBest(sweepId: string, body: TrainBestDto, caller: TenantContext, idempotencyKey: string): Promise<TrainingJobResponseDto> {
+    const request = { trial_id: body.trial_id, name: body.name, register: body.register ? { model_name: body.register.model_name } : undefined };
+    return toTrainingJobResponse(await this.mlService.trainBestTrial(caller, sweepId, request, idempotencyKey));
+  }
+}
