@@ -60,6 +60,8 @@ export const QUEUED_JOB: TrainingJob = {
   training_duration_seconds: null,
   data_summary: null,
   mlflow_run_id: null,
+  tuned_by: null,
+  registered_version: null,
 };
 
 /** A two-week ARIMA forecast of the demo daily revenue; forecasting needs no split. */
