@@ -109,6 +109,9 @@ def test_reads_a_semicolon_csv_when_told_the_delimiter(client: TestClient) -> No
     ("content", "filename", "expected"),
     [
         (b"a,b,c\n1,2,x\n3,4\n5,6,7,8\n", "ragged.csv", "could not be read as csv"),
+        # A quote never closed: refused, not `"x` kept as data.
+        (b'a,b\n1,"x\n', "open_quote.csv", "every quote is closed"),
+        (b'a,b\n1,"x\n2,y\n', "open_quote_2.csv", "could not be read as csv"),
         (b"a,b,c\n" + b"1,2,x\n" * 30_000 + b"3,4,5,6\n", "late.csv", "Line: 30002"),
         (b"this is not parquet", "fake.parquet", "could not be read as parquet"),
         (b"a,b,c\n", "header_only.csv", "the file holds no rows"),

@@ -63,6 +63,9 @@ class CsvOptions(BaseModel):
     timestamp_format: str | None = None
     column_types: dict[str, str] = Field(default_factory=dict)
     encoding: str = "utf-8"
+    # Filled in from DuckDB's sniffer (never from the form): see sniffed_columns.
+    quote: str | None = None
+    escape: str | None = None
 
 
 @dataclass
@@ -131,6 +134,8 @@ def read_csv_call(path: str, options: CsvOptions, types: dict[str, str]) -> tupl
         "nullstr": options.null_markers,
         "dateformat": options.date_format,
         "timestampformat": options.timestamp_format,
+        "quote": options.quote,
+        "escape": options.escape,
     }
     for name, value in optional.items():
         if value is not None:
@@ -146,25 +151,36 @@ def sniffed_columns(
     connection: duckdb.DuckDBPyConnection, path: str, options: CsvOptions
 ) -> tuple[list[tuple[str, str]], CsvOptions]:
     """The (name, type) columns as the file would be read without explicit types, and the
-    options with the delimiter filled in (DuckDB's sniffer's unless the caller gave one).
+    options with the delimiter and quoting filled in (DuckDB's sniffer's unless given).
 
-    Raises duckdb.Error when the file cannot be read strictly with that delimiter."""
-    delimiter = options.delimiter
-    if delimiter is None:
-        row = connection.execute(
-            "SELECT Delimiter FROM sniff_csv(?, header = ?, encoding = ?, skip = 0)",
-            [path, options.header, options.encoding],
-        ).fetchone()
-        delimiter = row[0] if row else None
-    chosen = options.model_copy(update={"delimiter": delimiter})
+    Raises duckdb.Error when the file cannot be read strictly that way."""
+    given = ", delim = ?" if options.delimiter else ""
+    row = connection.execute(
+        f"SELECT Delimiter, Quote, Escape FROM sniff_csv(?, header = ?, encoding = ?, skip = 0"
+        f"{given})",
+        [path, options.header, options.encoding]
+        + ([options.delimiter] if options.delimiter else []),
+    ).fetchone()
+    delimiter, quote, escape = (row[0], row[1], row[2]) if row else (None, "", "")
+    if quote in ("", "(empty)"):
+        # The sniffer drops quoting when a quote is never closed, and would keep `"x` as data:
+        # read with RFC 4180's double quote instead, so that such a file fails naming the line.
+        quote, escape = '"', '"'
+    chosen = options.model_copy(
+        update={
+            "delimiter": options.delimiter or delimiter,
+            "quote": quote,
+            "escape": None if escape in ("", "(empty)") else escape,
+        }
+    )
     columns = _described(connection, path, chosen)
     if options.delimiter is None and len(columns) == 1:
         for separator in (",", ";", "|", "\t"):
-            if separator != delimiter and separator in columns[0][0]:
+            if separator != chosen.delimiter and separator in columns[0][0]:
                 # The sniffer falls back to one column when no delimiter reads every row (a
                 # ragged row, say); reading strictly with the header's own separator makes
                 # DuckDB name the line that does not fit.
-                chosen = options.model_copy(update={"delimiter": separator})
+                chosen = chosen.model_copy(update={"delimiter": separator})
                 columns = _described(connection, path, chosen)
                 break
     return columns, chosen

@@ -379,7 +379,10 @@ class WarehouseManager:
                 reason = _load_message(error).replace(str(path), display_name)
                 if file_format == "csv" and "sniffing" in reason:
                     # DuckDB's sniffer says what failed, not why; this is nearly always why.
-                    reason += "; check that every row has as many fields as the header" + (
+                    reason += (
+                        "; check that every quote is closed and every row has as many fields "
+                        "as the header"
+                    ) + (
                         f", separated by the delimiter {csv_options.delimiter!r}"
                         if csv_options.delimiter
                         else " (send `delimiter` if it is not , ; | or a tab)"
@@ -669,7 +672,12 @@ def _describe_select(connection: duckdb.DuckDBPyConnection, select: str) -> Data
     aggregates = ["count(*)"]
     for name, _ in columns:
         quoted = sql.quote(name)
-        aggregates += [f"approx_count_distinct({quoted})", f"count({quoted})"]
+        # HyperLogLog's estimate (one pass, no per-value memory), never above the count of values
+        # it estimates: a 48-row column reported 49 distinct values without the bound.
+        aggregates += [
+            f"least(approx_count_distinct({quoted}), count({quoted}))",
+            f"count({quoted})",
+        ]
     stats = connection.execute(f"SELECT {', '.join(aggregates)} FROM {sql.wrap(select)}").fetchone()
     assert stats is not None
     row_count = int(stats[0])

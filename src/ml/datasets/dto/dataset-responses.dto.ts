@@ -14,7 +14,7 @@ export class DatasetColumnStatsDto extends DatasetColumnDto {
   @ApiProperty({ enum: COLUMN_KINDS, description: 'How training treats the column.' })
   kind!: (typeof COLUMN_KINDS)[number];
 
-  @ApiProperty({ description: 'Approximate number of distinct non-null values.' })
+  @ApiProperty({ description: 'Approximate number of distinct non-null values (HyperLogLog; never above the count of non-null values).' })
   distinct_count!: number;
 
   @ApiProperty()
