@@ -16,6 +16,16 @@ if [ -z "${MLS_SERVICE_TOKEN:-}" ] && [ ! -s "$token_file" ]; then
 fi
 export MLS_SERVICE_TOKEN=${MLS_SERVICE_TOKEN:-$(cat "$token_file")}
 export ML_SERVICE_TOKEN=${ML_SERVICE_TOKEN:-$MLS_SERVICE_TOKEN}
+# Seed 001's tenant limits are the ML Service's configuration (MLS_MAX_*, MLS_TENANT_LIMITS); a
+# request never carries them. The names the AI Service used to read (ML_MAX_TRAINING_JOBS, …,
+# ML_TENANT_LIMITS) still work for this stack: each is passed on when its MLS_ name is unset.
+for limit in MAX_TRAINING_JOBS MAX_TRAINING_DURATION MAX_DATASET_SIZE_GB MAX_CPU_PER_JOB \
+  MAX_MEMORY_PER_JOB_GB MAX_GPU_PER_JOB TENANT_LIMITS; do
+  old=ML_$limit new=MLS_$limit
+  if [ -z "${!new:-}" ] && [ -n "${!old:-}" ]; then
+    export "$new=${!old}"
+  fi
+done
 # Development keys for the demo tenant and a second one; set API_KEYS yourself for anything shared.
 export API_KEYS=${API_KEYS:-dev-acme-key:acme-corp,dev-globex-key:globex}
 logs="$MLS_DATA_DIR/logs"

@@ -22,7 +22,7 @@ describe('neural network and forecasting through the AI Service and the real ML 
   let app: INestApplication<App>;
 
   beforeAll(async () => {
-    app = await startAiService({ MODULE_ML_ENABLED: 'true', ML_SERVICE_URL: mlServiceUrl(), ML_MAX_TRAINING_JOBS: '5' });
+    app = await startAiService({ MODULE_ML_ENABLED: 'true', ML_SERVICE_URL: mlServiceUrl() });
   });
 
   afterAll(async () => {

@@ -15,11 +15,7 @@ describe('training progress over WebSocket, through the AI Service and the real 
   let progressUrl: string;
 
   beforeAll(async () => {
-    app = await startAiService({
-      MODULE_ML_ENABLED: 'true',
-      ML_SERVICE_URL: mlServiceUrl(),
-      ML_TENANT_LIMITS: '{"globex":{"max_cpus_per_job":1}}',
-    });
+    app = await startAiService({ MODULE_ML_ENABLED: 'true', ML_SERVICE_URL: mlServiceUrl() });
     await app.listen(0, '127.0.0.1');
     const { port } = (app.getHttpServer() as unknown as Server).address() as AddressInfo;
     progressUrl = `ws://127.0.0.1:${port}/api/v1/ml/train/progress`;
@@ -133,10 +129,10 @@ describe('training progress over WebSocket, through the AI Service and the real 
       });
     });
 
-    it("applies the tenant's ML_TENANT_LIMITS entry", async () => {
+    it("applies the tenant's MLS_TENANT_LIMITS entry of the ML Service (test/ml-service.global-setup.cjs)", async () => {
       const response = await submit(GLOBEX_KEY, { cpus: 2 }).expect(422);
       expect(response.body).toMatchObject({
-        errors: [{ field: 'resources.cpus', message: "2 CPUs requested, over the tenant's limit of 1 CPU per job (ML_MAX_CPU_PER_JOB)" }],
+        errors: [{ field: 'resources.cpus', message: "2 CPUs requested, over the tenant's limit of 1 CPU per job (MLS_MAX_CPU_PER_JOB)" }],
       });
     });
   });

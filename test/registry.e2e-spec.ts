@@ -49,7 +49,7 @@ describe('tracking and registry through the AI Service and the real ML Service',
   let worse: TrainingJobResponseDto;
 
   beforeAll(async () => {
-    app = await startAiService({ MODULE_ML_ENABLED: 'true', ML_SERVICE_URL: mlServiceUrl(), ML_MAX_TRAINING_JOBS: '5' });
+    app = await startAiService({ MODULE_ML_ENABLED: 'true', ML_SERVICE_URL: mlServiceUrl() });
   });
 
   afterAll(async () => {

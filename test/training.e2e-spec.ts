@@ -30,7 +30,7 @@ describe('training through the AI Service and the real ML Service', () => {
   let app: INestApplication<App>;
 
   beforeAll(async () => {
-    app = await startAiService({ MODULE_ML_ENABLED: 'true', ML_SERVICE_URL: mlServiceUrl(), ML_MAX_TRAINING_JOBS: '5' });
+    app = await startAiService({ MODULE_ML_ENABLED: 'true', ML_SERVICE_URL: mlServiceUrl() });
   });
 
   afterAll(async () => {

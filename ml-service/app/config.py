@@ -1,17 +1,21 @@
 """Settings of the ML Service: one object, read from `MLS_*` environment variables."""
 
 import os
+import re
 from functools import cached_property
 from pathlib import Path
 
-from pydantic import AliasChoices, Field, ValidationError
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
 from app.datasets.warehouse import WarehouseLimits
+from app.training.limits import TenantLimitOverrides, TrainingLimits
 
 # ml-service/app/config.py -> the repository root; durable state lives next to the code by default
 REPOSITORY_ROOT = Path(__file__).resolve().parents[2]
 ENV_PREFIX = "MLS_"
+# What X-Tenant-ID (app.deps) and the keys of MLS_TENANT_LIMITS must match.
+TENANT_ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 
 
 class ConfigurationError(RuntimeError):
@@ -19,7 +23,10 @@ class ConfigurationError(RuntimeError):
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", frozen=True)
+    # A variable set but empty (compose's `${MLS_TENANT_LIMITS:-}`) means "the default".
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, extra="ignore", frozen=True, env_ignore_empty=True
+    )
 
     host: str = Field("127.0.0.1", description="interface uvicorn binds to")
     port: int = Field(8000, ge=1, le=65535, description="port uvicorn listens on")
@@ -48,8 +55,24 @@ class Settings(BaseSettings):
         "unset, the one in <data_dir>/service_token (made once, mode 600)",
     )
     seed_demo_data: bool = Field(True, description="create the synthetic acme-corp warehouse")
-    default_max_concurrent_jobs: int = Field(
-        5, ge=1, description="active jobs per tenant when a submission carries no limits"
+    # Seed 001's per-tenant limits. They are this service's configuration, never a request's:
+    # whoever reaches the port with the token must not be able to raise a tenant's quota (issue 11).
+    max_training_jobs: int = Field(
+        5, ge=1, le=1000, description="active (queued+running) training and batch jobs per tenant"
+    )
+    max_training_duration: int = Field(
+        14400, ge=1, description="seconds a training job may run; then it is stopped (failed)"
+    )
+    max_dataset_size_gb: float = Field(
+        10, gt=0, description="estimated size of the columns a job loads; larger is refused"
+    )
+    max_cpu_per_job: int = Field(4, ge=1, description="largest resources.cpus of a training job")
+    max_memory_per_job_gb: float = Field(16, gt=0, description="largest resources.memory_gb")
+    max_gpu_per_job: int = Field(0, ge=0, description="largest resources.gpus (0: CPU only)")
+    tenant_limits: dict[str, TenantLimitOverrides] = Field(
+        default_factory=dict,
+        description='per-tenant overrides as JSON, e.g. {"globex":{"max_cpus_per_job":1}}; '
+        "keys are TrainingLimits' field names",
     )
     max_upload_bytes: int = Field(
         10 * 1024**3,
@@ -90,6 +113,31 @@ class Settings(BaseSettings):
     prediction_sampling_rate: float = Field(
         1.0, ge=0, le=1, description="share of served predictions logged for monitoring"
     )
+
+    @field_validator("tenant_limits")
+    @classmethod
+    def _tenant_ids(
+        cls, value: dict[str, TenantLimitOverrides]
+    ) -> dict[str, TenantLimitOverrides]:
+        for tenant_id in value:
+            if not TENANT_ID_PATTERN.fullmatch(tenant_id):
+                raise ValueError(f'"{tenant_id}" is not a tenant id ({TENANT_ID_PATTERN.pattern})')
+        return value
+
+    def effective_limits(self, tenant_id: str) -> TrainingLimits:
+        """The tenant's limits: its MLS_TENANT_LIMITS entry over the MLS_MAX_* defaults."""
+        defaults = TrainingLimits(
+            max_concurrent_jobs=self.max_training_jobs,
+            max_training_duration_seconds=self.max_training_duration,
+            max_dataset_size_gb=self.max_dataset_size_gb,
+            max_cpus_per_job=self.max_cpu_per_job,
+            max_memory_per_job_gb=self.max_memory_per_job_gb,
+            max_gpus_per_job=self.max_gpu_per_job,
+        )
+        overrides = self.tenant_limits.get(tenant_id)
+        if overrides is None:
+            return defaults
+        return defaults.model_copy(update=overrides.model_dump(exclude_none=True))
 
     @cached_property
     def warehouse_limits(self) -> WarehouseLimits:
@@ -158,6 +206,13 @@ def load_settings() -> Settings:
         return Settings()
     except ValidationError as error:
         problems = "; ".join(
-            f"{_variable_name(str(issue['loc'][0]))}: {issue['msg']}" for issue in error.errors()
+            # the path inside a JSON value (MLS_TENANT_LIMITS.globex.max_cpus_per_job) follows
+            _variable_name(str(issue["loc"][0]))
+            + "".join(f".{part}" for part in issue["loc"][1:])
+            + f": {issue['msg']}"
+            for issue in error.errors()
         )
         raise ConfigurationError(f"invalid ML Service configuration: {problems}") from None
+    except SettingsError as error:
+        # a JSON-valued variable (MLS_TENANT_LIMITS) that is not JSON; the message names its field
+        raise ConfigurationError(f"invalid ML Service configuration: {error}") from None

@@ -1,11 +1,10 @@
 """Request dependencies: the tenant from its header, and the services held on app.state."""
 
-import re
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
 
-from app.config import Settings
+from app.config import TENANT_ID_PATTERN, Settings
 from app.datasets.warehouse import WarehouseManager
 from app.eda.service import EdaService
 from app.errors import BadRequestError
@@ -15,7 +14,6 @@ from app.training.service import TrainingService
 from app.tuning.service import TuningService
 
 TENANT_HEADER = "X-Tenant-ID"
-TENANT_ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 
 
 async def tenant_id_from_header(

@@ -114,7 +114,7 @@ async def _service_lifecycle(app: FastAPI, settings: Settings) -> AsyncIterator[
                 warehouses,
                 tracking,
                 str(settings.ray_results_dir),
-                settings.default_max_concurrent_jobs,
+                settings.effective_limits,
                 warm_pool,
                 app.state.registry.register_run,
             ),
@@ -123,15 +123,15 @@ async def _service_lifecycle(app: FastAPI, settings: Settings) -> AsyncIterator[
                 warehouses,
                 tracking,
                 str(settings.ray_results_dir),
-                settings.default_max_concurrent_jobs,
+                settings.effective_limits,
             ),
         ],
         tracking.end_run,
     )
     app.state.jobs = runner
-    app.state.training = TrainingService(runner, warehouses, settings.default_max_concurrent_jobs)
+    app.state.training = TrainingService(runner, warehouses, settings.effective_limits)
     app.state.tuning = TuningService(
-        runner, warehouses, settings.default_max_concurrent_jobs, app.state.training
+        runner, warehouses, settings.effective_limits, app.state.training
     )
     deployment_store = DeploymentStore(settings.serving_store_path)
     monitoring = MonitoringStore(settings.monitoring_dir, settings.prediction_sampling_rate)
@@ -139,7 +139,7 @@ async def _service_lifecycle(app: FastAPI, settings: Settings) -> AsyncIterator[
         deployment_store, monitoring, app.state.registry, settings.tracking_uri
     )
     app.state.serving = serving
-    app.state.batches = BatchPredictor(runner, settings.default_max_concurrent_jobs)
+    app.state.batches = BatchPredictor(runner, settings.effective_limits)
     # Stored deployments come back in the background: Serve start-up takes seconds, and the
     # service is ready before they are (their status says deploying until then).
     serving.load_stored()

@@ -21,10 +21,25 @@ AUTHORIZATION = {"Authorization": f"Bearer {SERVICE_TOKEN}"}
 CHURN_QUERY = "SELECT * FROM ml_features.customer_churn"
 
 
+# The session's per-tenant limits (MLS_TENANT_LIMITS): the demo tenant trains many models at once;
+# the others are the tenants whose limit a test probes.
+TENANT_LIMITS = {
+    DEMO_TENANT: {"max_concurrent_jobs": 20},
+    "three-jobs-co": {"max_concurrent_jobs": 3},
+    "warm-cancel-co": {"max_concurrent_jobs": 1},
+    "one-cpu-co": {"max_cpus_per_job": 1},
+    "roomy-co": {"max_cpus_per_job": 64, "max_memory_per_job_gb": 1_000_000, "max_gpus_per_job": 8},
+    "tiny-data-co": {"max_dataset_size_gb": 0.000001},
+    "two-seconds-co": {"max_training_duration_seconds": 2},
+}
+
+
 @pytest.fixture(scope="session")
 def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     os.environ.pop("RAY_ADDRESS", None)
-    return Settings(data_dir=tmp_path_factory.mktemp("data"), ray_num_cpus=2)
+    return Settings(
+        data_dir=tmp_path_factory.mktemp("data"), ray_num_cpus=2, tenant_limits=TENANT_LIMITS
+    )
 
 
 @pytest.fixture(scope="session")

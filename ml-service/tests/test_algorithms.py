@@ -21,7 +21,6 @@ SMALL = {
     "random_forest": {"n_estimators": 30, "max_depth": 8},
     "linear": {},
 }
-ROOM = {"max_concurrent_jobs": 20}
 
 
 def value_config(algorithm: str) -> dict:
@@ -33,7 +32,6 @@ def value_config(algorithm: str) -> dict:
         "target_column": "lifetime_value",
         "split": {"strategy": "random", "test_size": 0.25, "random_state": 7},
         "hyperparameters": SMALL[algorithm],
-        "limits": ROOM,
     }
 
 
@@ -42,7 +40,7 @@ def jobs(client: TestClient) -> dict[str, dict]:
     submissions = {
         **{
             f"churn-{name}": churn_config(
-                name=f"churn-{name}", algorithm=name, hyperparameters=params, limits=ROOM
+                name=f"churn-{name}", algorithm=name, hyperparameters=params
             )
             for name, params in SMALL.items()
         },
@@ -50,7 +48,6 @@ def jobs(client: TestClient) -> dict[str, dict]:
             name="churn-rf-again",
             algorithm="random_forest",
             hyperparameters=SMALL["random_forest"],
-            limits=ROOM,
         ),
         # `logistic` names the linear algorithm for classification
         "contract-logistic": churn_config(
@@ -58,7 +55,6 @@ def jobs(client: TestClient) -> dict[str, dict]:
             algorithm="logistic",
             target_column="contract_type",
             hyperparameters={"C": 0.5},
-            limits=ROOM,
         ),
         **{f"value-{name}": value_config(name) for name in SMALL},
     }

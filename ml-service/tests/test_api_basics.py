@@ -1,5 +1,7 @@
 """Health, tenant header, request id, error shape, catalog and configuration errors."""
 
+import re
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -96,4 +98,30 @@ def test_catalog_lists_xgboost_with_its_hyperparameters(client: TestClient) -> N
 def test_invalid_settings_name_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MLS_PORT", "not-a-port")
     with pytest.raises(ConfigurationError, match="MLS_PORT"):
+        load_settings()
+
+
+def test_tenant_limits_come_from_the_configuration(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MLS_MAX_CPU_PER_JOB", "2")
+    monkeypatch.setenv("MLS_TENANT_LIMITS", '{"globex": {"max_cpus_per_job": 1}}')
+    settings = load_settings()
+    assert settings.effective_limits("globex").max_cpus_per_job == 1
+    assert settings.effective_limits("acme-corp").max_cpus_per_job == 2
+    assert settings.effective_limits("globex").max_concurrent_jobs == 5
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        ('{"globex": {"max_cpu": 1}}', "MLS_TENANT_LIMITS.globex.max_cpu: Extra inputs"),
+        ('{"globex": {"max_cpus_per_job": 0}}', "MLS_TENANT_LIMITS.globex.max_cpus_per_job: "),
+        ('{"Globex": {}}', '"Globex" is not a tenant id'),
+        ("{globex", 'field "tenant_limits"'),
+    ],
+)
+def test_invalid_tenant_limits_stop_start_up(
+    monkeypatch: pytest.MonkeyPatch, value: str, problem: str
+) -> None:
+    monkeypatch.setenv("MLS_TENANT_LIMITS", value)
+    with pytest.raises(ConfigurationError, match=re.escape(problem)):
         load_settings()

@@ -18,6 +18,7 @@ from app.jobs.runner import JobRunner
 from app.jobs.store import JobRecord, JobStore
 from app.serving.batch import BatchPredictionHandler, BatchPredictor, batch_response
 from app.serving.schemas import BatchPredictionCreate
+from app.training.limits import TrainingLimits
 from tests.test_serving_model import log_model, spec_for, training_frame
 
 TENANT = "acme-corp"
@@ -80,7 +81,7 @@ def test_a_batch_completes_with_pushed_progress_and_is_idempotent(
     warehouses = warehouse_with_customers(tmp_path / "warehouses", 4000)
     runner = JobRunner(JobStore(tmp_path / "jobs.sqlite"), [BatchPredictionHandler(warehouses)],
                        lambda *_: None)  # fmt: skip
-    batches = BatchPredictor(runner, default_max_concurrent_jobs=1)
+    batches = BatchPredictor(runner, lambda _tenant: TrainingLimits(max_concurrent_jobs=1))
     spec = spec_for(model_source, tracking_uri)
 
     async def scenario() -> None:
@@ -114,7 +115,7 @@ def test_a_cancelled_batch_writes_no_table(
     warehouses = warehouse_with_customers(tmp_path / "warehouses", 200_000)
     runner = JobRunner(JobStore(tmp_path / "jobs.sqlite"), [BatchPredictionHandler(warehouses)],
                        lambda *_: None)  # fmt: skip
-    batches = BatchPredictor(runner, default_max_concurrent_jobs=5)
+    batches = BatchPredictor(runner, lambda _tenant: TrainingLimits())
     spec = spec_for(model_source, tracking_uri)
 
     async def scenario() -> None:

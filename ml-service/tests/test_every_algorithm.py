@@ -82,7 +82,6 @@ def messy_config(algorithm: str, table: str = TABLE) -> dict:
         "feature_columns": FEATURES,
         "split": {"strategy": "stratified", "test_size": 0.25, "random_state": 3},
         "hyperparameters": SMALL[algorithm],
-        "limits": {"max_concurrent_jobs": 20},
     }
 
 

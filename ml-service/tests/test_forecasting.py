@@ -24,7 +24,6 @@ def revenue_config(algorithm: str, **overrides: object) -> dict:
         "frequency": "D",
         "split": {"strategy": "random", "test_size": 0.2, "random_state": 42},
         "hyperparameters": {},
-        "limits": {"max_concurrent_jobs": 20},
     }
     return config | overrides
 

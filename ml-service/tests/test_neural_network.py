@@ -12,14 +12,13 @@ from app.training.algorithms.neural_network import fit_network
 from tests.conftest import churn_config, tenant_headers, train_all
 
 SUBMIT = "/api/v1/training/submit"
-ROOM = {"max_concurrent_jobs": 20}
 # Few epochs and large batches keep the module quick; enough to learn the demo churn signal.
 SMALL = {"hidden_layers": [16, 8], "epochs": 4, "batch_size": 128, "learning_rate": 0.01}
 
 
 def nn_churn(name: str, **overrides: object) -> dict:
     return churn_config(
-        name=name, algorithm="neural_network", hyperparameters=SMALL, limits=ROOM, **overrides
+        name=name, algorithm="neural_network", hyperparameters=SMALL, **overrides
     )
 
 
@@ -36,7 +35,6 @@ def jobs(client: TestClient) -> dict[str, dict]:
             "target_column": "lifetime_value",
             "split": {"strategy": "random", "test_size": 0.25, "random_state": 7},
             "hyperparameters": SMALL | {"epochs": 8, "activation": "gelu", "dropout": 0},
-            "limits": ROOM,
         },
     }
     return train_all(client, submissions)

@@ -278,14 +278,17 @@ def test_sixth_active_job_is_refused_with_429(client: TestClient) -> None:
     response = client.post(SUBMIT, json=generated_config(), headers=tenant_headers("busy-co"))
     assert response.status_code == 429
     assert response.json()["detail"] == (
-        "tenant busy-co already has 5 active jobs (training, batch predictions; "
-        "limit ML_MAX_TRAINING_JOBS=5); wait for one to finish or cancel one"
+        "tenant busy-co already has 5 active jobs (training, batch predictions; its "
+        "max_concurrent_jobs, from MLS_MAX_TRAINING_JOBS or MLS_TENANT_LIMITS); "
+        "wait for one to finish or cancel one"
     )
     assert response.headers["Retry-After"]
-    limited = generated_config(limits={"max_concurrent_jobs": 3})
-    response = client.post(SUBMIT, json=limited, headers=tenant_headers("busy-co"))
+    # three-jobs-co's MLS_TENANT_LIMITS entry (conftest) lowers its quota to 3
+    for _ in range(3):
+        store.submit("three-jobs-co", None, a_new_job(), max_active_jobs=5)
+    response = client.post(SUBMIT, json=generated_config(), headers=tenant_headers("three-jobs-co"))
     assert response.status_code == 429
-    assert "limit ML_MAX_TRAINING_JOBS=3" in response.json()["detail"]
+    assert "already has 3 active jobs" in response.json()["detail"]
     # other tenants keep their own quota
     _, created = store.submit("calm-co", None, a_new_job(), max_active_jobs=5)
     assert created

@@ -1,5 +1,6 @@
 """Seed 001's resource limits (resources per job, cluster fit, dataset size, duration) and the
-job event stream. The session's Ray cluster has 2 CPUs and no GPU."""
+job event stream. The session's Ray cluster has 2 CPUs and no GPU; the tenants' limits are the
+session's MLS_TENANT_LIMITS (conftest.TENANT_LIMITS)."""
 
 import json
 import time
@@ -10,17 +11,10 @@ from fastapi.testclient import TestClient
 from mlflow.tracking import MlflowClient
 
 from app.training.algorithms.base import FitContext
-from tests.conftest import DEMO_TENANT, churn_config, tenant_headers, wait_for_status
+from tests.conftest import DEMO_TENANT, tenant_headers, wait_for_status
 
 SUBMIT = "/api/v1/training/submit"
 GENERATED_QUERY = "SELECT range AS x, range % 7 AS z, range % 2 AS y FROM range(200)"
-# Limits that let a request through to the cluster check.
-GENEROUS = {
-    "max_concurrent_jobs": 5,
-    "max_cpus_per_job": 64,
-    "max_memory_per_job_gb": 1_000_000,
-    "max_gpus_per_job": 8,
-}
 
 
 def generated_config(**overrides: object) -> dict:
@@ -37,58 +31,62 @@ def generated_config(**overrides: object) -> dict:
     return config
 
 
-def refusal(client: TestClient, config: dict) -> tuple[str, str]:
-    response = client.post(SUBMIT, json=config, headers=tenant_headers())
+def refusal(client: TestClient, config: dict, tenant: str = DEMO_TENANT) -> tuple[str, str]:
+    response = client.post(SUBMIT, json=config, headers=tenant_headers(tenant))
     assert response.status_code == 422, response.text
     [error] = response.json()["errors"]
     return error["field"], error["message"]
 
 
 @pytest.mark.parametrize(
-    ("resources", "limits", "field", "message"),
+    ("resources", "tenant", "field", "message"),
     [
-        ({"cpus": 5}, None, "resources.cpus", "over the tenant's limit of 4 CPUs per job"),
-        ({"cpus": 2}, {"max_concurrent_jobs": 5, "max_cpus_per_job": 1}, "resources.cpus",
-         "limit of 1 CPU per job (ML_MAX_CPU_PER_JOB)"),
-        ({"memory_gb": 17}, None, "resources.memory_gb", "limit of 16 GB per job"),
-        ({"gpus": 1}, None, "resources.gpus", "limit of 0 GPUs per job (ML_MAX_GPU_PER_JOB)"),
-        ({"cpus": 3}, GENEROUS, "resources.cpus", "but the cluster has 2 CPUs"),
-        ({"gpus": 1}, GENEROUS, "resources.gpus", "but the cluster has no GPU"),
-        ({"memory_gb": 60_000}, GENEROUS, "resources.memory_gb", "GB of memory for tasks"),
+        ({"cpus": 5}, DEMO_TENANT, "resources.cpus", "over the tenant's limit of 4 CPUs per job"),
+        ({"cpus": 2}, "one-cpu-co", "resources.cpus",
+         "limit of 1 CPU per job (MLS_MAX_CPU_PER_JOB)"),
+        ({"memory_gb": 17}, DEMO_TENANT, "resources.memory_gb", "limit of 16 GB per job"),
+        ({"gpus": 1}, DEMO_TENANT, "resources.gpus",
+         "limit of 0 GPUs per job (MLS_MAX_GPU_PER_JOB)"),
+        ({"cpus": 3}, "roomy-co", "resources.cpus", "but the cluster has 2 CPUs"),
+        ({"gpus": 1}, "roomy-co", "resources.gpus", "but the cluster has no GPU"),
+        ({"memory_gb": 60_000}, "roomy-co", "resources.memory_gb", "GB of memory for tasks"),
     ],
 )  # fmt: skip
 def test_refuses_resources_over_the_limit_or_the_cluster(
-    client: TestClient, resources: dict, limits: dict | None, field: str, message: str
+    client: TestClient, resources: dict, tenant: str, field: str, message: str
 ) -> None:
-    config = generated_config(resources=resources)
-    if limits is not None:
-        config["limits"] = limits
-    refused_field, refused_message = refusal(client, config)
+    refused_field, refused_message = refusal(client, generated_config(resources=resources), tenant)
     assert refused_field == field
     assert message in refused_message
 
 
+def test_refuses_limits_in_the_request_body(client: TestClient) -> None:
+    # Limits are the ML Service's configuration; a body that tries to raise them is refused.
+    config = generated_config(limits={"max_cpus_per_job": 64})
+    assert refusal(client, config, "one-cpu-co") == ("limits", "Extra inputs are not permitted")
+
+
 def test_refuses_a_dataset_over_the_size_limit_before_loading(client: TestClient) -> None:
-    # 5,000 churn rows of 4 numeric columns: well over 100 KB.
-    config = churn_config(limits={"max_concurrent_jobs": 5, "max_dataset_size_gb": 0.0001})
-    field, message = refusal(client, config)
+    # 200 rows of 3 BIGINT columns: 4,800 bytes, over tiny-data-co's 0.000001 GB (1,073 bytes).
+    field, message = refusal(client, generated_config(), "tiny-data-co")
     assert field == "dataset"
-    assert "over the tenant's maximum of 0.0001 GB (ML_MAX_DATASET_SIZE_GB)" in message
+    assert "over the tenant's maximum of 1e-06 GB (MLS_MAX_DATASET_SIZE_GB)" in message
     assert "bytes in the columns used" in message
 
 
 def test_stops_a_job_over_the_maximum_duration(client: TestClient) -> None:
-    config = churn_config(
+    config = generated_config(
+        dataset={"source": "sql", "query": GENERATED_QUERY.replace("range(200)", "range(200000)")},
         hyperparameters={"n_estimators": 5000, "max_depth": 12, "learning_rate": 0.01},
-        limits={"max_concurrent_jobs": 5, "max_training_duration_seconds": 2},
     )
-    accepted = client.post(SUBMIT, json=config, headers=tenant_headers())
+    accepted = client.post(SUBMIT, json=config, headers=tenant_headers("two-seconds-co"))
     assert accepted.status_code == 202, accepted.text
     started = time.monotonic()
-    job = wait_for_status(client, accepted.json()["job_id"], {"completed", "failed"}, timeout=120)
+    job = wait_for_status(client, accepted.json()["job_id"], {"completed", "failed"},
+                          tenant="two-seconds-co", timeout=120)  # fmt: skip
     assert job["status"] == "failed"
     assert job["error"].startswith("stopped after ")
-    assert "maximum training duration (ML_MAX_TRAINING_DURATION=2)" in job["error"]
+    assert "maximum training duration (MLS_MAX_TRAINING_DURATION=2)" in job["error"]
     assert time.monotonic() - started < 60
     run = MlflowClient(client.app.state.tracking.tracking_uri).get_run(job["mlflow_run_id"])
     assert run.info.status == "FAILED"

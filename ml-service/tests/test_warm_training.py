@@ -103,13 +103,11 @@ def test_cancel_mid_fit_kills_the_worker_and_frees_its_cpu_and_the_quota(
     monkeypatch.setattr(pool, "_take", _recording(pool._take, used))
     monkeypatch.setattr(pool, "_start", _recording(pool._start, used))
     headers = tenant_headers("warm-cancel-co")
-    one_at_a_time = {"max_concurrent_jobs": 1}
     free_cpus = ray.available_resources()["CPU"]
     long = config(
         name="long",
         dataset={"source": "sql", "query": QUERY.replace("range(400)", "range(200000)")},
         hyperparameters={"n_estimators": 5000, "max_depth": 8},
-        limits=one_at_a_time,
     )
     accepted = client.post(SUBMIT, json=long, headers=headers)
     assert accepted.status_code == 202, accepted.text
@@ -124,7 +122,7 @@ def test_cancel_mid_fit_kills_the_worker_and_frees_its_cpu_and_the_quota(
         time.sleep(0.2)
     assert len(used) == 1, "the job runs on one warm worker"
     assert ray.available_resources().get("CPU", 0) <= free_cpus - 1, "its CPU is reserved"
-    refused = client.post(SUBMIT, json=config(limits=one_at_a_time), headers=headers)
+    refused = client.post(SUBMIT, json=config(), headers=headers)
     assert refused.status_code == 429, refused.text
 
     cancelled = client.delete(f"/api/v1/training/jobs/{job_id}", headers=headers)
@@ -144,7 +142,7 @@ def test_cancel_mid_fit_kills_the_worker_and_frees_its_cpu_and_the_quota(
     assert ended["status"] == "cancelled" and ended["progress"]["iteration"] < 5000
 
     # The quota is free again, and the pool runs the next job on another worker.
-    again = client.post(SUBMIT, json=config(limits=one_at_a_time), headers=headers)
+    again = client.post(SUBMIT, json=config(), headers=headers)
     assert again.status_code == 202, again.text
     done = wait_for_status(client, again.json()["job_id"], {"completed", "failed"},
                            tenant="warm-cancel-co", timeout=400)  # fmt: skip

@@ -1,6 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
 import { isMlModuleEnabled, validateEnvironment } from '@app/config/environment';
-import { parseTenantLimits } from '@app/config/training-limits';
 
 function failureOf(raw: Record<string, string>): string {
   try {
@@ -18,30 +17,11 @@ describe('validateEnvironment', () => {
       MODULE_ML_ENABLED: true,
       ML_SERVICE_URL: 'http://ml-service:8000',
       ML_SERVICE_TIMEOUT: 30,
-      ML_MAX_TRAINING_JOBS: 5,
       ML_SERVICE_RETRIES: 3,
       PORT: 3000,
       HOST: '127.0.0.1',
-      ML_MAX_TRAINING_DURATION: 14_400,
       ML_MAX_DATASET_SIZE_GB: 10,
-      ML_MAX_CPU_PER_JOB: 4,
-      ML_MAX_MEMORY_PER_JOB_GB: 16,
-      ML_MAX_GPU_PER_JOB: 0,
-      ML_TENANT_LIMITS: '{}',
     });
-  });
-
-  it("parses seed 001's resource limits and the per-tenant JSON", () => {
-    const env = validateEnvironment({
-      ML_MAX_TRAINING_DURATION: '600',
-      ML_MAX_DATASET_SIZE_GB: '0.5',
-      ML_MAX_CPU_PER_JOB: '2',
-      ML_MAX_MEMORY_PER_JOB_GB: '1.5',
-      ML_MAX_GPU_PER_JOB: '1',
-      ML_TENANT_LIMITS: '{"globex":{"max_training_duration_seconds":600,"max_cpus_per_job":1}}',
-    });
-    expect(env).toMatchObject({ ML_MAX_TRAINING_DURATION: 600, ML_MAX_DATASET_SIZE_GB: 0.5, ML_MAX_CPU_PER_JOB: 2, ML_MAX_MEMORY_PER_JOB_GB: 1.5, ML_MAX_GPU_PER_JOB: 1 });
-    expect(parseTenantLimits(env.ML_TENANT_LIMITS)).toEqual({ globex: { max_training_duration_seconds: 600, max_cpus_per_job: 1 } });
   });
 
   it('parses set values', () => {
@@ -49,12 +29,12 @@ describe('validateEnvironment', () => {
       MODULE_ML_ENABLED: '0',
       ML_SERVICE_URL: 'http://127.0.0.1:8000',
       ML_SERVICE_TIMEOUT: '2.5',
-      ML_MAX_TRAINING_JOBS: '7',
+      ML_MAX_DATASET_SIZE_GB: '0.5',
       API_KEYS: 'dev-acme-key:acme-corp, dev-globex-key:globex',
     });
     expect(env.MODULE_ML_ENABLED).toBe(false);
     expect(env.ML_SERVICE_TIMEOUT).toBe(2.5);
-    expect(env.ML_MAX_TRAINING_JOBS).toBe(7);
+    expect(env.ML_MAX_DATASET_SIZE_GB).toBe(0.5);
     expect(env.API_KEYS).toEqual(['dev-acme-key:acme-corp', 'dev-globex-key:globex']);
   });
 
@@ -63,20 +43,10 @@ describe('validateEnvironment', () => {
     ['ML_SERVICE_URL', 'ml-service:8000', 'ML_SERVICE_URL must be an http(s) URL such as http://127.0.0.1:8000 (got "ml-service:8000")'],
     ['ML_SERVICE_TIMEOUT', '30s', 'ML_SERVICE_TIMEOUT must be a number of seconds between 1 and 3600 (got "30s")'],
     ['ML_SERVICE_TIMEOUT', '0', 'ML_SERVICE_TIMEOUT must be a number of seconds between 1 and 3600 (got "0")'],
-    ['ML_MAX_TRAINING_JOBS', '2.5', 'ML_MAX_TRAINING_JOBS must be an integer between 1 and 1000 (got "2.5")'],
     ['ML_SERVICE_RETRIES', '0', 'ML_SERVICE_RETRIES must be an integer between 1 and 10 (got "0")'],
     ['ML_MAX_DATASET_SIZE_GB', '0', 'ML_MAX_DATASET_SIZE_GB must be a number of GB greater than 0 (got "0")'],
     ['ML_MAX_DATASET_SIZE_GB', '10GB', 'ML_MAX_DATASET_SIZE_GB must be a number of GB greater than 0 (got "10GB")'],
     ['PORT', '70000', 'PORT must be an integer between 0 and 65535 (got "70000")'],
-    ['ML_MAX_TRAINING_DURATION', '4h', 'ML_MAX_TRAINING_DURATION must be an integer number of seconds, at least 1 (got "4h")'],
-    ['ML_MAX_CPU_PER_JOB', '1.5', 'ML_MAX_CPU_PER_JOB must be an integer, at least 1 (got "1.5")'],
-    ['ML_MAX_MEMORY_PER_JOB_GB', '-1', 'ML_MAX_MEMORY_PER_JOB_GB must be a number of GB greater than 0 (got "-1")'],
-    ['ML_MAX_GPU_PER_JOB', '-1', 'ML_MAX_GPU_PER_JOB must be an integer, at least 0 (got "-1")'],
-    ['ML_TENANT_LIMITS', '[1]', 'ML_TENANT_LIMITS must be a JSON object from tenant id to limits'],
-    ['ML_TENANT_LIMITS', '{"globex":{"max_cpu":1}}', 'ML_TENANT_LIMITS.globex has an unknown limit "max_cpu"; known: max_concurrent_jobs, max_training_duration_seconds, max_dataset_size_gb, max_cpus_per_job, max_memory_per_job_gb, max_gpus_per_job'],
-    ['ML_TENANT_LIMITS', '{"globex":{"max_cpus_per_job":0}}', 'ML_TENANT_LIMITS.globex.max_cpus_per_job must be an integer at least 1 (got 0)'],
-    ['ML_TENANT_LIMITS', '{"globex":{"max_dataset_size_gb":"big"}}', 'ML_TENANT_LIMITS.globex.max_dataset_size_gb must be a number greater than 0 (got "big")'],
-    ['ML_TENANT_LIMITS', '{"Globex":{}}', 'ML_TENANT_LIMITS names "Globex", which is not a tenant id (lowercase letters, digits, - and _)'],
     // A secret is never echoed back, not even a wrong one.
     ['ML_SERVICE_TOKEN', 'short', 'ML_SERVICE_TOKEN must be at least 16 characters without spaces'],
     ['API_KEYS', 'just-a-key', 'API_KEYS must be a comma-separated list of key:tenant pairs (tenant: lowercase letters, digits, - and _)'],
@@ -88,10 +58,6 @@ describe('validateEnvironment', () => {
     const message = failureOf({ MODULE_ML_ENABLED: 'on', ML_SERVICE_TIMEOUT: 'x' });
     expect(message).toContain('MODULE_ML_ENABLED');
     expect(message).toContain('ML_SERVICE_TIMEOUT');
-  });
-
-  it('refuses ML_TENANT_LIMITS that is not JSON, naming the variable', () => {
-    expect(failureOf({ ML_TENANT_LIMITS: '{globex: 1}' })).toMatch(/^Invalid configuration:\n {2}- ML_TENANT_LIMITS must be JSON such as \{"globex":\{"max_cpus_per_job":1\}\} \(/);
   });
 
   it('never prints API keys', () => {

@@ -11,11 +11,9 @@ import {
   Max,
   Min,
   validateSync,
-  ValidateBy,
   ValidateIf,
   ValidationError,
 } from 'class-validator';
-import { parseTenantLimits } from '@app/config/training-limits';
 
 const BOOLEAN_WORDS: Record<string, boolean> = { true: true, false: false, '1': true, '0': false };
 
@@ -37,25 +35,6 @@ const ParseNumber = (): PropertyDecorator =>
   Transform(({ value }: { value: unknown }) =>
     typeof value === 'string' && /^\s*-?\d+(\.\d+)?\s*$/.test(value) ? Number(value) : value,
   );
-
-/** ML_TENANT_LIMITS must parse; the message is the parser's, which names the variable and the problem. */
-const IsTenantLimitsJson = (): PropertyDecorator =>
-  ValidateBy({
-    name: 'isTenantLimitsJson',
-    validator: {
-      validate: (value: unknown) => typeof value === 'string' && tenantLimitsProblem(value) === undefined,
-      defaultMessage: (args) => (typeof args?.value === 'string' ? tenantLimitsProblem(args.value) : undefined) ?? 'ML_TENANT_LIMITS must be a JSON object',
-    },
-  });
-
-function tenantLimitsProblem(raw: string): string | undefined {
-  try {
-    parseTenantLimits(raw);
-    return undefined;
-  } catch (error) {
-    return error instanceof Error ? error.message : String(error);
-  }
-}
 
 const API_KEY_ENTRY = /^[^:,\s]+:[a-z0-9][a-z0-9_-]{0,62}$/;
 
@@ -95,49 +74,11 @@ export class Environment {
   @Max(10, { message: 'ML_SERVICE_RETRIES must be an integer between 1 and 10' })
   ML_SERVICE_RETRIES: number = 3;
 
-  /** Concurrent training jobs per tenant; counted and enforced by the ML Service. */
-  @ParseNumber()
-  @IsInt({ message: 'ML_MAX_TRAINING_JOBS must be an integer between 1 and 1000' })
-  @Min(1, { message: 'ML_MAX_TRAINING_JOBS must be an integer between 1 and 1000' })
-  @Max(1000, { message: 'ML_MAX_TRAINING_JOBS must be an integer between 1 and 1000' })
-  ML_MAX_TRAINING_JOBS: number = 5;
-
-  /** Seconds a training job may run before it is stopped (seed 001: 4 hours). */
-  @ParseNumber()
-  @IsInt({ message: 'ML_MAX_TRAINING_DURATION must be an integer number of seconds, at least 1' })
-  @Min(1, { message: 'ML_MAX_TRAINING_DURATION must be an integer number of seconds, at least 1' })
-  ML_MAX_TRAINING_DURATION: number = 14_400;
-
-  /** GB: larger datasets are refused before they are loaded. */
+  /** GB: larger uploads are refused while they arrive (the ML Service has its own limit for what a job loads, MLS_MAX_DATASET_SIZE_GB). */
   @ParseNumber()
   @IsNumber({ allowNaN: false, allowInfinity: false }, { message: 'ML_MAX_DATASET_SIZE_GB must be a number of GB greater than 0' })
   @IsPositive({ message: 'ML_MAX_DATASET_SIZE_GB must be a number of GB greater than 0' })
   ML_MAX_DATASET_SIZE_GB: number = 10;
-
-  /** CPU cores one training job may request. */
-  @ParseNumber()
-  @IsInt({ message: 'ML_MAX_CPU_PER_JOB must be an integer, at least 1' })
-  @Min(1, { message: 'ML_MAX_CPU_PER_JOB must be an integer, at least 1' })
-  ML_MAX_CPU_PER_JOB: number = 4;
-
-  /** GB of memory one training job may request. */
-  @ParseNumber()
-  @IsNumber({ allowNaN: false, allowInfinity: false }, { message: 'ML_MAX_MEMORY_PER_JOB_GB must be a number of GB greater than 0' })
-  @IsPositive({ message: 'ML_MAX_MEMORY_PER_JOB_GB must be a number of GB greater than 0' })
-  ML_MAX_MEMORY_PER_JOB_GB: number = 16;
-
-  /** GPUs one training job may request (0: CPU only). */
-  @ParseNumber()
-  @IsInt({ message: 'ML_MAX_GPU_PER_JOB must be an integer, at least 0' })
-  @Min(0, { message: 'ML_MAX_GPU_PER_JOB must be an integer, at least 0' })
-  ML_MAX_GPU_PER_JOB: number = 0;
-
-  /**
-   * Per-tenant overrides of the limits above, as JSON from tenant id to limits, e.g.
-   * `{"globex":{"max_training_duration_seconds":600,"max_cpus_per_job":1}}`.
-   */
-  @IsTenantLimitsJson()
-  ML_TENANT_LIMITS: string = '{}';
 
   @ParseNumber()
   @IsInt({ message: 'PORT must be an integer between 0 and 65535' })
@@ -164,8 +105,7 @@ function describeError(error: ValidationError, raw: Record<string, unknown>): st
   const messages = Object.values(error.constraints ?? {});
   const given = raw[error.property];
   // Secrets never reach the log: API_KEYS is reported without its value.
-  // ML_TENANT_LIMITS' message already quotes the offending part of its JSON.
-  const unquoted = error.property === 'API_KEYS' || error.property === 'ML_TENANT_LIMITS' || error.property === 'ML_SERVICE_TOKEN';
+  const unquoted = error.property === 'API_KEYS' || error.property === 'ML_SERVICE_TOKEN';
   const shown = unquoted || given === undefined ? '' : ` (got ${JSON.stringify(given)})`;
   return `${messages[0] ?? `${error.property} is invalid`}${shown}`;
 }

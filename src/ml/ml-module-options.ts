@@ -1,6 +1,5 @@
 import { tmpdir } from 'node:os';
 import type { TenantResolver } from '@app/common/tenant/tenant-resolver';
-import { limitValueProblem, TRAINING_LIMIT_RULES, type TrainingLimitName, type TrainingLimits } from '@app/config/training-limits';
 
 /** Options of MlModule.forRoot / forRootAsync. */
 export interface MlModuleOptions {
@@ -16,22 +15,8 @@ export interface MlModuleOptions {
   retryBaseDelayMs?: number;
   /** Longest wait between attempts, Retry-After included, in milliseconds. Default: 10000. */
   retryMaxDelayMs?: number;
-  /** Concurrent training jobs per tenant, enforced by the ML Service. Default: 5 (ML_MAX_TRAINING_JOBS). */
-  maxTrainingJobs?: number;
-  /** Per-tenant overrides of maxTrainingJobs, by tenant id. Default: none. */
-  maxTrainingJobsByTenant?: Record<string, number>;
-  /** Seconds a training job may run before the ML Service stops it (failed). Default: 14400 (ML_MAX_TRAINING_DURATION). */
-  maxTrainingDurationSeconds?: number;
-  /** Largest dataset a job may load (estimated before loading) or a tenant may upload, in GB. Default: 10 (ML_MAX_DATASET_SIZE_GB). */
+  /** Largest dataset a tenant may upload, in GB; refused with 413 while it arrives. Default: 10 (ML_MAX_DATASET_SIZE_GB). The tenants' training limits are the ML Service's configuration (MLS_MAX_*, MLS_TENANT_LIMITS), never sent with a request. */
   maxDatasetSizeGb?: number;
-  /** Largest `resources.cpus` of a job. Default: 4 (ML_MAX_CPU_PER_JOB). */
-  maxCpusPerJob?: number;
-  /** Largest `resources.memory_gb` of a job. Default: 16 (ML_MAX_MEMORY_PER_JOB_GB). */
-  maxMemoryPerJobGb?: number;
-  /** Largest `resources.gpus` of a job. Default: 0, CPU only (ML_MAX_GPU_PER_JOB). */
-  maxGpusPerJob?: number;
-  /** Per-tenant overrides of any of the limits, by tenant id, with the ML Service's names (`max_cpus_per_job`, …); they win over maxTrainingJobsByTenant. Default: none (ML_TENANT_LIMITS). */
-  tenantLimits?: Record<string, Partial<TrainingLimits>>;
   /** Folder where uploads are spooled before they are streamed to the ML Service. Default: the OS temp folder. */
   uploadDirectory?: string;
   /** How long the ML Service's algorithm catalog is reused, in milliseconds. Default: 60000. */
@@ -50,14 +35,7 @@ export const ML_MODULE_DEFAULTS: ResolvedMlModuleOptions = {
   maxAttempts: 3,
   retryBaseDelayMs: 200,
   retryMaxDelayMs: 10_000,
-  maxTrainingJobs: 5,
-  maxTrainingJobsByTenant: {},
-  maxTrainingDurationSeconds: 14_400,
   maxDatasetSizeGb: 10,
-  maxCpusPerJob: 4,
-  maxMemoryPerJobGb: 16,
-  maxGpusPerJob: 0,
-  tenantLimits: {},
   uploadDirectory: tmpdir(),
   catalogCacheTtlMs: 60_000,
 };
@@ -68,15 +46,6 @@ export const ML_OPTIONS = Symbol('ML_OPTIONS');
 export function resolveMlModuleOptions(options: MlModuleOptions): ResolvedMlModuleOptions {
   const defined = Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined));
   const { tenantResolver: _ignored, ...rest } = { ...ML_MODULE_DEFAULTS, ...defined } as MlModuleOptions & ResolvedMlModuleOptions;
-  // A host's per-tenant limits get the same checks as ML_TENANT_LIMITS, at start rather than at the first submission.
-  for (const [tenantId, limits] of Object.entries(rest.tenantLimits)) {
-    for (const [name, value] of Object.entries(limits)) {
-      const problem = name in TRAINING_LIMIT_RULES ? limitValueProblem(name as TrainingLimitName, value) : `is not a limit; known: ${Object.keys(TRAINING_LIMIT_RULES).join(', ')}`;
-      if (problem !== undefined) {
-        throw new Error(`MlModule option tenantLimits.${tenantId}.${name} ${problem}`);
-      }
-    }
-  }
   return { ...rest, mlServiceUrl: rest.mlServiceUrl.replace(/\/+$/, '') };
 }
 

@@ -7,7 +7,7 @@ subclass registered with the runner in `app.main`:
     class ProfileHandler(JobHandler):
         kind = "profile"            # the `kind` column; also what the generic API shows
         id_prefix = "profile"       # job ids read `profile-<12 hex>`
-        uses_compute = True         # counts against the tenant's ML_MAX_TRAINING_JOBS quota
+        uses_compute = True         # counts against the tenant's MLS_MAX_TRAINING_JOBS quota
 
         async def run(self, job: JobRecord, context: JobContext) -> JobOutcome:
             ...                                 # job.spec is what the service submitted
@@ -169,7 +169,7 @@ class JobRunner:
     ) -> tuple[JobRecord, bool]:
         """Queue a job and start it; with a known idempotency key, the existing job (False).
         429 (QuotaExceededError) when the tenant's active jobs that use compute are at
-        `max_active_jobs` (ML_MAX_TRAINING_JOBS)."""
+        `max_active_jobs` (MLS_MAX_TRAINING_JOBS or MLS_TENANT_LIMITS)."""
         handler = self._handlers[kind]
         new_job = NewJob(kind, handler.id_prefix, name, spec, handler.uses_compute)
         try:
@@ -179,7 +179,8 @@ class JobRunner:
         except TenantQuotaExceededError:
             raise QuotaExceededError(
                 f"tenant {tenant_id} already has {max_active_jobs} active jobs (training, batch "
-                f"predictions; limit ML_MAX_TRAINING_JOBS={max_active_jobs}); "
+                f"predictions; its max_concurrent_jobs, from MLS_MAX_TRAINING_JOBS or "
+                "MLS_TENANT_LIMITS); "
                 "wait for one to finish or cancel one"
             ) from None
         if created:

@@ -28,7 +28,7 @@ from app.jobs.runner import JobContext, JobHandler, JobOutcome, JobRunner
 from app.jobs.store import JobRecord
 from app.serving.model import LoadedModel, ModelSpec
 from app.serving.schemas import BatchPrediction, BatchPredictionCreate
-from app.training.limits import effective_limits
+from app.training.limits import LimitsFor
 
 logger = logging.getLogger(__name__)
 
@@ -59,9 +59,9 @@ def batch_response(record: JobRecord) -> BatchPrediction:
 class BatchPredictor:
     """Submission, reading and cancelling of batch predictions (the runner does the rest)."""
 
-    def __init__(self, runner: JobRunner, default_max_concurrent_jobs: int) -> None:
+    def __init__(self, runner: JobRunner, limits_for: LimitsFor) -> None:
         self._runner = runner
-        self._default_max_concurrent_jobs = default_max_concurrent_jobs
+        self._limits_for = limits_for
 
     async def submit(
         self,
@@ -81,8 +81,8 @@ class BatchPredictor:
             "output_table": body.output_table,
             "chunk_rows": body.chunk_rows,
         }
-        # The tenant's limits through the same seam as training's (a batch carries none).
-        limits = effective_limits(None, self._default_max_concurrent_jobs)
+        # A batch counts against the same active-job quota as training.
+        limits = self._limits_for(tenant_id)
         return await self._runner.submit(
             tenant_id,
             KIND,

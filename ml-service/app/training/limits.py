@@ -1,21 +1,55 @@
 """Seed 001's per-tenant resource limits: checks at submission and the duration message.
 
-The AI Service owns the limits (its ML_MAX_* variables and ML_TENANT_LIMITS) and sends the
-tenant's values with every submission; this service enforces them, because only it knows the
-Ray cluster, the dataset and the clock of a running job.
+The limits are this service's configuration (MLS_MAX_* and MLS_TENANT_LIMITS, read by
+`Settings.effective_limits`), never part of a request: a caller that could send them could give
+any tenant any quota (issue 11). This service enforces them because only it knows the Ray
+cluster, the dataset and the clock of a running job.
 """
 
+from collections.abc import Callable
+
+from pydantic import BaseModel, ConfigDict, Field
+
 from app.errors import InvalidFieldError
-from app.training.schemas import TrainingLimits, TrainingResources
+from app.training.schemas import TrainingResources
 
 GB = 1024**3
 
 
-def effective_limits(
-    limits: TrainingLimits | None, default_max_concurrent_jobs: int
-) -> TrainingLimits:
-    """The submission's limits, or seed 001's defaults when the caller sent none."""
-    return limits or TrainingLimits(max_concurrent_jobs=default_max_concurrent_jobs)
+class TrainingLimits(BaseModel):
+    """One tenant's limits; seed 001's defaults. Counted over training jobs and batch
+    predictions (`max_concurrent_jobs`) and checked at submission (the rest but the duration,
+    which stops a running job)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    max_concurrent_jobs: int = Field(5, ge=1, le=1000, description="active (queued+running) jobs")
+    max_training_duration_seconds: int = Field(
+        14400, ge=1, description="a running job is stopped (failed) after this long"
+    )
+    max_dataset_size_gb: float = Field(
+        10, gt=0, description="estimated size of the loaded columns; larger is refused at submit"
+    )
+    max_cpus_per_job: int = Field(4, ge=1, description="largest resources.cpus accepted")
+    max_memory_per_job_gb: float = Field(16, gt=0, description="largest resources.memory_gb")
+    max_gpus_per_job: int = Field(0, ge=0, description="largest resources.gpus accepted")
+
+
+class TenantLimitOverrides(BaseModel):
+    """One tenant's entry of MLS_TENANT_LIMITS: any of TrainingLimits' fields, same bounds."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    max_concurrent_jobs: int | None = Field(None, ge=1, le=1000)
+    max_training_duration_seconds: int | None = Field(None, ge=1)
+    max_dataset_size_gb: float | None = Field(None, gt=0)
+    max_cpus_per_job: int | None = Field(None, ge=1)
+    max_memory_per_job_gb: float | None = Field(None, gt=0)
+    max_gpus_per_job: int | None = Field(None, ge=0)
+
+
+# The services' seam to the configuration: tenant id -> that tenant's limits.
+LimitsFor = Callable[[str], TrainingLimits]
 
 
 def _gb(value: float) -> str:
@@ -35,19 +69,19 @@ def check_resources(
         raise InvalidFieldError(
             "resources.cpus",
             f"{_plural(resources.cpus, 'CPU')} requested, over the tenant's limit of "
-            f"{_plural(limits.max_cpus_per_job, 'CPU')} per job (ML_MAX_CPU_PER_JOB)",
+            f"{_plural(limits.max_cpus_per_job, 'CPU')} per job (MLS_MAX_CPU_PER_JOB)",
         )
     if resources.memory_gb is not None and resources.memory_gb > limits.max_memory_per_job_gb:
         raise InvalidFieldError(
             "resources.memory_gb",
             f"{_gb(resources.memory_gb)} requested, over the tenant's limit of "
-            f"{_gb(limits.max_memory_per_job_gb)} per job (ML_MAX_MEMORY_PER_JOB_GB)",
+            f"{_gb(limits.max_memory_per_job_gb)} per job (MLS_MAX_MEMORY_PER_JOB_GB)",
         )
     if resources.gpus > limits.max_gpus_per_job:
         raise InvalidFieldError(
             "resources.gpus",
             f"{_plural(resources.gpus, 'GPU')} requested, over the tenant's limit of "
-            f"{_plural(limits.max_gpus_per_job, 'GPU')} per job (ML_MAX_GPU_PER_JOB)",
+            f"{_plural(limits.max_gpus_per_job, 'GPU')} per job (MLS_MAX_GPU_PER_JOB)",
         )
     cluster_cpus = cluster.get("CPU", 0.0)
     if resources.cpus > cluster_cpus:
@@ -82,6 +116,6 @@ def check_dataset_size(estimated_bytes: int, limits: TrainingLimits) -> None:
             "dataset",
             f"the dataset is about {_gb(estimated_bytes / GB)} ({estimated_bytes} bytes in the "
             f"columns used), over the tenant's maximum of {_gb(limits.max_dataset_size_gb)} "
-            "(ML_MAX_DATASET_SIZE_GB); select fewer rows or columns",
+            "(MLS_MAX_DATASET_SIZE_GB); select fewer rows or columns",
         )
 

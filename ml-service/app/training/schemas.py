@@ -70,24 +70,6 @@ class TrainingScaling(BaseModel):
     )
 
 
-class TrainingLimits(BaseModel):
-    """Per-tenant limits owned by the AI Service, counted and enforced here. Seed 001's defaults
-    apply to the fields a submission leaves out."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    max_concurrent_jobs: int = Field(ge=1, le=1000, description="active (queued+running) jobs")
-    max_training_duration_seconds: int = Field(
-        14400, ge=1, description="a running job is stopped (failed) after this long"
-    )
-    max_dataset_size_gb: float = Field(
-        10, gt=0, description="estimated size of the loaded columns; larger is refused at submit"
-    )
-    max_cpus_per_job: int = Field(4, ge=1, description="largest resources.cpus accepted")
-    max_memory_per_job_gb: float = Field(16, gt=0, description="largest resources.memory_gb")
-    max_gpus_per_job: int = Field(0, ge=0, description="largest resources.gpus accepted")
-
-
 class TrainingConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -105,7 +87,6 @@ class TrainingConfig(BaseModel):
     hyperparameters: dict[str, Any] = Field(default_factory=dict)
     resources: TrainingResources = Field(default_factory=TrainingResources)
     scaling: TrainingScaling = Field(default_factory=TrainingScaling)
-    limits: TrainingLimits | None = None
     # Forecasting only (required there, refused elsewhere): the series is target_column per
     # period of `frequency` along time_column; the last `horizon` periods are held out.
     time_column: str | None = Field(

@@ -28,7 +28,7 @@ from app.training.algorithms.base import Algorithm
 from app.training.driver import DriverOutcome, DriverRequest, JobDriver
 from app.training.features import TrainingData, TrainingDataError, prepare_training_data
 from app.training.forecasting import ForecastData, prepare_forecast_data
-from app.training.limits import GB, check_dataset_size, check_resources, effective_limits
+from app.training.limits import GB, LimitsFor, check_dataset_size, check_resources
 from app.training.schemas import AlgorithmInfo, TrainingConfig, TrainingEvent, TrainingJob
 from app.training.validation import validate_config
 from app.training.warm import WarmPool
@@ -183,11 +183,11 @@ def _lineage_tags(spec: dict[str, Any]) -> dict[str, str]:
 
 class TrainingService:
     def __init__(
-        self, runner: JobRunner, warehouses: WarehouseManager, default_max_concurrent_jobs: int
+        self, runner: JobRunner, warehouses: WarehouseManager, limits_for: LimitsFor
     ) -> None:
         self._runner = runner
         self._warehouses = warehouses
-        self._default_max_concurrent_jobs = default_max_concurrent_jobs
+        self._limits_for = limits_for
 
     @staticmethod
     def catalog() -> list[AlgorithmInfo]:
@@ -218,7 +218,7 @@ class TrainingService:
             )
             if existing is not None:
                 return existing, False
-        limits = effective_limits(config.limits, self._default_max_concurrent_jobs)
+        limits = self._limits_for(tenant_id)
         # Totals of the whole cluster, not what is free now: a busy cluster only delays a job,
         # a request larger than the cluster would stay pending in Ray for ever.
         cluster = await asyncio.to_thread(ray.cluster_resources)
@@ -298,7 +298,7 @@ class TrainingHandler(JobHandler):
         warehouses: WarehouseManager,
         tracking: Tracking,
         ray_results_dir: str,
-        default_max_concurrent_jobs: int,
+        limits_for: LimitsFor,
         warm: WarmPool,
         register: Callable[[str, str, str, dict[str, str], str], dict[str, str]],
     ) -> None:
@@ -308,17 +308,15 @@ class TrainingHandler(JobHandler):
         self._warehouses = warehouses
         self._tracking = tracking
         self._ray_results_dir = ray_results_dir
-        self._default_max_concurrent_jobs = default_max_concurrent_jobs
+        self._limits_for = limits_for
         self._warm = warm
         self._hub: Any = None  # the ProgressHub actor, started with the first job
 
     def time_limit(self, job: JobRecord) -> TimeLimit:
-        config = TrainingConfig.model_validate(job.spec["request"])
-        seconds = effective_limits(
-            config.limits, self._default_max_concurrent_jobs
-        ).max_training_duration_seconds
+        # The configuration when the job starts running (a restart may have changed it).
+        seconds = self._limits_for(job.tenant_id).max_training_duration_seconds
         return TimeLimit(
-            seconds, f"maximum training duration (ML_MAX_TRAINING_DURATION={seconds})"
+            seconds, f"maximum training duration (MLS_MAX_TRAINING_DURATION={seconds})"
         )
 
     async def run(self, job: JobRecord, context: JobContext) -> JobOutcome:
@@ -327,7 +325,10 @@ class TrainingHandler(JobHandler):
         outcome: asyncio.Future | None = None
         try:
             stored = job.spec
-            config = TrainingConfig.model_validate(stored["request"])
+            # Jobs queued before limits left the request body still carry theirs; the
+            # configuration's apply now.
+            request = {key: value for key, value in stored["request"].items() if key != "limits"}
+            config = TrainingConfig.model_validate(request)
             data, frame_hash, rows = await load_job_data(self._warehouses, job, config)
             run_id = await asyncio.to_thread(
                 self._tracking.start_run, job.tenant_id, job.job_id, job.name, stored["algorithm"]

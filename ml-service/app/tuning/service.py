@@ -24,7 +24,7 @@ from app.jobs.runner import JobContext, JobHandler, JobOutcome, JobRunner, TimeL
 from app.jobs.store import JobRecord, JobStatus
 from app.tracking.mlflow_setup import Tracking
 from app.training.features import TrainingData, TrainingDataError
-from app.training.limits import check_dataset_size, check_resources, effective_limits
+from app.training.limits import LimitsFor, check_dataset_size, check_resources
 from app.training.schemas import TrainingConfig
 from app.training.service import TrainingService, load_job_data
 from app.training.validation import validate_config
@@ -182,13 +182,13 @@ class TuningService:
         self,
         runner: JobRunner,
         warehouses: WarehouseManager,
-        default_max_concurrent_jobs: int,
+        limits_for: LimitsFor,
         training: TrainingService,
     ) -> None:
         self._training = training
         self._runner = runner
         self._warehouses = warehouses
-        self._default_max_concurrent_jobs = default_max_concurrent_jobs
+        self._limits_for = limits_for
 
     @staticmethod
     def default_spaces() -> list[DefaultSpace]:
@@ -207,7 +207,7 @@ class TuningService:
             )
             if existing is not None:
                 return existing, False
-        limits = effective_limits(config.limits, self._default_max_concurrent_jobs)
+        limits = self._limits_for(tenant_id)
         cluster = await asyncio.to_thread(ray.cluster_resources)
         check_resources(config.resources, limits, cluster)
         validated = await asyncio.to_thread(validate_config, config, tenant_id, self._warehouses)
@@ -323,20 +323,17 @@ class TuningHandler(JobHandler):
         warehouses: WarehouseManager,
         tracking: Tracking,
         ray_results_dir: str,
-        default_max_concurrent_jobs: int,
+        limits_for: LimitsFor,
     ) -> None:
         self._warehouses = warehouses
         self._tracking = tracking
         self._ray_results_dir = ray_results_dir
-        self._default_max_concurrent_jobs = default_max_concurrent_jobs
+        self._limits_for = limits_for
 
     def time_limit(self, job: JobRecord) -> TimeLimit:
-        config = TuningConfig.model_validate(job.spec["request"])
-        seconds = effective_limits(
-            config.limits, self._default_max_concurrent_jobs
-        ).max_training_duration_seconds
+        seconds = self._limits_for(job.tenant_id).max_training_duration_seconds
         return TimeLimit(
-            seconds, f"maximum training duration (ML_MAX_TRAINING_DURATION={seconds})"
+            seconds, f"maximum training duration (MLS_MAX_TRAINING_DURATION={seconds})"
         )
 
     async def run(self, job: JobRecord, context: JobContext) -> JobOutcome:

@@ -3667,7 +3667,6 @@ export interface components {
             hyperparameters?: {
                 [key: string]: unknown;
             };
-            limits?: components["schemas"]["TrainingLimits"] | null;
             /** Name */
             name: string;
             resources?: components["schemas"]["TrainingResources"];
@@ -3793,48 +3792,6 @@ export interface components {
             training_duration_seconds: number | null;
             /** @description train-best jobs (POST /api/v1/tuning/{id}/train-best): the source */
             tuned_by?: components["schemas"]["TunedBy"] | null;
-        };
-        /**
-         * TrainingLimits
-         * @description Per-tenant limits owned by the AI Service, counted and enforced here. Seed 001's defaults
-         *     apply to the fields a submission leaves out.
-         */
-        TrainingLimits: {
-            /**
-             * Max Concurrent Jobs
-             * @description active (queued+running) jobs
-             */
-            max_concurrent_jobs: number;
-            /**
-             * Max Cpus Per Job
-             * @description largest resources.cpus accepted
-             * @default 4
-             */
-            max_cpus_per_job?: number;
-            /**
-             * Max Dataset Size Gb
-             * @description estimated size of the loaded columns; larger is refused at submit
-             * @default 10
-             */
-            max_dataset_size_gb?: number;
-            /**
-             * Max Gpus Per Job
-             * @description largest resources.gpus accepted
-             * @default 0
-             */
-            max_gpus_per_job?: number;
-            /**
-             * Max Memory Per Job Gb
-             * @description largest resources.memory_gb
-             * @default 16
-             */
-            max_memory_per_job_gb?: number;
-            /**
-             * Max Training Duration Seconds
-             * @description a running job is stopped (failed) after this long
-             * @default 14400
-             */
-            max_training_duration_seconds?: number;
         };
         /** TrainingProgress */
         TrainingProgress: {

@@ -21,7 +21,6 @@ export type TrainingJob = Schemas['TrainingJob'];
 export type TrainingJobStatus = TrainingJob['status'];
 export type TrainingProgress = Schemas['TrainingProgress'];
 export type TrainingResources = Schemas['TrainingResources'];
-export type TrainingLimitsSent = Schemas['TrainingLimits'];
 /** One event of GET /api/v1/training/jobs/{job_id}/events (Server-Sent Events). */
 export type TrainingEvent = Schemas['TrainingEvent'];
 export type TrainingJobList = TrainingJob[];

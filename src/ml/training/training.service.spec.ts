@@ -37,12 +37,7 @@ describe('TrainingService', () => {
 
   beforeEach(() => {
     client = mockClient();
-    service = new TrainingService(client as unknown as MLServiceClient, {
-      ...ML_MODULE_DEFAULTS,
-      maxTrainingJobs: 5,
-      maxTrainingJobsByTenant: { globex: 2 },
-      tenantLimits: { initech: { max_cpus_per_job: 1, max_training_duration_seconds: 600, max_concurrent_jobs: 3 } },
-    });
+    service = new TrainingService(client as unknown as MLServiceClient, ML_MODULE_DEFAULTS);
   });
 
   async function refusalOf(config: CreateTrainingJobDto): Promise<FieldErrorsException> {
@@ -58,7 +53,7 @@ describe('TrainingService', () => {
   }
 
   describe('submit', () => {
-    it("submits seed 001's config without the tenant in the body, with the tenant's job limit", async () => {
+    it("submits seed 001's config without the tenant or any limits in the body (limits are the ML Service's configuration)", async () => {
       const job = await service.submit(seedTrainingConfig(), caller, 'key-1');
 
       expect(job).toEqual(QUEUED_JOB);
@@ -66,35 +61,14 @@ describe('TrainingService', () => {
       expect(context).toBe(caller);
       expect(key).toBe('key-1');
       expect(submission.dataset).toEqual({ source: 'sql', query: 'SELECT * FROM ml_features.customer_churn' });
-      expect(submission.limits).toEqual({
-        max_concurrent_jobs: 5,
-        max_training_duration_seconds: 14_400,
-        max_dataset_size_gb: 10,
-        max_cpus_per_job: 4,
-        max_memory_per_job_gb: 16,
-        max_gpus_per_job: 0,
-      });
+      expect(submission).not.toHaveProperty('limits');
       expect(submission.resources).toBeUndefined();
     });
 
-    it('uses a per-tenant override of the job limit', async () => {
-      await service.submit(seedTrainingConfig(), { tenantId: 'globex', requestId: 'r' }, 'key-1');
-      expect(client.submitTrainingJob.mock.calls[0][1].limits).toMatchObject({ max_concurrent_jobs: 2, max_cpus_per_job: 4 });
-    });
-
-    it("sends the tenant's ML_TENANT_LIMITS entry over the defaults, and the requested resources", async () => {
+    it('forwards the requested resources', async () => {
       const resources = { cpus: 2, memory_gb: 4, gpus: 0 };
       await service.submit({ ...seedTrainingConfig(), resources }, { tenantId: 'initech', requestId: 'r' }, 'key-1');
-      const submission = client.submitTrainingJob.mock.calls[0][1];
-      expect(submission.limits).toEqual({
-        max_concurrent_jobs: 3,
-        max_training_duration_seconds: 600,
-        max_dataset_size_gb: 10,
-        max_cpus_per_job: 1,
-        max_memory_per_job_gb: 16,
-        max_gpus_per_job: 0,
-      });
-      expect(submission.resources).toEqual(resources);
+      expect(client.submitTrainingJob.mock.calls[0][1].resources).toEqual(resources);
     });
 
     it('validates on the ML Service before submitting, with the same submission', async () => {

@@ -2,7 +2,6 @@ import { Inject, Injectable } from '@nestjs/common';
 import { FieldErrorsException } from '@app/common/filters/field-errors.exception';
 import type { TenantContext } from '@app/common/tenant/tenant-context';
 import { MLServiceClient } from '@app/ml/client/ml-service.client';
-import type { TrainingLimits } from '@app/config/training-limits';
 import type { AlgorithmSpec, ArtifactContent, DatasetRef, TrainingEvent, TrainingJob, TrainingSubmission } from '@app/ml/client/ml-service.types';
 import { chartMediaType } from '@app/ml/training/chart-media-type';
 import { ML_OPTIONS, type ResolvedMlModuleOptions } from '@app/ml/ml-module-options';
@@ -33,7 +32,7 @@ export class TrainingService {
    * call (by us or by the caller with the same key) never starts a second job.
    */
   async submit(config: CreateTrainingJobDto, caller: TenantContext, idempotencyKey: string): Promise<TrainingJobResponseDto> {
-    const submission = toTrainingSubmission(config, this.limitsFor(caller.tenantId));
+    const submission = toTrainingSubmission(config);
     try {
       await this.mlService.validateTrainingConfig(caller, submission);
     } catch (error) {
@@ -98,20 +97,6 @@ export class TrainingService {
     return this.mlService.openTrainingEvents(caller, jobId, signal);
   }
 
-  /** Seed 001's limits for this tenant: its ML_TENANT_LIMITS entry over the module-wide values. */
-  limitsFor(tenantId: string): TrainingLimits {
-    const options = this.options;
-    return {
-      max_concurrent_jobs: options.maxTrainingJobsByTenant[tenantId] ?? options.maxTrainingJobs,
-      max_training_duration_seconds: options.maxTrainingDurationSeconds,
-      max_dataset_size_gb: options.maxDatasetSizeGb,
-      max_cpus_per_job: options.maxCpusPerJob,
-      max_memory_per_job_gb: options.maxMemoryPerJobGb,
-      max_gpus_per_job: options.maxGpusPerJob,
-      ...options.tenantLimits[tenantId],
-    };
-  }
-
   private algorithms(caller: TenantContext): Promise<AlgorithmSpec[]> {
     const now = Date.now();
     if (this.catalog === undefined || this.catalog.expiresAt <= now) {
@@ -128,8 +113,8 @@ export class TrainingService {
   }
 }
 
-/** The ML Service's TrainingConfig of a body, with the tenant's limits (never the caller's). */
-export function toTrainingSubmission(config: CreateTrainingJobDto, limits: TrainingLimits): TrainingSubmission {
+/** The ML Service's TrainingConfig of a body. Tenant limits are the ML Service's own configuration and never travel with it. */
+export function toTrainingSubmission(config: CreateTrainingJobDto): TrainingSubmission {
   return {
     name: config.name,
     algorithm: config.algorithm,
@@ -144,7 +129,6 @@ export function toTrainingSubmission(config: CreateTrainingJobDto, limits: Train
     frequency: config.frequency,
     resources: config.resources,
     scaling: config.scaling,
-    limits,
   };
 }
 

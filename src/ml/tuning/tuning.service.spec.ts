@@ -3,9 +3,7 @@ import { FieldErrorsException } from '@app/common/filters/field-errors.exception
 import type { TenantContext } from '@app/common/tenant/tenant-context';
 import type { MLServiceClient } from '@app/ml/client/ml-service.client';
 import type { TuningSweep } from '@app/ml/client/ml-service.types';
-import { ML_MODULE_DEFAULTS } from '@app/ml/ml-module-options';
 import { QUEUED_JOB, seedTrainingConfig } from '@app/ml/training/training.fixtures';
-import { TrainingService } from '@app/ml/training/training.service';
 import type { CreateTuningSweepDto } from '@app/ml/tuning/dto/create-tuning-sweep.dto';
 import { TuningService } from '@app/ml/tuning/tuning.service';
 
@@ -84,18 +82,17 @@ describe('TuningService', () => {
 
   beforeEach(() => {
     client = mockClient();
-    const training = new TrainingService(client as unknown as MLServiceClient, { ...ML_MODULE_DEFAULTS, maxTrainingJobs: 5, tenantLimits: { 'acme-corp': { max_training_duration_seconds: 600 } } });
-    service = new TuningService(client as unknown as MLServiceClient, training);
+    service = new TuningService(client as unknown as MLServiceClient);
   });
 
-  it("sends the search with the tenant's limits and never the body's tenant", async () => {
+  it("sends the search without limits (the ML Service's configuration) and never the body's tenant", async () => {
     const sweep = await service.submit(sweepRequest(), caller, 'key-1');
 
     const [context, submission, key] = client.submitTuningSweep.mock.calls[0];
     expect(context).toBe(caller);
     expect(key).toBe('key-1');
     expect(submission.dataset).toEqual({ source: 'sql', query: 'SELECT * FROM ml_features.customer_churn' });
-    expect(submission.limits).toMatchObject({ max_concurrent_jobs: 5, max_training_duration_seconds: 600 });
+    expect(submission).not.toHaveProperty('limits');
     expect(submission).toMatchObject({ search: 'tpe', scheduler: { type: 'asha', grace_period: 10 }, num_samples: 16, hyperparameters: { n_estimators: 200 } });
     expect(sweep.progress?.trials_stopped_early).toBe(1);
     expect(sweep.trials).toEqual([TRIAL]);

@@ -4,7 +4,7 @@ import type { TenantContext } from '@app/common/tenant/tenant-context';
 import { MLServiceClient } from '@app/ml/client/ml-service.client';
 import type { TuningSubmission } from '@app/ml/client/ml-service.types';
 import type { TrainingJobResponseDto } from '@app/ml/training/dto/training-job-response.dto';
-import { TrainingService, toTrainingJobResponse, toTrainingSubmission, withOurFieldNames } from '@app/ml/training/training.service';
+import { toTrainingJobResponse, toTrainingSubmission, withOurFieldNames } from '@app/ml/training/training.service';
 import type { CreateTuningSweepDto } from '@app/ml/tuning/dto/create-tuning-sweep.dto';
 import type { ListTuningSweepsQueryDto } from '@app/ml/tuning/dto/list-tuning-sweeps-query.dto';
 import type { TrainBestDto } from '@app/ml/tuning/dto/train-best.dto';
@@ -24,13 +24,12 @@ import {
 export class TuningService {
   constructor(
     private readonly mlService: MLServiceClient,
-    private readonly training: TrainingService,
   ) {}
 
   /** 422 from the ML Service names the field as this API does; `idempotencyKey` as for a training job. */
   async submit(body: CreateTuningSweepDto, caller: TenantContext, idempotencyKey: string): Promise<TuningSweepResponseDto> {
     const submission: TuningSubmission = {
-      ...toTrainingSubmission(body, this.training.limitsFor(caller.tenantId)),
+      ...toTrainingSubmission(body),
       search_space: body.search_space,
       search: body.search,
       scheduler: body.scheduler,

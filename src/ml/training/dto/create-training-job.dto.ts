@@ -109,21 +109,21 @@ export class SplitDto {
  * a 422 naming the field, never a job left pending.
  */
 export class TrainingResourcesDto {
-  @ApiPropertyOptional({ example: 2, minimum: 1, default: 1, description: "CPU cores of the job's worker; thread counts follow. Limit: ML_MAX_CPU_PER_JOB (4)." })
+  @ApiPropertyOptional({ example: 2, minimum: 1, default: 1, description: "CPU cores of the job's worker; thread counts follow. Limit: the ML Service's MLS_MAX_CPU_PER_JOB (4) or the tenant's MLS_TENANT_LIMITS entry." })
   @IsOptional()
   @IsInt()
   @Min(1)
   @Max(1024)
   cpus?: number;
 
-  @ApiPropertyOptional({ example: 4, description: 'Memory reserved for the worker, in GB; default: no reservation. Limit: ML_MAX_MEMORY_PER_JOB_GB (16).' })
+  @ApiPropertyOptional({ example: 4, description: "Memory reserved for the worker, in GB; default: no reservation. Limit: the ML Service's MLS_MAX_MEMORY_PER_JOB_GB (16) or the tenant's entry." })
   @IsOptional()
   @IsNumber({ allowNaN: false, allowInfinity: false })
   @IsPositive()
   @Max(65536)
   memory_gb?: number;
 
-  @ApiPropertyOptional({ example: 0, minimum: 0, default: 0, description: 'GPUs of the worker. Limit: ML_MAX_GPU_PER_JOB (0: CPU only).' })
+  @ApiPropertyOptional({ example: 0, minimum: 0, default: 0, description: "GPUs of the worker. Limit: the ML Service's MLS_MAX_GPU_PER_JOB (0: CPU only) or the tenant's entry." })
   @IsOptional()
   @IsInt()
   @Min(0)
