@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from app.errors import ConflictError, NotFoundError, QuotaExceededError
+from app.errors import ConflictError, InvalidFieldError, NotFoundError, QuotaExceededError
 from app.jobs.runner import (
     JobContext,
     JobHandler,
@@ -112,7 +112,7 @@ def test_quota_counts_every_kind_that_uses_compute(tmp_path: Path) -> None:
             NewJob("batch_prediction", "batch", "scores", {}, uses_compute=True),
             2,
         )
-        with pytest.raises(QuotaExceededError, match="ML_MAX_TRAINING_JOBS=2"):
+        with pytest.raises(QuotaExceededError, match="already has 2 active jobs"):
             await harness.submit(seconds=5, limit=2)
         # a kind without compute is never refused, and never counted
         listing = await harness.submit("list", seconds=0, limit=2)
@@ -139,6 +139,34 @@ def test_idempotency_key_is_per_tenant_and_kind(tmp_path: Path) -> None:
         )
         assert (created_first, created_again, created_listing) == (True, False, True)
         assert again.job_id == first.job_id != listing.job_id
+        assert len(harness.store.list_jobs("acme-corp", "nap", None, 10)) == 1
+        await harness.runner.shutdown()
+
+    asyncio.run(scenario())
+
+
+def test_a_key_reused_with_another_body_is_422_naming_the_key(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        harness = Harness(tmp_path)
+        body = {"name": "n", "seconds": 5}
+        first, _ = await harness.runner.submit(
+            "acme-corp", "nap", "n", {"seconds": 5}, "key-1", 5, body
+        )
+        # the same body in another key order is a replay
+        again, created = await harness.runner.submit(
+            "acme-corp", "nap", "n", {"seconds": 5}, "key-1", 5, {"seconds": 5, "name": "n"}
+        )
+        assert (again.job_id, created) == (first.job_id, False)
+        with pytest.raises(InvalidFieldError) as refused:
+            await harness.runner.submit(
+                "acme-corp", "nap", "n", {"seconds": 6}, "key-1", 5, {**body, "seconds": 6}
+            )
+        assert refused.value.field == "Idempotency-Key"
+        assert f"used for job {first.job_id} with a different request body" in str(refused.value)
+        with pytest.raises(InvalidFieldError):
+            await harness.runner.replay("acme-corp", "nap", "key-1", {**body, "seconds": 6})
+        replayed = await harness.runner.replay("acme-corp", "nap", "key-1", body)
+        assert replayed is not None and replayed.job_id == first.job_id
         assert len(harness.store.list_jobs("acme-corp", "nap", None, 10)) == 1
         await harness.runner.shutdown()
 

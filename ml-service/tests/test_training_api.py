@@ -243,6 +243,12 @@ def test_idempotency_key_returns_the_same_job_and_cancel_ends_it(client: TestCli
     assert (first.status_code, second.status_code) == (202, 200)
     assert first.json()["job_id"] == second.json()["job_id"]
     job_id = first.json()["job_id"]
+    # the same key with another body: 422 naming the key (IETF Idempotency-Key draft)
+    reused = client.post(SUBMIT, json=generated_config(name="other"), headers=headers)
+    assert reused.status_code == 422, reused.text
+    [error] = reused.json()["errors"]
+    assert error["field"] == "Idempotency-Key"
+    assert error["message"].startswith(f"this key was used for job {job_id} with a different")
     assert job_id.startswith("train-") and len(job_id) == len("train-") + 12
     listed = client.get("/api/v1/training/jobs", headers=tenant_headers("idem-co")).json()
     assert [job["job_id"] for job in listed] == [job_id]

@@ -46,8 +46,17 @@ from typing import Any, ClassVar, Literal
 
 from ray.exceptions import RayTaskError
 
-from app.errors import ConflictError, NotFoundError, QuotaExceededError
-from app.jobs.store import JobRecord, JobStatus, JobStore, NewJob, TenantQuotaExceededError
+from app.errors import ConflictError, InvalidFieldError, NotFoundError, QuotaExceededError
+from app.jobs.store import (
+    IdempotencyKeyReusedError,
+    JobRecord,
+    JobStatus,
+    JobStore,
+    NewJob,
+    TenantQuotaExceededError,
+    check_same_request,
+    request_hash,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -141,6 +150,14 @@ class _Running:
     watchers: set[asyncio.Queue] = field(default_factory=set)
 
 
+
+def _key_reused(error: IdempotencyKeyReusedError) -> InvalidFieldError:
+    return InvalidFieldError(
+        "Idempotency-Key",
+        f"this key was used for job {error.job_id} with a different request body; "
+        "use a new key for a new request",
+    )
+
 class JobRunner:
     def __init__(
         self,
@@ -166,16 +183,29 @@ class JobRunner:
         spec: dict[str, Any],
         idempotency_key: str | None,
         max_active_jobs: int,
+        request: dict[str, Any] | None = None,
     ) -> tuple[JobRecord, bool]:
         """Queue a job and start it; with a known idempotency key, the existing job (False).
         429 (QuotaExceededError) when the tenant's active jobs that use compute are at
-        `max_active_jobs` (MLS_MAX_TRAINING_JOBS or MLS_TENANT_LIMITS)."""
+        `max_active_jobs` (MLS_MAX_TRAINING_JOBS or MLS_TENANT_LIMITS). `request` is the body as
+        validated (`model_dump(mode="json")`): a known key with another body is a 422 naming
+        `Idempotency-Key` (IETF draft-ietf-httpapi-idempotency-key-header, "the request body
+        differs")."""
         handler = self._handlers[kind]
-        new_job = NewJob(kind, handler.id_prefix, name, spec, handler.uses_compute)
+        new_job = NewJob(
+            kind,
+            handler.id_prefix,
+            name,
+            spec,
+            handler.uses_compute,
+            request_hash(request) if request is not None else None,
+        )
         try:
             record, created = await asyncio.to_thread(
                 self.store.submit, tenant_id, idempotency_key, new_job, max_active_jobs
             )
+        except IdempotencyKeyReusedError as error:
+            raise _key_reused(error) from None
         except TenantQuotaExceededError:
             raise QuotaExceededError(
                 f"tenant {tenant_id} already has {max_active_jobs} active jobs (training, batch "
@@ -188,6 +218,21 @@ class JobRunner:
             task = asyncio.create_task(self._run(handler, record), name=record.job_id)
             self._running[record.job_id] = _Running(task)
         return record, created
+
+    async def replay(
+        self, tenant_id: str, kind: str, idempotency_key: str, request: dict[str, Any]
+    ) -> JobRecord | None:
+        """The tenant's job of this kind with this key, or None; 422 naming `Idempotency-Key`
+        when it was submitted with another body. Lets a kind skip its checks for a replay."""
+        existing = await asyncio.to_thread(
+            self.store.find_by_idempotency_key, tenant_id, kind, idempotency_key
+        )
+        if existing is not None:
+            try:
+                check_same_request(existing, request_hash(request))
+            except IdempotencyKeyReusedError as error:
+                raise _key_reused(error) from None
+        return existing
 
     async def find(self, tenant_id: str, job_id: str, kind: str | None = None) -> JobRecord | None:
         return await asyncio.to_thread(self.store.get, tenant_id, job_id, kind)

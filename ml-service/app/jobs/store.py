@@ -15,6 +15,7 @@ Every status transition is conditional on the current status, so a late writer (
 just as it is cancelled) can never overwrite an ended job.
 """
 
+import hashlib
 import json
 import secrets
 import sqlite3
@@ -34,6 +35,7 @@ CREATE TABLE IF NOT EXISTS jobs (
     kind TEXT NOT NULL,
     tenant_id TEXT NOT NULL,
     idempotency_key TEXT,
+    request_hash TEXT,
     name TEXT NOT NULL,
     spec TEXT NOT NULL,
     uses_compute INTEGER NOT NULL,
@@ -75,13 +77,41 @@ class TenantQuotaExceededError(Exception):
 @dataclass(frozen=True)
 class NewJob:
     """What a submission stores. `id_prefix` starts the job id (`train` → `train-1a2b…`);
-    `uses_compute` jobs count against the tenant's quota of active jobs."""
+    `uses_compute` jobs count against the tenant's quota of active jobs; `request_hash`
+    (`request_hash()` of the request body) tells a replay of an idempotency key from a reuse."""
 
     kind: str
     id_prefix: str
     name: str
     spec: dict[str, Any]
     uses_compute: bool = True
+    request_hash: str | None = None
+
+
+class IdempotencyKeyReusedError(Exception):
+    """The tenant's job with this key was submitted with another request body."""
+
+    def __init__(self, job_id: str) -> None:
+        super().__init__(job_id)
+        self.job_id = job_id
+
+
+def request_hash(body: dict[str, Any]) -> str:
+    """SHA-256 of the body's canonical JSON (sorted keys), as the IETF Idempotency-Key draft
+    suggests a payload fingerprint; key order and whitespace of the caller's JSON do not count."""
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def check_same_request(existing: "JobRecord", job_request_hash: str | None) -> None:
+    """IdempotencyKeyReusedError when `existing` (found by its key) was another body. Jobs stored
+    before bodies were fingerprinted (no hash) are taken as replays."""
+    if (
+        job_request_hash is not None
+        and existing.request_hash is not None
+        and existing.request_hash != job_request_hash
+    ):
+        raise IdempotencyKeyReusedError(existing.job_id)
 
 
 @dataclass(frozen=True)
@@ -90,6 +120,7 @@ class JobRecord:
     kind: str
     tenant_id: str
     idempotency_key: str | None
+    request_hash: str | None
     name: str
     spec: dict[str, Any]
     uses_compute: bool
@@ -130,6 +161,7 @@ def _record(row: sqlite3.Row) -> JobRecord:
         kind=row["kind"],
         tenant_id=row["tenant_id"],
         idempotency_key=row["idempotency_key"],
+        request_hash=row["request_hash"],
         name=row["name"],
         spec=json.loads(row["spec"]),
         uses_compute=bool(row["uses_compute"]),
@@ -163,6 +195,9 @@ class JobStore:
                 for statement in _MIGRATE_TRAINING_JOBS.split(";"):
                     if statement.strip():
                         connection.execute(statement)
+            columns = {row["name"] for row in connection.execute("PRAGMA table_info(jobs)")}
+            if "request_hash" not in columns:  # a data folder from before the fingerprint
+                connection.execute("ALTER TABLE jobs ADD COLUMN request_hash TEXT")
 
     @contextmanager
     def _connection(self) -> Iterator[sqlite3.Connection]:
@@ -203,7 +238,9 @@ class JobStore:
                     (tenant_id, job.kind, idempotency_key),
                 ).fetchone()
                 if existing is not None:
-                    return _record(existing), False
+                    record = _record(existing)
+                    check_same_request(record, job.request_hash)
+                    return record, False
             if job.uses_compute:
                 (active,) = connection.execute(
                     "SELECT count(*) FROM jobs WHERE tenant_id = ? AND uses_compute = 1 "
@@ -214,13 +251,15 @@ class JobStore:
                     raise TenantQuotaExceededError(tenant_id, max_active_jobs)
             job_id = new_job_id(job.id_prefix)
             connection.execute(
-                "INSERT INTO jobs (job_id, kind, tenant_id, idempotency_key, name, spec,"
-                " uses_compute, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?)",
+                "INSERT INTO jobs (job_id, kind, tenant_id, idempotency_key, request_hash, name,"
+                " spec, uses_compute, status, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?)",
                 (
                     job_id,
                     job.kind,
                     tenant_id,
                     idempotency_key,
+                    job.request_hash,
                     job.name,
                     json.dumps(job.spec),
                     int(job.uses_compute),

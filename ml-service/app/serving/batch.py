@@ -90,6 +90,7 @@ class BatchPredictor:
             job_spec,
             idempotency_key,
             limits.max_concurrent_jobs,
+            body.model_dump(mode="json"),
         )
 
     async def get(self, tenant_id: str, batch_id: str) -> JobRecord:

@@ -212,10 +212,9 @@ class TrainingService:
         """The job and whether it was created by this call (False: an idempotent repeat).
         `tuned_by` ({sweep_id, trial_id}) is tagged on the run; `register` ({model_name,
         actor}) registers the model as a version of that model once trained."""
+        request = config.model_dump(mode="json")
         if idempotency_key is not None:
-            existing = await asyncio.to_thread(
-                self._runner.store.find_by_idempotency_key, tenant_id, KIND, idempotency_key
-            )
+            existing = await self._runner.replay(tenant_id, KIND, idempotency_key, request)
             if existing is not None:
                 return existing, False
         limits = self._limits_for(tenant_id)
@@ -242,7 +241,7 @@ class TrainingService:
         spec = {
             "algorithm": algorithm.name,
             "task_type": config.task_type,
-            "request": config.model_dump(mode="json"),
+            "request": request,
             "feature_columns": resolved.feature_columns,
             "categorical_columns": resolved.categorical_columns,
             "hyperparameters": resolved.hyperparameters,
@@ -250,7 +249,13 @@ class TrainingService:
             **({"register": register} if register else {}),
         }
         return await self._runner.submit(
-            tenant_id, KIND, config.name, spec, idempotency_key, limits.max_concurrent_jobs
+            tenant_id,
+            KIND,
+            config.name,
+            spec,
+            idempotency_key,
+            limits.max_concurrent_jobs,
+            request,
         )
 
     async def get(self, tenant_id: str, job_id: str) -> JobRecord:

@@ -201,10 +201,9 @@ class TuningService:
         self, tenant_id: str, config: TuningConfig, idempotency_key: str | None
     ) -> tuple[JobRecord, bool]:
         """The sweep's job and whether this call created it (False: an idempotent repeat)."""
+        request = config.model_dump(mode="json")
         if idempotency_key is not None:
-            existing = await asyncio.to_thread(
-                self._runner.store.find_by_idempotency_key, tenant_id, KIND, idempotency_key
-            )
+            existing = await self._runner.replay(tenant_id, KIND, idempotency_key, request)
             if existing is not None:
                 return existing, False
         limits = self._limits_for(tenant_id)
@@ -240,7 +239,7 @@ class TuningService:
         spec = {
             "algorithm": algorithm.name,
             "task_type": config.task_type,
-            "request": config.model_dump(mode="json"),
+            "request": request,
             "feature_columns": resolved.feature_columns,
             "categorical_columns": resolved.categorical_columns,
             "hyperparameters": resolved.hyperparameters,
@@ -253,7 +252,13 @@ class TuningService:
             "max_rounds": rounds,
         }
         return await self._runner.submit(
-            tenant_id, KIND, config.name, spec, idempotency_key, limits.max_concurrent_jobs
+            tenant_id,
+            KIND,
+            config.name,
+            spec,
+            idempotency_key,
+            limits.max_concurrent_jobs,
+            request,
         )
 
     async def get(self, tenant_id: str, sweep_id: str) -> JobRecord:
