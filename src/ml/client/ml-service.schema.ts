@@ -3991,7 +3991,6 @@ export interface components {
             hyperparameters?: {
                 [key: string]: unknown;
             };
-            limits?: components["schemas"]["TrainingLimits"] | null;
             /**
              * Max Concurrent Trials
              * @description trials running at once, each on `resources`
