@@ -6,7 +6,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.config import ConfigurationError, load_settings
-from tests.conftest import tenant_headers
+from tests.conftest import churn_config, tenant_headers
 
 
 def test_liveness_is_ok(client: TestClient) -> None:
@@ -125,3 +125,36 @@ def test_invalid_tenant_limits_stop_start_up(
     monkeypatch.setenv("MLS_TENANT_LIMITS", value)
     with pytest.raises(ConfigurationError, match=re.escape(problem)):
         load_settings()
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        ("/api/v1/training/submit", churn_config(name="churn\x00model"), "name"),
+        ("/api/v1/training/validate", churn_config(name="line\nbreak"), "name"),
+        (
+            "/api/v1/training/validate",
+            churn_config(dataset={"source": "table", "table": "ml_features.\x1b[31mx"}),
+            "dataset.table",
+        ),
+        ("/api/v1/serving/deployments", {"model_name": "churn\x7f", "version": 1}, "model_name"),
+        (
+            "/api/v1/serving/batch",
+            {
+                "model_name": "churn\r",
+                "version": 1,
+                "dataset": {"source": "table", "table": "ml_features.customer_churn"},
+                "output_table": "scores",
+            },
+            "model_name",
+        ),
+    ],
+)
+def test_names_with_control_characters_are_422_naming_the_field(
+    client: TestClient, path: str, body: dict, field: str
+) -> None:
+    response = client.post(path, json=body, headers=tenant_headers())
+    assert response.status_code == 422, response.text
+    [error] = response.json()["errors"]
+    assert error["field"] == field
+    assert "must not contain control characters; found U+" in error["message"]

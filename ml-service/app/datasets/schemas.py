@@ -4,6 +4,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.naming import Name
+
 ColumnKind = Literal["numeric", "categorical", "boolean", "datetime", "text"]
 
 
@@ -16,7 +18,7 @@ class DatasetSource(BaseModel):
     query: str | None = Field(
         None, description="one read-only SELECT over the tenant's warehouse", max_length=100_000
     )
-    table: str | None = Field(None, description="`schema.name` or `name`", max_length=200)
+    table: Name | None = Field(None, description="`schema.name` or `name`", max_length=200)
 
 
 class ColumnSchema(BaseModel):

@@ -4,6 +4,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from app.naming import Name
+
 MODEL_ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
 DeploymentStatus = Literal["deploying", "healthy", "unhealthy"]
 
@@ -59,7 +61,7 @@ RUNTIME_DESCRIPTION = (
 
 
 class DeploymentCreate(ModelReference):
-    model_name: str = Field(max_length=128, examples=["churn-predictor-v2"])
+    model_name: Name = Field(max_length=128, examples=["churn-predictor-v2"])
     model_id: str | None = Field(
         None,
         pattern=MODEL_ID_PATTERN,
@@ -244,14 +246,14 @@ class BatchDataset(BaseModel):
 
     source: Literal["sql", "table"]
     query: str | None = Field(None, max_length=100_000)
-    table: str | None = Field(None, max_length=200)
+    table: Name | None = Field(None, max_length=200)
 
 
 class BatchPredictionCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     model_id: str | None = Field(None, pattern=MODEL_ID_PATTERN, description="a deployment")
-    model_name: str | None = Field(None, max_length=128)
+    model_name: Name | None = Field(None, max_length=128)
     version: int | None = Field(None, ge=1)
     dataset: BatchDataset
     output_table: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")

@@ -7,6 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.datasets.schemas import DatasetSource
 from app.jobs.store import JobStatus
+from app.naming import Name
 
 TaskType = Literal["classification", "regression", "forecasting"]
 
@@ -73,7 +74,7 @@ class TrainingScaling(BaseModel):
 class TrainingConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=200)
+    name: Name = Field(min_length=1, max_length=200)
     algorithm: str = Field(description="a name from GET /api/v1/training/algorithms")
     task_type: TaskType
     dataset: TrainingDataset

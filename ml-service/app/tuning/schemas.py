@@ -7,6 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.jobs.store import JobStatus
+from app.naming import Name
 from app.training.schemas import TrainingConfig
 
 SpaceType = Literal["choice", "grid", "uniform", "loguniform", "randint", "quniform", "qloguniform"]
@@ -233,7 +234,7 @@ class TrainBestRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     trial_id: str | None = Field(None, description="default: the sweep's best trial")
-    name: str | None = Field(
+    name: Name | None = Field(
         None, min_length=1, max_length=200, description="the job's name; default <sweep>-best"
     )
     # `register` on the wire; the attribute has another name, as BaseModel has a `register`.
