@@ -139,7 +139,7 @@ async def _service_lifecycle(app: FastAPI, settings: Settings) -> AsyncIterator[
         deployment_store, monitoring, app.state.registry, settings.tracking_uri
     )
     app.state.serving = serving
-    app.state.batches = BatchPredictor(runner, settings.effective_limits)
+    app.state.batches = BatchPredictor(runner, settings.effective_limits, warehouses)
     # Stored deployments come back in the background: Serve start-up takes seconds, and the
     # service is ready before they are (their status says deploying until then).
     serving.load_stored()

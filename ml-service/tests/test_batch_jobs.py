@@ -81,7 +81,9 @@ def test_a_batch_completes_with_pushed_progress_and_is_idempotent(
     warehouses = warehouse_with_customers(tmp_path / "warehouses", 4000)
     runner = JobRunner(JobStore(tmp_path / "jobs.sqlite"), [BatchPredictionHandler(warehouses)],
                        lambda *_: None)  # fmt: skip
-    batches = BatchPredictor(runner, lambda _tenant: TrainingLimits(max_concurrent_jobs=1))
+    batches = BatchPredictor(
+        runner, lambda _tenant: TrainingLimits(max_concurrent_jobs=1), warehouses
+    )
     spec = spec_for(model_source, tracking_uri)
 
     async def scenario() -> None:
@@ -115,7 +117,7 @@ def test_a_cancelled_batch_writes_no_table(
     warehouses = warehouse_with_customers(tmp_path / "warehouses", 200_000)
     runner = JobRunner(JobStore(tmp_path / "jobs.sqlite"), [BatchPredictionHandler(warehouses)],
                        lambda *_: None)  # fmt: skip
-    batches = BatchPredictor(runner, lambda _tenant: TrainingLimits())
+    batches = BatchPredictor(runner, lambda _tenant: TrainingLimits(), warehouses)
     spec = spec_for(model_source, tracking_uri)
 
     async def scenario() -> None:

@@ -342,6 +342,18 @@ def test_another_tenant_sees_and_reaches_nothing(client: TestClient, deployment:
 
 
 def test_batch_prediction_writes_a_predictions_table(client: TestClient, deployment: dict) -> None:
+    # a source DuckDB cannot read is refused at submission, naming the field; no job is made
+    refused = client.post(
+        f"{SERVING}/batch",
+        json={
+            "model_id": MODEL_ID,
+            "dataset": {"source": "sql", "query": "SELECT nope FROM ml_features.customer_churn"},
+            "output_table": "never_written",
+        },
+        headers=tenant_headers(),
+    )
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["errors"][0]["field"] == "dataset.query"
     response = client.post(
         f"{SERVING}/batch",
         json={

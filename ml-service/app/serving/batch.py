@@ -59,9 +59,12 @@ def batch_response(record: JobRecord) -> BatchPrediction:
 class BatchPredictor:
     """Submission, reading and cancelling of batch predictions (the runner does the rest)."""
 
-    def __init__(self, runner: JobRunner, limits_for: LimitsFor) -> None:
+    def __init__(
+        self, runner: JobRunner, limits_for: LimitsFor, warehouses: WarehouseManager
+    ) -> None:
         self._runner = runner
         self._limits_for = limits_for
+        self._warehouses = warehouses
 
     async def submit(
         self,
@@ -70,7 +73,20 @@ class BatchPredictor:
         spec: ModelSpec,
         idempotency_key: str | None,
     ) -> tuple[JobRecord, bool]:
-        """The batch and whether this call created it (False: an idempotent repeat)."""
+        """The batch and whether this call created it (False: an idempotent repeat). A source
+        DuckDB cannot read is 422 naming `dataset.query`/`dataset.table` here, not a failed job."""
+        request = body.model_dump(mode="json")
+        if idempotency_key is not None:
+            existing = await self._runner.replay(tenant_id, KIND, idempotency_key, request)
+            if existing is not None:
+                return existing, False
+        # Described (not run) once: the source's columns are checked again when the job reads it.
+        await self._warehouses.offload(
+            self._warehouses.describe,
+            tenant_id,
+            DatasetSource(**body.dataset.model_dump()),
+            "dataset",
+        )
         job_spec = {
             "model": asdict(spec),
             "dataset": {
@@ -90,7 +106,7 @@ class BatchPredictor:
             job_spec,
             idempotency_key,
             limits.max_concurrent_jobs,
-            body.model_dump(mode="json"),
+            request,
         )
 
     async def get(self, tenant_id: str, batch_id: str) -> JobRecord:
