@@ -112,7 +112,7 @@ class Service:
             MLS_DATA_DIR=str(data_dir),
             MLS_RAY_NUM_CPUS="2",
             MLS_SEED_DEMO_DATA="false",
-            MLS_DEFAULT_MAX_CONCURRENT_JOBS=str(QUOTA),
+            MLS_MAX_TRAINING_JOBS=str(QUOTA),
         )
         with log_path.open("ab") as log:
             self.process = subprocess.Popen(

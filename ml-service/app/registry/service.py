@@ -12,6 +12,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+import mlflow
 import mlflow.artifacts
 from mlflow.entities.model_registry import ModelVersion as MlflowModelVersion
 from mlflow.entities.model_registry import RegisteredModel as MlflowRegisteredModel
@@ -311,6 +312,11 @@ class RegistryService:
         tags = body.tags | {STAGE_TAG: "None", "model_artifact_id": model_artifact_id}
         if job_id is not None:
             tags["job_id"] = job_id
+        # MLflow's SQL registry resolves the `models:/<id>` source with a default MlflowClient(),
+        # i.e. the process-wide tracking URI, not this client's: make it this store's at the call
+        # (main.py sets it at start-up; another app in the same process, as in the tests, or an
+        # embedded model loaded from another store may have changed it since).
+        mlflow.set_tracking_uri(self._tracking.tracking_uri)
         version = self._client.create_model_version(
             full_name,
             source=f"models:/{model_artifact_id}",
