@@ -7,6 +7,7 @@ import { authConfig } from '@app/config/auth.config';
 import { MLServiceClient } from '@app/ml/client/ml-service.client';
 import { DatasetsModule } from '@app/ml/datasets/datasets.module';
 import { EdaModule } from '@app/ml/eda/eda.module';
+import { FeaturesModule } from '@app/ml/features/features.module';
 import { JobsModule } from '@app/ml/jobs/jobs.module';
 import { ML_OPTIONS, type MlModuleOptions, resolveMlModuleOptions } from '@app/ml/ml-module-options';
 import { ConfigurableMlModule, ML_MODULE_OPTIONS } from '@app/ml/ml.module-definition';
@@ -24,7 +25,7 @@ import { TuningModule } from '@app/ml/tuning/tuning.module';
  *   MlModule.forRootAsync({ imports: [...], inject: [...], useFactory: (...) => options })
  */
 @Module({
-  imports: [HttpModule, DatasetsModule, TrainingModule, TuningModule, JobsModule, TrackingModule, RegistryModule, ServingModule, EdaModule],
+  imports: [HttpModule, DatasetsModule, TrainingModule, TuningModule, JobsModule, TrackingModule, RegistryModule, ServingModule, EdaModule, FeaturesModule],
   providers: [
     { provide: ML_OPTIONS, inject: [ML_MODULE_OPTIONS], useFactory: resolveMlModuleOptions },
     {

@@ -37,6 +37,11 @@ import type {
   EdaProfileRequest,
   Experiment,
   ExperimentCreate,
+  FeatureSetDefinition,
+  FeatureSetSummary,
+  FeatureSetVersion,
+  TrainingSet,
+  TrainingSetRequest,
   ExperimentList,
   Job,
   JobEvent,
@@ -250,6 +255,37 @@ export class MLServiceClient implements OnModuleDestroy {
   /** The self-contained HTML report of a profile. */
   getEdaProfileReport(context: MlCallContext, profileId: string): Promise<ArtifactContent> {
     return this.downloadBytes(context, `/api/v1/eda/profiles/${encodeURIComponent(profileId)}/report`, { accept: 'text/html' });
+  }
+
+  // Feature sets: versions in the tenant's Feast project and point-in-time training sets.
+
+  /**
+   * `created` is false when the same definition was already the latest version (the ML Service's 200), true
+   * when this call made a new version (201). Not retried: a lost answer is harmless to repeat by hand, since
+   * the same definition answers the same version, but a retry would hide which call made it.
+   */
+  async createFeatureSet(context: MlCallContext, definition: FeatureSetDefinition): Promise<{ version: FeatureSetVersion; created: boolean }> {
+    const response = await firstValueFrom(this.call$<FeatureSetVersion>({ method: 'POST', path: '/api/v1/features/sets', context, body: definition }));
+    return { version: response.data, created: response.status === 201 };
+  }
+
+  listFeatureSets(context: MlCallContext): Promise<FeatureSetSummary[]> {
+    return this.request({ method: 'GET', path: '/api/v1/features/sets', context });
+  }
+
+  listFeatureSetVersions(context: MlCallContext, name: string): Promise<FeatureSetVersion[]> {
+    return this.request({ method: 'GET', path: `${featureSetPath(name)}/versions`, context });
+  }
+
+  /** The latest version when `version` is not given. */
+  getFeatureSetVersion(context: MlCallContext, name: string, version?: number): Promise<FeatureSetVersion> {
+    const path = version === undefined ? featureSetPath(name) : `${featureSetPath(name)}/versions/${version}`;
+    return this.request({ method: 'GET', path, context });
+  }
+
+  /** Not retried: it replaces the output table, and a second run after a lost answer would do the work twice. */
+  createTrainingSet(context: MlCallContext, name: string, version: number, body: TrainingSetRequest): Promise<TrainingSet> {
+    return this.request({ method: 'POST', path: `${featureSetPath(name)}/versions/${version}/training-sets`, context, body });
   }
 
   // Datasets (issue 3): the tenant's warehouse tables and uploads into it.
@@ -787,4 +823,8 @@ function readErrorBody(raw: unknown): { detail?: string; fieldErrors: FieldError
     return { detail: fieldErrors.map((fieldError) => `${fieldError.field}: ${fieldError.message}`).join('; '), fieldErrors };
   }
   return { fieldErrors };
+}
+
+function featureSetPath(name: string): string {
+  return `/api/v1/features/sets/${encodeURIComponent(name)}`;
 }

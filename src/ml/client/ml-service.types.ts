@@ -104,3 +104,10 @@ export type EdaProfileChartList = Schemas['ProfileChartList'];
 export type EdaCompareRequest = Schemas['CompareRequest'];
 export type EdaComparison = Schemas['Comparison'];
 export type EdaComparisonList = Schemas['ComparisonList'];
+
+// Feature sets on Feast: immutable versions and point-in-time training sets.
+export type FeatureSetDefinition = Schemas['FeatureSetDefinition'];
+export type FeatureSetVersion = Schemas['FeatureSetVersion'];
+export type FeatureSetSummary = Schemas['FeatureSetSummary'];
+export type TrainingSetRequest = Schemas['TrainingSetRequest'];
+export type TrainingSet = Schemas['TrainingSet'];

@@ -1,0 +1,93 @@
+import { Body, Controller, Get, HttpCode, HttpStatus, Param, Post, Res } from '@nestjs/common';
+import { ApiBody, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { ErrorResponseDto } from '@app/common/filters/error-response.dto';
+import { CallerTenant, type TenantContext } from '@app/common/tenant/tenant-context';
+import { CreateFeatureSetDto } from '@app/ml/features/dto/create-feature-set.dto';
+import { CreateTrainingSetDto } from '@app/ml/features/dto/create-training-set.dto';
+import { CUSTOMER_FEATURE_SET, CUSTOMER_TRAINING_SET } from '@app/ml/features/dto/feature-set-examples';
+import { FeatureSetNameParamDto, FeatureSetVersionParamDto } from '@app/ml/features/dto/feature-set-params.dto';
+import {
+  FeatureSetListResponseDto,
+  FeatureSetVersionListResponseDto,
+  FeatureSetVersionResponseDto,
+  TrainingSetResponseDto,
+} from '@app/ml/features/dto/feature-set-response.dto';
+import { FeaturesService } from '@app/ml/features/features.service';
+import { TenantScopedMlApi } from '@app/ml/ml-api.decorator';
+
+@ApiTags('features')
+@ApiResponse({ status: 400, type: ErrorResponseDto, description: 'A field is malformed; the message names it.' })
+@TenantScopedMlApi()
+@Controller('api/v1/ml/features')
+export class FeaturesController {
+  constructor(private readonly features: FeaturesService) {}
+
+  @Post('sets')
+  @HttpCode(HttpStatus.CREATED)
+  @ApiOperation({
+    summary: 'Define a feature set, or change one',
+    description:
+      "Features of an entity read from a table or query of the caller's warehouse, registered as a Feast feature view in the caller's Feast project. A changed definition becomes the next version (201) and earlier versions stay as they were; the same definition again answers the latest version (200).",
+  })
+  @ApiBody({ type: CreateFeatureSetDto, examples: { customer: { summary: 'Contract and charges of each demo customer', value: CUSTOMER_FEATURE_SET } } })
+  @ApiCreatedResponse({ type: FeatureSetVersionResponseDto, description: 'A new version.' })
+  @ApiOkResponse({ type: FeatureSetVersionResponseDto, description: 'Unchanged: the latest version.' })
+  @ApiResponse({ status: 409, type: ErrorResponseDto, description: 'Another request made this version at the same time.' })
+  @ApiResponse({ status: 422, type: ErrorResponseDto, description: 'The source cannot be read, or a feature, join key or timestamp column does not fit it (named).' })
+  @ApiResponse({ status: 503, type: ErrorResponseDto, description: "The ML Service's feature store is not installed or stopped answering." })
+  async defineFeatureSet(@Body() body: CreateFeatureSetDto, @CallerTenant() caller: TenantContext, @Res({ passthrough: true }) response: Response): Promise<FeatureSetVersionResponseDto> {
+    const { version, created } = await this.features.define(body, caller);
+    if (!created) {
+      response.status(HttpStatus.OK);
+    }
+    return version;
+  }
+
+  @Get('sets')
+  @ApiOperation({ summary: "List the caller's feature sets", description: 'By name, each with its latest version.' })
+  @ApiOkResponse({ type: FeatureSetListResponseDto })
+  listFeatureSets(@CallerTenant() caller: TenantContext): Promise<FeatureSetListResponseDto> {
+    return this.features.list(caller);
+  }
+
+  @Get('sets/:name')
+  @ApiOperation({ summary: 'Get the latest version of a feature set' })
+  @ApiOkResponse({ type: FeatureSetVersionResponseDto })
+  @ApiResponse({ status: 404, type: ErrorResponseDto, description: 'No such feature set for this tenant.' })
+  getFeatureSet(@Param() params: FeatureSetNameParamDto, @CallerTenant() caller: TenantContext): Promise<FeatureSetVersionResponseDto> {
+    return this.features.get(params.name, undefined, caller);
+  }
+
+  @Get('sets/:name/versions')
+  @ApiOperation({ summary: 'List every version of a feature set', description: 'Oldest first, each with the definition it was made from.' })
+  @ApiOkResponse({ type: FeatureSetVersionListResponseDto })
+  @ApiResponse({ status: 404, type: ErrorResponseDto, description: 'No such feature set for this tenant.' })
+  listFeatureSetVersions(@Param() params: FeatureSetNameParamDto, @CallerTenant() caller: TenantContext): Promise<FeatureSetVersionListResponseDto> {
+    return this.features.listVersions(params.name, caller);
+  }
+
+  @Get('sets/:name/versions/:version')
+  @ApiOperation({ summary: 'Get one version of a feature set' })
+  @ApiOkResponse({ type: FeatureSetVersionResponseDto })
+  @ApiResponse({ status: 404, type: ErrorResponseDto, description: 'No such feature set or version for this tenant.' })
+  getFeatureSetVersion(@Param() params: FeatureSetVersionParamDto, @CallerTenant() caller: TenantContext): Promise<FeatureSetVersionResponseDto> {
+    return this.features.get(params.name, params.version, caller);
+  }
+
+  @Post('sets/:name/versions/:version/training-sets')
+  @HttpCode(HttpStatus.CREATED)
+  @ApiOperation({
+    summary: 'Build a point-in-time training set',
+    description:
+      "Feast's get_historical_features: every entity row gets each feature's value as it was known at the row's event timestamp (the latest source row at or before it, never a later one), written to `training_sets.<output_table>` of the caller's warehouse, ready to train on as a table.",
+  })
+  @ApiBody({ type: CreateTrainingSetDto, examples: { churn: { summary: "The demo customers' churn labels as of 1 July 2024", value: CUSTOMER_TRAINING_SET } } })
+  @ApiCreatedResponse({ type: TrainingSetResponseDto })
+  @ApiResponse({ status: 404, type: ErrorResponseDto, description: 'No such feature set or version for this tenant.' })
+  @ApiResponse({ status: 422, type: ErrorResponseDto, description: 'The entity rows cannot be read, lack a join key or the timestamp column, or repeat a feature name (named).' })
+  @ApiResponse({ status: 503, type: ErrorResponseDto, description: "The ML Service's feature store is not installed or stopped answering." })
+  createTrainingSet(@Param() params: FeatureSetVersionParamDto, @Body() body: CreateTrainingSetDto, @CallerTenant() caller: TenantContext): Promise<TrainingSetResponseDto> {
+    return this.features.createTrainingSet(params.name, params.version, body, caller);
+  }
+}

@@ -1,0 +1,72 @@
+import { Injectable } from '@nestjs/common';
+import { FieldErrorsException } from '@app/common/filters/field-errors.exception';
+import type { TenantContext } from '@app/common/tenant/tenant-context';
+import { MLServiceClient } from '@app/ml/client/ml-service.client';
+import type { DatasetRef } from '@app/ml/client/ml-service.types';
+import type { CreateFeatureSetDto, WarehouseSourceDto } from '@app/ml/features/dto/create-feature-set.dto';
+import type { CreateTrainingSetDto } from '@app/ml/features/dto/create-training-set.dto';
+import {
+  type FeatureSetListResponseDto,
+  type FeatureSetVersionListResponseDto,
+  type FeatureSetVersionResponseDto,
+  toFeatureSetSummary,
+  toFeatureSetVersionResponse,
+  toTrainingSetResponse,
+  type TrainingSetResponseDto,
+} from '@app/ml/features/dto/feature-set-response.dto';
+import { withOurFieldNames } from '@app/ml/training/training.service';
+
+/**
+ * Feature sets: the ML Service owns the definitions (checked against the source's schema), their immutable
+ * versions in the tenant's Feast project and Feast's point-in-time joins; this side validates the body's shape
+ * and forwards for the caller's tenant only.
+ */
+@Injectable()
+export class FeaturesService {
+  constructor(private readonly mlService: MLServiceClient) {}
+
+  /** `created` says whether this call made a new version (the controller answers 201) or found it unchanged (200). */
+  async define(body: CreateFeatureSetDto, caller: TenantContext): Promise<{ version: FeatureSetVersionResponseDto; created: boolean }> {
+    const definition = {
+      name: body.name,
+      description: body.description,
+      entity: { name: body.entity.name, join_keys: body.entity.join_keys },
+      source: toDatasetRef(body.source),
+      timestamp_column: body.timestamp_column,
+      features: body.features.map(({ column }) => ({ column })),
+    };
+    const { version, created } = await withFieldNames(this.mlService.createFeatureSet(caller, definition));
+    return { version: toFeatureSetVersionResponse(version), created };
+  }
+
+  async list(caller: TenantContext): Promise<FeatureSetListResponseDto> {
+    return { feature_sets: (await this.mlService.listFeatureSets(caller)).map(toFeatureSetSummary) };
+  }
+
+  /** The latest version when `version` is not given; 404 for a name the caller's tenant does not have. */
+  async get(name: string, version: number | undefined, caller: TenantContext): Promise<FeatureSetVersionResponseDto> {
+    return toFeatureSetVersionResponse(await this.mlService.getFeatureSetVersion(caller, name, version));
+  }
+
+  async listVersions(name: string, caller: TenantContext): Promise<FeatureSetVersionListResponseDto> {
+    return { versions: (await this.mlService.listFeatureSetVersions(caller, name)).map(toFeatureSetVersionResponse) };
+  }
+
+  async createTrainingSet(name: string, version: number, body: CreateTrainingSetDto, caller: TenantContext): Promise<TrainingSetResponseDto> {
+    const request = { entities: toDatasetRef(body.entities), event_timestamp_column: body.event_timestamp_column, output_table: body.output_table };
+    return toTrainingSetResponse(await withFieldNames(this.mlService.createTrainingSet(caller, name, version, request)));
+  }
+}
+
+function toDatasetRef(source: WarehouseSourceDto): DatasetRef {
+  return source.source === 'sql' ? { source: 'sql', query: source.query } : { source: 'table', table: source.table };
+}
+
+/** The ML Service's 422 names list items `features.1.column`; this API names them `features[1].column`. */
+async function withFieldNames<T>(call: Promise<T>): Promise<T> {
+  try {
+    return await call;
+  } catch (error) {
+    throw error instanceof FieldErrorsException ? withOurFieldNames(error) : error;
+  }
+}

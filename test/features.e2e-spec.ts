@@ -1,0 +1,112 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { INestApplication } from '@nestjs/common';
+import request from 'supertest';
+import type { App } from 'supertest/types';
+import type { ProfileResponseDto } from '@app/ml/eda/dto/profile-response.dto';
+import type { FeatureSetListResponseDto, FeatureSetVersionListResponseDto, FeatureSetVersionResponseDto, TrainingSetResponseDto } from '@app/ml/features/dto/feature-set-response.dto';
+import { ACME_KEY, GLOBEX_KEY, mlServiceUrl, startAiService } from '@test/support/ai-service';
+
+// The demo customers' charges as known on 1 January 2024, and a rise of 1000 known from 1 June 2024 on.
+const CHARGE_HISTORY =
+  "SELECT customer_id, TIMESTAMP '2024-01-01' AS updated_at, monthly_charges, contract_type FROM ml_features.customer_churn " +
+  "UNION ALL SELECT customer_id, TIMESTAMP '2024-06-01', monthly_charges + 1000, contract_type FROM ml_features.customer_churn";
+
+function customerSet(features: { column: string }[]): Record<string, unknown> {
+  return {
+    name: 'customer',
+    entity: { name: 'customer', join_keys: ['customer_id'] },
+    source: { source: 'sql', query: CHARGE_HISTORY },
+    timestamp_column: 'updated_at',
+    features,
+  };
+}
+
+describe('feature sets on Feast through the AI Service and the real ML Service', () => {
+  let app: INestApplication<App>;
+
+  beforeAll(async () => {
+    app = await startAiService({ MODULE_ML_ENABLED: 'true', ML_SERVICE_URL: mlServiceUrl() });
+  });
+
+  afterAll(async () => {
+    await app.close();
+  });
+
+  function api(): ReturnType<typeof request> {
+    return request(app.getHttpServer());
+  }
+
+  it('versions a definition, builds a point-in-time training set from version 1, and shows none of it to another tenant', async () => {
+    // Importing Feast in its worker takes a while on the first call.
+    const first = (await api().post('/api/v1/ml/features/sets').set('X-API-Key', ACME_KEY).send(customerSet([{ column: 'monthly_charges' }])).expect(201))
+      .body as FeatureSetVersionResponseDto;
+    expect(first).toMatchObject({ name: 'customer', version: 1, feast_project: 'acme_corp', feast_feature_view: 'customer_v1' });
+
+    const again = (await api().post('/api/v1/ml/features/sets').set('X-API-Key', ACME_KEY).send(customerSet([{ column: 'monthly_charges' }])).expect(200))
+      .body as FeatureSetVersionResponseDto;
+    expect(again.version).toBe(1);
+    const changed = (
+      await api()
+        .post('/api/v1/ml/features/sets')
+        .set('X-API-Key', ACME_KEY)
+        .send(customerSet([{ column: 'monthly_charges' }, { column: 'contract_type' }]))
+        .expect(201)
+    ).body as FeatureSetVersionResponseDto;
+    expect(changed.version).toBe(2);
+
+    const versions = (await api().get('/api/v1/ml/features/sets/customer/versions').set('X-API-Key', ACME_KEY).expect(200)).body as FeatureSetVersionListResponseDto;
+    expect(versions.versions.map(({ version }) => version)).toEqual([1, 2]);
+    expect(versions.versions[0].definition.features).toEqual([{ column: 'monthly_charges' }]);
+    const latest = (await api().get('/api/v1/ml/features/sets/customer').set('X-API-Key', ACME_KEY).expect(200)).body as FeatureSetVersionResponseDto;
+    expect(latest.version).toBe(2);
+
+    const trainingSet = (
+      await api()
+        .post('/api/v1/ml/features/sets/customer/versions/1/training-sets')
+        .set('X-API-Key', ACME_KEY)
+        .send({
+          entities: { source: 'sql', query: "SELECT customer_id, DATE '2024-03-01' AS as_of, churned FROM ml_features.customer_churn" },
+          event_timestamp_column: 'as_of',
+          output_table: 'churn_march',
+        })
+        .expect(201)
+    ).body as TrainingSetResponseDto;
+    expect(trainingSet).toEqual({ table: 'training_sets.churn_march', row_count: 5000, columns: ['customer_id', 'as_of', 'churned', 'monthly_charges'], feature_set: 'customer', version: 1 });
+    // On 1 March only the January charges were known: the June rise (+1000) must not leak into any row.
+    const profile = await api()
+      .post('/api/v1/ml/eda/profiles')
+      .set('X-API-Key', ACME_KEY)
+      .send({ dataset: { source: 'table', table: 'training_sets.churn_march' } })
+      .expect(201);
+    const charges = (profile.body as ProfileResponseDto).columns.find(({ name }) => name === 'monthly_charges');
+    expect(charges?.missing).toBe(0);
+    expect(charges?.numeric?.max).toBeLessThan(1000);
+
+    const theirs = (await api().get('/api/v1/ml/features/sets').set('X-API-Key', GLOBEX_KEY).expect(200)).body as FeatureSetListResponseDto;
+    expect(theirs.feature_sets).toEqual([]);
+    await api().get('/api/v1/ml/features/sets/customer').set('X-API-Key', GLOBEX_KEY).expect(404);
+    await api().get('/api/v1/ml/features/sets/customer/versions/1').set('X-API-Key', GLOBEX_KEY).expect(404);
+    await api()
+      .post('/api/v1/ml/features/sets/customer/versions/1/training-sets')
+      .set('X-API-Key', GLOBEX_KEY)
+      .send({ entities: { source: 'table', table: 'ml_features.customer_churn' }, event_timestamp_column: 'as_of', output_table: 'stolen' })
+      .expect(404);
+    const ours = (await api().get('/api/v1/ml/features/sets').set('X-API-Key', ACME_KEY).expect(200)).body as FeatureSetListResponseDto;
+    expect(ours.feature_sets).toEqual([expect.objectContaining({ name: 'customer', latest_version: 2 })]);
+  }, 120_000);
+
+  it('refuses a feature the source does not have, naming it, and a malformed body at the edge', async () => {
+    const refused = await api().post('/api/v1/ml/features/sets').set('X-API-Key', ACME_KEY).send(customerSet([{ column: 'shoe_size' }])).expect(422);
+    expect((refused.body as { errors: { field: string; message: string }[] }).errors).toEqual([
+      expect.objectContaining({ field: 'features[0].column', message: expect.stringContaining('shoe_size') as unknown }),
+    ]);
+
+    const malformed = await api()
+      .post('/api/v1/ml/features/sets')
+      .set('X-API-Key', ACME_KEY)
+      .send({ ...customerSet([]), name: 'Customer Set', source: { source: 'table', table: 'ml_features.customer_churn', tenant_id: 'globex' } })
+      .expect(400);
+    const fields = (malformed.body as { errors: { field: string }[] }).errors.map(({ field }) => field).sort();
+    expect(fields).toEqual(['features', 'name', 'source.tenant_id']);
+  }, 60_000);
+});
