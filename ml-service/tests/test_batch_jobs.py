@@ -125,7 +125,7 @@ def test_a_cancelled_batch_writes_no_table(
         async for event in runner.watch(record):  # until the first chunk is done
             if event is not None and (event[1].progress or {}).get("rows_done"):
                 break
-        cancelled = await batches.cancel(TENANT, record.job_id)
+        cancelled = await batches.jobs.cancel(TENANT, record.job_id)
         assert batch_response(cancelled).status == "cancelled"
         assert 0 < batch_response(cancelled).rows_done < 200_000
 

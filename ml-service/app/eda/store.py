@@ -5,11 +5,10 @@ few fields a listing shows in columns of their own. Every read is scoped by tena
 of another tenant reads as missing.
 """
 
-import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Literal
+
+from app.storage.sqlite import SqliteDatabase
 
 EdaRecordKind = Literal["profile", "comparison"]
 
@@ -28,20 +27,7 @@ CREATE INDEX IF NOT EXISTS eda_records_by_tenant ON eda_records (tenant_id, kind
 
 class EdaStore:
     def __init__(self, path: Path) -> None:
-        self._path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connection() as connection:
-            connection.execute("PRAGMA journal_mode=WAL")
-            connection.executescript(_SCHEMA)
-
-    @contextmanager
-    def _connection(self) -> Iterator[sqlite3.Connection]:
-        # A connection per operation keeps the store safe to call from any thread.
-        connection = sqlite3.connect(self._path, timeout=10, isolation_level=None)
-        try:
-            yield connection
-        finally:
-            connection.close()
+        self._db = SqliteDatabase(path, _SCHEMA)
 
     def save(
         self,
@@ -53,7 +39,7 @@ class EdaStore:
         body: str,
     ) -> None:
         """Store one record; `summary` and `body` are JSON documents."""
-        with self._connection() as connection:
+        with self._db.connect() as connection:
             connection.execute(
                 "INSERT INTO eda_records VALUES (?, ?, ?, ?, ?, ?)",
                 (record_id, tenant_id, kind, created_at, summary, body),
@@ -61,7 +47,7 @@ class EdaStore:
 
     def get(self, tenant_id: str, kind: EdaRecordKind, record_id: str) -> str | None:
         """The JSON body of the tenant's record, or None."""
-        with self._connection() as connection:
+        with self._db.connect() as connection:
             row = connection.execute(
                 "SELECT body FROM eda_records WHERE record_id = ? AND tenant_id = ? AND kind = ?",
                 (record_id, tenant_id, kind),
@@ -70,7 +56,7 @@ class EdaStore:
 
     def list(self, tenant_id: str, kind: EdaRecordKind, limit: int) -> list[str]:
         """The JSON summaries of the tenant's records, newest first."""
-        with self._connection() as connection:
+        with self._db.connect() as connection:
             rows = connection.execute(
                 "SELECT summary FROM eda_records WHERE tenant_id = ? AND kind = ? "
                 "ORDER BY created_at DESC, record_id LIMIT ?",

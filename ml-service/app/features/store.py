@@ -5,9 +5,9 @@ tenant, so another tenant's feature set reads as missing.
 """
 
 import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
+
+from app.storage.sqlite import SqliteDatabase
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS feature_set_versions (
@@ -27,24 +27,11 @@ class VersionTakenError(RuntimeError):
 
 class FeatureSetStore:
     def __init__(self, path: Path) -> None:
-        self._path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connection() as connection:
-            connection.execute("PRAGMA journal_mode=WAL")
-            connection.executescript(_SCHEMA)
-
-    @contextmanager
-    def _connection(self) -> Iterator[sqlite3.Connection]:
-        # A connection per operation keeps the store safe to call from any thread.
-        connection = sqlite3.connect(self._path, timeout=10, isolation_level=None)
-        try:
-            yield connection
-        finally:
-            connection.close()
+        self._db = SqliteDatabase(path, _SCHEMA)
 
     def add(self, tenant_id: str, name: str, version: int, created_at: str, body: str) -> None:
         """Store a new version (`body` is the FeatureSetVersion as JSON)."""
-        with self._connection() as connection:
+        with self._db.connect() as connection:
             try:
                 connection.execute(
                     "INSERT INTO feature_set_versions VALUES (?, ?, ?, ?, ?)",
@@ -55,7 +42,7 @@ class FeatureSetStore:
 
     def versions(self, tenant_id: str, name: str) -> list[str]:
         """The bodies of every version of one feature set, oldest first."""
-        with self._connection() as connection:
+        with self._db.connect() as connection:
             rows = connection.execute(
                 "SELECT body FROM feature_set_versions WHERE tenant_id = ? AND name = ? "
                 "ORDER BY version",
@@ -65,7 +52,7 @@ class FeatureSetStore:
 
     def latest_versions(self, tenant_id: str) -> list[tuple[str, str]]:
         """(first version's created_at, latest version's body) of every feature set, by name."""
-        with self._connection() as connection:
+        with self._db.connect() as connection:
             rows = connection.execute(
                 "SELECT min(created_at), "
                 "(SELECT body FROM feature_set_versions AS latest WHERE latest.tenant_id = "

@@ -150,13 +150,13 @@ class _Running:
     watchers: set[asyncio.Queue] = field(default_factory=set)
 
 
-
 def _key_reused(error: IdempotencyKeyReusedError) -> InvalidFieldError:
     return InvalidFieldError(
         "Idempotency-Key",
         f"this key was used for job {error.job_id} with a different request body; "
         "use a new key for a new request",
     )
+
 
 class JobRunner:
     def __init__(
@@ -174,6 +174,10 @@ class JobRunner:
 
     def handler(self, kind: str) -> JobHandler:
         return self._handlers[kind]
+
+    def of_kind(self, kind: str) -> "JobsOfKind":
+        """This runner scoped to one kind of job (see `JobsOfKind`)."""
+        return JobsOfKind(self, kind)
 
     async def submit(
         self,
@@ -208,16 +212,19 @@ class JobRunner:
             raise _key_reused(error) from None
         except TenantQuotaExceededError:
             raise QuotaExceededError(
-                f"tenant {tenant_id} already has {max_active_jobs} active jobs (training, batch "
-                f"predictions; its max_concurrent_jobs, from MLS_MAX_TRAINING_JOBS or "
-                "MLS_TENANT_LIMITS); "
-                "wait for one to finish or cancel one"
+                f"tenant {tenant_id} already has {max_active_jobs} active jobs "
+                f"({self._compute_kinds()}; its max_concurrent_jobs, from "
+                "MLS_MAX_TRAINING_JOBS or MLS_TENANT_LIMITS); wait for one to finish or cancel one"
             ) from None
         if created:
             logger.info("%s job %s queued for tenant %s", kind, record.job_id, tenant_id)
             task = asyncio.create_task(self._run(handler, record), name=record.job_id)
             self._running[record.job_id] = _Running(task)
         return record, created
+
+    def _compute_kinds(self) -> str:
+        """The labels of the kinds the quota counts, for its 429 message."""
+        return ", ".join(h.label for h in self._handlers.values() if h.uses_compute)
 
     async def replay(
         self, tenant_id: str, kind: str, idempotency_key: str, request: dict[str, Any]
@@ -388,3 +395,45 @@ def _one_sentence(handler: JobHandler, error: BaseException) -> str:
         first_line = next((line for line in str(error).splitlines() if line.strip()), "")
         text = f"{handler.label} failed: {type(error).__name__}: {first_line.strip()}".rstrip(": ")
     return text[:MAX_ERROR_LENGTH]
+
+
+class JobsOfKind:
+    """The runner as one concern sees it: every call scoped to that concern's kind, so another
+    kind's id reads as missing (404 naming the concern's label). A concern's service holds one
+    as `self.jobs = runner.of_kind(KIND)` and its router reads, lists and cancels through it."""
+
+    def __init__(self, runner: JobRunner, kind: str) -> None:
+        self._runner = runner
+        self.kind = kind
+
+    async def replay(
+        self, tenant_id: str, idempotency_key: str, request: dict[str, Any]
+    ) -> JobRecord | None:
+        """`JobRunner.replay` for this kind."""
+        return await self._runner.replay(tenant_id, self.kind, idempotency_key, request)
+
+    async def submit(
+        self,
+        tenant_id: str,
+        name: str,
+        spec: dict[str, Any],
+        idempotency_key: str | None,
+        max_active_jobs: int,
+        request: dict[str, Any],
+    ) -> tuple[JobRecord, bool]:
+        """`JobRunner.submit` for this kind: the job and whether this call created it."""
+        return await self._runner.submit(
+            tenant_id, self.kind, name, spec, idempotency_key, max_active_jobs, request
+        )
+
+    async def get(self, tenant_id: str, job_id: str) -> JobRecord:
+        """The tenant's job of this kind; 404 otherwise."""
+        return await self._runner.get(tenant_id, job_id, self.kind)
+
+    async def list(self, tenant_id: str, status: JobStatus | None, limit: int) -> list[JobRecord]:
+        """The tenant's jobs of this kind, newest first, at most `limit`."""
+        return await self._runner.list_jobs(tenant_id, self.kind, status, limit)
+
+    async def cancel(self, tenant_id: str, job_id: str) -> JobRecord:
+        """`JobRunner.cancel` for this kind: 404 when unknown, 409 when already ended."""
+        return await self._runner.cancel(tenant_id, job_id, self.kind)

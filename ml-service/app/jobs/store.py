@@ -19,12 +19,12 @@ import hashlib
 import json
 import secrets
 import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
+
+from app.storage.sqlite import SqliteDatabase
 
 JobStatus = Literal["queued", "running", "completed", "failed", "cancelled"]
 ACTIVE_STATUSES: tuple[JobStatus, ...] = ("queued", "running")
@@ -182,12 +182,8 @@ def new_job_id(prefix: str) -> str:
 
 class JobStore:
     def __init__(self, path: Path) -> None:
-        self._path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connection() as connection:
-            connection.execute("PRAGMA journal_mode=WAL")
-            connection.executescript(_SCHEMA)
-        with self._write_transaction() as connection:
+        self._db = SqliteDatabase(path, _SCHEMA)
+        with self._db.write_transaction() as connection:
             legacy = connection.execute(
                 "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'training_jobs'"
             ).fetchone()
@@ -199,30 +195,8 @@ class JobStore:
             if "request_hash" not in columns:  # a data folder from before the fingerprint
                 connection.execute("ALTER TABLE jobs ADD COLUMN request_hash TEXT")
 
-    @contextmanager
-    def _connection(self) -> Iterator[sqlite3.Connection]:
-        # A connection per operation keeps the store safe to call from any thread; with
-        # isolation_level=None transactions are exactly the BEGIN/COMMIT written below.
-        connection = sqlite3.connect(self._path, timeout=10, isolation_level=None)
-        connection.row_factory = sqlite3.Row
-        try:
-            yield connection
-        finally:
-            connection.close()
-
-    @contextmanager
-    def _write_transaction(self) -> Iterator[sqlite3.Connection]:
-        with self._connection() as connection:
-            connection.execute("BEGIN IMMEDIATE")
-            try:
-                yield connection
-            except BaseException:
-                connection.execute("ROLLBACK")
-                raise
-            connection.execute("COMMIT")
-
     def ping(self) -> None:
-        with self._connection() as connection:
+        with self._db.connect() as connection:
             connection.execute("SELECT count(*) FROM jobs").fetchone()
 
     def submit(
@@ -231,7 +205,7 @@ class JobStore:
         """Insert a queued job, or return the tenant's job of this kind with this key; True
         when inserted. TenantQuotaExceededError when the tenant already has `max_active_jobs`
         queued or running jobs that use compute (of any kind) and this one uses compute too."""
-        with self._write_transaction() as connection:
+        with self._db.write_transaction() as connection:
             if idempotency_key is not None:
                 existing = connection.execute(
                     "SELECT * FROM jobs WHERE tenant_id = ? AND kind = ? AND idempotency_key = ?",
@@ -272,7 +246,7 @@ class JobStore:
     def find_by_idempotency_key(
         self, tenant_id: str, kind: str, idempotency_key: str
     ) -> JobRecord | None:
-        with self._connection() as connection:
+        with self._db.connect() as connection:
             row = connection.execute(
                 "SELECT * FROM jobs WHERE tenant_id = ? AND kind = ? AND idempotency_key = ?",
                 (tenant_id, kind, idempotency_key),
@@ -282,7 +256,7 @@ class JobStore:
     def get(self, tenant_id: str, job_id: str, kind: str | None = None) -> JobRecord | None:
         """The tenant's job; None when it does not exist, is another tenant's, or (given
         `kind`) is of another kind."""
-        with self._connection() as connection:
+        with self._db.connect() as connection:
             row = connection.execute(
                 "SELECT * FROM jobs WHERE tenant_id = ? AND job_id = ?", (tenant_id, job_id)
             ).fetchone()
@@ -300,7 +274,7 @@ class JobStore:
             parameters.append(status)
         query += " ORDER BY created_at DESC, rowid DESC LIMIT ?"
         parameters.append(limit)
-        with self._connection() as connection:
+        with self._db.connect() as connection:
             rows = connection.execute(query, parameters).fetchall()
         return [_record(row) for row in rows]
 
@@ -350,7 +324,7 @@ class JobStore:
 
     def fail_all_active(self, error: str) -> list[str]:
         """Mark every queued/running job failed (used at start-up); returns their ids."""
-        with self._write_transaction() as connection:
+        with self._db.write_transaction() as connection:
             rows = connection.execute(
                 "SELECT job_id FROM jobs WHERE status IN ('queued', 'running')"
             ).fetchall()
@@ -362,5 +336,5 @@ class JobStore:
         return [row["job_id"] for row in rows]
 
     def _update(self, statement: str, parameters: tuple) -> bool:
-        with self._write_transaction() as connection:
+        with self._db.write_transaction() as connection:
             return connection.execute(statement, parameters).rowcount > 0

@@ -4,12 +4,11 @@ MLflow keeps no history of alias or tag changes, so every registry write is reco
 durably, next to the jobs it refers to.
 """
 
-import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+
+from app.storage.sqlite import SqliteDatabase
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS registry_audit (
@@ -48,26 +47,12 @@ class AuditRecord:
 
 class AuditLog:
     def __init__(self, path: Path) -> None:
-        self._path = path
-        with self._connection() as connection:
-            connection.execute("PRAGMA journal_mode=WAL")
-            connection.executescript(_SCHEMA)
-
-    @contextmanager
-    def _connection(self) -> Iterator[sqlite3.Connection]:
-        # One connection per call, as in the job store: safe from any thread.
-        connection = sqlite3.connect(self._path, timeout=10)
-        connection.row_factory = sqlite3.Row
-        try:
-            with connection:
-                yield connection
-        finally:
-            connection.close()
+        self._db = SqliteDatabase(path, _SCHEMA)
 
     def record(self, tenant_id: str, actor: str, model: str, *events: AuditEvent) -> None:
         """Append events in order, in one transaction."""
         at = datetime.now(UTC).isoformat(timespec="milliseconds")
-        with self._connection() as connection:
+        with self._db.write_transaction() as connection:
             connection.executemany(
                 "INSERT INTO registry_audit (at, tenant_id, actor, action, model, version,"
                 " from_stage, to_stage, alias, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -89,7 +74,7 @@ class AuditLog:
             )
 
     def events(self, tenant_id: str, model: str) -> list[AuditRecord]:
-        with self._connection() as connection:
+        with self._db.connect() as connection:
             rows = connection.execute(
                 "SELECT * FROM registry_audit WHERE tenant_id = ? AND model = ? ORDER BY id",
                 (tenant_id, model),

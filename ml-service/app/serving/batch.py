@@ -62,7 +62,7 @@ class BatchPredictor:
     def __init__(
         self, runner: JobRunner, limits_for: LimitsFor, warehouses: WarehouseManager
     ) -> None:
-        self._runner = runner
+        self.jobs = runner.of_kind(KIND)
         self._limits_for = limits_for
         self._warehouses = warehouses
 
@@ -77,7 +77,7 @@ class BatchPredictor:
         DuckDB cannot read is 422 naming `dataset.query`/`dataset.table` here, not a failed job."""
         request = body.model_dump(mode="json")
         if idempotency_key is not None:
-            existing = await self._runner.replay(tenant_id, KIND, idempotency_key, request)
+            existing = await self.jobs.replay(tenant_id, idempotency_key, request)
             if existing is not None:
                 return existing, False
         # Described (not run) once: the source's columns are checked again when the job reads it.
@@ -99,21 +99,14 @@ class BatchPredictor:
         }
         # A batch counts against the same active-job quota as training.
         limits = self._limits_for(tenant_id)
-        return await self._runner.submit(
+        return await self.jobs.submit(
             tenant_id,
-            KIND,
             f"{OUTPUT_SCHEMA}.{body.output_table}",
             job_spec,
             idempotency_key,
             limits.max_concurrent_jobs,
             request,
         )
-
-    async def get(self, tenant_id: str, batch_id: str) -> JobRecord:
-        return await self._runner.get(tenant_id, batch_id, KIND)
-
-    async def cancel(self, tenant_id: str, batch_id: str) -> JobRecord:
-        return await self._runner.cancel(tenant_id, batch_id, KIND)
 
 
 class BatchPredictionHandler(JobHandler):
@@ -177,9 +170,11 @@ class BatchPredictionHandler(JobHandler):
             raise ValueError(
                 "the dataset holds values the model cannot score: " + "; ".join(problems)
             )
-        wanted = ["predicted_class", "score"] if spec.task_type == "classification" else [
-            "predicted_value"
-        ]
+        wanted = (
+            ["predicted_class", "score"]
+            if spec.task_type == "classification"
+            else ["predicted_value"]
+        )
         prediction_columns = _free_names(wanted, columns)
         started = time.perf_counter()
         parts = []

@@ -152,7 +152,7 @@ async def get_batch_prediction(
     batch_id: _BATCH_ID, tenant_id: TenantDep, batches: BatchDep
 ) -> BatchPrediction:
     """Progress and row counts of a batch prediction."""
-    return batch_response(await batches.get(tenant_id, batch_id))
+    return batch_response(await batches.jobs.get(tenant_id, batch_id))
 
 
 @router.delete(
@@ -164,7 +164,7 @@ async def cancel_batch_prediction(
     batch_id: _BATCH_ID, tenant_id: TenantDep, batches: BatchDep
 ) -> BatchPrediction:
     """Cancel a queued or running batch; it stops before its next chunk and writes no table."""
-    return batch_response(await batches.cancel(tenant_id, batch_id))
+    return batch_response(await batches.jobs.cancel(tenant_id, batch_id))
 
 
 @router.post(

@@ -99,14 +99,14 @@ async def list_training_jobs(
 ) -> list[TrainingJob]:
     """The tenant's jobs, newest first."""
     return [
-        job_response(record) for record in await training.list_jobs(tenant_id, status_filter, limit)
+        job_response(record) for record in await training.jobs.list(tenant_id, status_filter, limit)
     ]
 
 
 @router.get("/jobs/{job_id}", response_model=TrainingJob, responses=_NOT_FOUND)
 async def get_training_job(job_id: str, tenant_id: TenantDep, training: TrainingDep) -> TrainingJob:
     """One job: status, progress while running, results once completed."""
-    return job_response(await training.get(tenant_id, job_id))
+    return job_response(await training.jobs.get(tenant_id, job_id))
 
 
 @router.get(
@@ -127,7 +127,7 @@ async def stream_training_events(
 ) -> StreamingResponse:
     """Server-Sent Events of one job: status changes, progress snapshots, then its end."""
     # Looked up before the stream starts, so another tenant's job is a plain 404.
-    record = await training.get(tenant_id, job_id)
+    record = await training.jobs.get(tenant_id, job_id)
     return event_stream_response(training.events(record))
 
 
@@ -140,7 +140,7 @@ async def cancel_training_job(
     job_id: str, tenant_id: TenantDep, training: TrainingDep
 ) -> TrainingJob:
     """Cancel a queued or running job; its Ray work is killed before this answers."""
-    return job_response(await training.cancel(tenant_id, job_id))
+    return job_response(await training.jobs.cancel(tenant_id, job_id))
 
 
 _NOT_COMPLETED = {409: {"model": ErrorResponse, "description": "the job has not completed"}}
@@ -155,7 +155,7 @@ async def list_training_charts(
     job_id: str, tenant_id: TenantDep, training: TrainingDep, tracking: TrackingServiceDep
 ) -> ChartList:
     """The result charts of a completed job: name, title and the media types each comes in."""
-    record = await training.get(tenant_id, job_id)
+    record = await training.jobs.get(tenant_id, job_id)
     return await asyncio.to_thread(list_charts, tracking, record)
 
 
@@ -190,7 +190,7 @@ async def get_training_chart(
 ) -> Response:
     """One chart: `Accept: image/png` for the picture, JSON for the Vega-Lite spec it was drawn
     from."""
-    record = await training.get(tenant_id, job_id)
+    record = await training.jobs.get(tenant_id, job_id)
     media_type = negotiate(accept)
     content = await asyncio.to_thread(read_chart, tracking, record, name, media_type)
     return Response(content=content, media_type=media_type, headers={"Vary": "Accept"})

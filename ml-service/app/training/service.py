@@ -20,7 +20,7 @@ from app.datasets.warehouse import WarehouseManager
 from app.errors import InvalidFieldError
 from app.jobs.progress import JobProgress, ProgressHub, remove_placement_groups
 from app.jobs.runner import JobContext, JobHandler, JobOutcome, JobRunner, TimeLimit
-from app.jobs.store import JobRecord, JobStatus
+from app.jobs.store import JobRecord
 from app.tracking.lineage import code_version, content_hash
 from app.tracking.mlflow_setup import Tracking
 from app.training.algorithms import ALGORITHMS
@@ -93,9 +93,7 @@ def on_warm_worker(algorithm: Algorithm, config: TrainingConfig) -> bool:
     )
 
 
-def check_scaling(
-    config: TrainingConfig, algorithm: Algorithm, cluster: dict[str, float]
-) -> None:
+def check_scaling(config: TrainingConfig, algorithm: Algorithm, cluster: dict[str, float]) -> None:
     """422 naming `scaling.num_workers` when the algorithm cannot train data-parallel, or the
     workers' CPUs together exceed the whole cluster (they would wait in Ray's queue for ever)."""
     workers = config.scaling.num_workers
@@ -186,6 +184,7 @@ class TrainingService:
         self, runner: JobRunner, warehouses: WarehouseManager, limits_for: LimitsFor
     ) -> None:
         self._runner = runner
+        self.jobs = runner.of_kind(KIND)
         self._warehouses = warehouses
         self._limits_for = limits_for
 
@@ -214,7 +213,7 @@ class TrainingService:
         actor}) registers the model as a version of that model once trained."""
         request = config.model_dump(mode="json")
         if idempotency_key is not None:
-            existing = await self._runner.replay(tenant_id, KIND, idempotency_key, request)
+            existing = await self.jobs.replay(tenant_id, idempotency_key, request)
             if existing is not None:
                 return existing, False
         limits = self._limits_for(tenant_id)
@@ -248,26 +247,14 @@ class TrainingService:
             **({"tuned_by": tuned_by} if tuned_by else {}),
             **({"register": register} if register else {}),
         }
-        return await self._runner.submit(
+        return await self.jobs.submit(
             tenant_id,
-            KIND,
             config.name,
             spec,
             idempotency_key,
             limits.max_concurrent_jobs,
             request,
         )
-
-    async def get(self, tenant_id: str, job_id: str) -> JobRecord:
-        return await self._runner.get(tenant_id, job_id, KIND)
-
-    async def list_jobs(
-        self, tenant_id: str, status: JobStatus | None, limit: int
-    ) -> list[JobRecord]:
-        return await self._runner.list_jobs(tenant_id, KIND, status, limit)
-
-    async def cancel(self, tenant_id: str, job_id: str) -> JobRecord:
-        return await self._runner.cancel(tenant_id, job_id, KIND)
 
     async def events(self, record: JobRecord) -> AsyncIterator[TrainingEvent | None]:
         """The job's events from its current state to its end (`JobRunner.watch`), in the
@@ -449,7 +436,6 @@ class TrainingHandler(JobHandler):
             # A killed driver's Train run cannot free its placement group itself.
             groups = await progress.placement_groups.remote()
             await asyncio.to_thread(remove_placement_groups, groups)
-
 
     def _driver_request(
         self,

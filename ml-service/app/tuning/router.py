@@ -66,8 +66,7 @@ async def list_tuning_sweeps(
 ) -> list[TuningSweep]:
     """The tenant's sweeps, newest first."""
     return [
-        sweep_response(record)
-        for record in await tuning.list_sweeps(tenant_id, status_filter, limit)
+        sweep_response(record) for record in await tuning.jobs.list(tenant_id, status_filter, limit)
     ]
 
 
@@ -75,7 +74,7 @@ async def list_tuning_sweeps(
 async def get_tuning_sweep(sweep_id: str, tenant_id: TenantDep, tuning: TuningDep) -> TuningSweep:
     """One sweep: trials table (params, metrics, status, rounds, duration), best trial, time
     left while running; every trial's metric history once ended."""
-    return sweep_response(await tuning.get(tenant_id, sweep_id))
+    return sweep_response(await tuning.jobs.get(tenant_id, sweep_id))
 
 
 @router.delete(
@@ -88,7 +87,7 @@ async def cancel_tuning_sweep(
     sweep_id: str, tenant_id: TenantDep, tuning: TuningDep
 ) -> TuningSweep:
     """Cancel a queued or running sweep; every running trial is stopped before this answers."""
-    return sweep_response(await tuning.cancel(tenant_id, sweep_id))
+    return sweep_response(await tuning.jobs.cancel(tenant_id, sweep_id))
 
 
 @router.post(

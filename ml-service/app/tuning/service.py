@@ -21,7 +21,7 @@ from ray import tune
 from app.datasets.warehouse import WarehouseManager
 from app.errors import ConflictError, FieldError, InvalidFieldError, InvalidFieldsError
 from app.jobs.runner import JobContext, JobHandler, JobOutcome, JobRunner, TimeLimit
-from app.jobs.store import JobRecord, JobStatus
+from app.jobs.store import JobRecord
 from app.tracking.mlflow_setup import Tracking
 from app.training.features import TrainingData, TrainingDataError
 from app.training.limits import LimitsFor, check_dataset_size, check_resources
@@ -186,7 +186,7 @@ class TuningService:
         training: TrainingService,
     ) -> None:
         self._training = training
-        self._runner = runner
+        self.jobs = runner.of_kind(KIND)
         self._warehouses = warehouses
         self._limits_for = limits_for
 
@@ -203,7 +203,7 @@ class TuningService:
         """The sweep's job and whether this call created it (False: an idempotent repeat)."""
         request = config.model_dump(mode="json")
         if idempotency_key is not None:
-            existing = await self._runner.replay(tenant_id, KIND, idempotency_key, request)
+            existing = await self.jobs.replay(tenant_id, idempotency_key, request)
             if existing is not None:
                 return existing, False
         limits = self._limits_for(tenant_id)
@@ -251,26 +251,14 @@ class TuningService:
             "trials_total": total_trials(config, space),
             "max_rounds": rounds,
         }
-        return await self._runner.submit(
+        return await self.jobs.submit(
             tenant_id,
-            KIND,
             config.name,
             spec,
             idempotency_key,
             limits.max_concurrent_jobs,
             request,
         )
-
-    async def get(self, tenant_id: str, sweep_id: str) -> JobRecord:
-        return await self._runner.get(tenant_id, sweep_id, KIND)
-
-    async def list_sweeps(
-        self, tenant_id: str, status: JobStatus | None, limit: int
-    ) -> list[JobRecord]:
-        return await self._runner.list_jobs(tenant_id, KIND, status, limit)
-
-    async def cancel(self, tenant_id: str, sweep_id: str) -> JobRecord:
-        return await self._runner.cancel(tenant_id, sweep_id, KIND)
 
     async def train_best(
         self,
@@ -282,7 +270,7 @@ class TuningService:
     ) -> tuple[JobRecord, bool]:
         """A training job of the best (or the chosen) trial's configuration; 409 while the
         sweep has not completed or when no trial was scored, 422 for an unknown trial_id."""
-        record = await self.get(tenant_id, sweep_id)
+        record = await self.jobs.get(tenant_id, sweep_id)
         if record.status != "completed":
             raise ConflictError(
                 f"tuning sweep {sweep_id} is {record.status}; train-best needs a completed sweep"
