@@ -21,7 +21,7 @@ import {
   NEURAL_NETWORK_TRAINING_REQUEST,
   SEED_001_TRAINING_REQUEST,
 } from '@app/ml/training/dto/training-examples';
-import { ListTrainingJobsQueryDto } from '@app/ml/training/dto/list-training-jobs-query.dto';
+import { ListJobsQueryDto } from '@app/ml/jobs/dto/list-jobs-query.dto';
 import { TrainingChartListResponseDto, TrainingChartParamDto } from '@app/ml/training/dto/training-chart.dto';
 import { TrainingJobIdParamDto } from '@app/ml/training/dto/training-job-id.param.dto';
 import { TrainingJobListResponseDto, TrainingJobResponseDto } from '@app/ml/training/dto/training-job-response.dto';
@@ -103,7 +103,7 @@ export class TrainingController {
   @Get()
   @ApiOperation({ summary: "List the caller's training jobs", description: 'Newest first, optionally filtered by status.' })
   @ApiOkResponse({ type: TrainingJobListResponseDto })
-  listTrainingJobs(@Query() query: ListTrainingJobsQueryDto, @CallerTenant() caller: TenantContext): Promise<TrainingJobListResponseDto> {
+  listTrainingJobs(@Query() query: ListJobsQueryDto, @CallerTenant() caller: TenantContext): Promise<TrainingJobListResponseDto> {
     return this.training.list(query, caller);
   }
 

@@ -8,7 +8,7 @@ import { ML_OPTIONS, type ResolvedMlModuleOptions } from '@app/ml/ml-module-opti
 import type { CreateTrainingJobDto, DatasetDto } from '@app/ml/training/dto/create-training-job.dto';
 import type { TrainingChartListResponseDto } from '@app/ml/training/dto/training-chart.dto';
 import type { AlgorithmListResponseDto } from '@app/ml/training/dto/algorithm-response.dto';
-import type { ListTrainingJobsQueryDto } from '@app/ml/training/dto/list-training-jobs-query.dto';
+import type { ListJobsQueryDto } from '@app/ml/jobs/dto/list-jobs-query.dto';
 import type { TrainingJobListResponseDto, TrainingJobResponseDto } from '@app/ml/training/dto/training-job-response.dto';
 
 /**
@@ -45,7 +45,7 @@ export class TrainingService {
     return toTrainingJobResponse(await this.mlService.getTrainingJob(caller, jobId));
   }
 
-  async list(query: ListTrainingJobsQueryDto, caller: TenantContext): Promise<TrainingJobListResponseDto> {
+  async list(query: ListJobsQueryDto, caller: TenantContext): Promise<TrainingJobListResponseDto> {
     const jobs = await this.mlService.listTrainingJobs(caller, { status: query.status, limit: query.limit });
     return { jobs: jobs.map(toTrainingJobResponse) };
   }

@@ -6,7 +6,7 @@ import { CallerTenant, type TenantContext } from '@app/common/tenant/tenant-cont
 import { TenantScopedMlApi } from '@app/ml/ml-api.decorator';
 import { TrainingJobResponseDto } from '@app/ml/training/dto/training-job-response.dto';
 import { CreateTuningSweepDto, SearchSpaceDomainDto } from '@app/ml/tuning/dto/create-tuning-sweep.dto';
-import { ListTuningSweepsQueryDto } from '@app/ml/tuning/dto/list-tuning-sweeps-query.dto';
+import { ListJobsQueryDto } from '@app/ml/jobs/dto/list-jobs-query.dto';
 import { SweepIdParamDto } from '@app/ml/tuning/dto/sweep-id.param.dto';
 import { TrainBestDto } from '@app/ml/tuning/dto/train-best.dto';
 import { CHURN_TUNING_REQUEST } from '@app/ml/tuning/dto/tuning-examples';
@@ -49,7 +49,7 @@ export class TuningController {
   @Get()
   @ApiOperation({ summary: "List the caller's sweeps", description: 'Newest first, optionally filtered by status.' })
   @ApiOkResponse({ type: TuningSweepListResponseDto })
-  listTuningSweeps(@Query() query: ListTuningSweepsQueryDto, @CallerTenant() caller: TenantContext): Promise<TuningSweepListResponseDto> {
+  listTuningSweeps(@Query() query: ListJobsQueryDto, @CallerTenant() caller: TenantContext): Promise<TuningSweepListResponseDto> {
     return this.tuning.list(query, caller);
   }
 

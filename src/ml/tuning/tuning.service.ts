@@ -6,7 +6,7 @@ import type { TuningSubmission } from '@app/ml/client/ml-service.types';
 import type { TrainingJobResponseDto } from '@app/ml/training/dto/training-job-response.dto';
 import { toTrainingJobResponse, toTrainingSubmission, withOurFieldNames } from '@app/ml/training/training.service';
 import type { CreateTuningSweepDto } from '@app/ml/tuning/dto/create-tuning-sweep.dto';
-import type { ListTuningSweepsQueryDto } from '@app/ml/tuning/dto/list-tuning-sweeps-query.dto';
+import type { ListJobsQueryDto } from '@app/ml/jobs/dto/list-jobs-query.dto';
 import type { TrainBestDto } from '@app/ml/tuning/dto/train-best.dto';
 import {
   type DefaultSearchSpaceListResponseDto,
@@ -52,7 +52,7 @@ export class TuningService {
     return toTuningSweepResponse(await this.mlService.getTuningSweep(caller, sweepId));
   }
 
-  async list(query: ListTuningSweepsQueryDto, caller: TenantContext): Promise<TuningSweepListResponseDto> {
+  async list(query: ListJobsQueryDto, caller: TenantContext): Promise<TuningSweepListResponseDto> {
     const sweeps = await this.mlService.listTuningSweeps(caller, { status: query.status, limit: query.limit });
     return { sweeps: sweeps.map(toTuningSweepResponse) };
   }
