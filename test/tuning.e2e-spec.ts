@@ -75,6 +75,15 @@ describe('a tuning sweep through the AI Service and the real ML Service (Ray Tun
     const listed = (await api().get('/api/v1/ml/tuning?status=completed').set('X-API-Key', ACME_KEY).expect(200)).body as TuningSweepListResponseDto;
     expect(listed.sweeps.map((entry) => entry.sweep_id)).toContain(sweep.sweep_id);
 
+    // The charts, through the AI Service: the list, a Vega-Lite spec and a PNG.
+    const charts = (await api().get(`/api/v1/ml/tuning/${sweep.sweep_id}/charts`).set('X-API-Key', ACME_KEY).expect(200)).body as { charts: { name: string }[] };
+    expect(charts.charts.map(({ name }) => name)).toEqual(['optimisation_history', 'parallel_coordinates', 'parameter_importance', 'learning_curves']);
+    const importance = await api().get(`/api/v1/ml/tuning/${sweep.sweep_id}/charts/parameter_importance`).set('X-API-Key', ACME_KEY).expect(200);
+    expect((importance.body as { data: { values: unknown[] } }).data.values).toEqual([{ parameter: 'max_depth', importance: 1 }]);
+    const png = await api().get(`/api/v1/ml/tuning/${sweep.sweep_id}/charts/learning_curves`).set('X-API-Key', ACME_KEY).set('Accept', 'image/png').expect(200);
+    expect(png.headers['content-type']).toBe('image/png');
+    await api().get(`/api/v1/ml/tuning/${sweep.sweep_id}/charts/learning_curves`).set('X-API-Key', GLOBEX_KEY).set('Accept', 'image/png').expect(404);
+
     // Another tenant sees none of it.
     await api().get(`/api/v1/ml/tuning/${sweep.sweep_id}`).set('X-API-Key', GLOBEX_KEY).expect(404);
     const theirs = (await api().get('/api/v1/ml/tuning').set('X-API-Key', GLOBEX_KEY).expect(200)).body as TuningSweepListResponseDto;

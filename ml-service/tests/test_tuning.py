@@ -79,6 +79,27 @@ def test_a_grid_over_three_depths_runs_exactly_three_trials(
     # The generic jobs API shows the same job, under its kind.
     job = client.get(f"/api/v1/jobs/{sweep['sweep_id']}", headers=tenant_headers()).json()
     assert job["kind"] == "tuning"
+    # The charts, built from the trials table: each as its Vega-Lite spec and as a PNG.
+    charts_url = f"/api/v1/tuning/{sweep['sweep_id']}/charts"
+    listed = client.get(charts_url, headers=tenant_headers()).json()
+    assert [chart["name"] for chart in listed["charts"]] == [
+        "optimisation_history",
+        "parallel_coordinates",
+        "parameter_importance",
+        "learning_curves",
+    ]
+    importance = client.get(f"{charts_url}/parameter_importance", headers=tenant_headers())
+    assert importance.json()["data"]["values"] == [{"parameter": "max_depth", "importance": 1.0}]
+    history = client.get(f"{charts_url}/optimisation_history", headers=tenant_headers()).json()
+    assert min(point["best"] for point in history["data"]["values"]) == pytest.approx(
+        best["metrics"]["log_loss"], rel=1e-5
+    )
+    png = client.get(
+        f"{charts_url}/learning_curves", headers=tenant_headers(Accept="image/png")
+    )
+    assert png.headers["content-type"] == "image/png"
+    assert png.content.startswith(b"\x89PNG")
+    assert client.get(f"{charts_url}/roc_curve", headers=tenant_headers()).status_code == 404
 
     # Train-best: a training job of the best trial on the full training split, registered.
     response = client.post(
@@ -131,6 +152,12 @@ def test_asha_stops_the_weak_trials_early(client: TestClient) -> None:
     assert all(trial["rounds"] < 60 for trial in stopped)
     assert "completed" in statuses
     assert done["progress"]["trials_stopped_early"] == len(stopped)
+    # The learning curves mark each stopped trial at the round it was cut.
+    curves = client.get(
+        f"/api/v1/tuning/{sweep['sweep_id']}/charts/learning_curves", headers=tenant_headers()
+    ).json()
+    cuts = {point["trial_id"]: point["round"] for point in curves["layer"][1]["data"]["values"]}
+    assert cuts == {trial["trial_id"]: trial["rounds"] for trial in stopped}
 
 
 def test_the_same_seed_picks_the_same_trials_and_another_tenant_sees_none(
@@ -195,6 +222,8 @@ def test_cancel_stops_every_trial(client: TestClient) -> None:
         time.sleep(0.5)
     again = client.delete(f"/api/v1/tuning/{sweep['sweep_id']}", headers=tenant_headers())
     assert again.status_code == 409
+    charts = client.get(f"/api/v1/tuning/{sweep['sweep_id']}/charts", headers=tenant_headers())
+    assert charts.status_code == 409
 
 
 @pytest.mark.parametrize(

@@ -6,6 +6,7 @@ their own specs (training/charts.py, eda/charts.py) on `chart()` and serve them 
 `negotiate()`.
 """
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -20,6 +21,8 @@ VEGA_LITE_MEDIA_TYPE = "application/vnd.vegalite.v5+json"
 PNG = "image/png"
 JSON = "application/json"
 MEDIA_TYPES = [PNG, VEGA_LITE_MEDIA_TYPE]
+# A chart's name in URLs: lowercase, URL-safe.
+CHART_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 # Device pixels per CSS pixel of the PNG: sharp on high-density screens and in slides.
 PNG_SCALE = 2
 WIDTH = 520

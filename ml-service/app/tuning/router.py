@@ -1,16 +1,23 @@
-"""Tuning endpoints: default spaces, submit a sweep, list, get, cancel. A sweep's progress
-events stream from the generic `GET /api/v1/jobs/{sweep_id}/events`."""
+"""Tuning endpoints: default spaces, submit a sweep, list, get, cancel, charts, train-best. A
+sweep's progress events stream from the generic `GET /api/v1/jobs/{sweep_id}/events`."""
 
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response, status
 
+from app.charts.core import JSON, PNG, VEGA_LITE_MEDIA_TYPE, negotiate
 from app.deps import TenantDep, TuningDep
 from app.errors import ERROR_RESPONSES, ErrorResponse
 from app.jobs.store import JobStatus
 from app.training.schemas import TrainingJob
 from app.training.service import job_response
-from app.tuning.schemas import DefaultSpace, TrainBestRequest, TuningConfig, TuningSweep
+from app.tuning.schemas import (
+    DefaultSpace,
+    SweepChartList,
+    TrainBestRequest,
+    TuningConfig,
+    TuningSweep,
+)
 from app.tuning.service import sweep_response
 
 router = APIRouter(prefix="/api/v1/tuning", tags=["tuning"], responses=ERROR_RESPONSES)
@@ -119,3 +126,52 @@ async def train_best_trial(
     if not created:
         response.status_code = status.HTTP_200_OK
     return job_response(record)
+
+
+_NOT_COMPLETED = {409: {"model": ErrorResponse, "description": "the sweep has not completed"}}
+
+
+@router.get(
+    "/{sweep_id}/charts", response_model=SweepChartList, responses=_NOT_FOUND | _NOT_COMPLETED
+)
+async def list_tuning_charts(
+    sweep_id: str, tenant_id: TenantDep, tuning: TuningDep
+) -> SweepChartList:
+    """The charts of a completed sweep: optimisation history, parallel coordinates, parameter
+    importance (fANOVA), learning curves; each as a PNG or its Vega-Lite spec."""
+    return await tuning.charts(tenant_id, sweep_id)
+
+
+@router.get(
+    "/{sweep_id}/charts/{name}",
+    response_class=Response,
+    responses=_NOT_FOUND
+    | _NOT_COMPLETED
+    | {
+        200: {
+            "content": {
+                PNG: {"schema": {"type": "string", "format": "binary"}},
+                JSON: {"schema": {"type": "object"}},
+                VEGA_LITE_MEDIA_TYPE: {"schema": {"type": "object"}},
+            },
+            "description": "the PNG, or the Vega-Lite spec with its data, chosen by Accept",
+        },
+        400: {"model": ErrorResponse, "description": "a malformed chart name"},
+        406: {"model": ErrorResponse, "description": "Accept allows neither PNG nor JSON"},
+    },
+)
+async def get_tuning_chart(
+    sweep_id: str,
+    name: str,
+    tenant_id: TenantDep,
+    tuning: TuningDep,
+    accept: Annotated[
+        str | None,
+        Header(description="image/png, application/json (default) or the Vega-Lite type"),
+    ] = None,
+) -> Response:
+    """One chart: `Accept: image/png` for the picture, JSON for the Vega-Lite spec it was drawn
+    from."""
+    media_type = negotiate(accept)
+    content = await tuning.chart(tenant_id, sweep_id, name, media_type)
+    return Response(content=content, media_type=media_type, headers={"Vary": "Accept"})

@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.jobs.store import JobStatus
 from app.naming import Name
-from app.training.schemas import TrainingConfig
+from app.training.schemas import ChartInfo, TrainingConfig
 
 SpaceType = Literal["choice", "grid", "uniform", "loguniform", "randint", "quniform", "qloguniform"]
 SearchAlgorithmName = Literal["grid", "random", "tpe", "gp"]
@@ -249,3 +249,12 @@ class TrainBestRequest(BaseModel):
 class DefaultSpace(BaseModel):
     algorithm: str
     search_space: dict[str, ParameterSpace]
+
+
+class SweepChartList(BaseModel):
+    """The charts of a completed sweep, in display order: optimisation_history,
+    parallel_coordinates, parameter_importance (when at least two trials ran to the end and a
+    hyperparameter took two values), learning_curves (when trials report rounds)."""
+
+    sweep_id: str
+    charts: list[ChartInfo]

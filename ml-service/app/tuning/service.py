@@ -9,6 +9,7 @@ split and runs the trials on Ray Tune (`app.tuning.sweep`).
 """
 
 import asyncio
+import json
 import logging
 import time
 from typing import Any
@@ -18,19 +19,29 @@ from mlflow.entities import Metric, Param, RunTag
 from mlflow.tracking import MlflowClient
 from ray import tune
 
+from app.charts.core import CHART_NAME, MEDIA_TYPES, PNG, chart_title, render_png
 from app.datasets.warehouse import WarehouseManager
-from app.errors import ConflictError, FieldError, InvalidFieldError, InvalidFieldsError
+from app.errors import (
+    BadRequestError,
+    ConflictError,
+    FieldError,
+    InvalidFieldError,
+    InvalidFieldsError,
+    NotFoundError,
+)
 from app.jobs.runner import JobContext, JobHandler, JobOutcome, JobRunner, TimeLimit
 from app.jobs.store import JobRecord
 from app.tracking.mlflow_setup import Tracking
 from app.training.features import TrainingData, TrainingDataError
 from app.training.limits import LimitsFor, check_dataset_size, check_resources
-from app.training.schemas import TrainingConfig
+from app.training.schemas import ChartInfo, TrainingConfig
 from app.training.service import TrainingService, load_job_data
 from app.training.validation import validate_config
+from app.tuning.charts import sweep_charts
 from app.tuning.schemas import (
     DefaultSpace,
     ParameterSpace,
+    SweepChartList,
     TrainBestRequest,
     TuningConfig,
     TuningSweep,
@@ -258,6 +269,57 @@ class TuningService:
             idempotency_key,
             limits.max_concurrent_jobs,
             request,
+        )
+
+    async def charts(self, tenant_id: str, sweep_id: str) -> SweepChartList:
+        """The charts of a completed sweep: name, title and the media types each comes in;
+        409 before it completed."""
+        specs = await asyncio.to_thread(
+            self._chart_specs, await self.jobs.get(tenant_id, sweep_id)
+        )
+        return SweepChartList(
+            sweep_id=sweep_id,
+            charts=[
+                ChartInfo(name=name, title=chart_title(spec), media_types=MEDIA_TYPES)
+                for name, spec in specs.items()
+            ],
+        )
+
+    async def chart(self, tenant_id: str, sweep_id: str, name: str, media_type: str) -> bytes:
+        """One chart of a completed sweep as a PNG or its Vega-Lite spec (JSON)."""
+        if not CHART_NAME.fullmatch(name):
+            raise BadRequestError(f"name must match {CHART_NAME.pattern}")
+        record = await self.jobs.get(tenant_id, sweep_id)
+        specs = await asyncio.to_thread(self._chart_specs, record)
+        if name not in specs:
+            raise NotFoundError(
+                f"tuning sweep {sweep_id} has no chart named {name!r}; it has: "
+                f"{', '.join(specs) or 'none'}"
+            )
+        if media_type == PNG:
+            return await asyncio.to_thread(render_png, specs[name])
+        return json.dumps(specs[name], separators=(",", ":")).encode()
+
+    @staticmethod
+    def _chart_specs(record: JobRecord) -> dict[str, dict]:
+        """Built from the stored trials table and histories on each request (a sweep's result
+        does not change once it completed)."""
+        if record.status != "completed":
+            raise ConflictError(
+                f"tuning sweep {record.job_id} is {record.status}; charts exist once it completes"
+            )
+        sweep = sweep_response(record)
+        space = {
+            name: ParameterSpace.model_validate(domain)
+            for name, domain in record.spec["search_space"].items()
+        }
+        return sweep_charts(
+            sweep.trials,
+            sweep.histories or [],
+            space,
+            sweep.metric,
+            sweep.mode,
+            TuningConfig.model_validate(record.spec["request"]).random_state,
         )
 
     async def train_best(

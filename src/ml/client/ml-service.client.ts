@@ -65,6 +65,7 @@ import type {
   TrainingJobStatus,
   TrainingSubmission,
   TrainBestRequest,
+  TuningChartList,
   TuningSubmission,
   TuningSweep,
   TuningSweepStatus,
@@ -200,6 +201,16 @@ export class MLServiceClient implements OnModuleDestroy {
 
   listTuningSweeps(context: MlCallContext, filter: { status?: TuningSweepStatus; limit?: number }): Promise<TuningSweep[]> {
     return this.request({ method: 'GET', path: '/api/v1/tuning', context, params: filter });
+  }
+
+  listTuningCharts(context: MlCallContext, sweepId: string): Promise<TuningChartList> {
+    return this.request({ method: 'GET', path: `/api/v1/tuning/${encodeURIComponent(sweepId)}/charts`, context });
+  }
+
+  /** One chart of a completed sweep as `accept` asks: `image/png`, or `application/json` for its Vega-Lite spec. */
+  getTuningChart(context: MlCallContext, sweepId: string, name: string, accept: string): Promise<ArtifactContent> {
+    const path = `/api/v1/tuning/${encodeURIComponent(sweepId)}/charts/${encodeURIComponent(name)}`;
+    return this.downloadBytes(context, path, { accept });
   }
 
   cancelTuningSweep(context: MlCallContext, sweepId: string): Promise<TuningSweep> {

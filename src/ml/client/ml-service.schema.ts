@@ -1251,6 +1251,48 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/tuning/{sweep_id}/charts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Tuning Charts
+         * @description The charts of a completed sweep: optimisation history, parallel coordinates, parameter
+         *     importance (fANOVA), learning curves; each as a PNG or its Vega-Lite spec.
+         */
+        get: operations["list_tuning_charts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tuning/{sweep_id}/charts/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Tuning Chart
+         * @description One chart: `Accept: image/png` for the picture, JSON for the Vega-Lite spec it was drawn
+         *     from.
+         */
+        get: operations["get_tuning_chart"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/tuning/{sweep_id}/train-best": {
         parameters: {
             query?: never;
@@ -3439,6 +3481,18 @@ export interface components {
              * @enum {string}
              */
             stage: "None" | "Staging" | "Production" | "Archived";
+        };
+        /**
+         * SweepChartList
+         * @description The charts of a completed sweep, in display order: optimisation_history,
+         *     parallel_coordinates, parameter_importance (when at least two trials ran to the end and a
+         *     hyperparameter took two values), learning_curves (when trials report rounds).
+         */
+        SweepChartList: {
+            /** Charts */
+            charts: components["schemas"]["ChartInfo"][];
+            /** Sweep Id */
+            sweep_id: string;
         };
         /** TableColumn */
         TableColumn: {
@@ -9281,6 +9335,156 @@ export interface operations {
                 };
             };
             /** @description the sweep already ended */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description invalid request; `errors` names the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    list_tuning_charts: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description tenant the call acts for; resolved by the AI Service */
+                "X-Tenant-ID"?: string | null;
+            };
+            path: {
+                sweep_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SweepChartList"];
+                };
+            };
+            /** @description missing or malformed X-Tenant-ID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description no or a wrong service token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description no such sweep for this tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description the sweep has not completed */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description invalid request; `errors` names the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    get_tuning_chart: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description image/png, application/json (default) or the Vega-Lite type */
+                accept?: string | null;
+                /** @description tenant the call acts for; resolved by the AI Service */
+                "X-Tenant-ID"?: string | null;
+            };
+            path: {
+                sweep_id: string;
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the PNG, or the Vega-Lite spec with its data, chosen by Accept */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": Record<string, never>;
+                    "application/vnd.vegalite.v5+json": Record<string, never>;
+                    "image/png": string;
+                };
+            };
+            /** @description a malformed chart name */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description no or a wrong service token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description no such sweep for this tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Accept allows neither PNG nor JSON */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description the sweep has not completed */
             409: {
                 headers: {
                     [name: string]: unknown;

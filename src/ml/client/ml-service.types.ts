@@ -32,6 +32,7 @@ export type TuningSweep = Schemas['TuningSweep'];
 export type TuningSweepStatus = TuningSweep['status'];
 export type TuningTrial = Schemas['TrialRow'];
 export type TuningProgress = Schemas['TuningProgress'];
+export type TuningChartList = Schemas['SweepChartList'];
 export type SearchSpaceDomain = Schemas['ParameterSpace'];
 export type DefaultSearchSpace = Schemas['DefaultSpace'];
 export type TrainBestRequest = Schemas['TrainBestRequest'];

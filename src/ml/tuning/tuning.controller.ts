@@ -1,5 +1,5 @@
-import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Post, Query } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiBody, ApiExtraModels, ApiHeader, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Delete, Get, Header, Headers, HttpCode, HttpStatus, Param, Post, Query, StreamableFile } from '@nestjs/common';
+import { ApiAcceptedResponse, ApiBody, ApiExtraModels, ApiHeader, ApiOkResponse, ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { ErrorResponseDto } from '@app/common/filters/error-response.dto';
 import { IdempotencyKey } from '@app/common/idempotency-key.decorator';
 import { CallerTenant, type TenantContext } from '@app/common/tenant/tenant-context';
@@ -7,6 +7,7 @@ import { TenantScopedMlApi } from '@app/ml/ml-api.decorator';
 import { TrainingJobResponseDto } from '@app/ml/training/dto/training-job-response.dto';
 import { CreateTuningSweepDto, SearchSpaceDomainDto } from '@app/ml/tuning/dto/create-tuning-sweep.dto';
 import { ListJobsQueryDto } from '@app/ml/jobs/dto/list-jobs-query.dto';
+import { TuningChartListResponseDto, TuningChartParamDto } from '@app/ml/tuning/dto/tuning-chart.dto';
 import { SweepIdParamDto } from '@app/ml/tuning/dto/sweep-id.param.dto';
 import { TrainBestDto } from '@app/ml/tuning/dto/train-best.dto';
 import { CHURN_TUNING_REQUEST } from '@app/ml/tuning/dto/tuning-examples';
@@ -68,6 +69,45 @@ export class TuningController {
   @ApiResponse({ status: 409, type: ErrorResponseDto, description: 'The sweep has already ended.' })
   cancelTuningSweep(@Param() params: SweepIdParamDto, @CallerTenant() caller: TenantContext): Promise<TuningSweepResponseDto> {
     return this.tuning.cancel(params.sweep_id, caller);
+  }
+
+  @Get(':sweep_id/charts')
+  @ApiOperation({
+    summary: "List a sweep's charts",
+    description: 'Drawn from the trials table of a completed sweep; each comes as a PNG and as the Vega-Lite spec it was drawn from.',
+  })
+  @ApiOkResponse({ type: TuningChartListResponseDto })
+  @ApiResponse({ status: 404, type: ErrorResponseDto, description: 'No such sweep for this tenant.' })
+  @ApiResponse({ status: 409, type: ErrorResponseDto, description: 'The sweep has not completed.' })
+  listTuningCharts(@Param() params: SweepIdParamDto, @CallerTenant() caller: TenantContext): Promise<TuningChartListResponseDto> {
+    return this.tuning.listCharts(params.sweep_id, caller);
+  }
+
+  @Get(':sweep_id/charts/:name')
+  @ApiOperation({
+    summary: 'Get one chart of a sweep',
+    description: '`Accept: image/png` for the picture; `application/json` (the default) or `application/vnd.vegalite.v5+json` for its Vega-Lite spec, data included.',
+  })
+  @ApiProduces('image/png', 'application/json')
+  @Header('Vary', 'Accept')
+  @ApiOkResponse({
+    description: 'The PNG, or the Vega-Lite spec.',
+    content: {
+      'image/png': { schema: { type: 'string', format: 'binary' } },
+      'application/json': { schema: { type: 'object', description: 'A Vega-Lite v5 specification.' } },
+    },
+  })
+  @ApiResponse({ status: 400, type: ErrorResponseDto, description: 'The sweep id or chart name is malformed.' })
+  @ApiResponse({ status: 404, type: ErrorResponseDto, description: 'No such sweep for this tenant, or no chart of that name.' })
+  @ApiResponse({ status: 406, type: ErrorResponseDto, description: 'Accept allows neither image/png nor JSON.' })
+  @ApiResponse({ status: 409, type: ErrorResponseDto, description: 'The sweep has not completed.' })
+  async getTuningChart(
+    @Param() params: TuningChartParamDto,
+    @Headers('accept') accept: string | undefined,
+    @CallerTenant() caller: TenantContext,
+  ): Promise<StreamableFile> {
+    const chart = await this.tuning.getChart(params.sweep_id, params.name, accept, caller);
+    return new StreamableFile(chart.content, { type: chart.contentType, length: chart.content.length });
   }
 
   @Post(':sweep_id/train-best')

@@ -1,4 +1,5 @@
 import { beforeEach, describe, expect, it, jest } from '@jest/globals';
+import { NotAcceptableException } from '@nestjs/common';
 import { FieldErrorsException } from '@app/common/filters/field-errors.exception';
 import type { TenantContext } from '@app/common/tenant/tenant-context';
 import type { MLServiceClient } from '@app/ml/client/ml-service.client';
@@ -72,6 +73,11 @@ function mockClient() {
     listTuningSweeps: jest.fn<MLServiceClient['listTuningSweeps']>().mockResolvedValue([RUNNING_SWEEP]),
     cancelTuningSweep: jest.fn<MLServiceClient['cancelTuningSweep']>(),
     listDefaultSearchSpaces: jest.fn<MLServiceClient['listDefaultSearchSpaces']>(),
+    listTuningCharts: jest.fn<MLServiceClient['listTuningCharts']>().mockResolvedValue({
+      sweep_id: 'sweep-0123456789ab',
+      charts: [{ name: 'parameter_importance', title: 'Hyperparameter importance', media_types: ['image/png', 'application/vnd.vegalite.v5+json'] }],
+    }),
+    getTuningChart: jest.fn<MLServiceClient['getTuningChart']>().mockResolvedValue({ content: Buffer.from('png'), contentType: 'image/png' }),
     trainBestTrial: jest.fn<MLServiceClient['trainBestTrial']>().mockResolvedValue({ ...QUEUED_JOB, tuned_by: { sweep_id: 'sweep-0123456789ab', trial_id: TRIAL.trial_id } }),
   };
 }
@@ -124,5 +130,16 @@ describe('TuningService', () => {
     expect(client.trainBestTrial).toHaveBeenCalledWith(caller, 'sweep-0123456789ab', { trial_id: undefined, name: undefined, register: { model_name: 'churn' } }, 'key-2');
     expect(job.job_id).toBe(QUEUED_JOB.job_id);
     expect(job.tuned_by).toEqual({ sweep_id: 'sweep-0123456789ab', trial_id: TRIAL.trial_id });
+  });
+
+  it("lists a sweep's charts and fetches one as Accept asks, refusing an Accept it cannot answer before any call", async () => {
+    const listed = await service.listCharts('sweep-0123456789ab', caller);
+    expect(listed.charts.map(({ name }) => name)).toEqual(['parameter_importance']);
+
+    await service.getChart('sweep-0123456789ab', 'parameter_importance', 'image/png', caller);
+    expect(client.getTuningChart).toHaveBeenCalledWith(caller, 'sweep-0123456789ab', 'parameter_importance', 'image/png');
+
+    await expect(service.getChart('sweep-0123456789ab', 'learning_curves', 'text/csv', caller)).rejects.toBeInstanceOf(NotAcceptableException);
+    expect(client.getTuningChart).toHaveBeenCalledTimes(1);
   });
 });

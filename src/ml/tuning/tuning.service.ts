@@ -2,11 +2,13 @@ import { Injectable } from '@nestjs/common';
 import { FieldErrorsException } from '@app/common/filters/field-errors.exception';
 import type { TenantContext } from '@app/common/tenant/tenant-context';
 import { MLServiceClient } from '@app/ml/client/ml-service.client';
-import type { TuningSubmission } from '@app/ml/client/ml-service.types';
+import type { ArtifactContent, TuningSubmission } from '@app/ml/client/ml-service.types';
+import { chartMediaType } from '@app/ml/training/chart-media-type';
 import type { TrainingJobResponseDto } from '@app/ml/training/dto/training-job-response.dto';
 import { toTrainingJobResponse, toTrainingSubmission, withOurFieldNames } from '@app/ml/training/training.service';
 import type { CreateTuningSweepDto } from '@app/ml/tuning/dto/create-tuning-sweep.dto';
 import type { ListJobsQueryDto } from '@app/ml/jobs/dto/list-jobs-query.dto';
+import type { TuningChartListResponseDto } from '@app/ml/tuning/dto/tuning-chart.dto';
 import type { TrainBestDto } from '@app/ml/tuning/dto/train-best.dto';
 import {
   type DefaultSearchSpaceListResponseDto,
@@ -64,6 +66,16 @@ export class TuningService {
   async listSpaces(caller: TenantContext): Promise<DefaultSearchSpaceListResponseDto> {
     const spaces = await this.mlService.listDefaultSearchSpaces(caller);
     return { spaces: spaces.map(({ algorithm, search_space }) => ({ algorithm, search_space })) };
+  }
+
+  async listCharts(sweepId: string, caller: TenantContext): Promise<TuningChartListResponseDto> {
+    const { sweep_id, charts } = await this.mlService.listTuningCharts(caller, sweepId);
+    return { sweep_id, charts: charts.map(({ name, title, media_types }) => ({ name, title, media_types })) };
+  }
+
+  /** The PNG or the Vega-Lite spec, as `accept` asks; 406 before any call when it allows neither. */
+  async getChart(sweepId: string, name: string, accept: string | undefined, caller: TenantContext): Promise<ArtifactContent> {
+    return await this.mlService.getTuningChart(caller, sweepId, name, chartMediaType(accept));
   }
 
   /** A normal training job of the best trial (GET /api/v1/ml/train/:job_id follows it); registered when asked. */
