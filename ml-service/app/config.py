@@ -93,6 +93,12 @@ class Settings(BaseSettings):
     load_timeout_seconds: float = Field(
         600.0, gt=0, description="time limit of loading a job's rows or writing a table"
     )
+    eda_sync_max_cells: int = Field(
+        20_000_000,
+        ge=0,
+        description="a profile of more cells (rows x columns) runs as a `profiling` job (202) "
+        "instead of inside the request; `Prefer: respond-async` asks for a job at any size",
+    )
     warehouse_tenant_concurrency: int = Field(
         3, ge=1, description="warehouse calls of one tenant running or waiting; more get 429"
     )

@@ -6,7 +6,7 @@ from fastapi import Depends, Header, Request
 
 from app.config import TENANT_ID_PATTERN, Settings
 from app.datasets.warehouse import WarehouseManager
-from app.eda.service import EdaService
+from app.eda.service import EdaService, ProfileJobs
 from app.errors import BadRequestError
 from app.registry.service import RegistryService
 from app.tracking.service import TrackingService
@@ -64,6 +64,10 @@ async def _eda(request: Request) -> EdaService:
     return request.app.state.eda
 
 
+async def _profile_jobs(request: Request) -> ProfileJobs:
+    return request.app.state.profile_jobs
+
+
 TenantDep = Annotated[str, Depends(tenant_id_from_header)]
 SettingsDep = Annotated[Settings, Depends(_settings)]
 WarehouseDep = Annotated[WarehouseManager, Depends(_warehouses)]
@@ -72,3 +76,4 @@ TuningDep = Annotated[TuningService, Depends(_tuning)]
 TrackingServiceDep = Annotated[TrackingService, Depends(_tracking_service)]
 RegistryDep = Annotated[RegistryService, Depends(_registry)]
 EdaDep = Annotated[EdaService, Depends(_eda)]
+ProfileJobsDep = Annotated[ProfileJobs, Depends(_profile_jobs)]

@@ -18,7 +18,7 @@ from app.datasets.router import router as datasets_router
 from app.datasets.upload import remove_stale_uploads
 from app.datasets.warehouse import WarehouseManager
 from app.eda.router import router as eda_router
-from app.eda.service import EdaService
+from app.eda.service import EdaService, ProfileJobs, ProfilingHandler
 from app.eda.store import EdaStore
 from app.errors import install_error_handlers
 from app.features.feast_process import FeastProcess
@@ -125,10 +125,14 @@ async def _service_lifecycle(app: FastAPI, settings: Settings) -> AsyncIterator[
                 str(settings.ray_results_dir),
                 settings.effective_limits,
             ),
+            ProfilingHandler(app.state.eda, warehouses),
         ],
         tracking.end_run,
     )
     app.state.jobs = runner
+    app.state.profile_jobs = ProfileJobs(
+        runner, app.state.eda, warehouses, settings.effective_limits, settings.eda_sync_max_cells
+    )
     app.state.training = TrainingService(runner, warehouses, settings.effective_limits)
     app.state.tuning = TuningService(
         runner, warehouses, settings.effective_limits, app.state.training

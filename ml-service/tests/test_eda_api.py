@@ -2,6 +2,8 @@
 storage and tenancy."""
 
 import io
+import threading
+import time
 
 import numpy as np
 import pandas as pd
@@ -216,3 +218,91 @@ def test_comparing_with_a_shifted_copy_flags_the_shifted_columns_only(client: Te
         headers=tenant_headers(),
     )
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "current.query"
+
+
+def _wait_for_job(client: TestClient, job_id: str, timeout: float = 120) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        job = client.get(f"/api/v1/jobs/{job_id}", headers=tenant_headers()).json()
+        if job["status"] in {"completed", "failed", "cancelled"}:
+            return job
+        assert time.monotonic() < deadline, job
+        time.sleep(0.2)
+
+
+def test_a_profile_asked_for_with_respond_async_is_a_job_whose_result_is_the_profile(
+    client: TestClient,
+) -> None:
+    response = client.post(
+        PROFILES,
+        json={"dataset": CHURN, "target_column": "churned"},
+        headers=tenant_headers(Prefer="respond-async"),
+    )
+    assert response.status_code == 202, response.text
+    job = response.json()
+    assert job["kind"] == "profiling" and job["name"] == "ml_features.customer_churn"
+    assert response.headers["Location"] == f"/api/v1/jobs/{job['job_id']}"
+    assert response.headers["Preference-Applied"] == "respond-async"
+    done = _wait_for_job(client, job["job_id"])
+    assert done["status"] == "completed", done
+    assert done["progress"] == {"stage": "done", "stages_done": 7, "stages_total": 7}
+    profile = client.get(f"{PROFILES}/{done['result']['profile_id']}", headers=tenant_headers())
+    assert profile.status_code == 200
+    assert profile.json()["table"]["rows"] == 5000
+    assert done["result"]["alerts"] == len(profile.json()["alerts"])
+    # Another tenant sees neither the job nor its profile.
+    other = tenant_headers("eda-other-tenant")
+    assert client.get(f"/api/v1/jobs/{job['job_id']}", headers=other).status_code == 404
+
+
+def test_a_profile_over_the_cell_limit_becomes_a_job_without_being_asked(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # 5,000 rows x 10 columns = 50,000 cells: over a limit of 49,999, not over 50,000.
+    monkeypatch.setattr(client.app.state.profile_jobs, "_sync_max_cells", 50_000)
+    assert (
+        client.post(PROFILES, json={"dataset": CHURN}, headers=tenant_headers()).status_code == 201
+    )
+    monkeypatch.setattr(client.app.state.profile_jobs, "_sync_max_cells", 49_999)
+    response = client.post(PROFILES, json={"dataset": CHURN}, headers=tenant_headers())
+    assert response.status_code == 202, response.text
+    assert "Preference-Applied" not in response.headers
+    assert _wait_for_job(client, response.json()["job_id"])["status"] == "completed"
+
+
+def test_a_cancelled_profiling_job_stores_no_profile(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.eda import service as eda_service
+
+    started, release = threading.Event(), threading.Event()
+    real_stats = eda_service.table_stats
+
+    def held_table_stats(*args, **kwargs):  # holds the first pass until the test cancels
+        started.set()
+        release.wait(30)
+        return real_stats(*args, **kwargs)
+
+    monkeypatch.setattr(eda_service, "table_stats", held_table_stats)
+    before = {
+        p["profile_id"] for p in client.get(PROFILES, headers=tenant_headers()).json()["profiles"]
+    }
+    response = client.post(
+        PROFILES, json={"dataset": CHURN}, headers=tenant_headers(Prefer="respond-async")
+    )
+    job_id = response.json()["job_id"]
+    assert started.wait(30)
+    cancelling = threading.Thread(
+        target=lambda: client.delete(f"/api/v1/jobs/{job_id}", headers=tenant_headers())
+    )
+    cancelling.start()
+    time.sleep(0.5)  # the cancel is waiting for the passes to reach their next stage
+    release.set()
+    cancelling.join(30)
+    assert _wait_for_job(client, job_id)["status"] == "cancelled"
+    after = {
+        p["profile_id"] for p in client.get(PROFILES, headers=tenant_headers()).json()["profiles"]
+    }
+    assert after == before
+    ended = client.delete(f"/api/v1/jobs/{job_id}", headers=tenant_headers())
+    assert ended.status_code == 409

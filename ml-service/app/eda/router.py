@@ -3,11 +3,11 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response, status
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 
 from app.charts.core import JSON, PNG, VEGA_LITE_MEDIA_TYPE, negotiate
 from app.datasets.warehouse import WAREHOUSE_RESPONSES
-from app.deps import EdaDep, TenantDep, WarehouseDep
+from app.deps import EdaDep, ProfileJobsDep, TenantDep, WarehouseDep
 from app.eda.schemas import (
     CompareRequest,
     Comparison,
@@ -18,6 +18,7 @@ from app.eda.schemas import (
     ProfileRequest,
 )
 from app.errors import ERROR_RESPONSES, ErrorResponse
+from app.jobs.schemas import Job
 
 router = APIRouter(prefix="/api/v1/eda", tags=["eda"], responses=ERROR_RESPONSES)
 
@@ -46,12 +47,39 @@ _AcceptHeader = Annotated[
     "/profiles",
     status_code=status.HTTP_201_CREATED,
     response_model=Profile,
-    responses=WAREHOUSE_RESPONSES,
+    responses=WAREHOUSE_RESPONSES
+    | {
+        202: {
+            "model": Job,
+            "description": "a `profiling` job (asked for with `Prefer: respond-async`, or more "
+            "cells than MLS_EDA_SYNC_MAX_CELLS): follow `Location`; its result holds the "
+            "`profile_id`",
+        },
+        429: {"model": ErrorResponse, "description": "the tenant is at its active-job limit"},
+    },
 )
 async def create_profile(
-    request: ProfileRequest, tenant_id: TenantDep, eda: EdaDep, warehouses: WarehouseDep
-) -> Profile:
-    """Profile a table or read-only query of the tenant's warehouse, in DuckDB, and store it."""
+    request: ProfileRequest,
+    tenant_id: TenantDep,
+    eda: EdaDep,
+    profile_jobs: ProfileJobsDep,
+    warehouses: WarehouseDep,
+    prefer: Annotated[
+        str | None,
+        Header(description="`respond-async` (RFC 7240): a job (202) whatever the size"),
+    ] = None,
+) -> Profile | JSONResponse:
+    """Profile a table or read-only query of the tenant's warehouse, in DuckDB, and store it;
+    a large one (or one asked for with `Prefer: respond-async`) becomes a job (202)."""
+    respond_async = prefer is not None and "respond-async" in prefer.lower()
+    if await profile_jobs.runs_as_job(tenant_id, request, respond_async):
+        record = await profile_jobs.submit(tenant_id, request)
+        return JSONResponse(
+            Job.of(record).model_dump(mode="json"),
+            status_code=status.HTTP_202_ACCEPTED,
+            headers={"Location": f"/api/v1/jobs/{record.job_id}"}
+            | ({"Preference-Applied": "respond-async"} if respond_async else {}),
+        )
     return await warehouses.offload(eda.profile, tenant_id, request)
 
 

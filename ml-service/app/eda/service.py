@@ -5,11 +5,14 @@ SELECT is checked exactly as for training and the rows stay in DuckDB: only aggr
 `time_column`, one downsampled series per numeric column) reach this process.
 """
 
+import asyncio
 import json
 import logging
 import secrets
+import threading
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import duckdb
@@ -42,13 +45,25 @@ from app.eda.schemas import (
     TargetPoint,
     ValueCount,
 )
-from app.eda.stats import TableStats, describe_columns, imbalance_score, table_stats
+from app.eda.stats import (
+    TABLE_STAGES,
+    TableStats,
+    describe_columns,
+    imbalance_score,
+    table_stats,
+)
 from app.eda.store import EdaStore
 from app.errors import BadRequestError, InvalidFieldError, NotFoundError
+from app.jobs.runner import JobContext, JobHandler, JobOutcome, JobRunner
+from app.jobs.store import JobRecord
+from app.training.limits import LimitsFor
 
 logger = logging.getLogger(__name__)
 
 PROFILE_ID_PREFIX = "prof-"
+PROFILING_KIND = "profiling"
+# A profile's progress stages: the passes over the data, then the checks drawn from them.
+PROFILE_STAGES = (*TABLE_STAGES, "series and target checks", "alerts and storing")
 COMPARISON_ID_PREFIX = "cmp-"
 # The series tests see at most this many evenly spaced points of each column: ADF and the
 # autocorrelation are about shape, and their cost grows with length.
@@ -222,11 +237,32 @@ class EdaService:
         self._warehouses = warehouses
         self._store = store
 
-    def profile(self, tenant_id: str, request: ProfileRequest) -> Profile:
-        """Profile the request's dataset now, store the profile and return it.
+    def cells(self, tenant_id: str, request: ProfileRequest) -> int:
+        """Rows x columns the profile would read (the sample's rows when one is asked for): one
+        `count(*)` in DuckDB. 422 naming `dataset.query`/`dataset.table` for a bad source."""
+
+        def count(connection: duckdb.DuckDBPyConnection, select: str) -> int:
+            source = sql.wrap(select)
+            row = connection.execute(f"SELECT count(*) FROM {source}").fetchone()
+            rows = int(row[0]) if row else 0
+            if request.sample is not None:
+                rows = min(rows, request.sample.rows)
+            return rows * len(describe_columns(connection, source))
+
+        return self._warehouses.read(tenant_id, request.dataset, "dataset", count)
+
+    def profile(
+        self,
+        tenant_id: str,
+        request: ProfileRequest,
+        on_stage: Callable[[str], None] | None = None,
+    ) -> Profile:
+        """Profile the request's dataset now, store the profile and return it. `on_stage(name)`
+        is called before each of `PROFILE_STAGES` and may raise to stop between them.
 
         422 naming `dataset.query`/`dataset.table` for a bad source, `target_column` or
         `time_column` for a column the data does not have."""
+        stage = on_stage or (lambda name: None)
         started = time.monotonic()
         created_at = datetime.now(UTC)
         sampled = False
@@ -260,7 +296,8 @@ class EdaService:
                     )
                     source, sampled = sample_table, True
             try:
-                stats = table_stats(connection, source, request.bins, request.top_values)
+                stats = table_stats(connection, source, request.bins, request.top_values, stage)
+                stage(PROFILE_STAGES[-2])
                 extra: list[Alert] = []
                 if request.time_column is not None:
                     extra = _series_alerts(connection, source, stats, request.time_column, request)
@@ -274,6 +311,7 @@ class EdaService:
                     connection.execute(f"DROP TABLE IF EXISTS {sample_table}")
 
         stats, target, extra = self._warehouses.read(tenant_id, request.dataset, "dataset", work)
+        stage(PROFILE_STAGES[-1])
         alerts = [
             alert
             for alert in profile_alerts(stats, target, request.thresholds, extra)
@@ -444,3 +482,96 @@ class EdaService:
                 for summary in self._store.list(tenant_id, "profile", limit)
             ]
         )
+
+
+def _dataset_name(request: ProfileRequest) -> str:
+    """The job's name: the profiled table, or `query` for a SQL source."""
+    return request.dataset.table or "query"
+
+
+class ProfilingCancelledError(Exception):
+    """The job was cancelled; raised between two passes of the profile."""
+
+
+class ProfilingHandler(JobHandler):
+    """A large profile as a job: the passes run on the warehouse's pool (its tenant bound and
+    statement time limits apply), each reported as a progress stage."""
+
+    kind = PROFILING_KIND
+    id_prefix = "profile"
+    uses_compute = True
+    label = "profiling"
+    # A profile fails on the user's data or query (a bad column, a time-out): shown as it is.
+    readable_errors = (Exception,)
+
+    def __init__(self, eda: "EdaService", warehouses: WarehouseManager) -> None:
+        self._eda = eda
+        self._warehouses = warehouses
+
+    async def run(self, job: JobRecord, context: JobContext) -> JobOutcome:
+        request = ProfileRequest.model_validate(job.spec)
+        stop = threading.Event()
+        total = len(PROFILE_STAGES)
+
+        def on_stage(name: str) -> None:
+            if stop.is_set():
+                raise ProfilingCancelledError(job.job_id)
+            context.report_progress_threadsafe(
+                {"stage": name, "stages_done": PROFILE_STAGES.index(name), "stages_total": total}
+            )
+
+        work = asyncio.ensure_future(
+            self._warehouses.offload(self._eda.profile, job.tenant_id, request, on_stage)
+        )
+        try:
+            # Shielded: on cancel the passes stop at the next stage and are awaited, so a
+            # cancelled job never stores a profile afterwards.
+            profile = await asyncio.shield(work)
+        except asyncio.CancelledError:
+            stop.set()
+            await asyncio.wait({work})
+            raise
+        return JobOutcome(
+            result={"profile_id": profile.profile_id, "alerts": len(profile.alerts)},
+            progress={"stage": "done", "stages_done": total, "stages_total": total},
+        )
+
+
+class ProfileJobs:
+    """Profiles too large for a request, as `profiling` jobs (ProfilingHandler runs them)."""
+
+    def __init__(
+        self,
+        runner: JobRunner,
+        eda: EdaService,
+        warehouses: WarehouseManager,
+        limits_for: LimitsFor,
+        sync_max_cells: int,
+    ) -> None:
+        self.jobs = runner.of_kind(PROFILING_KIND)
+        self._eda = eda
+        self._warehouses = warehouses
+        self._limits_for = limits_for
+        self._sync_max_cells = sync_max_cells
+
+    async def runs_as_job(
+        self, tenant_id: str, request: ProfileRequest, respond_async: bool
+    ) -> bool:
+        """Whether this profile is a job rather than an answer in the request: when the caller
+        asks (`Prefer: respond-async`, RFC 7240) or it reads more cells than
+        MLS_EDA_SYNC_MAX_CELLS (such a request would outlive the AI Service's per-call
+        timeout). Counting is skipped when the caller asked."""
+        if respond_async:
+            return True
+        cells = await self._warehouses.offload(self._eda.cells, tenant_id, request)
+        return cells > self._sync_max_cells
+
+    async def submit(self, tenant_id: str, request: ProfileRequest) -> JobRecord:
+        """Queue the profile: it counts in the tenant's active-job quota (429 over it), reports
+        each of `PROFILE_STAGES` as progress, and its result holds the stored `profile_id`."""
+        limits = self._limits_for(tenant_id)
+        body = request.model_dump(mode="json")
+        record, _ = await self.jobs.submit(
+            tenant_id, _dataset_name(request), body, None, limits.max_concurrent_jobs, body
+        )
+        return record

@@ -11,7 +11,7 @@ kurtosis). NaN is missing, as in pandas.
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -242,14 +242,33 @@ def describe_columns(connection: duckdb.DuckDBPyConnection, source: str) -> list
     ]
 
 
+# The passes of `table_stats`, in order: a profiling job reports them as its progress stages.
+TABLE_STAGES = (
+    "column statistics",
+    "value counts and histograms",
+    "duplicate rows",
+    "correlations",
+    "missing values",
+)
+
+
+def _no_stages(stage: str) -> None:
+    """`table_stats` called without a progress callback."""
+
+
 def table_stats(
     connection: duckdb.DuckDBPyConnection,
     source: str,
     bins: int,
     top_values: int,
+    on_stage: Callable[[str], None] = _no_stages,
 ) -> TableStats:
-    """Profile `source` (a FROM item: `(SELECT …) AS dataset` or a temp table)."""
+    """Profile `source` (a FROM item: `(SELECT …) AS dataset` or a temp table).
+
+    `on_stage(name)` is called before each pass of `TABLE_STAGES`; it may raise to stop the
+    profile between passes (a cancelled job)."""
     columns = [_Column(name, type_) for name, type_ in describe_columns(connection, source)]
+    on_stage(TABLE_STAGES[0])
 
     # Pass 1: counts, distinct counts, moments, quantiles, lengths, ranges, in one scan.
     first = _Query()
@@ -334,6 +353,7 @@ def table_stats(
                 )
         if kind in {"categorical", "boolean"}:
             second.add(name, "values", f"histogram({value})")
+    on_stage(TABLE_STAGES[1])
     two = second.run(connection, source)
 
     value_counts: dict[str, list[tuple[Any, int]]] = {}
@@ -355,6 +375,7 @@ def table_stats(
                 ).fetchall()
             ]
 
+    on_stage(TABLE_STAGES[2])
     duplicates = _duplicate_rows(connection, source, columns, rows)
     profiles: list[ColumnProfile] = []
     uniform_p_values: dict[str, float] = {}
@@ -418,7 +439,9 @@ def table_stats(
         missing_cells_percent=_percent(missing_cells, cells),
         size_bytes=size_bytes,
     )
+    on_stage(TABLE_STAGES[3])
     correlations = _correlations(connection, source, columns, kinds, one, value_counts)
+    on_stage(TABLE_STAGES[4])
     blocks = _missing_blocks(connection, source, columns, rows) if rows else None
     return TableStats(
         rows=rows,

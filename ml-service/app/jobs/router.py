@@ -1,4 +1,5 @@
-"""Generic job endpoints: any job by id, and its Server-Sent Events, whatever its kind."""
+"""Generic job endpoints: any job by id, its Server-Sent Events and its cancellation, whatever
+its kind."""
 
 from collections.abc import AsyncIterator
 from typing import Annotated
@@ -30,6 +31,16 @@ RunnerDep = Annotated[JobRunner, Depends(_runner)]
 async def get_job(job_id: JobIdPath, tenant_id: TenantDep, runner: RunnerDep) -> Job:
     """One job of any kind: status, latest progress, result or error."""
     return Job.of(await runner.get(tenant_id, job_id))
+
+
+@router.delete(
+    "/{job_id}",
+    response_model=Job,
+    responses=_NOT_FOUND | {409: {"model": ErrorResponse, "description": "the job already ended"}},
+)
+async def cancel_job(job_id: JobIdPath, tenant_id: TenantDep, runner: RunnerDep) -> Job:
+    """Cancel a queued or running job of any kind; its work is stopped before this answers."""
+    return Job.of(await runner.cancel(tenant_id, job_id))
 
 
 async def _events(runner: JobRunner, record: JobRecord) -> AsyncIterator[JobEvent | None]:

@@ -12,14 +12,18 @@ class Job(BaseModel):
     """Any kind of job. Its kind's own API (`/api/v1/training/jobs/{id}`,
     `/api/v1/serving/batch/{id}`) shows the same job in that kind's shape."""
 
-    job_id: str = Field(description="`train-…` for training, `batch-…` for batch prediction")
-    kind: str = Field(description="training | batch_prediction")
+    job_id: str = Field(
+        description="`train-…` training, `batch-…` batch prediction, `sweep-…` tuning, "
+        "`profile-…` profiling"
+    )
+    kind: str = Field(description="training | batch_prediction | tuning | profiling")
     tenant_id: str
     name: str
     status: JobStatus
     progress: dict[str, Any] | None = Field(
         description="the kind's latest snapshot: training `iteration`/`total_iterations`/"
-        "`metrics`/…, batch prediction `rows_done`/`rows_total`"
+        "`metrics`/…, batch prediction `rows_done`/`rows_total`, profiling `stage`/"
+        "`stages_done`/`stages_total`"
     )
     result: dict[str, Any] | None = Field(description="once completed")
     error: str | None

@@ -224,9 +224,15 @@ export class MLServiceClient implements OnModuleDestroy {
 
   // EDA: profiles computed in the tenant's warehouse and stored by the ML Service.
 
-  /** Not retried: each call computes and stores a new profile. */
-  createEdaProfile(context: MlCallContext, body: EdaProfileRequest): Promise<EdaProfile> {
-    return this.request({ method: 'POST', path: '/api/v1/eda/profiles', context, body });
+  /**
+   * A profile computed in the request (the ML Service's 201), or the `profiling` job it became (202): when
+   * `respondAsync` sends `Prefer: respond-async`, or when the table has more cells than MLS_EDA_SYNC_MAX_CELLS.
+   * Not retried: each call computes and stores a new profile.
+   */
+  async createEdaProfile(context: MlCallContext, body: EdaProfileRequest, respondAsync: boolean): Promise<{ profile: EdaProfile } | { job: Job }> {
+    const headers = respondAsync ? { Prefer: 'respond-async' } : undefined;
+    const response = await firstValueFrom(this.call$<EdaProfile | Job>({ method: 'POST', path: '/api/v1/eda/profiles', context, body, headers }));
+    return response.status === 202 ? { job: response.data as Job } : { profile: response.data as EdaProfile };
   }
 
   listEdaProfiles(context: MlCallContext, limit?: number): Promise<EdaProfileList> {
@@ -351,6 +357,11 @@ export class MLServiceClient implements OnModuleDestroy {
   /** Any job by id (training, batch prediction, …), in the generic shape of `/api/v1/jobs`. */
   getJob(context: MlCallContext, jobId: string): Promise<Job> {
     return this.request({ method: 'GET', path: `/api/v1/jobs/${encodeURIComponent(jobId)}`, context });
+  }
+
+  /** Cancel a queued or running job of any kind: 404 unknown, 409 already ended. */
+  cancelJob(context: MlCallContext, jobId: string): Promise<Job> {
+    return this.request({ method: 'DELETE', path: `/api/v1/jobs/${encodeURIComponent(jobId)}`, context });
   }
 
   /** The generic event stream of any kind of job; fails and ends like `openTrainingEvents`. */

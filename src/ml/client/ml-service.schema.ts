@@ -158,7 +158,8 @@ export interface paths {
         put?: never;
         /**
          * Create Profile
-         * @description Profile a table or read-only query of the tenant's warehouse, in DuckDB, and store it.
+         * @description Profile a table or read-only query of the tenant's warehouse, in DuckDB, and store it;
+         *     a large one (or one asked for with `Prefer: respond-async`) becomes a job (202).
          */
         post: operations["create_profile"];
         delete?: never;
@@ -370,7 +371,11 @@ export interface paths {
         get: operations["get_job"];
         put?: never;
         post?: never;
-        delete?: never;
+        /**
+         * Cancel Job
+         * @description Cancel a queued or running job of any kind; its work is stopped before this answers.
+         */
+        delete: operations["cancel_job"];
         options?: never;
         head?: never;
         patch?: never;
@@ -2658,12 +2663,12 @@ export interface components {
             finished_at: string | null;
             /**
              * Job Id
-             * @description `train-…` for training, `batch-…` for batch prediction
+             * @description `train-…` training, `batch-…` batch prediction, `sweep-…` tuning, `profile-…` profiling
              */
             job_id: string;
             /**
              * Kind
-             * @description training | batch_prediction
+             * @description training | batch_prediction | tuning | profiling
              */
             kind: string;
             /** Mlflow Run Ids */
@@ -2672,7 +2677,7 @@ export interface components {
             name: string;
             /**
              * Progress
-             * @description the kind's latest snapshot: training `iteration`/`total_iterations`/`metrics`/…, batch prediction `rows_done`/`rows_total`
+             * @description the kind's latest snapshot: training `iteration`/`total_iterations`/`metrics`/…, batch prediction `rows_done`/`rows_total`, profiling `stage`/`stages_done`/`stages_total`
              */
             progress: {
                 [key: string]: unknown;
@@ -5157,6 +5162,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description `respond-async` (RFC 7240): a job (202) whatever the size */
+                prefer?: string | null;
                 /** @description tenant the call acts for; resolved by the AI Service */
                 "X-Tenant-ID"?: string | null;
             };
@@ -5176,6 +5183,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Profile"];
+                };
+            };
+            /** @description a `profiling` job (asked for with `Prefer: respond-async`, or more cells than MLS_EDA_SYNC_MAX_CELLS): follow `Location`; its result holds the `profile_id` */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Job"];
                 };
             };
             /** @description missing or malformed X-Tenant-ID */
@@ -5203,7 +5219,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description the tenant already has its limit of warehouse calls in flight */
+            /** @description the tenant is at its active-job limit */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -5982,6 +5998,74 @@ export interface operations {
             };
             /** @description no such job for this tenant */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description invalid request; `errors` names the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    cancel_job: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description tenant the call acts for; resolved by the AI Service */
+                "X-Tenant-ID"?: string | null;
+            };
+            path: {
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Job"];
+                };
+            };
+            /** @description missing or malformed X-Tenant-ID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description no or a wrong service token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description no such job for this tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description the job already ended */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -4,7 +4,7 @@ import request from 'supertest';
 import type { App } from 'supertest/types';
 import { ApiKeyTenantResolver } from '@app/common/tenant/api-key.tenant-resolver';
 import { MLServiceClient } from '@app/ml/client/ml-service.client';
-import type { EdaComparison, EdaProfile } from '@app/ml/client/ml-service.types';
+import type { EdaComparison, EdaProfile, Job } from '@app/ml/client/ml-service.types';
 import { EdaComparisonsController } from '@app/ml/eda/eda-comparisons.controller';
 import { EdaController } from '@app/ml/eda/eda.controller';
 import { EdaService } from '@app/ml/eda/eda.service';
@@ -38,7 +38,7 @@ describe('EdaController through the real pipeline', () => {
 
   beforeEach(() => {
     jest.resetAllMocks();
-    client.createEdaProfile.mockResolvedValue(PROFILE);
+    client.createEdaProfile.mockResolvedValue({ profile: PROFILE });
     client.getEdaProfile.mockResolvedValue(PROFILE);
     client.listEdaProfiles.mockResolvedValue({ profiles: [] });
   });
@@ -56,9 +56,38 @@ describe('EdaController through the real pipeline', () => {
     };
     const response = await post(body).expect(201);
     expect(response.body).toEqual(PROFILE);
-    const [context, sent] = client.createEdaProfile.mock.calls[0];
+    const [context, sent, respondAsync] = client.createEdaProfile.mock.calls[0];
     expect(context).toMatchObject({ tenantId: 'acme-corp', requestId: 'req-1' });
     expect(sent).toEqual({ ...body, dataset: { source: 'table', table: 'ml_features.customer_churn', query: undefined } });
+    expect(respondAsync).toBe(false);
+  });
+
+  it('answers 202 with the profiling job and its Location when the ML Service made the profile a job', async () => {
+    const job = {
+      job_id: 'profile-0123456789ab',
+      kind: 'profiling',
+      tenant_id: 'acme-corp',
+      name: 'ml_features.customer_churn',
+      status: 'queued',
+      progress: null,
+      result: null,
+      error: null,
+      mlflow_run_ids: [],
+      created_at: '2026-11-30T06:00:00Z',
+      started_at: null,
+      finished_at: null,
+    } satisfies Job;
+    client.createEdaProfile.mockResolvedValue({ job });
+    const asked = await post({ dataset: CHURN }).set('Prefer', 'respond-async').expect(202);
+    expect(asked.headers.location).toBe('/api/v1/ml/jobs/profile-0123456789ab');
+    expect(asked.headers['preference-applied']).toBe('respond-async');
+    expect(asked.body).toMatchObject({ job_id: 'profile-0123456789ab', kind: 'profiling', status: 'queued' });
+    expect(asked.body).not.toHaveProperty('tenant_id');
+    expect(client.createEdaProfile.mock.calls[0][2]).toBe(true);
+    // Made a job for its size, unasked: no Preference-Applied.
+    const large = await post({ dataset: CHURN }).expect(202);
+    expect(large.headers['preference-applied']).toBeUndefined();
+    expect(client.createEdaProfile.mock.calls[1][2]).toBe(false);
   });
 
   it.each([

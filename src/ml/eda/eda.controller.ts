@@ -1,5 +1,6 @@
-import { Body, Controller, Get, Header, Headers, HttpCode, HttpStatus, Param, Post, Query, StreamableFile } from '@nestjs/common';
-import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, Header, Headers, HttpCode, HttpStatus, Param, Post, Query, Res, StreamableFile } from '@nestjs/common';
+import { ApiAcceptedResponse, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
 import { ErrorResponseDto } from '@app/common/filters/error-response.dto';
 import { CallerTenant, type TenantContext } from '@app/common/tenant/tenant-context';
 import { CreateProfileDto } from '@app/ml/eda/dto/create-profile.dto';
@@ -7,6 +8,7 @@ import { ListProfilesQueryDto } from '@app/ml/eda/dto/list-profiles-query.dto';
 import { ProfileChartParamDto, ProfileIdParamDto } from '@app/ml/eda/dto/profile-id.param.dto';
 import { ProfileChartListResponseDto, ProfileListResponseDto, ProfileResponseDto } from '@app/ml/eda/dto/profile-response.dto';
 import { EdaService } from '@app/ml/eda/eda.service';
+import { JobResponseDto } from '@app/ml/jobs/dto/job-response.dto';
 import { TenantScopedMlApi } from '@app/ml/ml-api.decorator';
 
 @ApiTags('eda')
@@ -20,14 +22,30 @@ export class EdaController {
   @ApiOperation({
     summary: 'Profile a table or query',
     description:
-      "Statistics per column, correlations, alerts (ydata-profiling's names) and, with `target_column`, each feature's association with the target, computed in the caller's DuckDB warehouse; stored and listed afterwards. Every row unless `sample` is given.",
+      "Statistics per column, correlations, alerts (ydata-profiling's names) and, with `target_column`, each feature's association with the target, computed in the caller's DuckDB warehouse; stored and listed afterwards. Every row unless `sample` is given. A large table (more cells than the ML Service's MLS_EDA_SYNC_MAX_CELLS, 20 million by default), or any table with `Prefer: respond-async`, becomes a `profiling` job instead (202): follow `Location` (/api/v1/ml/jobs/…, or its SSE events) until it completes; its `result.profile_id` is the stored profile.",
   })
-  @ApiCreatedResponse({ type: ProfileResponseDto })
+  @ApiHeader({ name: 'Prefer', required: false, description: '`respond-async` (RFC 7240): answer 202 with a job, whatever the size.' })
+  @ApiCreatedResponse({ type: ProfileResponseDto, description: 'The profile, computed in the request.' })
+  @ApiAcceptedResponse({ type: JobResponseDto, description: 'A `profiling` job; `Location` is the job, its progress names the pass running.' })
   @ApiResponse({ status: 400, type: ErrorResponseDto, description: 'A field is malformed; the message names it.' })
   @ApiResponse({ status: 403, type: ErrorResponseDto, description: '`dataset.tenant_id` is another tenant.' })
   @ApiResponse({ status: 422, type: ErrorResponseDto, description: 'The table or query cannot be read, or `target_column`/`time_column` is not one of its columns.' })
-  createProfile(@Body() body: CreateProfileDto, @CallerTenant() caller: TenantContext): Promise<ProfileResponseDto> {
-    return this.eda.create(body, caller);
+  async createProfile(
+    @Body() body: CreateProfileDto,
+    @Headers('prefer') prefer: string | undefined,
+    @CallerTenant() caller: TenantContext,
+    @Res({ passthrough: true }) response: Response,
+  ): Promise<ProfileResponseDto | JobResponseDto> {
+    const respondAsync = prefer?.toLowerCase().includes('respond-async') ?? false;
+    const answer = await this.eda.create(body, respondAsync, caller);
+    if ('profile' in answer) {
+      return answer.profile;
+    }
+    response.status(HttpStatus.ACCEPTED).location(`/api/v1/ml/jobs/${answer.job.job_id}`);
+    if (respondAsync) {
+      response.setHeader('Preference-Applied', 'respond-async');
+    }
+    return answer.job;
   }
 
   @Get()

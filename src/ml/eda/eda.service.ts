@@ -8,6 +8,7 @@ import type { DatasetDto } from '@app/ml/training/dto/create-training-job.dto';
 import type { ProfileChartListResponseDto, ProfileListResponseDto, ProfileResponseDto } from '@app/ml/eda/dto/profile-response.dto';
 import { chartMediaType } from '@app/ml/training/chart-media-type';
 import type { ArtifactContent } from '@app/ml/client/ml-service.types';
+import { type JobResponseDto, toJobResponse } from '@app/ml/jobs/dto/job-response.dto';
 
 /**
  * Exploratory data analysis: profiles of the caller's tables and queries. The ML Service computes them in the
@@ -17,9 +18,14 @@ import type { ArtifactContent } from '@app/ml/client/ml-service.types';
 export class EdaService {
   constructor(private readonly mlService: MLServiceClient) {}
 
-  create(body: CreateProfileDto, caller: TenantContext): Promise<ProfileResponseDto> {
+  /**
+   * The profile, or the `profiling` job it became (asked for with `respondAsync`, or too large to compute
+   * within a request): its result names the stored profile.
+   */
+  async create(body: CreateProfileDto, respondAsync: boolean, caller: TenantContext): Promise<{ profile: ProfileResponseDto } | { job: JobResponseDto }> {
     // `dataset.tenant_id` was checked against the caller by the guard; the ML Service takes the tenant from the header.
-    return this.mlService.createEdaProfile(caller, { ...body, dataset: withoutTenant(body.dataset) });
+    const answer = await this.mlService.createEdaProfile(caller, { ...body, dataset: withoutTenant(body.dataset) }, respondAsync);
+    return 'job' in answer ? { job: toJobResponse(answer.job) } : answer;
   }
 
   list(limit: number | undefined, caller: TenantContext): Promise<ProfileListResponseDto> {

@@ -1,4 +1,4 @@
-import { Controller, Get, type MessageEvent, Param, Sse, SseSignal } from '@nestjs/common';
+import { Controller, Delete, Get, type MessageEvent, Param, Sse, SseSignal } from '@nestjs/common';
 import { ApiExtraModels, ApiOkResponse, ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { from, map, type Observable } from 'rxjs';
 import { ErrorResponseDto } from '@app/common/filters/error-response.dto';
@@ -15,11 +15,20 @@ export class JobsController {
   constructor(private readonly jobs: JobsService) {}
 
   @Get(':job_id')
-  @ApiOperation({ summary: 'Get a job of any kind', description: 'Training or batch prediction: status, latest progress, result or error.' })
+  @ApiOperation({ summary: 'Get a job of any kind', description: 'Training, batch prediction, tuning sweep or profiling: status, latest progress, result or error.' })
   @ApiOkResponse({ type: JobResponseDto })
   @ApiResponse({ status: 404, type: ErrorResponseDto, description: 'No such job for this tenant.' })
   getJob(@Param() params: JobIdParamDto, @CallerTenant() caller: TenantContext): Promise<JobResponseDto> {
     return this.jobs.get(params.job_id, caller);
+  }
+
+  @Delete(':job_id')
+  @ApiOperation({ summary: 'Cancel a job of any kind', description: 'A queued or running job is stopped before this answers; its status becomes `cancelled`.' })
+  @ApiOkResponse({ type: JobResponseDto })
+  @ApiResponse({ status: 404, type: ErrorResponseDto, description: 'No such job for this tenant.' })
+  @ApiResponse({ status: 409, type: ErrorResponseDto, description: 'The job already ended.' })
+  cancelJob(@Param() params: JobIdParamDto, @CallerTenant() caller: TenantContext): Promise<JobResponseDto> {
+    return this.jobs.cancel(params.job_id, caller);
   }
 
   @Sse(':job_id/events')

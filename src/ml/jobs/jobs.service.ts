@@ -13,6 +13,11 @@ export class JobsService {
     return toJobResponse(await this.mlService.getJob(caller, jobId));
   }
 
+  /** Cancel a queued or running job of any kind; its work has stopped when this resolves. */
+  async cancel(jobId: string, caller: TenantContext): Promise<JobResponseDto> {
+    return toJobResponse(await this.mlService.cancelJob(caller, jobId));
+  }
+
   /**
    * The job's events from its current state to its end, as stream messages. Rejects like `get` (404
    * for another tenant's job) before anything is streamed.
