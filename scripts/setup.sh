@@ -25,35 +25,28 @@ fi
 
 stamp() { sha256sum "$1" | cut -d' ' -f1; }
 
-venv=ml-service/.venv
-lock=ml-service/requirements.lock
-if [ ! -x "$venv/bin/python" ] || [ "$(cat "$venv/.lock-stamp" 2>/dev/null)" != "$(stamp "$lock")" ]; then
-  log "creating the ML Service environment ($venv) from $lock"
-  [ -x "$venv/bin/python" ] || python3 -m uv venv --quiet --python "$PYTHON_VERSION" "$venv"
-  python3 -m uv pip sync --quiet --python "$venv/bin/python" "$lock"
-  # Every Ray worker process imports Ray, pandas and XGBoost; without byte-code on disk (and
-  # PYTHONDONTWRITEBYTECODE is set on some machines) each one recompiles them at start-up.
-  "$venv/bin/python" -m compileall -q -j 0 "$venv/lib" >/dev/null || true
-  stamp "$lock" > "$venv/.lock-stamp"
-else
-  log "ML Service environment is up to date"
-fi
+# python_env NAME VENV LOCK: (re)creates VENV from LOCK when the lock changed since the last sync.
+# Byte-code is compiled up front: every Ray worker imports Ray, pandas and XGBoost, and Feast's own
+# import takes ~10 s with byte-code on disk and far longer without (PYTHONDONTWRITEBYTECODE is set
+# on some machines, so nothing would ever be cached).
+python_env() {
+  local name=$1 venv=$2 lock=$3
+  if [ ! -x "$venv/bin/python" ] || [ "$(cat "$venv/.lock-stamp" 2>/dev/null)" != "$(stamp "$lock")" ]; then
+    log "creating the $name environment ($venv) from $lock"
+    [ -x "$venv/bin/python" ] || python3 -m uv venv --quiet --python "$PYTHON_VERSION" "$venv"
+    python3 -m uv pip sync --quiet --python "$venv/bin/python" "$lock"
+    "$venv/bin/python" -m compileall -q -j 0 "$venv/lib" >/dev/null || true
+    stamp "$lock" > "$venv/.lock-stamp"
+  else
+    log "$name environment is up to date"
+  fi
+}
 
+python_env "ML Service" ml-service/.venv ml-service/requirements.lock
 # Feast (feature sets) has its own environment: it needs pandas < 3, the ML Service pins pandas 3
 # (docs/architecture.md, "Feature store"). The ML Service runs ml-service/feature-store/feast_worker.py
 # with it.
-feast_venv=ml-service/feature-store/.venv
-feast_lock=ml-service/feature-store/requirements.lock
-if [ ! -x "$feast_venv/bin/python" ] || [ "$(cat "$feast_venv/.lock-stamp" 2>/dev/null)" != "$(stamp "$feast_lock")" ]; then
-  log "creating the feature store environment ($feast_venv) from $feast_lock"
-  [ -x "$feast_venv/bin/python" ] || python3 -m uv venv --quiet --python "$PYTHON_VERSION" "$feast_venv"
-  python3 -m uv pip sync --quiet --python "$feast_venv/bin/python" "$feast_lock"
-  # Feast's import takes ~10 s with byte-code on disk and far longer without.
-  "$feast_venv/bin/python" -m compileall -q -j 0 "$feast_venv/lib" >/dev/null || true
-  stamp "$feast_lock" > "$feast_venv/.lock-stamp"
-else
-  log "feature store environment is up to date"
-fi
+python_env "feature store" ml-service/feature-store/.venv ml-service/feature-store/requirements.lock
 
 if [ ! -d node_modules ] || [ "$(cat node_modules/.lock-stamp 2>/dev/null)" != "$(stamp package-lock.json)" ]; then
   log "installing node modules from package-lock.json"
