@@ -6,9 +6,10 @@ import json
 import numpy as np
 import pytest
 
+from app.charts import core
+from app.charts.core import JSON, PNG, negotiate
 from app.errors import NotAcceptableError
 from app.training import charts
-from app.training.chart_artifacts import JSON, PNG, negotiate
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 RNG = np.random.default_rng(0)
@@ -21,11 +22,11 @@ def _binary(rows: int = 400) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _check(spec: dict, *, render: bool = True) -> None:
-    assert spec["$schema"] == charts.VEGA_LITE_SCHEMA
-    assert charts.chart_title(spec)
+    assert spec["$schema"] == core.VEGA_LITE_SCHEMA
+    assert core.chart_title(spec)
     json.dumps(spec, allow_nan=False)  # plain JSON: no NaN, numpy types or datetimes
     if render:
-        assert charts.render_png(spec).startswith(PNG_MAGIC)
+        assert core.render_png(spec).startswith(PNG_MAGIC)
 
 
 def test_binary_classification_charts_render_with_auc_in_the_title() -> None:
@@ -34,7 +35,7 @@ def test_binary_classification_charts_render_with_auc_in_the_title() -> None:
     assert list(built) == ["confusion_matrix", "roc_curve", "precision_recall"]
     for spec in built.values():
         _check(spec)
-    assert charts.chart_title(built["roc_curve"]).startswith("ROC curve (AUC = 0.")
+    assert core.chart_title(built["roc_curve"]).startswith("ROC curve (AUC = 0.")
     cells = built["confusion_matrix"]["data"]["values"]
     assert sum(cell["count"] for cell in cells) == len(labels)
     assert {cell["actual"] for cell in cells} == {"no", "yes"}
@@ -50,7 +51,7 @@ def test_multiclass_roc_has_one_curve_per_class() -> None:
     _check(roc, render=False)
     series = {point["series"].split(" (")[0] for point in roc["data"]["values"]}
     assert series == {"basic", "premium", "pro"}
-    assert charts.chart_title(roc) == "ROC curves, one-vs-rest"
+    assert core.chart_title(roc) == "ROC curves, one-vs-rest"
 
 
 def test_curves_are_thinned_to_the_point_budget() -> None:
@@ -119,7 +120,7 @@ def test_forecast_chart_layers_actuals_forecast_and_interval() -> None:
         ("*/*", JSON),
         ("image/png", PNG),
         ("application/json", JSON),
-        (charts.VEGA_LITE_MEDIA_TYPE, charts.VEGA_LITE_MEDIA_TYPE),
+        (core.VEGA_LITE_MEDIA_TYPE, core.VEGA_LITE_MEDIA_TYPE),
         ("image/avif,image/webp,image/*,*/*;q=0.8", PNG),
         ("application/json;q=0.5, image/png", PNG),
         ("text/html, image/png;q=0.2", PNG),

@@ -5,8 +5,8 @@ import json
 import pytest
 from fastapi.testclient import TestClient
 
+from app.charts.core import VEGA_LITE_MEDIA_TYPE
 from app.jobs.store import JobStore, NewJob
-from app.training.charts import VEGA_LITE_MEDIA_TYPE
 from tests.conftest import churn_config, tenant_headers, wait_for_status
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

@@ -7,7 +7,6 @@ data included) and `<name>.png` (rendered from that spec), plus `charts/index.js
 
 import json
 import logging
-import re
 import tempfile
 import time
 from collections.abc import Mapping, Sequence
@@ -18,17 +17,15 @@ import mlflow
 import numpy as np
 import pandas as pd
 
-from app.errors import BadRequestError, ConflictError, NotAcceptableError, NotFoundError
+from app.charts.core import CHART_NAME, MEDIA_TYPES, PNG, chart_title, render_png
+from app.errors import BadRequestError, ConflictError, NotFoundError
 from app.jobs.store import JobRecord
 from app.tracking.service import TrackingService
 from app.training.charts import (
-    VEGA_LITE_MEDIA_TYPE,
-    chart_title,
     classification_charts,
     feature_importance_chart,
     forecast_chart,
     regression_charts,
-    render_png,
     training_curve_chart,
 )
 from app.training.features import TrainingData
@@ -38,10 +35,6 @@ logger = logging.getLogger(__name__)
 
 CHART_DIR = "charts"
 INDEX_FILE = f"{CHART_DIR}/index.json"
-CHART_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
-PNG = "image/png"
-JSON = "application/json"
-MEDIA_TYPES = [PNG, VEGA_LITE_MEDIA_TYPE]
 
 
 def log_job_charts(
@@ -108,45 +101,6 @@ def log_charts(specs: Mapping[str, Mapping[str, Any]]) -> list[str]:
 
 
 # --- reading ------------------------------------------------------------------------------------
-
-
-def negotiate(accept: str | None) -> str:
-    """The media type to answer for an Accept header: PNG, the Vega-Lite type or JSON (the
-    default, also for `*/*`); NotAcceptableError when the header allows none of them."""
-    if accept is None or not accept.strip():
-        return JSON
-    best: tuple[float, int, str] | None = None
-    for position, item in enumerate(accept.split(",")):
-        media_type, _, parameters = item.strip().partition(";")
-        media_type = media_type.strip().lower()
-        quality = 1.0
-        for parameter in parameters.split(";"):
-            key, _, value = parameter.strip().partition("=")
-            if key.strip().lower() == "q":
-                try:
-                    quality = float(value)
-                except ValueError:
-                    quality = 0.0
-        answer = {
-            PNG: PNG,
-            "image/*": PNG,
-            VEGA_LITE_MEDIA_TYPE: VEGA_LITE_MEDIA_TYPE,
-            JSON: JSON,
-            "application/*": JSON,
-            "*/*": JSON,
-        }.get(media_type)
-        if answer is None or quality <= 0:
-            continue
-        # highest quality wins; on a tie the type the client listed first
-        candidate = (quality, -position, answer)
-        if best is None or candidate[:2] > best[:2]:
-            best = candidate
-    if best is None:
-        raise NotAcceptableError(
-            f"charts are available as {PNG}, {JSON} or {VEGA_LITE_MEDIA_TYPE}; "
-            f"the Accept header allows none of them"
-        )
-    return best[2]
 
 
 def _completed_run(record: JobRecord) -> str | None:

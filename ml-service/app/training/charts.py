@@ -1,8 +1,8 @@
 """Result charts as Vega-Lite specs: the one source of truth for both the picture and the data.
 
 Every builder is a pure function of arrays and lists and returns `{name: spec}` (empty when the
-chart would say nothing, e.g. no iteration history). `render_png` turns a spec into the PNG logged
-beside it, with vl-convert (offline, no browser), so the image and the JSON never disagree.
+chart would say nothing, e.g. no iteration history). `app.charts.core.render_png` turns a spec into
+the PNG logged beside it, so the image and the JSON never disagree.
 Specs embed their data; curves are thinned to at most MAX_CURVE_POINTS points and scatters to
 MAX_SCATTER_POINTS, so a spec stays small enough to ship to a browser.
 """
@@ -13,42 +13,14 @@ from datetime import date, datetime
 from typing import Any
 
 import numpy as np
-import vl_convert
 from sklearn import metrics
 
-VEGA_LITE_SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"
-# The vl-convert bundle of Vega-Lite that matches VEGA_LITE_SCHEMA.
-VEGA_LITE_VERSION = "5.21"
-VEGA_LITE_MEDIA_TYPE = "application/vnd.vegalite.v5+json"
+from app.charts.core import HEIGHT, WIDTH, chart
+
 MAX_CURVE_POINTS = 500
 MAX_SCATTER_POINTS = 5000
 TOP_FEATURES = 20
-# Device pixels per CSS pixel of the PNG: sharp on high-density screens and in slides.
-PNG_SCALE = 2
-WIDTH = 520
-HEIGHT = 360
 _SIGNIFICANT = 6
-
-# One look for every chart: readable sizes, quiet grid, the same palette.
-_CONFIG: dict[str, Any] = {
-    "background": "white",
-    "font": "Helvetica, Arial, sans-serif",
-    "title": {"fontSize": 16, "subtitleFontSize": 12, "anchor": "start", "offset": 12},
-    "axis": {"labelFontSize": 12, "titleFontSize": 13, "titlePadding": 8, "gridColor": "#e6e6e6"},
-    "legend": {"labelFontSize": 12, "titleFontSize": 12, "labelLimit": 220},
-    "range": {"category": {"scheme": "tableau10"}},
-    "view": {"stroke": None},
-}
-
-
-def render_png(spec: Mapping[str, Any]) -> bytes:
-    """The PNG of a spec (the first call in a process pays ~1 s to start the Vega engine)."""
-    return vl_convert.vegalite_to_png(dict(spec), vl_version=VEGA_LITE_VERSION, scale=PNG_SCALE)
-
-
-def chart_title(spec: Mapping[str, Any]) -> str:
-    title = spec.get("title", "")
-    return str(title.get("text", "") if isinstance(title, Mapping) else title)
 
 
 # --- classification ---------------------------------------------------------------------------
@@ -99,7 +71,7 @@ def confusion_matrix_chart(
         },
         "y": {"field": "actual", "type": "nominal", "sort": order, "title": "Actual class"},
     }
-    return _chart(
+    return chart(
         "Confusion matrix",
         f"Test split, {int(matrix.sum()):,} rows; cell colour = share of the actual class",
         {"values": values},
@@ -276,7 +248,7 @@ def _curve_chart(
                 },
             },
         )
-    return _chart(
+    return chart(
         title,
         subtitle,
         {"values": values},
@@ -319,7 +291,7 @@ def regression_charts(
         {"field": name, "type": "quantitative", "format": ",.4~g"}
         for name in ("actual", "predicted", "residual")
     ]
-    residuals = _chart(
+    residuals = chart(
         "Residuals",
         f"Actual minus predicted, {sampled}; dashed line = no error",
         {"values": values},
@@ -350,7 +322,7 @@ def regression_charts(
     if len(actual) == 0:
         low, high = 0.0, 1.0
     shared = {"domain": [_num(low), _num(high)], "zero": False}
-    predicted_vs_actual = _chart(
+    predicted_vs_actual = chart(
         "Predicted vs actual",
         f"{sampled}; dashed line = perfect prediction",
         {"values": values},
@@ -404,7 +376,7 @@ def feature_importance_chart(importance: Mapping[str, float]) -> dict[str, dict]
     )
     values = [{"feature": name, "importance": _num(share)} for name, share in top]
     return {
-        "feature_importance": _chart(
+        "feature_importance": chart(
             "Feature importance",
             f"{shown}; share of the model's total importance",
             {"values": values},
@@ -456,7 +428,7 @@ def training_curve_chart(history: Sequence[tuple[int, Mapping[str, float]]]) -> 
         ]
     last = max(point[0] for points in series.values() for point in points)
     return {
-        "training_curve": _chart(
+        "training_curve": chart(
             "Training curve",
             f"Evaluation metrics per iteration, {last:,} iterations",
             {"values": values},
@@ -522,7 +494,7 @@ def forecast_chart(
         "legend": {"orient": "top-left", "fillColor": "white"},
     }
     return {
-        "forecast": _chart(
+        "forecast": chart(
             "Forecast",
             f"{len(forecast)} forecast points after {len(actual)} observed; band = interval",
             {"values": values},
@@ -576,19 +548,6 @@ def forecast_chart(
 
 
 # --- helpers ----------------------------------------------------------------------------------
-
-
-def _chart(title: str, subtitle: str, data: dict, body: dict) -> dict:
-    spec: dict[str, Any] = {
-        "$schema": VEGA_LITE_SCHEMA,
-        "title": {"text": title, "subtitle": subtitle},
-        "width": WIDTH,
-        "height": HEIGHT,
-        "data": data,
-        "config": _CONFIG,
-    }
-    spec.update(body)
-    return spec
 
 
 def _num(value: Any) -> float | None:

@@ -6,12 +6,12 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Response, status
 from fastapi.responses import StreamingResponse
 
+from app.charts.core import JSON, PNG, VEGA_LITE_MEDIA_TYPE, negotiate
 from app.deps import TenantDep, TrackingServiceDep, TrainingDep, WarehouseDep
 from app.errors import ERROR_RESPONSES, ErrorResponse
 from app.jobs.sse import event_stream_response
 from app.jobs.store import JobStatus
-from app.training.chart_artifacts import JSON, PNG, list_charts, negotiate, read_chart
-from app.training.charts import VEGA_LITE_MEDIA_TYPE
+from app.training.chart_artifacts import list_charts, read_chart
 from app.training.schemas import (
     AlgorithmInfo,
     ChartList,
