@@ -11,7 +11,13 @@ const CHARGE_HISTORY =
   "SELECT customer_id, TIMESTAMP '2024-01-01' AS updated_at, monthly_charges, contract_type FROM ml_features.customer_churn " +
   "UNION ALL SELECT customer_id, TIMESTAMP '2024-06-01', monthly_charges + 1000, contract_type FROM ml_features.customer_churn";
 
-function customerSet(features: { column: string }[]): Record<string, unknown> {
+const TRANSFORMED = [
+  { column: 'monthly_charges' },
+  { column: 'contract_type', transform: { type: 'one_hot' } },
+  { column: 'monthly_charges', transform: { type: 'window', aggregation: 'count', days: 365 } },
+];
+
+function customerSet(features: Record<string, unknown>[]): Record<string, unknown> {
   return {
     name: 'customer',
     entity: { name: 'customer', join_keys: ['customer_id'] },
@@ -49,10 +55,12 @@ describe('feature sets on Feast through the AI Service and the real ML Service',
       await api()
         .post('/api/v1/ml/features/sets')
         .set('X-API-Key', ACME_KEY)
-        .send(customerSet([{ column: 'monthly_charges' }, { column: 'contract_type' }]))
+        .send(customerSet(TRANSFORMED))
         .expect(201)
     ).body as FeatureSetVersionResponseDto;
     expect(changed.version).toBe(2);
+    expect(changed.definition.features[1]).toEqual(TRANSFORMED[1]);
+    expect(changed.fitted[1].columns).toEqual(['contract_type_month-to-month', 'contract_type_one-year', 'contract_type_two-year']);
 
     const versions = (await api().get('/api/v1/ml/features/sets/customer/versions').set('X-API-Key', ACME_KEY).expect(200)).body as FeatureSetVersionListResponseDto;
     expect(versions.versions.map(({ version }) => version)).toEqual([1, 2]);
@@ -82,6 +90,36 @@ describe('feature sets on Feast through the AI Service and the real ML Service',
     expect(charges?.missing).toBe(0);
     expect(charges?.numeric?.max).toBeLessThan(1000);
 
+    const transformed = (
+      await api()
+        .post('/api/v1/ml/features/sets/customer/versions/2/training-sets')
+        .set('X-API-Key', ACME_KEY)
+        .send({
+          entities: { source: 'sql', query: "SELECT customer_id, DATE '2024-03-01' AS as_of, churned FROM ml_features.customer_churn" },
+          event_timestamp_column: 'as_of',
+          output_table: 'churn_march_v2',
+        })
+        .expect(201)
+    ).body as TrainingSetResponseDto;
+    expect(transformed.columns).toEqual([
+      'customer_id',
+      'as_of',
+      'churned',
+      'monthly_charges',
+      'contract_type_month-to-month',
+      'contract_type_one-year',
+      'contract_type_two-year',
+      'monthly_charges_count_365d',
+    ]);
+    const transformedProfile = await api()
+      .post('/api/v1/ml/eda/profiles')
+      .set('X-API-Key', ACME_KEY)
+      .send({ dataset: { source: 'table', table: 'training_sets.churn_march_v2' } })
+      .expect(201);
+    // each customer has one charge known in the year before 1 March (January's); June's is in the future
+    const counted = (transformedProfile.body as ProfileResponseDto).columns.find(({ name }) => name === 'monthly_charges_count_365d');
+    expect([counted?.numeric?.min, counted?.numeric?.max]).toEqual([1, 1]);
+
     const theirs = (await api().get('/api/v1/ml/features/sets').set('X-API-Key', GLOBEX_KEY).expect(200)).body as FeatureSetListResponseDto;
     expect(theirs.feature_sets).toEqual([]);
     await api().get('/api/v1/ml/features/sets/customer').set('X-API-Key', GLOBEX_KEY).expect(404);
@@ -104,9 +142,15 @@ describe('feature sets on Feast through the AI Service and the real ML Service',
     const malformed = await api()
       .post('/api/v1/ml/features/sets')
       .set('X-API-Key', ACME_KEY)
-      .send({ ...customerSet([]), name: 'Customer Set', source: { source: 'table', table: 'ml_features.customer_churn', tenant_id: 'globex' } })
+      .send({
+        ...customerSet([{ column: 'tenure', transform: { type: 'log' } }, { column: 'signup', transform: { type: 'date_part' } }]),
+        name: 'Customer Set',
+        source: { source: 'table', table: 'ml_features.customer_churn', tenant_id: 'globex' },
+      })
       .expect(400);
     const fields = (malformed.body as { errors: { field: string }[] }).errors.map(({ field }) => field).sort();
-    expect(fields).toEqual(['features', 'name', 'source.tenant_id']);
+    expect(fields).toEqual(['features[0].transform.type', 'features[1].transform.part', 'name', 'source.tenant_id']);
+    const empty = await api().post('/api/v1/ml/features/sets').set('X-API-Key', ACME_KEY).send(customerSet([])).expect(400);
+    expect((empty.body as { errors: { field: string }[] }).errors.map(({ field }) => field)).toEqual(['features']);
   }, 60_000);
 });

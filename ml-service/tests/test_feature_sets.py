@@ -77,7 +77,9 @@ def test_a_definition_is_versioned_and_a_change_makes_the_next_version(shop: Tes
     versions = shop.get("/api/v1/features/sets/customer/versions", headers=headers).json()
     assert [item["version"] for item in versions] == [1, 2]
     # version 1 is kept as it was defined
-    assert versions[0]["definition"]["features"] == [{"column": "spend"}]
+    assert versions[0]["definition"]["features"] == [
+        {"column": "spend", "name": None, "transform": None}
+    ]
     assert shop.get("/api/v1/features/sets/customer", headers=headers).json()["version"] == 2
     listing = shop.get("/api/v1/features/sets", headers=headers).json()
     assert [(item["name"], item["latest_version"]) for item in listing] == [("customer", 2)]
@@ -175,3 +177,149 @@ def test_without_the_feast_environment_the_answer_is_503_saying_so(tmp_path: Pat
     with pytest.raises(FeatureStoreUnavailableError, match="is not installed") as raised:
         FeastProcess(tmp_path / "python").call("apply")
     assert raised.value.status_code == 503
+
+
+TRANSFORMED = [
+    {"column": "spend", "transform": {"type": "standard"}},
+    {"column": "spend", "name": "spend_scaled", "transform": {"type": "min_max"}},
+    {"column": "plan", "transform": {"type": "one_hot"}},
+    {"column": "plan", "transform": {"type": "frequency"}},
+    {"column": "plan", "transform": {"type": "ordinal", "categories": ["basic", "plus", "gold"]}},
+    {"column": "spend", "transform": {"type": "bin", "edges": [0, 15, 100, 1000]}},
+    {"column": "updated_at", "transform": {"type": "date_part", "part": "month"}},
+    {"column": "spend", "transform": {"type": "window", "aggregation": "sum", "days": 45}},
+    {"column": "spend", "transform": {"type": "window", "aggregation": "count", "days": 45}},
+    {"name": "spend_per_row", "transform": {"type": "sql", "expression": "spend / row_id"}},
+]
+
+
+def _training_rows(shop: TestClient, name: str, version: int, table: str) -> dict:
+    response = shop.post(
+        f"/api/v1/features/sets/{name}/versions/{version}/training-sets",
+        json={
+            "entities": {"source": "table", "table": "shop.churn_labels"},
+            "event_timestamp_column": "as_of",
+            "output_table": table,
+        },
+        headers=tenant_headers(TENANT),
+    )
+    assert response.status_code == 201, response.text
+    columns = response.json()["columns"]
+
+    def read(connection: duckdb.DuckDBPyConnection, _: str) -> list[tuple]:
+        return connection.execute(f"SELECT * FROM training_sets.{table}").fetchall()
+
+    written = DatasetSource(source="table", table=f"training_sets.{table}")
+    rows = shop.app.state.warehouses.read(TENANT, written, "", read)  # type: ignore[attr-defined]
+    return {(row[0], str(row[1])): dict(zip(columns, row, strict=True)) for row in rows}
+
+
+def test_transformations_are_fitted_on_the_source_and_computed_as_of_each_row(
+    shop: TestClient,
+) -> None:
+    headers = tenant_headers(TENANT)
+    created = shop.post(
+        "/api/v1/features/sets",
+        json=customer_set(name="customer_transformed", features=TRANSFORMED),
+        headers=headers,
+    )
+    assert created.status_code == 201, created.text
+    fitted = created.json()["fitted"]
+    # spend is 10, 20, 999, 5: population mean and std, min and max, kept in the version
+    mean = (10 + 20 + 999 + 5) / 4
+    std = (sum((value - mean) ** 2 for value in (10, 20, 999, 5)) / 4) ** 0.5
+    assert fitted[0]["mean"] == pytest.approx(mean)
+    assert fitted[0]["std"] == pytest.approx(std)
+    assert (fitted[1]["min"], fitted[1]["max"]) == (5.0, 999.0)
+    assert fitted[2]["columns"] == ["plan_basic", "plan_gold", "plan_plus"]
+    assert fitted[3]["frequencies"] == [0.5, 0.25, 0.25]
+
+    rows = _training_rows(shop, "customer_transformed", 1, "transformed")
+    late_february = rows[("C-1", "2024-02-28")]
+    # as of 28 February the 1 February row (20.0, plus) is the latest; March's 999 never leaks
+    assert late_february["spend_standard"] == pytest.approx((20 - mean) / std)
+    assert late_february["spend_scaled"] == pytest.approx((20 - 5) / (999 - 5))
+    assert (late_february["plan_basic"], late_february["plan_gold"]) == (0, 0)
+    assert late_february["plan_plus"] == 1
+    assert late_february["plan_frequency"] == 0.25
+    assert late_february["plan_ordinal"] == 1
+    assert late_february["spend_bin"] == 1
+    assert late_february["updated_at_month"] == 2
+    assert late_february["spend_per_row"] == 10.0
+    # the window counts rows in (28 Feb - 45 days, 28 Feb]: 1 Feb only, not 1 Jan, not 1 Mar
+    assert (late_february["spend_sum_45d"], late_february["spend_count_45d"]) == (20.0, 1)
+    january = rows[("C-1", "2024-01-20")]
+    assert (january["spend_sum_45d"], january["spend_count_45d"]) == (10.0, 1)
+    assert january["plan_basic"] == 1
+    before_history = rows[("C-1", "2023-12-01")]
+    assert before_history["spend_standard"] is None
+    assert (before_history["spend_sum_45d"], before_history["spend_count_45d"]) == (None, 0)
+
+
+def test_a_version_keeps_its_fitted_statistics_when_the_source_changes(shop: TestClient) -> None:
+    headers = tenant_headers(TENANT)
+
+    def history(values: str) -> None:
+        def work(connection: duckdb.DuckDBPyConnection) -> None:
+            connection.execute(
+                "CREATE OR REPLACE TABLE shop.spend_history AS SELECT * FROM (VALUES "
+                f"{values}) AS t(customer_id, updated_at, spend)"
+            )
+
+        shop.app.state.warehouses.write(TENANT, work)  # type: ignore[attr-defined]
+
+    history("('C-1', TIMESTAMP '2024-01-01', 10.0), ('C-2', TIMESTAMP '2024-01-01', 30.0)")
+    definition = customer_set(
+        name="spend_scaled",
+        source={"source": "table", "table": "shop.spend_history"},
+        features=[{"column": "spend", "transform": {"type": "standard"}}],
+    )
+    first = shop.post("/api/v1/features/sets", json=definition, headers=headers)
+    assert first.status_code == 201, first.text
+    assert (first.json()["fitted"][0]["mean"], first.json()["fitted"][0]["std"]) == (20.0, 10.0)
+    # new rows shift the source's mean; version 1 still scales with its own mean and std
+    history(
+        "('C-1', TIMESTAMP '2024-01-01', 10.0), ('C-2', TIMESTAMP '2024-01-01', 30.0), "
+        "('C-3', TIMESTAMP '2024-01-01', 1000.0)"
+    )
+    rows = _training_rows(shop, "spend_scaled", 1, "spend_scaled_v1")
+    assert rows[("C-1", "2024-01-20")]["spend_standard"] == -1.0
+    version = shop.get("/api/v1/features/sets/spend_scaled/versions/1", headers=headers).json()
+    assert version["fitted"][0]["mean"] == 20.0
+
+
+@pytest.mark.parametrize(
+    ("feature", "field"),
+    [
+        ({"column": "plan", "transform": {"type": "standard"}}, "features[0].transform"),
+        ({"column": "spend", "transform": {"type": "date_part", "part": "month"}},
+         "features[0].transform"),
+        ({"column": "plan", "transform": {"type": "window", "aggregation": "mean", "days": 7}},
+         "features[0].transform.aggregation"),
+        ({"column": "spend", "transform": {"type": "bin", "edges": [1, 2], "bins": 3}},
+         "features[0].transform"),
+        ({"column": "spend", "transform": {"type": "bin", "edges": [5, 2]}},
+         "features[0].transform.edges"),
+        ({"name": "x", "transform": {"type": "sql", "expression": "no_such_column + 1"}},
+         "features[0].transform.expression"),
+        ({"name": "x", "transform": {"type": "sql",
+                                     "expression": "1) AS v FROM t; DROP TABLE t; SELECT (1"}},
+         "features[0].transform.expression"),
+        ({"name": "x", "transform": {"type": "sql", "expression": "price * 2"}},
+         "features[0].transform.expression"),
+        ({"transform": {"type": "sql", "expression": "spend * 2"}}, "features[0].name"),
+        ({"name": "customer_id", "column": "spend", "transform": {"type": "standard"}},
+         "features[0].name"),
+        ({"transform": {"type": "standard"}}, "features[0].column"),
+    ],
+)  # fmt: skip
+def test_a_transformation_that_does_not_fit_the_source_is_refused_naming_the_feature(
+    shop: TestClient, feature: dict, field: str
+) -> None:
+    response = shop.post(
+        "/api/v1/features/sets",
+        json=customer_set(name="refused_transform", features=[feature]),
+        headers=tenant_headers(TENANT),
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["field"] == field

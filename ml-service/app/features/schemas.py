@@ -1,6 +1,7 @@
 """Feature set definitions, their stored versions and point-in-time training sets."""
 
 from datetime import datetime
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -23,12 +24,127 @@ class EntitySpec(BaseModel):
     )
 
 
-class FeatureSpec(BaseModel):
-    """One feature: a column of the source, served under the column's own name."""
+class ScaleTransform(BaseModel):
+    """`standard`: (x - mean) / std, population std (scikit-learn's StandardScaler); `min_max`:
+    (x - min) / (max - min) (MinMaxScaler). Mean, std, min and max are fitted on the version's
+    source when the version is made. Numeric columns; the result is DOUBLE."""
 
     model_config = ConfigDict(extra="forbid")
 
-    column: str = Field(min_length=1, max_length=200)
+    type: Literal["standard", "min_max"]
+
+
+class CategoryTransform(BaseModel):
+    """`one_hot`: one 0/1 INTEGER feature `<name>_<category>` per category of the source (at
+    most 50; a NULL or unseen value is 0 in all); `frequency`: the category's share of the
+    source's rows (target-free; unseen or NULL → 0.0, DOUBLE). Categories are the values as
+    text, fitted when the version is made."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["one_hot", "frequency"]
+
+
+class OrdinalTransform(BaseModel):
+    """The category's position (0, 1, …) in `categories`, or in the source's categories sorted
+    when not given; an unseen or NULL value is NULL. INTEGER."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["ordinal"]
+    categories: list[str] | None = Field(
+        None, min_length=1, max_length=1000, description="the order; default: sorted values"
+    )
+
+
+class BinTransform(BaseModel):
+    """The bin index (0 … k-1) of a numeric value: how many inner edges are ≤ it (values
+    outside the edges fall in the first or last bin, as scikit-learn's KBinsDiscretizer).
+    `edges` as given, or `bins` fitted on the source (`quantile`: equal counts; `uniform`:
+    equal widths). INTEGER."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["bin"]
+    edges: list[float] | None = Field(
+        None, min_length=2, max_length=101, description="increasing bin edges"
+    )
+    bins: int | None = Field(None, ge=2, le=100, description="number of bins to fit")
+    strategy: Literal["quantile", "uniform"] = "quantile"
+
+
+class DatePartTransform(BaseModel):
+    """A part of a DATE or TIMESTAMP column (DuckDB's `date_part`; `dayofweek` is ISO: Monday
+    1 … Sunday 7; `week` the ISO week). BIGINT."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["date_part"]
+    part: Literal["year", "quarter", "month", "week", "day", "dayofweek", "dayofyear", "hour"]
+
+
+class WindowTransform(BaseModel):
+    """An aggregate of the entity's own source rows in the `days` before the time asked for:
+    rows with timestamp in (t - days, t] (never after t). In a training set t is the entity
+    row's event timestamp. `count` counts non-NULL values (BIGINT, 0 when none); `sum`, `mean`,
+    `min`, `max` are DOUBLE (NULL when none)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["window"]
+    aggregation: Literal["count", "sum", "mean", "min", "max"]
+    days: int = Field(ge=1, le=3650)
+
+
+class SqlTransform(BaseModel):
+    """A DuckDB expression over the source row's columns, e.g. `monthly_charges / nullif(tenure,
+    0)`; run in the read-only SQL sandbox of the tenant's warehouse. Needs `name`, no
+    `column`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["sql"]
+    expression: str = Field(min_length=1, max_length=5000)
+
+
+Transform = Annotated[
+    ScaleTransform
+    | CategoryTransform
+    | OrdinalTransform
+    | BinTransform
+    | DatePartTransform
+    | WindowTransform
+    | SqlTransform,
+    Field(discriminator="type"),
+]
+
+
+class FeatureSpec(BaseModel):
+    """One feature: a column of the source as it is, or transformed. Its name defaults to the
+    column (plain) or `<column>_<transform>` (e.g. `tenure_standard`, `amount_sum_30d`,
+    `signup_month`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    column: str | None = Field(None, min_length=1, max_length=200)
+    name: str | None = Field(None, min_length=1, max_length=200, description="the feature's name")
+    transform: Transform | None = None
+
+
+class FittedFeature(BaseModel):
+    """A feature of a version as computed: its output columns and what was fitted on the
+    version's source when the version was made (kept, so the version always computes the same
+    way)."""
+
+    name: str
+    columns: list[str] = Field(description="its output columns (several for `one_hot`)")
+    mean: float | None = None
+    std: float | None = None
+    min: float | None = None
+    max: float | None = None
+    categories: list[str] | None = None
+    frequencies: list[float] | None = None
+    edges: list[float] | None = None
 
 
 class FeatureSetDefinition(BaseModel):
@@ -59,6 +175,10 @@ class FeatureSetVersion(BaseModel):
     definition: FeatureSetDefinition
     feast_project: str = Field(description="the tenant's Feast project")
     feast_feature_view: str = Field(description="the Feast feature view of this version")
+    fitted: list[FittedFeature] = Field(
+        default_factory=list,
+        description="per feature (in definition order): output columns and fitted statistics",
+    )
 
 
 class FeatureSetSummary(BaseModel):

@@ -23,11 +23,14 @@ from app.datasets import sql
 from app.datasets.schemas import DatasetSchema
 from app.datasets.warehouse import WarehouseManager
 from app.errors import ConflictError, InvalidFieldError, NotFoundError
+from app.features import transforms
 from app.features.feast_process import FeastProcess, FeastRequestError
 from app.features.schemas import (
     FeatureSetDefinition,
     FeatureSetSummary,
     FeatureSetVersion,
+    FeatureSpec,
+    FittedFeature,
     TrainingSet,
     TrainingSetRequest,
 )
@@ -42,11 +45,6 @@ FEAST_EVENT_TIMESTAMP = "event_timestamp"
 _ROW_COLUMN = "__feature_set_entity_row"
 _TIMESTAMP_COLUMN = "__feature_set_event_timestamp"
 _TIME_TYPES = ("TIMESTAMP", "DATE")
-# DuckDB types Feast has a value type for (feast.type_map.pa_to_feast_value_type). TINYINT and
-# SMALLINT are widened to INTEGER on export (lossless); anything else (DECIMAL, unsigned, nested)
-# is refused rather than converted, so no value changes without the user saying so.
-_FEAST_TYPES = {"BOOLEAN", "INTEGER", "BIGINT", "FLOAT", "DOUBLE", "VARCHAR", "TIMESTAMP"}
-_WIDENED_TO_INTEGER = {"TINYINT", "SMALLINT"}
 
 
 def feast_project(tenant_id: str) -> str:
@@ -54,34 +52,17 @@ def feast_project(tenant_id: str) -> str:
     return tenant_id.replace("-", "_")
 
 
+def _types(schema: DatasetSchema) -> dict[str, str]:
+    return {item.name: item.type.upper() for item in schema.columns}
+
+
 def _is_time(schema: DatasetSchema, column: str) -> bool:
-    types = {item.name: item.type.upper() for item in schema.columns}
-    return types.get(column, "").startswith(_TIME_TYPES)
-
-
-def _check_type(schema: DatasetSchema, column: str, field: str) -> None:
-    duckdb_type = next(item.type for item in schema.columns if item.name == column).upper()
-    if duckdb_type not in _FEAST_TYPES | _WIDENED_TO_INTEGER:
-        raise InvalidFieldError(
-            field,
-            f"{column!r} is {duckdb_type}, which Feast has no type for; use a `sql` source that "
-            "casts it (e.g. to DOUBLE, BIGINT or VARCHAR)",
-        )
-
-
-def _projection(schema: DatasetSchema, columns: list[str]) -> str:
-    types = {item.name: item.type.upper() for item in schema.columns}
-    return ", ".join(
-        f"CAST({sql.quote(column)} AS INTEGER) AS {sql.quote(column)}"
-        if types[column] in _WIDENED_TO_INTEGER
-        else sql.quote(column)
-        for column in columns
-    )
+    return _types(schema).get(column, "").startswith(_TIME_TYPES)
 
 
 def _check_definition(definition: FeatureSetDefinition, schema: DatasetSchema) -> None:
-    columns = {column.name for column in schema.columns}
-    if definition.timestamp_column not in columns:
+    types = _types(schema)
+    if definition.timestamp_column not in types:
         raise InvalidFieldError(
             "timestamp_column", f"the source has no column {definition.timestamp_column!r}"
         )
@@ -89,24 +70,59 @@ def _check_definition(definition: FeatureSetDefinition, schema: DatasetSchema) -
         raise InvalidFieldError("timestamp_column", "must be a TIMESTAMP or DATE column")
     keys = definition.entity.join_keys
     for index, key in enumerate(keys):
-        if key not in columns:
+        if key not in types:
             raise InvalidFieldError(
                 f"entity.join_keys[{index}]", f"the source has no column {key!r}"
             )
         if keys.index(key) != index:
             raise InvalidFieldError(f"entity.join_keys[{index}]", f"{key!r} is listed twice")
-        _check_type(schema, key, f"entity.join_keys[{index}]")
-    seen: set[str] = set()
+        if types[key] not in transforms.FEAST_TYPES | transforms.WIDENED_TO_INTEGER:
+            raise InvalidFieldError(
+                f"entity.join_keys[{index}]",
+                f"{key!r} is {types[key]}, which Feast has no type for; use a `sql` source that "
+                "casts it (e.g. to BIGINT or VARCHAR)",
+            )
     for index, feature in enumerate(definition.features):
-        field = f"features[{index}].column"
-        if feature.column not in columns:
-            raise InvalidFieldError(field, f"the source has no column {feature.column!r}")
-        if feature.column in keys or feature.column == definition.timestamp_column:
-            raise InvalidFieldError(field, f"{feature.column!r} is a join key or the timestamp")
-        if feature.column in seen:
-            raise InvalidFieldError(field, f"{feature.column!r} is listed twice")
-        seen.add(feature.column)
-        _check_type(schema, feature.column, field)
+        transforms.check(index, feature, types)
+
+
+def _check_names(definition: FeatureSetDefinition, fitted: list[FittedFeature]) -> None:
+    """Every output column is new: not a join key, not the timestamp, not another feature's."""
+    taken = {*definition.entity.join_keys, definition.timestamp_column}
+    for index, feature in enumerate(fitted):
+        for column in feature.columns:
+            if column in taken:
+                field = "name" if definition.features[index].name else "column"
+                raise InvalidFieldError(
+                    f"features[{index}].{field}",
+                    f"makes the column {column!r}, which is a join key, the timestamp or "
+                    "another feature's; name the feature",
+                )
+            taken.add(column)
+
+
+def fitted_features(version: FeatureSetVersion) -> list[FittedFeature]:
+    """The version's features as computed. Versions made before transformations existed store
+    none: each of their features is a plain column."""
+    if version.fitted:
+        return version.fitted
+    return [
+        FittedFeature(name=str(item.column), columns=[str(item.column)])
+        for item in version.definition.features
+    ]
+
+
+def _feast_columns(version: FeatureSetVersion) -> list[str]:
+    """The output columns Feast serves: every feature's but the window aggregates', which are
+    computed at the time asked for (transforms.window_select)."""
+    return [
+        column
+        for feature, fitted in zip(
+            version.definition.features, fitted_features(version), strict=True
+        )
+        if not transforms.is_window(feature)
+        for column in fitted.columns
+    ]
 
 
 class FeatureSetService:
@@ -176,6 +192,8 @@ class FeatureSetService:
             return versions[-1], False
         schema = self._warehouses.describe(tenant_id, definition.source, "source")
         _check_definition(definition, schema)
+        fitted = self._fit(tenant_id, definition)
+        _check_names(definition, fitted)
         number = versions[-1].version + 1 if versions else 1
         version = FeatureSetVersion(
             name=definition.name,
@@ -184,6 +202,7 @@ class FeatureSetService:
             definition=definition,
             feast_project=feast_project(tenant_id),
             feast_feature_view=f"{definition.name}_v{number}",
+            fitted=fitted,
         )
         self._export_source(tenant_id, version, schema)
         try:
@@ -198,17 +217,44 @@ class FeatureSetService:
             ) from None
         return version, True
 
+    def _fit(self, tenant_id: str, definition: FeatureSetDefinition) -> list[FittedFeature]:
+        """Each feature's statistics, fitted once on the source as it is now (transforms.fit)."""
+
+        def work(connection: duckdb.DuckDBPyConnection, select: str) -> list[FittedFeature]:
+            return [
+                transforms.fit(connection, select, index, feature)
+                for index, feature in enumerate(definition.features)
+            ]
+
+        return self._warehouses.read(tenant_id, definition.source, "source", work)
+
     def _export_source(
         self, tenant_id: str, version: FeatureSetVersion, schema: DatasetSchema
     ) -> None:
+        """The join keys, the timestamp and every feature Feast serves, computed in DuckDB with
+        the version's fitted statistics, to the Parquet file Feast reads."""
         definition = version.definition
-        columns = [*definition.entity.join_keys, *(item.column for item in definition.features)]
-        projection = _projection(schema, columns)
+        types = _types(schema)
+        keys = [
+            transforms.columns(FeatureSpec(column=key), FittedFeature(name=key, columns=[key]),
+                               types, "")[0]
+            for key in definition.entity.join_keys
+        ]  # fmt: skip
         timestamp = sql.quote(definition.timestamp_column)
         path = self._source_path(tenant_id, version.name, version.version)
         path.parent.mkdir(parents=True, exist_ok=True)
 
         def work(connection: duckdb.DuckDBPyConnection, select: str) -> None:
+            outputs = list(keys)
+            for index, (feature, fitted) in enumerate(
+                zip(definition.features, fitted_features(version), strict=True)
+            ):
+                if not transforms.is_window(feature):
+                    sql_type = transforms.expression_type(connection, select, index, feature)
+                    outputs += transforms.columns(feature, fitted, types, sql_type)
+            projection = ", ".join(
+                f"{expression} AS {sql.quote(name)}" for name, expression in outputs
+            )
             # A DATE is read as midnight of that day; Feast's timestamp field must be a timestamp.
             table = connection.sql(
                 f"SELECT {projection}, CAST({timestamp} AS TIMESTAMP) AS {timestamp} "
@@ -232,7 +278,7 @@ class FeatureSetService:
                 source_path=str(self._source_path(tenant_id, version.name, version.version)),
                 timestamp_column=definition.timestamp_column,
                 join_keys=definition.entity.join_keys,
-                features=[item.column for item in definition.features],
+                features=_feast_columns(version),
             )
         except FeastRequestError as error:
             raise InvalidFieldError("features", f"Feast refused the definition: {error}") from None
@@ -245,47 +291,37 @@ class FeatureSetService:
         none), written to `training_sets.<output_table>`. Entity columns are kept as given."""
         version = self.version(tenant_id, name, version_number)
         definition = version.definition
-        features = [item.column for item in definition.features]
+        fitted = fitted_features(version)
+        outputs = [column for item in fitted for column in item.columns]
+        feast_columns = _feast_columns(version)
         # The source's rows (and maybe its columns) changed since the version was made: it is
-        # checked again and Feast's file written again from it.
+        # checked again and Feast's file written again from it, with the version's statistics.
         schema = self._warehouses.describe(tenant_id, definition.source, "source")
         _check_definition(definition, schema)
         self._export_source(tenant_id, version, schema)
-        entities = self._entity_rows(tenant_id, request, definition.entity.join_keys, features)
-        feast_entities = pa.table(
+        entities = self._entity_rows(tenant_id, request, definition.entity.join_keys, outputs)
+        keyed = pa.table(
             {
                 **{key: entities.column(key) for key in definition.entity.join_keys},
                 _ROW_COLUMN: pa.array(range(entities.num_rows), pa.int64()),
                 FEAST_EVENT_TIMESTAMP: entities.column(_TIMESTAMP_COLUMN),
             }
         )
-        self._dir.mkdir(parents=True, exist_ok=True)
-        work_dir = Path(tempfile.mkdtemp(dir=self._dir))
-        try:
-            entity_path = work_dir / "entities.parquet"
-            pq.write_table(feast_entities, entity_path)
-            output_path = work_dir / "training_set.parquet"
-            try:
-                self._feast.call(
-                    "historical",
-                    repo_dir=str(self._repo_dir(tenant_id)),
-                    project=version.feast_project,
-                    entity_path=str(entity_path),
-                    features=[f"{version.feast_feature_view}:{column}" for column in features],
-                    output_path=str(output_path),
-                )
-            except FeastRequestError as error:
-                raise InvalidFieldError("entities", f"Feast could not join: {error}") from None
-            joined = pq.read_table(output_path).sort_by(_ROW_COLUMN)
-        finally:
-            shutil.rmtree(work_dir, ignore_errors=True)
-        if joined.num_rows != entities.num_rows:
-            raise RuntimeError(
-                f"Feast answered {joined.num_rows} rows for {entities.num_rows} entity rows"
-            )
+        computed: dict[str, pa.ChunkedArray] = {}
+        if feast_columns:
+            joined = self._historical(tenant_id, version, keyed, feast_columns)
+            computed.update({column: joined.column(column) for column in feast_columns})
+        windows = [
+            (item.name, feature)
+            for feature, item in zip(definition.features, fitted, strict=True)
+            if transforms.is_window(feature)
+        ]
+        if windows:
+            aggregated = self._windows(tenant_id, version, keyed, windows)
+            computed.update({output: aggregated.column(output) for output, _ in windows})
         frame = entities.drop_columns([_TIMESTAMP_COLUMN])
-        for column in features:
-            frame = frame.append_column(column, joined.column(column))
+        for column in outputs:
+            frame = frame.append_column(column, computed[column])
         table = f"{TRAINING_SET_SCHEMA}.{request.output_table}"
 
         def write(connection: duckdb.DuckDBPyConnection) -> None:
@@ -307,6 +343,67 @@ class FeatureSetService:
             feature_set=name,
             version=version.version,
         )
+
+    def _historical(
+        self, tenant_id: str, version: FeatureSetVersion, keyed: pa.Table, columns: list[str]
+    ) -> pa.Table:
+        """Feast's `get_historical_features` for the entity rows `keyed` (join keys, row number,
+        `event_timestamp`), in the rows' order."""
+        self._dir.mkdir(parents=True, exist_ok=True)
+        work_dir = Path(tempfile.mkdtemp(dir=self._dir))
+        try:
+            entity_path = work_dir / "entities.parquet"
+            pq.write_table(keyed, entity_path)
+            output_path = work_dir / "training_set.parquet"
+            try:
+                self._feast.call(
+                    "historical",
+                    repo_dir=str(self._repo_dir(tenant_id)),
+                    project=version.feast_project,
+                    entity_path=str(entity_path),
+                    features=[f"{version.feast_feature_view}:{column}" for column in columns],
+                    output_path=str(output_path),
+                )
+            except FeastRequestError as error:
+                raise InvalidFieldError("entities", f"Feast could not join: {error}") from None
+            joined = pq.read_table(output_path).sort_by(_ROW_COLUMN)
+        finally:
+            shutil.rmtree(work_dir, ignore_errors=True)
+        if joined.num_rows != keyed.num_rows:
+            raise RuntimeError(
+                f"Feast answered {joined.num_rows} rows for {keyed.num_rows} entity rows"
+            )
+        return joined
+
+    def _windows(
+        self,
+        tenant_id: str,
+        version: FeatureSetVersion,
+        keyed: pa.Table,
+        windows: list[tuple[str, FeatureSpec]],
+    ) -> pa.Table:
+        """The window aggregates at each entity row's time, in DuckDB over the source (a range
+        join of the entity rows with the source rows of the same keys in (t - days, t])."""
+        definition = version.definition
+
+        def work(connection: duckdb.DuckDBPyConnection, select: str) -> pa.Table:
+            connection.register("feature_set_entity_rows", keyed)
+            try:
+                return connection.sql(
+                    transforms.window_select(
+                        "feature_set_entity_rows", _ROW_COLUMN, FEAST_EVENT_TIMESTAMP, select,
+                        definition.entity.join_keys, definition.timestamp_column, windows,
+                    )
+                ).to_arrow_table()
+            finally:
+                connection.unregister("feature_set_entity_rows")
+
+        aggregated = self._warehouses.read(tenant_id, definition.source, "source", work)
+        if aggregated.num_rows != keyed.num_rows:
+            raise RuntimeError(
+                f"the window join answered {aggregated.num_rows} rows for {keyed.num_rows}"
+            )
+        return aggregated
 
     def _entity_rows(
         self, tenant_id: str, request: TrainingSetRequest, join_keys: list[str], features: list[str]

@@ -1719,6 +1719,36 @@ export interface components {
             /** Version */
             version?: number | null;
         };
+        /**
+         * BinTransform
+         * @description The bin index (0 … k-1) of a numeric value: how many inner edges are ≤ it (values
+         *     outside the edges fall in the first or last bin, as scikit-learn's KBinsDiscretizer).
+         *     `edges` as given, or `bins` fitted on the source (`quantile`: equal counts; `uniform`:
+         *     equal widths). INTEGER.
+         */
+        BinTransform: {
+            /**
+             * Bins
+             * @description number of bins to fit
+             */
+            bins?: number | null;
+            /**
+             * Edges
+             * @description increasing bin edges
+             */
+            edges?: number[] | null;
+            /**
+             * Strategy
+             * @default quantile
+             * @enum {string}
+             */
+            strategy?: "quantile" | "uniform";
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "bin";
+        };
         /** CategoryStats */
         CategoryStats: {
             /**
@@ -1736,6 +1766,20 @@ export interface components {
              * @description most frequent values, most frequent first
              */
             top: components["schemas"]["ValueCount"][];
+        };
+        /**
+         * CategoryTransform
+         * @description `one_hot`: one 0/1 INTEGER feature `<name>_<category>` per category of the source (at
+         *     most 50; a NULL or unseen value is 0 in all); `frequency`: the category's share of the
+         *     source's rows (target-free; unseen or NULL → 0.0, DOUBLE). Categories are the values as
+         *     text, fitted when the version is made.
+         */
+        CategoryTransform: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "frequency" | "one_hot";
         };
         /** ChartInfo */
         ChartInfo: {
@@ -2155,6 +2199,23 @@ export interface components {
              */
             size_bytes: number;
         };
+        /**
+         * DatePartTransform
+         * @description A part of a DATE or TIMESTAMP column (DuckDB's `date_part`; `dayofweek` is ISO: Monday
+         *     1 … Sunday 7; `week` the ISO week). BIGINT.
+         */
+        DatePartTransform: {
+            /**
+             * Part
+             * @enum {string}
+             */
+            part: "year" | "quarter" | "month" | "week" | "day" | "dayofweek" | "dayofyear" | "hour";
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "date_part";
+        };
         /** DatetimeStats */
         DatetimeStats: {
             histogram: components["schemas"]["TimeHistogram"] | null;
@@ -2447,6 +2508,11 @@ export interface components {
              * @description the tenant's Feast project
              */
             feast_project: string;
+            /**
+             * Fitted
+             * @description per feature (in definition order): output columns and fitted statistics
+             */
+            fitted?: components["schemas"]["FittedFeature"][];
             /** Name */
             name: string;
             /** Version */
@@ -2454,11 +2520,20 @@ export interface components {
         };
         /**
          * FeatureSpec
-         * @description One feature: a column of the source, served under the column's own name.
+         * @description One feature: a column of the source as it is, or transformed. Its name defaults to the
+         *     column (plain) or `<column>_<transform>` (e.g. `tenure_standard`, `amount_sum_30d`,
+         *     `signup_month`).
          */
         FeatureSpec: {
             /** Column */
-            column: string;
+            column?: string | null;
+            /**
+             * Name
+             * @description the feature's name
+             */
+            name?: string | null;
+            /** Transform */
+            transform?: (components["schemas"]["ScaleTransform"] | components["schemas"]["CategoryTransform"] | components["schemas"]["OrdinalTransform"] | components["schemas"]["BinTransform"] | components["schemas"]["DatePartTransform"] | components["schemas"]["WindowTransform"] | components["schemas"]["SqlTransform"]) | null;
         };
         /** FeedbackItem */
         FeedbackItem: {
@@ -2483,6 +2558,35 @@ export interface components {
             field: string;
             /** Message */
             message: string;
+        };
+        /**
+         * FittedFeature
+         * @description A feature of a version as computed: its output columns and what was fitted on the
+         *     version's source when the version was made (kept, so the version always computes the same
+         *     way).
+         */
+        FittedFeature: {
+            /** Categories */
+            categories?: string[] | null;
+            /**
+             * Columns
+             * @description its output columns (several for `one_hot`)
+             */
+            columns: string[];
+            /** Edges */
+            edges?: number[] | null;
+            /** Frequencies */
+            frequencies?: number[] | null;
+            /** Max */
+            max?: number | null;
+            /** Mean */
+            mean?: number | null;
+            /** Min */
+            min?: number | null;
+            /** Name */
+            name: string;
+            /** Std */
+            std?: number | null;
         };
         /** Forecast */
         Forecast: {
@@ -2943,6 +3047,23 @@ export interface components {
             zeros_percent: number;
         };
         /**
+         * OrdinalTransform
+         * @description The category's position (0, 1, …) in `categories`, or in the source's categories sorted
+         *     when not given; an unseen or NULL value is NULL. INTEGER.
+         */
+        OrdinalTransform: {
+            /**
+             * Categories
+             * @description the order; default: sorted values
+             */
+            categories?: string[] | null;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "ordinal";
+        };
+        /**
          * ParameterSpace
          * @description One hyperparameter's domain. `choice`/`grid`: `values` (grid: every value is tried);
          *     `uniform`/`loguniform`: a number in [lower, upper] (log: sampled on a log scale, lower > 0);
@@ -3348,6 +3469,19 @@ export interface components {
             rows: number;
         };
         /**
+         * ScaleTransform
+         * @description `standard`: (x - mean) / std, population std (scikit-learn's StandardScaler); `min_max`:
+         *     (x - min) / (max - min) (MinMaxScaler). Mean, std, min and max are fitted on the version's
+         *     source when the version is made. Numeric columns; the result is DOUBLE.
+         */
+        ScaleTransform: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "min_max" | "standard";
+        };
+        /**
          * SchedulerConfig
          * @description When trials stop early. Times count boosting rounds (or forest steps): what a trial
          *     reports each round on the validation split.
@@ -3476,6 +3610,21 @@ export interface components {
              * @description strategy time only (required there): the date, timestamp or number column that orders the rows
              */
             time_column?: string | null;
+        };
+        /**
+         * SqlTransform
+         * @description A DuckDB expression over the source row's columns, e.g. `monthly_charges / nullif(tenure,
+         *     0)`; run in the read-only SQL sandbox of the tenant's warehouse. Needs `name`, no
+         *     `column`.
+         */
+        SqlTransform: {
+            /** Expression */
+            expression: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "sql";
         };
         /** StageChange */
         StageChange: {
@@ -4385,6 +4534,27 @@ export interface components {
             tags?: {
                 [key: string]: string;
             };
+        };
+        /**
+         * WindowTransform
+         * @description An aggregate of the entity's own source rows in the `days` before the time asked for:
+         *     rows with timestamp in (t - days, t] (never after t). In a training set t is the entity
+         *     row's event timestamp. `count` counts non-NULL values (BIGINT, 0 when none); `sum`, `mean`,
+         *     `min`, `max` are DOUBLE (NULL when none).
+         */
+        WindowTransform: {
+            /**
+             * Aggregation
+             * @enum {string}
+             */
+            aggregation: "count" | "sum" | "mean" | "min" | "max";
+            /** Days */
+            days: number;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "window";
         };
         /** RegisteredVersionRef */
         app__tracking__schemas__RegisteredVersionRef: {

@@ -112,3 +112,6 @@ export type FeatureSetVersion = Schemas['FeatureSetVersion'];
 export type FeatureSetSummary = Schemas['FeatureSetSummary'];
 export type TrainingSetRequest = Schemas['TrainingSetRequest'];
 export type TrainingSet = Schemas['TrainingSet'];
+export type FeatureSpec = Schemas['FeatureSpec'];
+export type FeatureTransform = NonNullable<FeatureSpec['transform']>;
+export type FittedFeature = Schemas['FittedFeature'];

@@ -20,7 +20,8 @@ const VERSION: FeatureSetVersion = {
   name: 'customer',
   version: 1,
   created_at: '2026-09-01T12:00:00Z',
-  definition: { ...DEFINITION, description: '', source: { source: 'table', table: 'shop.customer_history', query: null } },
+  definition: { ...DEFINITION, features: [{ column: 'spend', name: null, transform: null }], description: '', source: { source: 'table', table: 'shop.customer_history', query: null } },
+  fitted: [{ name: 'spend', columns: ['spend'] }],
   feast_project: 'acme_corp',
   feast_feature_view: 'customer_v1',
 };
@@ -50,6 +51,16 @@ describe('FeaturesService', () => {
     expect(created).toBe(true);
     expect(version.definition.source).toEqual({ source: 'table', table: 'shop.customer_history' });
     expect(version.feast_feature_view).toBe('customer_v1');
+    expect(version.definition.features).toEqual([{ column: 'spend' }]);
+    expect(version.fitted[0]).toMatchObject({ name: 'spend', columns: ['spend'], mean: null });
+  });
+
+  it('forwards only the fields a transform was given', async () => {
+    const window = { type: 'window' as const, aggregation: 'sum' as const, days: 30 };
+    await service.define({ ...DEFINITION, features: [{ column: 'spend', transform: window }] }, caller);
+
+    const [, definition] = client.createFeatureSet.mock.calls[0];
+    expect(definition.features).toEqual([{ column: 'spend', name: undefined, transform: window }]);
   });
 
   it("names list items as this API does in the ML Service's refusal", async () => {

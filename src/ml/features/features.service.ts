@@ -2,8 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { FieldErrorsException } from '@app/common/filters/field-errors.exception';
 import type { TenantContext } from '@app/common/tenant/tenant-context';
 import { MLServiceClient } from '@app/ml/client/ml-service.client';
-import type { DatasetRef } from '@app/ml/client/ml-service.types';
-import type { CreateFeatureSetDto, WarehouseSourceDto } from '@app/ml/features/dto/create-feature-set.dto';
+import type { DatasetRef, FeatureSpec, FeatureTransform } from '@app/ml/client/ml-service.types';
+import type { CreateFeatureSetDto, FeatureDto, FeatureTransformDto, WarehouseSourceDto } from '@app/ml/features/dto/create-feature-set.dto';
 import type { CreateTrainingSetDto } from '@app/ml/features/dto/create-training-set.dto';
 import {
   type FeatureSetListResponseDto,
@@ -33,7 +33,7 @@ export class FeaturesService {
       entity: { name: body.entity.name, join_keys: body.entity.join_keys },
       source: toDatasetRef(body.source),
       timestamp_column: body.timestamp_column,
-      features: body.features.map(({ column }) => ({ column })),
+      features: body.features.map(toFeatureSpec),
     };
     const { version, created } = await withFieldNames(this.mlService.createFeatureSet(caller, definition));
     return { version: toFeatureSetVersionResponse(version), created };
@@ -56,6 +56,18 @@ export class FeaturesService {
     const request = { entities: toDatasetRef(body.entities), event_timestamp_column: body.event_timestamp_column, output_table: body.output_table };
     return toTrainingSetResponse(await withFieldNames(this.mlService.createTrainingSet(caller, name, version, request)));
   }
+}
+
+function toFeatureSpec({ column, name, transform }: FeatureDto): FeatureSpec {
+  return { column, name, transform: transform === undefined ? undefined : toTransform(transform) };
+}
+
+/**
+ * The transform's fields as given: the ML Service's tagged union owns which fields each type takes and answers a
+ * field that does not belong with a 422 naming it, so this side keeps no second copy of that rule.
+ */
+function toTransform(transform: FeatureTransformDto): FeatureTransform {
+  return { ...transform } as FeatureTransform;
 }
 
 function toDatasetRef(source: WarehouseSourceDto): DatasetRef {

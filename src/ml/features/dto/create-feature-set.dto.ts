@@ -1,6 +1,23 @@
 import { ApiProperty, ApiPropertyOptional, OmitType } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsDefined, IsNotEmpty, IsOptional, IsString, Matches, MaxLength, ValidateNested } from 'class-validator';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  ArrayUnique,
+  IsDefined,
+  IsIn,
+  IsInt,
+  IsNotEmpty,
+  IsNumber,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  ValidateIf,
+  ValidateNested,
+} from 'class-validator';
 import { FEATURE_SET_NAME, FEATURE_SET_NAME_MESSAGE } from '@app/ml/features/dto/feature-set-params.dto';
 import { DatasetDto } from '@app/ml/training/dto/create-training-job.dto';
 
@@ -29,13 +46,109 @@ export class EntityDto {
   join_keys!: string[];
 }
 
-/** One feature: a column of the source, served under the column's own name. */
+export const TRANSFORM_TYPES = ['standard', 'min_max', 'one_hot', 'frequency', 'ordinal', 'bin', 'date_part', 'window', 'sql'] as const;
+export const DATE_PARTS = ['year', 'quarter', 'month', 'week', 'day', 'dayofweek', 'dayofyear', 'hour'] as const;
+export const WINDOW_AGGREGATIONS = ['count', 'sum', 'mean', 'min', 'max'] as const;
+export const BIN_STRATEGIES = ['quantile', 'uniform'] as const;
+
+type TransformType = (typeof TRANSFORM_TYPES)[number];
+/** Validates the field when the transform is of one of `types` or the field is given anyway (the ML Service refuses it then, naming it). */
+const For = (...types: TransformType[]) => ValidateIf((transform: FeatureTransformDto, value: unknown) => types.includes(transform.type) || value !== undefined);
+
+/**
+ * How a feature is computed from its column, in DuckDB. Statistics (mean/std, min/max, categories, frequencies,
+ * bin edges) are fitted on the source when the version is made and kept in the version (`fitted`).
+ */
+export class FeatureTransformDto {
+  @ApiProperty({
+    enum: TRANSFORM_TYPES,
+    example: 'standard',
+    description:
+      '`standard` (x − mean) / std; `min_max` (x − min) / (max − min); `one_hot` a 0/1 feature per category; `frequency` the category\'s share of the rows; `ordinal` its position; `bin` its bin index; `date_part` a part of a date; `window` an aggregate of the entity\'s rows in the last `days` days; `sql` a DuckDB expression over the row.',
+  })
+  @IsIn(TRANSFORM_TYPES)
+  type!: TransformType;
+
+  @ApiPropertyOptional({ type: [String], example: ['month-to-month', 'one-year', 'two-year'], description: '`ordinal`: the order; default the sorted values.' })
+  @For('ordinal')
+  @IsOptional()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(1000)
+  @IsString({ each: true })
+  categories?: string[];
+
+  @ApiPropertyOptional({ type: [Number], example: [0, 12, 24, 48, 72], description: '`bin`: increasing edges (or `bins`).' })
+  @For('bin')
+  @IsOptional()
+  @ArrayMinSize(2)
+  @ArrayMaxSize(101)
+  @IsNumber({ allowNaN: false, allowInfinity: false }, { each: true })
+  edges?: number[];
+
+  @ApiPropertyOptional({ example: 4, minimum: 2, maximum: 100, description: '`bin`: how many bins to fit on the source (or `edges`).' })
+  @For('bin')
+  @IsOptional()
+  @IsInt()
+  @Min(2)
+  @Max(100)
+  bins?: number;
+
+  @ApiPropertyOptional({ enum: BIN_STRATEGIES, default: 'quantile', description: '`bin` with `bins`: equal counts (`quantile`) or equal widths (`uniform`).' })
+  @For('bin')
+  @IsOptional()
+  @IsIn(BIN_STRATEGIES)
+  strategy?: (typeof BIN_STRATEGIES)[number];
+
+  @ApiPropertyOptional({ enum: DATE_PARTS, example: 'month', description: '`date_part` (ISO: `dayofweek` Monday 1 … Sunday 7, `week` the ISO week).' })
+  @For('date_part')
+  @IsIn(DATE_PARTS)
+  part?: (typeof DATE_PARTS)[number];
+
+  @ApiPropertyOptional({ enum: WINDOW_AGGREGATIONS, example: 'sum', description: '`window`: over the entity\'s source rows with timestamp in (t − days, t].' })
+  @For('window')
+  @IsIn(WINDOW_AGGREGATIONS)
+  aggregation?: (typeof WINDOW_AGGREGATIONS)[number];
+
+  @ApiPropertyOptional({ example: 30, minimum: 1, maximum: 3650, description: '`window`: how many days back.' })
+  @For('window')
+  @IsInt()
+  @Min(1)
+  @Max(3650)
+  days?: number;
+
+  @ApiPropertyOptional({ example: 'total_charges / nullif(tenure, 0)', maxLength: 5000, description: "`sql`: a DuckDB expression over the source row's columns (read-only)." })
+  @For('sql')
+  @MaxLength(5000)
+  @IsNotEmpty()
+  @IsString()
+  expression?: string;
+}
+
+/**
+ * One feature: a column of the source as it is, or transformed. The name defaults to the column (plain, and the
+ * base of one-hot's `<column>_<category>` columns) or `<column>_<transform>` (e.g. `tenure_standard`,
+ * `monthly_charges_sum_30d`); a `sql` feature has no column and needs a name.
+ */
 export class FeatureDto {
-  @ApiProperty({ example: 'monthly_charges', maxLength: MAX_FEATURE_COLUMN_LENGTH })
+  @ApiPropertyOptional({ example: 'monthly_charges', maxLength: MAX_FEATURE_COLUMN_LENGTH })
+  @IsOptional()
   @MaxLength(MAX_FEATURE_COLUMN_LENGTH)
   @IsNotEmpty()
   @IsString()
-  column!: string;
+  column?: string;
+
+  @ApiPropertyOptional({ example: 'monthly_charges_scaled', maxLength: MAX_FEATURE_COLUMN_LENGTH })
+  @IsOptional()
+  @MaxLength(MAX_FEATURE_COLUMN_LENGTH)
+  @IsNotEmpty()
+  @IsString()
+  name?: string;
+
+  @ApiPropertyOptional({ type: FeatureTransformDto })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => FeatureTransformDto)
+  transform?: FeatureTransformDto;
 }
 
 /**

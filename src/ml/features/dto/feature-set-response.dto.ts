@@ -1,6 +1,36 @@
 import { ApiProperty } from '@nestjs/swagger';
-import type { FeatureSetDefinition, FeatureSetSummary, FeatureSetVersion, TrainingSet } from '@app/ml/client/ml-service.types';
-import { CreateFeatureSetDto } from '@app/ml/features/dto/create-feature-set.dto';
+import type { FeatureSetDefinition, FeatureSetSummary, FeatureSetVersion, FittedFeature, TrainingSet } from '@app/ml/client/ml-service.types';
+import { CreateFeatureSetDto, type FeatureDto, type FeatureTransformDto } from '@app/ml/features/dto/create-feature-set.dto';
+
+/** A feature of a version as computed: its output columns and what was fitted on the source when the version was made. */
+export class FittedFeatureDto {
+  @ApiProperty({ example: 'contract_type' })
+  name!: string;
+
+  @ApiProperty({ type: [String], example: ['contract_type_month-to-month', 'contract_type_one-year', 'contract_type_two-year'], description: 'Its columns in a training set (several for one_hot).' })
+  columns!: string[];
+
+  @ApiProperty({ nullable: true, type: Number, description: '`standard`: the mean of the source.' })
+  mean!: number | null;
+
+  @ApiProperty({ nullable: true, type: Number, description: '`standard`: the population standard deviation of the source.' })
+  std!: number | null;
+
+  @ApiProperty({ nullable: true, type: Number, description: '`min_max`: the minimum of the source.' })
+  min!: number | null;
+
+  @ApiProperty({ nullable: true, type: Number, description: '`min_max`: the maximum of the source.' })
+  max!: number | null;
+
+  @ApiProperty({ nullable: true, type: [String], description: '`one_hot`, `frequency`, `ordinal`: the categories, in order.' })
+  categories!: string[] | null;
+
+  @ApiProperty({ nullable: true, type: [Number], description: "`frequency`: each category's share of the source's rows." })
+  frequencies!: number[] | null;
+
+  @ApiProperty({ nullable: true, type: [Number], description: '`bin`: the edges.' })
+  edges!: number[] | null;
+}
 
 /** One immutable version of a feature set, registered in the caller's Feast project. */
 export class FeatureSetVersionResponseDto {
@@ -21,6 +51,9 @@ export class FeatureSetVersionResponseDto {
 
   @ApiProperty({ example: 'customer_v1', description: 'The Feast feature view of this version.' })
   feast_feature_view!: string;
+
+  @ApiProperty({ type: [FittedFeatureDto], description: 'Per feature, in definition order: its columns and fitted statistics, kept so this version always computes the same way.' })
+  fitted!: FittedFeatureDto[];
 }
 
 export class FeatureSetVersionListResponseDto {
@@ -75,7 +108,36 @@ function toDefinition(definition: FeatureSetDefinition): CreateFeatureSetDto {
     entity: { name: definition.entity.name, join_keys: definition.entity.join_keys },
     source: source.source === 'sql' ? { source: 'sql', query: source.query ?? undefined } : { source: 'table', table: source.table ?? undefined },
     timestamp_column: definition.timestamp_column,
-    features: definition.features.map(({ column }) => ({ column })),
+    features: definition.features.map(toFeature),
+  };
+}
+
+function toFeature({ column, name, transform }: FeatureSetDefinition['features'][number]): FeatureDto {
+  const feature: FeatureDto = {};
+  if (column != null) {
+    feature.column = column;
+  }
+  if (name != null) {
+    feature.name = name;
+  }
+  if (transform != null) {
+    // Only the fields the transform has: the ML Service answers the others as null.
+    feature.transform = Object.fromEntries(Object.entries(transform).filter(([, value]) => value !== null)) as unknown as FeatureTransformDto;
+  }
+  return feature;
+}
+
+function toFitted(fitted: FittedFeature): FittedFeatureDto {
+  return {
+    name: fitted.name,
+    columns: fitted.columns,
+    mean: fitted.mean ?? null,
+    std: fitted.std ?? null,
+    min: fitted.min ?? null,
+    max: fitted.max ?? null,
+    categories: fitted.categories ?? null,
+    frequencies: fitted.frequencies ?? null,
+    edges: fitted.edges ?? null,
   };
 }
 
@@ -88,6 +150,7 @@ export function toFeatureSetVersionResponse(version: FeatureSetVersion): Feature
     definition: toDefinition(version.definition),
     feast_project: version.feast_project,
     feast_feature_view: version.feast_feature_view,
+    fitted: (version.fitted ?? []).map(toFitted),
   };
 }
 
