@@ -105,6 +105,18 @@ describe('a tuning sweep through the AI Service and the real ML Service (Ray Tun
     expect(trained.status).toBe('completed');
     expect(trained.registered_version).toEqual({ model_name: 'e2e-tuned-churn', version: '1' });
     expect(trained.data_summary?.test_samples).toBe(1000);
+
+    // A new sweep from the registered version: the configuration of the job that made it.
+    const retune = await api()
+      .post('/api/v1/ml/tuning/from-base')
+      .set('X-API-Key', ACME_KEY)
+      .set('Idempotency-Key', randomUUID())
+      .send({ base_model: { model_name: 'e2e-tuned-churn', version: '1' }, num_samples: 1 })
+      .expect(202);
+    const retuned = retune.body as TuningSweepResponseDto;
+    expect(retuned).toMatchObject({ name: 'e2e-sweep-best-sweep', algorithm: 'xgboost', base: { job_id: job.job_id, model_name: 'e2e-tuned-churn', version: '1' } });
+    await api().delete(`/api/v1/ml/tuning/${retuned.sweep_id}`).set('X-API-Key', ACME_KEY).expect(200);
+    await api().post('/api/v1/ml/tuning/from-base').set('X-API-Key', GLOBEX_KEY).send({ base_model: { model_name: 'e2e-tuned-churn', version: '1' } }).expect(422);
   }, 300_000);
 
   it("passes the ML Service's refusal of a search space through, naming the hyperparameter", async () => {

@@ -135,7 +135,7 @@ async def _service_lifecycle(app: FastAPI, settings: Settings) -> AsyncIterator[
     )
     app.state.training = TrainingService(runner, warehouses, settings.effective_limits)
     app.state.tuning = TuningService(
-        runner, warehouses, settings.effective_limits, app.state.training
+        runner, warehouses, settings.effective_limits, app.state.training, app.state.registry
     )
     deployment_store = DeploymentStore(settings.serving_store_path)
     monitoring = MonitoringStore(settings.monitoring_dir, settings.prediction_sampling_rate)

@@ -160,12 +160,138 @@ def test_asha_stops_the_weak_trials_early(client: TestClient) -> None:
     assert cuts == {trial["trial_id"]: trial["rounds"] for trial in stopped}
 
 
+def test_lightgbm_and_the_network_are_tuned_round_by_round(client: TestClient) -> None:
+    boosted = submit(
+        client,
+        sweep_config(
+            algorithm="lightgbm",
+            hyperparameters={"n_estimators": 20},
+            num_samples=2,
+            metric="auc_roc",
+        ),
+    )
+    # List-valued hidden_layers searched as a choice over lists; the two sweeps run at once, and
+    # each sweep's trials must run its own algorithm on its own data.
+    network = submit(
+        client,
+        sweep_config(
+            algorithm="neural_network",
+            hyperparameters={"epochs": 4},
+            search="grid",
+            search_space={"hidden_layers": {"type": "grid", "values": [[8], [16, 8]]}},
+        ),
+    )
+    done = wait_for(client, boosted["sweep_id"], ENDED)
+    assert done["status"] == "completed", done["error"]
+    assert [trial["rounds"] for trial in done["trials"]] == [20, 20]
+    assert set(done["trials"][0]["params"]) == {
+        "learning_rate", "num_leaves", "min_child_samples", "subsample", "colsample_bytree",
+    }  # fmt: skip
+    history = done["histories"][0]
+    assert history["rounds"] == list(range(1, 21))
+    assert all(0.5 < value <= 1 for value in history["values"])
+    done = wait_for(client, network["sweep_id"], ENDED)
+    assert done["status"] == "completed", done["error"]
+    assert sorted(trial["params"]["hidden_layers"] for trial in done["trials"]) == [[8], [16, 8]]
+    assert {trial["rounds"] for trial in done["trials"]} == {4}
+    # The epoch loss of a classifier is its validation log_loss, round by round.
+    assert all(len(history["values"]) == 4 for history in done["histories"])
+    assert all("log_loss" in trial["metrics"] for trial in done["trials"])
+
+
+def test_a_sweep_starts_from_a_training_job_or_a_registered_version(client: TestClient) -> None:
+    base = churn_config(
+        name="churn-base", hyperparameters={"n_estimators": 8, "max_depth": 4, "subsample": 0.9}
+    )
+    job = client.post("/api/v1/training/submit", json=base, headers=tenant_headers()).json()
+    assert wait_for_status(client, job["job_id"], ENDED)["status"] == "completed"
+    response = client.post(
+        "/api/v1/tuning/from-base",
+        json={
+            "base_job_id": job["job_id"],
+            "search": "grid",
+            "search_space": {"max_depth": {"type": "grid", "values": [2, 3]}},
+        },
+        headers=tenant_headers(),
+    )
+    assert response.status_code == 202, response.text
+    sweep = response.json()
+    assert sweep["base"] == {"job_id": job["job_id"], "model_name": None, "version": None}
+    assert (sweep["name"], sweep["algorithm"], sweep["metric"]) == (
+        "churn-base-sweep",
+        "xgboost",
+        "log_loss",
+    )
+    done = wait_for(client, sweep["sweep_id"], ENDED)
+    assert done["status"] == "completed", done["error"]
+    # The base's n_estimators stays fixed; its max_depth gives way to the searched one.
+    assert sorted(trial["params"]["max_depth"] for trial in done["trials"]) == [2, 3]
+    assert {trial["rounds"] for trial in done["trials"]} == {8}
+
+    registered = client.post(
+        "/api/v1/registry/models/churn-base/versions",
+        json={"job_id": job["job_id"]},
+        headers=tenant_headers(),
+    )
+    assert registered.status_code == 201, registered.text
+    version = registered.json()["version"]
+    response = client.post(
+        "/api/v1/tuning/from-base",
+        json={
+            "base_model": {"model_name": "churn-base", "version": version},
+            "name": "churn-from-v",
+            "num_samples": 1,
+            "hyperparameters": {"n_estimators": 3},
+        },
+        headers=tenant_headers(),
+    )
+    assert response.status_code == 202, response.text
+    assert response.json()["base"] == {
+        "job_id": job["job_id"],
+        "model_name": "churn-base",
+        "version": version,
+    }
+    done = wait_for(client, response.json()["sweep_id"], ENDED)
+    assert done["status"] == "completed", done["error"]
+    # The default space (max_depth and subsample among it) on top of the base; 3 rounds.
+    assert {"max_depth", "subsample", "learning_rate"} <= set(done["trials"][0]["params"])
+    assert done["trials"][0]["rounds"] == 3
+
+    refusals = [
+        ({"base_job_id": "train-0123456789ab"}, "base_job_id", "does not exist"),
+        ({"base_model": {"model_name": "churn-base", "version": "99"}}, "base_model",
+         "has no version 99"),
+    ]  # fmt: skip
+    for body, field, words in refusals:
+        refused = client.post("/api/v1/tuning/from-base", json=body, headers=tenant_headers())
+        assert refused.status_code == 422, refused.text
+        errors = {error["field"]: error["message"] for error in refused.json()["errors"]}
+        assert words in errors[field], errors
+    # Another tenant's job is no base.
+    theirs = client.post(
+        "/api/v1/tuning/from-base",
+        json={"base_job_id": job["job_id"]},
+        headers=tenant_headers("globex"),
+    )
+    assert theirs.status_code == 422
+    both = client.post(
+        "/api/v1/tuning/from-base",
+        json={"base_job_id": job["job_id"], "base_model": {"model_name": "x", "version": "1"}},
+        headers=tenant_headers(),
+    )
+    assert both.status_code == 422
+    assert "exactly one of base_job_id and base_model" in both.text
+
+
 def test_the_same_seed_picks_the_same_trials_and_another_tenant_sees_none(
     client: TestClient,
 ) -> None:
+    # TPE past its 10 random start-up trials, two at a time: the model's picks must not depend
+    # on which of two running trials ended first.
     config = sweep_config(
         hyperparameters={"n_estimators": 5},
-        num_samples=3,
+        search="tpe",
+        num_samples=12,
         max_concurrent_trials=2,
         random_state=7,
     )
@@ -245,8 +371,13 @@ def test_cancel_stops_every_trial(client: TestClient) -> None:
         ({"metric": "auc_roc", "mode": "min"}, "mode", "mode must be max"),
         ({"algorithm": "linear", "hyperparameters": {}, "scheduler": {"type": "asha"}},
          "scheduler.type", "fits in one step"),
-        ({"algorithm": "neural_network", "hyperparameters": {}}, "algorithm",
-         "cannot be tuned yet"),
+        ({"algorithm": "prophet", "task_type": "forecasting", "target_column": "revenue",
+          "dataset": {"source": "table", "table": "ml_features.daily_revenue"},
+          "time_column": "date", "horizon": 14, "frequency": "D", "hyperparameters": {},
+          "split": {"strategy": "random", "test_size": 0.2, "random_state": 42}},
+         "algorithm", "cannot be tuned yet"),
+        ({"algorithm": "random_forest", "hyperparameters": {}, "metric": "auc_roc"},
+         "metric", "auc_roc is measured each round by"),
         ({"scaling": {"num_workers": 2}}, "scaling", "one worker"),
         ({"hyperparameters": {"max_depth": 3},
           "search_space": {"max_depth": {"type": "choice", "values": [2, 4]}}},

@@ -16,6 +16,7 @@ from app.tuning.schemas import (
     SweepChartList,
     TrainBestRequest,
     TuningConfig,
+    TuningFromBase,
     TuningSweep,
 )
 from app.tuning.service import sweep_response
@@ -59,6 +60,31 @@ async def submit_tuning_sweep(
     """Check a sweep (training rules, search space against the catalog, search, scheduler,
     metric) and queue it as a job."""
     record, created = await tuning.submit(tenant_id, config, idempotency_key)
+    if not created:
+        response.status_code = status.HTTP_200_OK
+    return sweep_response(record)
+
+
+@router.post(
+    "/from-base",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=TuningSweep,
+    responses={
+        200: {"model": TuningSweep, "description": "the sweep already submitted with this key"},
+        429: {"model": ErrorResponse, "description": "the tenant is at its active-job limit"},
+    },
+)
+async def submit_tuning_sweep_from_base(
+    body: TuningFromBase,
+    tenant_id: TenantDep,
+    tuning: TuningDep,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> TuningSweep:
+    """A sweep starting from the training configuration of an earlier training job
+    (`base_job_id`) or of the job that made a registered version (`base_model`); 422 naming
+    the field when this tenant has none, then the same checks as `POST /api/v1/tuning`."""
+    record, created = await tuning.submit_from_base(tenant_id, body, idempotency_key)
     if not created:
         response.status_code = status.HTTP_200_OK
     return sweep_response(record)

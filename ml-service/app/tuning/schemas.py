@@ -96,9 +96,10 @@ class SchedulerConfig(BaseModel):
     )
 
 
-class TuningConfig(TrainingConfig):
-    """A sweep: the training configuration of `POST /api/v1/training/submit` (its
-    `hyperparameters` are the fixed values of everything not searched) plus the search."""
+class SearchSettings(BaseModel):
+    """The search of a sweep: space, searcher, scheduler, objective and budgets."""
+
+    model_config = ConfigDict(extra="forbid")
 
     search_space: dict[str, ParameterSpace] | None = Field(
         None,
@@ -116,7 +117,8 @@ class TuningConfig(TrainingConfig):
         None,
         description="what the sweep optimises, measured each round on a validation split carved "
         "from the training split (never the test split): log_loss (classification, the "
-        "default), auc_roc (binary classification with xgboost), rmse (regression, the "
+        "default), auc_roc (binary classification with xgboost, lightgbm or neural_network), "
+        "rmse (regression, the "
         "default)",
     )
     mode: Literal["min", "max"] | None = Field(
@@ -146,9 +148,61 @@ class TuningConfig(TrainingConfig):
         ge=0,
         le=2**32 - 1,
         description="seed of the searcher: the same sweep with the same seed picks the same "
-        "trials (model-based searchers: with max_concurrent_trials 1, since their picks depend "
-        "on which trials ended first)",
+        "trials. tpe and gp propose max_concurrent_trials trials at a time and learn from a "
+        "batch once all of it ended, so the order trials end in does not change their picks; "
+        "with max_concurrent_trials above 1 and an early-stopping scheduler, which trials "
+        "stop early (and so the scores tpe/gp learn from) depends on timing, so their later "
+        "picks can differ",
     )
+
+
+class TuningConfig(SearchSettings, TrainingConfig):
+    """A sweep: the training configuration of `POST /api/v1/training/submit` (its
+    `hyperparameters` are the fixed values of everything not searched) plus the search."""
+
+
+class BaseModelVersion(BaseModel):
+    """A registered model version, as the registry names it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    model_name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
+    version: str = Field(pattern=r"^[1-9][0-9]{0,8}$", examples=["3"])
+
+
+class TuningFromBase(SearchSettings):
+    """A sweep that starts from the configuration of an earlier training job — given by its id,
+    or by a registered model version made by one — plus the search. The base's dataset, target,
+    features, split, resources and algorithm are kept; its hyperparameters stay fixed except
+    those searched; `hyperparameters` here fixes more (or other values) on top."""
+
+    base_job_id: str | None = Field(
+        None, description="a training job of this tenant (train-…), in any status"
+    )
+    base_model: BaseModelVersion | None = Field(
+        None, description="a registered version made by a training job of this tenant"
+    )
+    name: Name | None = Field(
+        None, min_length=1, max_length=200, description="default: <the base job's name>-sweep"
+    )
+    hyperparameters: dict[str, Any] = Field(
+        default_factory=dict,
+        description="fixed values on top of the base's (a searched name is not fixed)",
+    )
+
+    @model_validator(mode="after")
+    def _one_base(self) -> "TuningFromBase":
+        if (self.base_job_id is None) == (self.base_model is None):
+            raise ValueError("give exactly one of base_job_id and base_model")
+        return self
+
+
+class SweepBase(BaseModel):
+    """Where a sweep's training configuration came from."""
+
+    job_id: str = Field(description="the training job whose configuration the sweep started from")
+    model_name: str | None = Field(None, description="when started from a registered version")
+    version: str | None = None
 
 
 class TrialRow(BaseModel):
@@ -216,6 +270,9 @@ class TuningSweep(BaseModel):
     error: str | None
     duration_seconds: float | None
     mlflow_run_id: str | None = Field(description="the parent run; one child run per trial")
+    base: SweepBase | None = Field(
+        None, description="the training job (or registered version) the sweep started from"
+    )
 
 
 class RegisterBest(BaseModel):

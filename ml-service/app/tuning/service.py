@@ -17,6 +17,7 @@ from typing import Any
 import ray
 from mlflow.entities import Metric, Param, RunTag
 from mlflow.tracking import MlflowClient
+from pydantic import ValidationError
 from ray import tune
 
 from app.charts.core import CHART_NAME, MEDIA_TYPES, PNG, chart_title, render_png
@@ -31,6 +32,7 @@ from app.errors import (
 )
 from app.jobs.runner import JobContext, JobHandler, JobOutcome, JobRunner, TimeLimit
 from app.jobs.store import JobRecord
+from app.registry.service import RegistryService
 from app.tracking.mlflow_setup import Tracking
 from app.training.features import TrainingData, TrainingDataError
 from app.training.limits import LimitsFor, check_dataset_size, check_resources
@@ -44,6 +46,7 @@ from app.tuning.schemas import (
     SweepChartList,
     TrainBestRequest,
     TuningConfig,
+    TuningFromBase,
     TuningSweep,
 )
 from app.tuning.spaces import DEFAULT_SPACES, check_space, tunable
@@ -58,7 +61,7 @@ from app.tuning.sweep import (
     searcher,
     total_trials,
 )
-from app.tuning.trial import carve_validation, run_trial
+from app.tuning.trial import carve_validation, sweep_trainable
 
 logger = logging.getLogger(__name__)
 
@@ -66,8 +69,9 @@ KIND = "tuning"
 # How long a stopped sweep waits for Tune to stop its trials and return.
 STOP_WAIT_SECONDS = 30.0
 # Metrics each task can optimise: measured every round by every tunable algorithm, so any
-# scheduler can use them (auc_roc: XGBoost's binary classification only).
+# scheduler can use them (auc_roc: binary classification by the algorithms of ROUND_AUC only).
 TASK_METRICS = {"classification": {"log_loss", "auc_roc"}, "regression": {"rmse"}}
+ROUND_AUC = {"xgboost", "lightgbm", "neural_network"}
 
 
 def _fields(errors: list[FieldError]) -> None:
@@ -108,11 +112,12 @@ def check_search(config: TuningConfig, space: dict[str, ParameterSpace], rounds:
                 message=f"{config.task_type} sweeps optimise {', '.join(sorted(allowed))}",
             )
         )
-    elif metric == "auc_roc" and config.algorithm != "xgboost":
+    elif metric == "auc_roc" and config.algorithm not in ROUND_AUC:
         errors.append(
             FieldError(
                 field="metric",
-                message="auc_roc is measured each round by xgboost only; use log_loss",
+                message=f"auc_roc is measured each round by {', '.join(sorted(ROUND_AUC))} "
+                "only; use log_loss",
             )
         )
     if config.mode is not None and config.mode != metric_mode(metric):
@@ -173,6 +178,7 @@ def sweep_response(record: JobRecord) -> TuningSweep:
         error=record.error,
         duration_seconds=result.get("duration_seconds"),
         mlflow_run_id=record.mlflow_run_id,
+        base=stored.get("base"),
     )
 
 
@@ -195,8 +201,10 @@ class TuningService:
         warehouses: WarehouseManager,
         limits_for: LimitsFor,
         training: TrainingService,
+        registry: RegistryService,
     ) -> None:
         self._training = training
+        self._registry = registry
         self.jobs = runner.of_kind(KIND)
         self._warehouses = warehouses
         self._limits_for = limits_for
@@ -208,10 +216,76 @@ class TuningService:
             for name, space in DEFAULT_SPACES.items()
         ]
 
-    async def submit(
-        self, tenant_id: str, config: TuningConfig, idempotency_key: str | None
+    async def submit_from_base(
+        self, tenant_id: str, body: TuningFromBase, idempotency_key: str | None
     ) -> tuple[JobRecord, bool]:
-        """The sweep's job and whether this call created it (False: an idempotent repeat)."""
+        """A sweep of an earlier training job's configuration (or the one that made a registered
+        version): 422 naming base_job_id or base_model when there is none for this tenant."""
+        field = "base_job_id" if body.base_job_id is not None else "base_model"
+        base: dict[str, str]
+        if body.base_model is not None:
+            name, number = body.base_model.model_name, body.base_model.version
+            try:
+                version = await asyncio.to_thread(
+                    self._registry.get_version, tenant_id, name, number
+                )
+            except NotFoundError as error:
+                # "model … does not exist" or "model … has no version …"
+                raise InvalidFieldError(field, error.detail) from None
+            if version.job_id is None:
+                raise InvalidFieldError(
+                    field,
+                    f"version {number} of {name} was registered from a run, not a training "
+                    "job, so no training configuration is stored for it; give the "
+                    "configuration (POST /api/v1/tuning)",
+                )
+            base = {"job_id": version.job_id, "model_name": name, "version": number}
+        else:
+            assert body.base_job_id is not None
+            base = {"job_id": body.base_job_id}
+        try:
+            job = await self._training.jobs.get(tenant_id, base["job_id"])
+        except NotFoundError:
+            raise InvalidFieldError(
+                field, f"training job {base['job_id']} does not exist"
+            ) from None
+        request = {
+            key: value
+            for key, value in job.spec["request"].items()
+            if key in TrainingConfig.model_fields
+        }
+        # The base's hyperparameters stay fixed except the ones this sweep searches.
+        searched = set(body.search_space or DEFAULT_SPACES.get(job.spec["algorithm"], {}))
+        fixed = {
+            name: value
+            for name, value in request.get("hyperparameters", {}).items()
+            if name not in searched
+        }
+        request["hyperparameters"] = fixed | body.hyperparameters
+        request["name"] = body.name or f"{job.name[:194]}-sweep"
+        settings = body.model_dump(
+            mode="json", exclude={"base_job_id", "base_model", "name", "hyperparameters"}
+        )
+        try:
+            config = TuningConfig.model_validate(request | settings)
+        except ValidationError as error:
+            # A configuration stored by an older version of the service no longer validates.
+            raise InvalidFieldError(
+                field,
+                f"the configuration of {base['job_id']} is not valid any more: "
+                f"{error.errors()[0]['msg']}",
+            ) from None
+        return await self.submit(tenant_id, config, idempotency_key, base)
+
+    async def submit(
+        self,
+        tenant_id: str,
+        config: TuningConfig,
+        idempotency_key: str | None,
+        base: dict[str, str] | None = None,
+    ) -> tuple[JobRecord, bool]:
+        """The sweep's job and whether this call created it (False: an idempotent repeat);
+        `base`: the training job (and registered version) its configuration came from."""
         request = config.model_dump(mode="json")
         if idempotency_key is not None:
             existing = await self.jobs.replay(tenant_id, idempotency_key, request)
@@ -261,6 +335,7 @@ class TuningService:
             "mode": metric_mode(metric),
             "trials_total": total_trials(config, space),
             "max_rounds": rounds,
+            **({"base": base} if base else {}),
         }
         return await self.jobs.submit(
             tenant_id,
@@ -465,7 +540,7 @@ class TuningHandler(JobHandler):
         }
         trainable = tune.with_resources(
             tune.with_parameters(
-                run_trial,
+                sweep_trainable(job.job_id),
                 data=data,
                 algorithm_name=stored["algorithm"],
                 fixed=config.hyperparameters,
@@ -484,7 +559,8 @@ class TuningHandler(JobHandler):
                 search_alg=searcher(config),
                 scheduler=scheduler(config.scheduler, stored["max_rounds"]),
                 num_samples=config.num_samples or (1 if config.search == "grid" else 10),
-                max_concurrent_trials=config.max_concurrent_trials,
+                # Held by the searcher (app.tuning.sweep.searcher), not by Tune.
+                max_concurrent_trials=None,
                 time_budget_s=config.time_budget_s,
                 # A trial's actor (its process and imports) serves the next trial.
                 reuse_actors=True,

@@ -12,9 +12,11 @@ from app.training.algorithms.forecasting import ForecastingAlgorithm
 from app.tuning.schemas import ParameterSpace
 
 # The ranges tuning guides start from: XGBoost's parameter tuning notes (learning rate 0.01-0.3,
-# depth 3-10, row/column sampling 0.6-1), scikit-learn's forest and logistic regression defaults
-# a decade either side. Rounds (n_estimators) stay fixed unless searched: early stopping decides
-# how many a trial gets.
+# depth 3-10, row/column sampling 0.6-1), LightGBM's parameters-tuning guide (num_leaves below
+# 2^max_depth, min_data_in_leaf in the tens to hundreds), scikit-learn's forest and logistic
+# regression defaults a decade either side, and for the network Adam's usual step sizes
+# (1e-4-1e-2) with a few widths and depths. Rounds (n_estimators, epochs) stay fixed unless
+# searched: early stopping decides how many a trial gets.
 DEFAULT_SPACES: dict[str, dict[str, ParameterSpace]] = {
     "xgboost": {
         "learning_rate": ParameterSpace(type="loguniform", lower=0.01, upper=0.3),
@@ -22,6 +24,21 @@ DEFAULT_SPACES: dict[str, dict[str, ParameterSpace]] = {
         "subsample": ParameterSpace(type="uniform", lower=0.6, upper=1.0),
         "colsample_bytree": ParameterSpace(type="uniform", lower=0.6, upper=1.0),
         "min_child_weight": ParameterSpace(type="loguniform", lower=0.5, upper=10),
+    },
+    "lightgbm": {
+        "learning_rate": ParameterSpace(type="loguniform", lower=0.01, upper=0.3),
+        "num_leaves": ParameterSpace(type="randint", lower=8, upper=256),
+        "min_child_samples": ParameterSpace(type="randint", lower=5, upper=100),
+        "subsample": ParameterSpace(type="uniform", lower=0.6, upper=1.0),
+        "colsample_bytree": ParameterSpace(type="uniform", lower=0.6, upper=1.0),
+    },
+    "neural_network": {
+        "hidden_layers": ParameterSpace(
+            type="choice", values=[[32], [64], [64, 32], [128, 64], [128, 64, 32]]
+        ),
+        "learning_rate": ParameterSpace(type="loguniform", lower=1e-4, upper=1e-2),
+        "dropout": ParameterSpace(type="uniform", lower=0.0, upper=0.5),
+        "batch_size": ParameterSpace(type="choice", values=[32, 64, 128, 256]),
     },
     "random_forest": {
         "max_depth": ParameterSpace(type="randint", lower=3, upper=30),
@@ -37,7 +54,10 @@ DEFAULT_SPACES: dict[str, dict[str, ParameterSpace]] = {
 
 def tunable(algorithm: Algorithm) -> bool:
     """Trials fit in the trial's own process (one CPU, no Ray Train start-up), so the algorithm
-    must fit in process; forecasters score a held-out tail, not rounds, and are not offered."""
+    must fit in process. Forecasters are not offered yet: they report no rounds, and a trial
+    would have to score a held-out tail of the training part with the forecaster's own
+    horizon logic (app.training.forecasting), not the validation rows `carve_validation`
+    gives the tabular ones."""
     return algorithm.fits_in_process and not isinstance(algorithm, ForecastingAlgorithm)
 
 

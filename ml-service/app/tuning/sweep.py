@@ -22,7 +22,12 @@ from ray.tune.schedulers import (
     MedianStoppingRule,
     TrialScheduler,
 )
-from ray.tune.search import BasicVariantGenerator, SearchAlgorithm, Searcher
+from ray.tune.search import (
+    BasicVariantGenerator,
+    ConcurrencyLimiter,
+    SearchAlgorithm,
+    Searcher,
+)
 
 from app.training.algorithms.base import Algorithm
 from app.tuning.schemas import ParameterSpace, SchedulerConfig, TuningConfig
@@ -67,10 +72,20 @@ def param_space(config: TuningConfig, space: dict[str, ParameterSpace]) -> dict[
 
 
 def searcher(config: TuningConfig) -> SearchAlgorithm | Searcher:
-    """Grid and random: Tune's variant generator (seeded); tpe and gp: Optuna's samplers
-    through Tune's OptunaSearch (seeded)."""
+    """The searcher, which also holds the sweep's `max_concurrent_trials`.
+
+    Grid and random: Tune's variant generator (seeded; its own `max_concurrent`, as Tune
+    ignores `TuneConfig.max_concurrent_trials` for a variant generator). tpe and gp: Optuna's
+    samplers (seeded) through Tune's OptunaSearch, behind a ConcurrencyLimiter in batch mode:
+    a batch of `max_concurrent_trials` trials is proposed at once and the sampler hears their
+    results only when the whole batch ended, so each proposal depends on the same finished
+    trials whatever order they ended in (the order of ends varies from run to run), and the
+    same seed proposes the same trials. The price: a free slot waits for the batch's slowest
+    trial."""
     if config.search in {"grid", "random"}:
-        return BasicVariantGenerator(random_state=config.random_state)
+        return BasicVariantGenerator(
+            random_state=config.random_state, max_concurrent=config.max_concurrent_trials
+        )
     import optuna  # imported on demand: most sweeps do not need it
     from ray.tune.search.optuna import OptunaSearch
 
@@ -79,7 +94,9 @@ def searcher(config: TuningConfig) -> SearchAlgorithm | Searcher:
         sampler = optuna.samplers.TPESampler(seed=config.random_state)
     else:
         sampler = optuna.samplers.GPSampler(seed=config.random_state)
-    return OptunaSearch(sampler=sampler)
+    return ConcurrencyLimiter(
+        OptunaSearch(sampler=sampler), max_concurrent=config.max_concurrent_trials, batch=True
+    )
 
 
 def scheduler(settings: SchedulerConfig, rounds: int) -> TrialScheduler:

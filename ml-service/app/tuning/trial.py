@@ -12,6 +12,7 @@ concurrent slot pays for a process and its imports.
 """
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -26,14 +27,20 @@ from app.training.algorithms.base import FitContext
 from app.training.evaluation import classification_metrics, regression_metrics
 from app.training.features import LABEL_COLUMN, TrainingData, TrainingDataError, model_frame
 
-# Framework metric names of a round (XGBoost, scikit-learn steps, `test` being the validation
-# rows here) → the evaluation's names, which the sweep's `metric` uses.
+# Framework metric names of a round (XGBoost, LightGBM, scikit-learn steps, the network's epochs;
+# `test` being the validation rows here) → the evaluation's names, which the sweep's `metric`
+# uses.
 ROUND_METRICS = {
     "test-logloss": "log_loss",
     "test-mlogloss": "log_loss",
+    "test-binary_logloss": "log_loss",
+    "test-multi_logloss": "log_loss",
     "test-auc": "auc_roc",
     "test-rmse": "rmse",
 }
+# The network's epoch loss is the mean cross-entropy (= log_loss) for a classifier only; a
+# regressor's is the mean squared error of the standardised target, not a metric of its own.
+CLASSIFIER_ROUND_METRICS = {"test-loss": "log_loss"}
 # Keys of a trial's reports besides metrics.
 ROUND_KEY = "round"
 FINAL_KEY = "final"
@@ -90,8 +97,11 @@ class TrialProgress:
     """Stands where a job's `JobProgress` handle stands for the algorithm
     (`ray.get(progress.report.remote(entries))`), and turns each round into a `tune.report`."""
 
-    def __init__(self, metric: str) -> None:
+    def __init__(self, metric: str, task_type: str) -> None:
         self.metric = metric
+        self.names = ROUND_METRICS | (
+            CLASSIFIER_ROUND_METRICS if task_type == "classification" else {}
+        )
         self.rounds = 0
         self.report = _Report(self)
         # What `report.remote` returns: the algorithms wait on it with ray.get.
@@ -100,7 +110,7 @@ class TrialProgress:
     def report_rounds(self, entries: list[tuple[int, dict[str, float]]]) -> None:
         for iteration, values in entries:
             metrics = {
-                ROUND_METRICS[key]: value for key, value in values.items() if key in ROUND_METRICS
+                self.names[key]: value for key, value in values.items() if key in self.names
             }
             if self.metric not in metrics:
                 raise TrialSetupError(
@@ -135,7 +145,7 @@ def run_trial(
     hyperparameters; the model's seed is the split's random_state, as in a training job."""
     algorithm = ALGORITHMS[algorithm_name]
     hyperparameters = algorithm.resolve_hyperparameters(fixed | config)
-    progress = TrialProgress(metric)
+    progress = TrialProgress(metric, data.task_type)
     context = FitContext(
         job_id=tune.get_context().get_trial_id(),
         random_state=random_state,
@@ -152,3 +162,16 @@ def run_trial(
     tune.report(
         {ROUND_KEY: progress.rounds, FINAL_KEY: True, **validation_metrics(data, predictions)}
     )
+
+
+def sweep_trainable(sweep_id: str) -> Callable[..., None]:
+    """`run_trial` under a name of the sweep's own. Tune registers a trainable in the cluster's
+    process-wide registry by its `__name__`: two sweeps running at once under one name would
+    overwrite each other's registration, and one sweep's trials would then run with the other's
+    parameters — its data (another tenant's, maybe), algorithm and metric."""
+
+    def trial(config: dict[str, Any], **parameters: Any) -> None:
+        run_trial(config, **parameters)
+
+    trial.__name__ = trial.__qualname__ = f"trial_{sweep_id.replace('-', '_')}"
+    return trial

@@ -66,6 +66,7 @@ import type {
   TrainingSubmission,
   TrainBestRequest,
   TuningChartList,
+  TuningFromBaseSubmission,
   TuningSubmission,
   TuningSweep,
   TuningSweepStatus,
@@ -193,6 +194,11 @@ export class MLServiceClient implements OnModuleDestroy {
   /** `idempotencyKey` identifies the logical submission; every retry reuses it. */
   submitTuningSweep(context: MlCallContext, submission: TuningSubmission, idempotencyKey: string): Promise<TuningSweep> {
     return this.request({ method: 'POST', path: '/api/v1/tuning', context, body: submission, idempotencyKey });
+  }
+
+  /** A sweep of an earlier training job's configuration (by job id or registered version). */
+  submitTuningSweepFromBase(context: MlCallContext, submission: TuningFromBaseSubmission, idempotencyKey: string): Promise<TuningSweep> {
+    return this.request({ method: 'POST', path: '/api/v1/tuning/from-base', context, body: submission, idempotencyKey });
   }
 
   getTuningSweep(context: MlCallContext, sweepId: string): Promise<TuningSweep> {

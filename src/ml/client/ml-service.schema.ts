@@ -1211,6 +1211,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/tuning/from-base": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Submit Tuning Sweep From Base
+         * @description A sweep starting from the training configuration of an earlier training job
+         *     (`base_job_id`) or of the job that made a registered version (`base_model`); 422 naming
+         *     the field when this tenant has none, then the same checks as `POST /api/v1/tuning`.
+         */
+        post: operations["submit_tuning_sweep_from_base"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/tuning/spaces": {
         parameters: {
             query?: never;
@@ -1653,6 +1675,19 @@ export interface components {
              * @default 8
              */
             target_ongoing_requests?: number;
+        };
+        /**
+         * BaseModelVersion
+         * @description A registered model version, as the registry names it.
+         */
+        BaseModelVersion: {
+            /** Model Name */
+            model_name: string;
+            /**
+             * Version
+             * @example 3
+             */
+            version: string;
         };
         /** BatchDataset */
         BatchDataset: {
@@ -3637,6 +3672,24 @@ export interface components {
             stage: "None" | "Staging" | "Production" | "Archived";
         };
         /**
+         * SweepBase
+         * @description Where a sweep's training configuration came from.
+         */
+        SweepBase: {
+            /**
+             * Job Id
+             * @description the training job whose configuration the sweep started from
+             */
+            job_id: string;
+            /**
+             * Model Name
+             * @description when started from a registered version
+             */
+            model_name?: string | null;
+            /** Version */
+            version?: string | null;
+        };
+        /**
          * SweepChartList
          * @description The charts of a completed sweep, in display order: optimisation_history,
          *     parallel_coordinates, parameter_importance (when at least two trials ran to the end and a
@@ -4207,7 +4260,7 @@ export interface components {
             max_concurrent_trials?: number;
             /**
              * Metric
-             * @description what the sweep optimises, measured each round on a validation split carved from the training split (never the test split): log_loss (classification, the default), auc_roc (binary classification with xgboost), rmse (regression, the default)
+             * @description what the sweep optimises, measured each round on a validation split carved from the training split (never the test split): log_loss (classification, the default), auc_roc (binary classification with xgboost, lightgbm or neural_network), rmse (regression, the default)
              */
             metric?: ("log_loss" | "auc_roc" | "rmse") | null;
             /**
@@ -4224,7 +4277,7 @@ export interface components {
             num_samples?: number | null;
             /**
              * Random State
-             * @description seed of the searcher: the same sweep with the same seed picks the same trials (model-based searchers: with max_concurrent_trials 1, since their picks depend on which trials ended first)
+             * @description seed of the searcher: the same sweep with the same seed picks the same trials. tpe and gp propose max_concurrent_trials trials at a time and learn from a batch once all of it ended, so the order trials end in does not change their picks; with max_concurrent_trials above 1 and an early-stopping scheduler, which trials stop early (and so the scores tpe/gp learn from) depends on timing, so their later picks can differ
              * @default 42
              */
             random_state?: number;
@@ -4263,6 +4316,87 @@ export interface components {
              * @description forecasting: the timestamp (or date) column
              */
             time_column?: string | null;
+            /**
+             * Validation Size
+             * @description share of the training split held out to score trials (stratified for a stratified split, the latest rows for a time split)
+             * @default 0.2
+             */
+            validation_size?: number;
+        };
+        /**
+         * TuningFromBase
+         * @description A sweep that starts from the configuration of an earlier training job — given by its id,
+         *     or by a registered model version made by one — plus the search. The base's dataset, target,
+         *     features, split, resources and algorithm are kept; its hyperparameters stay fixed except
+         *     those searched; `hyperparameters` here fixes more (or other values) on top.
+         */
+        TuningFromBase: {
+            /**
+             * Base Job Id
+             * @description a training job of this tenant (train-…), in any status
+             */
+            base_job_id?: string | null;
+            /** @description a registered version made by a training job of this tenant */
+            base_model?: components["schemas"]["BaseModelVersion"] | null;
+            /**
+             * Hyperparameters
+             * @description fixed values on top of the base's (a searched name is not fixed)
+             */
+            hyperparameters?: {
+                [key: string]: unknown;
+            };
+            /**
+             * Max Concurrent Trials
+             * @description trials running at once, each on `resources`
+             * @default 2
+             */
+            max_concurrent_trials?: number;
+            /**
+             * Metric
+             * @description what the sweep optimises, measured each round on a validation split carved from the training split (never the test split): log_loss (classification, the default), auc_roc (binary classification with xgboost, lightgbm or neural_network), rmse (regression, the default)
+             */
+            metric?: ("log_loss" | "auc_roc" | "rmse") | null;
+            /**
+             * Mode
+             * @description default: min for log_loss and rmse, max for auc_roc
+             */
+            mode?: ("min" | "max") | null;
+            /**
+             * Name
+             * @description default: <the base job's name>-sweep
+             */
+            name?: string | null;
+            /**
+             * Num Samples
+             * @description trials to run (grid: times the whole grid is repeated); default 10, grid 1
+             */
+            num_samples?: number | null;
+            /**
+             * Random State
+             * @description seed of the searcher: the same sweep with the same seed picks the same trials. tpe and gp propose max_concurrent_trials trials at a time and learn from a batch once all of it ended, so the order trials end in does not change their picks; with max_concurrent_trials above 1 and an early-stopping scheduler, which trials stop early (and so the scores tpe/gp learn from) depends on timing, so their later picks can differ
+             * @default 42
+             */
+            random_state?: number;
+            scheduler?: components["schemas"]["SchedulerConfig"];
+            /**
+             * Search
+             * @description grid: every combination of `grid`/`choice` values; random: independent samples; tpe: Optuna's Tree-structured Parzen Estimator; gp: Optuna's Gaussian-process sampler (Bayesian optimisation)
+             * @default random
+             * @enum {string}
+             */
+            search?: "grid" | "random" | "tpe" | "gp";
+            /**
+             * Search Space
+             * @description hyperparameter name → domain, checked against the algorithm's catalog; default: the algorithm's default space (GET /api/v1/tuning/spaces)
+             */
+            search_space?: {
+                [key: string]: components["schemas"]["ParameterSpace"];
+            } | null;
+            /**
+             * Time Budget S
+             * @description after this many seconds no trial starts and running ones stop
+             */
+            time_budget_s?: number | null;
             /**
              * Validation Size
              * @description share of the training split held out to score trials (stratified for a stratified split, the latest rows for a time split)
@@ -4311,6 +4445,8 @@ export interface components {
         TuningSweep: {
             /** Algorithm */
             algorithm: string;
+            /** @description the training job (or registered version) the sweep started from */
+            base?: components["schemas"]["SweepBase"] | null;
             best_trial: components["schemas"]["TrialRow"] | null;
             /**
              * Created At
@@ -9412,6 +9548,78 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
+            };
+            /** @description invalid request; `errors` names the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description the tenant is at its active-job limit */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    submit_tuning_sweep_from_base: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description same tenant + same key returns the same job instead of a new one */
+                "Idempotency-Key"?: string | null;
+                /** @description tenant the call acts for; resolved by the AI Service */
+                "X-Tenant-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TuningFromBase"];
+            };
+        };
+        responses: {
+            /** @description the sweep already submitted with this key */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TuningSweep"];
+                };
+            };
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TuningSweep"];
+                };
+            };
+            /** @description missing or malformed X-Tenant-ID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description no or a wrong service token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description invalid request; `errors` names the fields */
             422: {

@@ -6,6 +6,7 @@ import { CallerTenant, type TenantContext } from '@app/common/tenant/tenant-cont
 import { TenantScopedMlApi } from '@app/ml/ml-api.decorator';
 import { TrainingJobResponseDto } from '@app/ml/training/dto/training-job-response.dto';
 import { CreateTuningSweepDto, SearchSpaceDomainDto } from '@app/ml/tuning/dto/create-tuning-sweep.dto';
+import { CreateTuningSweepFromBaseDto } from '@app/ml/tuning/dto/create-tuning-sweep-from-base.dto';
 import { ListJobsQueryDto } from '@app/ml/jobs/dto/list-jobs-query.dto';
 import { TuningChartListResponseDto, TuningChartParamDto } from '@app/ml/tuning/dto/tuning-chart.dto';
 import { SweepIdParamDto } from '@app/ml/tuning/dto/sweep-id.param.dto';
@@ -37,6 +38,22 @@ export class TuningController {
   @ApiResponse({ status: 429, type: ErrorResponseDto, description: 'The tenant already runs its maximum of concurrent jobs.' })
   submitTuningSweep(@Body() body: CreateTuningSweepDto, @CallerTenant() caller: TenantContext, @IdempotencyKey() idempotencyKey: string): Promise<TuningSweepResponseDto> {
     return this.tuning.submit(body, caller, idempotencyKey);
+  }
+
+  @Post('from-base')
+  @HttpCode(HttpStatus.ACCEPTED)
+  @ApiOperation({
+    summary: 'Launch a sweep from an earlier training job or a registered version',
+    description:
+      "The base job's training configuration (dataset, target, features, split, resources, algorithm; its hyperparameters fixed except the searched ones) plus the search. `base_job_id` or `base_model: {model_name, version}` (a version made by a training job).",
+  })
+  @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'Repeat a submission safely: the same key returns the same sweep.' })
+  @ApiAcceptedResponse({ type: TuningSweepResponseDto })
+  @ApiResponse({ status: 400, type: ErrorResponseDto, description: 'The body does not match the schema.' })
+  @ApiResponse({ status: 422, type: ErrorResponseDto, description: 'No such training job or version for the caller, both or neither given, or a search field the catalog does not allow (named).' })
+  @ApiResponse({ status: 429, type: ErrorResponseDto, description: 'The tenant already runs its maximum of concurrent jobs.' })
+  submitTuningSweepFromBase(@Body() body: CreateTuningSweepFromBaseDto, @CallerTenant() caller: TenantContext, @IdempotencyKey() idempotencyKey: string): Promise<TuningSweepResponseDto> {
+    return this.tuning.submitFromBase(body, caller, idempotencyKey);
   }
 
   // Declared before ':sweep_id' so Express matches the literal path first.

@@ -68,6 +68,7 @@ function sweepRequest(): CreateTuningSweepDto {
 
 function mockClient() {
   return {
+    submitTuningSweepFromBase: jest.fn<MLServiceClient['submitTuningSweepFromBase']>().mockResolvedValue({ ...RUNNING_SWEEP, base: { job_id: 'train-0123456789ab', model_name: 'churn', version: '2' } }),
     submitTuningSweep: jest.fn<MLServiceClient['submitTuningSweep']>().mockResolvedValue(RUNNING_SWEEP),
     getTuningSweep: jest.fn<MLServiceClient['getTuningSweep']>().mockResolvedValue(RUNNING_SWEEP),
     listTuningSweeps: jest.fn<MLServiceClient['listTuningSweeps']>().mockResolvedValue([RUNNING_SWEEP]),
@@ -141,5 +142,16 @@ describe('TuningService', () => {
 
     await expect(service.getChart('sweep-0123456789ab', 'learning_curves', 'text/csv', caller)).rejects.toBeInstanceOf(NotAcceptableException);
     expect(client.getTuningChart).toHaveBeenCalledTimes(1);
+  });
+
+  it('starts a sweep from a registered version, forwarding the base and the search only', async () => {
+    const sweep = await service.submitFromBase({ base_model: { model_name: 'churn', version: '2' }, search: 'tpe', num_samples: 8 }, caller, 'key-3');
+
+    const [context, submission, key] = client.submitTuningSweepFromBase.mock.calls[0];
+    expect(context).toBe(caller);
+    expect(key).toBe('key-3');
+    expect(submission).toMatchObject({ base_model: { model_name: 'churn', version: '2' }, search: 'tpe', num_samples: 8 });
+    expect(submission.base_job_id).toBeUndefined();
+    expect(sweep.base).toEqual({ job_id: 'train-0123456789ab', model_name: 'churn', version: '2' });
   });
 });

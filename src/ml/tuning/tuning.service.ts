@@ -2,11 +2,12 @@ import { Injectable } from '@nestjs/common';
 import { FieldErrorsException } from '@app/common/filters/field-errors.exception';
 import type { TenantContext } from '@app/common/tenant/tenant-context';
 import { MLServiceClient } from '@app/ml/client/ml-service.client';
-import type { ArtifactContent, TuningSubmission } from '@app/ml/client/ml-service.types';
+import type { ArtifactContent, TuningFromBaseSubmission, TuningSubmission } from '@app/ml/client/ml-service.types';
 import { chartMediaType } from '@app/ml/training/chart-media-type';
 import type { TrainingJobResponseDto } from '@app/ml/training/dto/training-job-response.dto';
 import { toTrainingJobResponse, toTrainingSubmission, withOurFieldNames } from '@app/ml/training/training.service';
 import type { CreateTuningSweepDto } from '@app/ml/tuning/dto/create-tuning-sweep.dto';
+import type { CreateTuningSweepFromBaseDto } from '@app/ml/tuning/dto/create-tuning-sweep-from-base.dto';
 import type { ListJobsQueryDto } from '@app/ml/jobs/dto/list-jobs-query.dto';
 import type { TuningChartListResponseDto } from '@app/ml/tuning/dto/tuning-chart.dto';
 import type { TrainBestDto } from '@app/ml/tuning/dto/train-best.dto';
@@ -45,6 +46,31 @@ export class TuningService {
     };
     try {
       return toTuningSweepResponse(await this.mlService.submitTuningSweep(caller, submission, idempotencyKey));
+    } catch (error) {
+      throw error instanceof FieldErrorsException ? withOurFieldNames(error) : error;
+    }
+  }
+
+  /** The base (job or registered version) is resolved by the ML Service, within the caller's tenant. */
+  async submitFromBase(body: CreateTuningSweepFromBaseDto, caller: TenantContext, idempotencyKey: string): Promise<TuningSweepResponseDto> {
+    const submission: TuningFromBaseSubmission = {
+      base_job_id: body.base_job_id,
+      base_model: body.base_model ? { model_name: body.base_model.model_name, version: body.base_model.version } : undefined,
+      name: body.name,
+      hyperparameters: body.hyperparameters,
+      search_space: body.search_space,
+      search: body.search,
+      scheduler: body.scheduler,
+      metric: body.metric,
+      mode: body.mode,
+      validation_size: body.validation_size,
+      num_samples: body.num_samples,
+      max_concurrent_trials: body.max_concurrent_trials,
+      time_budget_s: body.time_budget_s,
+      random_state: body.random_state,
+    };
+    try {
+      return toTuningSweepResponse(await this.mlService.submitTuningSweepFromBase(caller, submission, idempotencyKey));
     } catch (error) {
       throw error instanceof FieldErrorsException ? withOurFieldNames(error) : error;
     }

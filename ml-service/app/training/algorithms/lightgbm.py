@@ -1,4 +1,5 @@
-"""LightGBM on Ray Train (V2): one training worker, categorical features handled natively."""
+"""LightGBM, categorical features handled natively: in process on a warm worker (one worker, and
+each tuning trial), or on Ray Train (V2) for data-parallel jobs."""
 
 import time
 from typing import Any
@@ -43,8 +44,11 @@ class ProgressCallback:
 
     order = 30  # after LightGBM's own evaluation callbacks
 
-    def __init__(self, progress: Any) -> None:
+    def __init__(
+        self, progress: Any, interval_seconds: float = PROGRESS_INTERVAL_SECONDS
+    ) -> None:
         self._progress = progress
+        self._interval_seconds = interval_seconds
         self._pending: list[tuple[int, dict[str, float]]] = []
         self._last_sent = time.monotonic()
 
@@ -55,7 +59,7 @@ class ProgressCallback:
         }
         self._pending.append((env.iteration + 1, latest))
         last = env.iteration == env.end_iteration - 1
-        if last or time.monotonic() - self._last_sent >= PROGRESS_INTERVAL_SECONDS:
+        if last or time.monotonic() - self._last_sent >= self._interval_seconds:
             if self._pending:
                 # Waited on so the final history is complete before the driver reads it.
                 ray.get(self._progress.report.remote(self._pending))
@@ -63,23 +67,32 @@ class ProgressCallback:
             self._last_sent = time.monotonic()
 
 
-def _shard_frame(name: str) -> pd.DataFrame:
-    frame = ray.train.get_dataset_shard(name).materialize().to_pandas()
-    # Ray Data does not promise row order; the split's order makes the model reproducible.
+def _in_row_order(frame: pd.DataFrame) -> pd.DataFrame:
+    # Ray Data does not promise row order; the split's order makes the model reproducible, and
+    # the same on both paths.
     return frame.sort_values(ROW_COLUMN, kind="stable").reset_index(drop=True)
 
 
-def train_on_worker(config: dict) -> None:
-    """The Ray Train worker loop."""
-    register_worker_placement_group(config["progress"])
-    spec: FeatureSpec = config["spec"]
-    train_frame, test_frame = _shard_frame("train"), _shard_frame("test")
+def _shard_frame(name: str) -> pd.DataFrame:
+    return _in_row_order(ray.train.get_dataset_shard(name).materialize().to_pandas())
+
+
+def _datasets(
+    train_frame: pd.DataFrame, test_frame: pd.DataFrame, spec: FeatureSpec
+) -> tuple[lightgbm.Dataset, lightgbm.Dataset]:
     train = lightgbm.Dataset(
         model_frame(train_frame, spec), label=train_frame[LABEL_COLUMN], free_raw_data=False
     )
     test = lightgbm.Dataset(
         model_frame(test_frame, spec), label=test_frame[LABEL_COLUMN], reference=train
     )
+    return train, test
+
+
+def train_on_worker(config: dict) -> None:
+    """The Ray Train worker loop."""
+    register_worker_placement_group(config["progress"])
+    train, test = _datasets(_shard_frame("train"), _shard_frame("test"), config["spec"])
     lightgbm.train(
         config["params"] | get_network_params(),
         train,
@@ -118,6 +131,7 @@ class FittedLightGBM(FittedModel):
 
 
 class LightGBMAlgorithm(Algorithm):
+    fits_in_process = True
     data_parallel = True
     name = "lightgbm"
     framework = "LightGBM + Ray Train"
@@ -184,6 +198,21 @@ class LightGBMAlgorithm(Algorithm):
         return params
 
     def fit(self, data: TrainingData, context: FitContext) -> FittedModel:
+        if context.in_process:
+            # The same `lightgbm.train` as a Ray Train worker runs, on the same rows in the same
+            # order (one worker needs no network parameters).
+            train, test = _datasets(_in_row_order(data.train), _in_row_order(data.test), data.spec)
+            booster = lightgbm.train(
+                self._booster_params(data, context),
+                train,
+                num_boost_round=self.total_iterations(context.hyperparameters),
+                valid_sets=[test],
+                valid_names=["test"],
+                callbacks=[
+                    ProgressCallback(context.progress, context.progress_interval_seconds)
+                ],
+            )
+            return FittedLightGBM(booster, data.task_type, len(data.spec.classes or []))
         trainer = LightGBMTrainer(
             train_on_worker,
             train_loop_config={

@@ -1,4 +1,5 @@
-"""A tabular multi-layer perceptron in PyTorch on Ray Train (V2 `TorchTrainer`), one CPU worker.
+"""A tabular multi-layer perceptron in PyTorch: in process on a warm worker (one worker, and each
+tuning trial), or on Ray Train (V2 `TorchTrainer`) for data-parallel jobs; CPU only.
 
 Preprocessing is the linear models' sklearn ColumnTransformer, fitted on the training split only:
 numeric (and boolean, as 0/1) columns imputed with the median and standardised, categoricals
@@ -238,24 +239,35 @@ def fit_network(
     return getattr(network, "module", network)
 
 
-def train_on_worker(config: dict) -> None:
-    """The Ray Train worker loop: per-epoch history to the progress actor, the final weights as
-    the run's checkpoint."""
-    register_worker_placement_group(config["progress"])
+def fit_reporting(
+    config: dict,
+    interval_seconds: float,
+    prepare: Callable[[nn.Module], nn.Module] = lambda network: network,
+) -> nn.Module:
+    """`fit_network` with per-epoch history batched to the progress handle every
+    `interval_seconds` (0: every epoch, as a tuning trial needs), the rest after the last."""
     pending: list[tuple[int, dict[str, float]]] = []
     last_sent = time.monotonic()
 
     def on_epoch(epoch: int, metrics: dict[str, float]) -> None:
         nonlocal pending, last_sent
         pending.append((epoch, metrics))
-        if time.monotonic() - last_sent >= PROGRESS_INTERVAL_SECONDS:
+        if time.monotonic() - last_sent >= interval_seconds:
             ray.get(config["progress"].report.remote(pending))
             pending, last_sent = [], time.monotonic()
 
-    network = fit_network(config, on_epoch, prepare_model)
+    network = fit_network(config, on_epoch, prepare)
     if pending:
         # Waited on so the history is complete before the driver reads it.
         ray.get(config["progress"].report.remote(pending))
+    return network
+
+
+def train_on_worker(config: dict) -> None:
+    """The Ray Train worker loop: per-epoch history to the progress actor, the final weights as
+    the run's checkpoint."""
+    register_worker_placement_group(config["progress"])
+    network = fit_reporting(config, PROGRESS_INTERVAL_SECONDS, prepare_model)
     with tempfile.TemporaryDirectory() as directory:
         torch.save(network.state_dict(), os.path.join(directory, STATE_FILE))
         # Only the final model is reported: each report waits for the controller's next poll.
@@ -263,6 +275,7 @@ def train_on_worker(config: dict) -> None:
 
 
 class NeuralNetworkAlgorithm(Algorithm):
+    fits_in_process = True
     data_parallel = True
     name = "neural_network"
     framework = "PyTorch + Ray Train"
@@ -315,24 +328,33 @@ class NeuralNetworkAlgorithm(Algorithm):
             "dropout": float(chosen["dropout"]),
             "outputs": outputs,
         }
+        config = {
+            "task_type": data.task_type,
+            "architecture": architecture,
+            "x_train": np.asarray(x_train, dtype=np.float32),
+            "y_train": y_train,
+            "x_test": np.asarray(x_test, dtype=np.float32),
+            "y_test": y_test,
+            "target_scale": target_scale,
+            "seed": context.random_state,
+            "learning_rate": chosen["learning_rate"],
+            "weight_decay": chosen["weight_decay"],
+            "epochs": chosen["epochs"],
+            "batch_size": chosen["batch_size"],
+            "progress": context.progress,
+            "threads": context.cpus,
+        }
+        if context.in_process:
+            network = fit_reporting(config, context.progress_interval_seconds)
+            return FittedNeuralNetwork(
+                TabularNetwork(
+                    spec, data.task_type, preprocessor, architecture, network.state_dict(),
+                    target_scale,
+                )
+            )
         trainer = TorchTrainer(
             train_on_worker,
-            train_loop_config={
-                "task_type": data.task_type,
-                "architecture": architecture,
-                "x_train": np.asarray(x_train, dtype=np.float32),
-                "y_train": y_train,
-                "x_test": np.asarray(x_test, dtype=np.float32),
-                "y_test": y_test,
-                "target_scale": target_scale,
-                "seed": context.random_state,
-                "learning_rate": chosen["learning_rate"],
-                "weight_decay": chosen["weight_decay"],
-                "epochs": chosen["epochs"],
-                "batch_size": chosen["batch_size"],
-                "progress": context.progress,
-                "threads": context.cpus,
-            },
+            train_loop_config=config,
             # The loop trains on CPU tensors: a requested GPU is reserved, not used (yet).
             scaling_config=ScalingConfig(
                 num_workers=context.num_workers, resources_per_worker=context.worker_resources()

@@ -126,7 +126,7 @@ export class CreateTuningSweepDto extends CreateTrainingJobDto {
   @IsPositive()
   time_budget_s?: number;
 
-  @ApiPropertyOptional({ example: 42, minimum: 0, default: 42, description: "The searcher's seed: the same sweep with the same seed picks the same trials (tpe, gp: with max_concurrent_trials 1)." })
+  @ApiPropertyOptional({ example: 42, minimum: 0, default: 42, description: "The searcher's seed: the same sweep with the same seed picks the same trials. tpe and gp propose max_concurrent_trials trials at a time and learn from a batch once all of it ended, so the order trials end in does not change their picks; with an early-stopping scheduler and more than one trial at once, which trials stop early depends on timing, so later tpe/gp picks can differ." })
   @IsOptional()
   @IsInt()
   @Min(0)

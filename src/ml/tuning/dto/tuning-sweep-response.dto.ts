@@ -77,6 +77,18 @@ export class TrialHistoryDto {
 }
 
 /** A sweep: while running its progress and trials so far; once ended every trial's metric by round and the best trial. */
+/** Where a sweep's training configuration came from. */
+export class SweepBaseDto {
+  @ApiProperty({ example: 'train-3f9a1c2b4d5e', description: 'The training job whose configuration the sweep started from.' })
+  job_id!: string;
+
+  @ApiProperty({ nullable: true, type: String, example: 'churn-tuned', description: 'When started from a registered version.' })
+  model_name!: string | null;
+
+  @ApiProperty({ nullable: true, type: String, example: '1' })
+  version!: string | null;
+}
+
 export class TuningSweepResponseDto {
   @ApiProperty({ example: 'sweep-3f9a1c2b4d5e' })
   sweep_id!: string;
@@ -137,6 +149,9 @@ export class TuningSweepResponseDto {
 
   @ApiProperty({ nullable: true, type: String, description: 'The MLflow parent run; one child run per trial.' })
   mlflow_run_id!: string | null;
+
+  @ApiProperty({ type: SweepBaseDto, nullable: true, description: 'The training job (or registered version) the sweep started from (POST /api/v1/ml/tuning/from-base).' })
+  base!: SweepBaseDto | null;
 }
 
 export class TuningSweepListResponseDto {
@@ -207,5 +222,6 @@ export function toTuningSweepResponse(sweep: TuningSweep): TuningSweepResponseDt
     error: sweep.error,
     duration_seconds: sweep.duration_seconds,
     mlflow_run_id: sweep.mlflow_run_id,
+    base: sweep.base ? { job_id: sweep.base.job_id, model_name: sweep.base.model_name ?? null, version: sweep.base.version ?? null } : null,
   };
 }
