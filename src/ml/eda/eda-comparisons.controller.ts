@@ -1,5 +1,5 @@
-import { Body, Controller, Get, Header, Headers, HttpCode, HttpStatus, Param, Post, Query, StreamableFile } from '@nestjs/common';
-import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, Headers, HttpCode, HttpStatus, Param, Post, Query, StreamableFile } from '@nestjs/common';
+import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { ErrorResponseDto } from '@app/common/filters/error-response.dto';
 import { CallerTenant, type TenantContext } from '@app/common/tenant/tenant-context';
 import {
@@ -12,6 +12,7 @@ import {
 import { ListProfilesQueryDto } from '@app/ml/eda/dto/list-profiles-query.dto';
 import { EdaService } from '@app/ml/eda/eda.service';
 import { TenantScopedMlApi } from '@app/ml/ml-api.decorator';
+import { ApiChartRoute, chartFile } from '@app/ml/charts/chart-route';
 
 @ApiTags('eda')
 @TenantScopedMlApi()
@@ -52,24 +53,13 @@ export class EdaComparisonsController {
 
   @Get(':comparison_id/charts/:name')
   @ApiOperation({ summary: 'Get one chart of a comparison', description: '`drift` (PSI per column) or `shift_<column>`; `Accept: image/png` for the picture, JSON for the Vega-Lite spec.' })
-  @ApiProduces('image/png', 'application/json')
-  @Header('Vary', 'Accept')
-  @ApiOkResponse({
-    description: 'The PNG, or the Vega-Lite spec.',
-    content: {
-      'image/png': { schema: { type: 'string', format: 'binary' } },
-      'application/json': { schema: { type: 'object', description: 'A Vega-Lite v5 specification.' } },
-    },
-  })
-  @ApiResponse({ status: 400, type: ErrorResponseDto, description: 'The comparison id or chart name is malformed.' })
-  @ApiResponse({ status: 404, type: ErrorResponseDto, description: 'No such comparison for this tenant, or no chart of that name.' })
-  @ApiResponse({ status: 406, type: ErrorResponseDto, description: 'Accept allows neither image/png nor JSON.' })
+  @ApiChartRoute('comparison')
   async getComparisonChart(
     @Param() params: ComparisonChartParamDto,
     @Headers('accept') accept: string | undefined,
     @CallerTenant() caller: TenantContext,
   ): Promise<StreamableFile> {
     const chart = await this.eda.getComparisonChart(params.comparison_id, params.name, accept, caller);
-    return new StreamableFile(chart.content, { type: chart.contentType, length: chart.content.length });
+    return chartFile(chart);
   }
 }

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Header, Headers, HttpCode, HttpStatus, Param, Post, Query, Res, StreamableFile } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, HttpStatus, Param, Post, Query, Res, StreamableFile } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { ErrorResponseDto } from '@app/common/filters/error-response.dto';
@@ -10,6 +10,7 @@ import { ProfileChartListResponseDto, ProfileListResponseDto, ProfileResponseDto
 import { EdaService } from '@app/ml/eda/eda.service';
 import { JobResponseDto } from '@app/ml/jobs/dto/job-response.dto';
 import { TenantScopedMlApi } from '@app/ml/ml-api.decorator';
+import { ApiChartRoute, chartFile } from '@app/ml/charts/chart-route';
 
 @ApiTags('eda')
 @TenantScopedMlApi()
@@ -78,25 +79,14 @@ export class EdaController {
     summary: 'Get one chart of a profile',
     description: '`Accept: image/png` for the picture; `application/json` (the default) or `application/vnd.vegalite.v5+json` for its Vega-Lite spec, data included.',
   })
-  @ApiProduces('image/png', 'application/json')
-  @Header('Vary', 'Accept')
-  @ApiOkResponse({
-    description: 'The PNG, or the Vega-Lite spec.',
-    content: {
-      'image/png': { schema: { type: 'string', format: 'binary' } },
-      'application/json': { schema: { type: 'object', description: 'A Vega-Lite v5 specification.' } },
-    },
-  })
-  @ApiResponse({ status: 400, type: ErrorResponseDto, description: 'The profile id or chart name is malformed.' })
-  @ApiResponse({ status: 404, type: ErrorResponseDto, description: 'No such profile for this tenant, or no chart of that name.' })
-  @ApiResponse({ status: 406, type: ErrorResponseDto, description: 'Accept allows neither image/png nor JSON.' })
+  @ApiChartRoute('profile')
   async getProfileChart(
     @Param() params: ProfileChartParamDto,
     @Headers('accept') accept: string | undefined,
     @CallerTenant() caller: TenantContext,
   ): Promise<StreamableFile> {
     const chart = await this.eda.getChart(params.profile_id, params.name, accept, caller);
-    return new StreamableFile(chart.content, { type: chart.contentType, length: chart.content.length });
+    return chartFile(chart);
   }
 
   @Get(':profile_id/report')

@@ -6,7 +6,7 @@ import type { ComparisonListResponseDto, ComparisonResponseDto, CreateComparison
 import type { CreateProfileDto } from '@app/ml/eda/dto/create-profile.dto';
 import type { DatasetDto } from '@app/ml/training/dto/create-training-job.dto';
 import type { ProfileChartListResponseDto, ProfileListResponseDto, ProfileResponseDto } from '@app/ml/eda/dto/profile-response.dto';
-import { chartMediaType } from '@app/ml/training/chart-media-type';
+import { chartMediaType } from '@app/ml/charts/chart-media-type';
 import type { ArtifactContent } from '@app/ml/client/ml-service.types';
 import { type JobResponseDto, toJobResponse } from '@app/ml/jobs/dto/job-response.dto';
 

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, Header, Headers, HttpCode, HttpStatus, type MessageEvent, Param, Post, Query, Sse, SseSignal, StreamableFile } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Headers, HttpCode, HttpStatus, type MessageEvent, Param, Post, Query, Sse, SseSignal, StreamableFile } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
   ApiBody,
@@ -29,6 +29,7 @@ import { AlgorithmListResponseDto } from '@app/ml/training/dto/algorithm-respons
 import { TrainingService } from '@app/ml/training/training.service';
 import { TrainingEventDto, TrainingStreamErrorDto } from '@app/ml/training/dto/training-event.dto';
 import { toStreamMessages } from '@app/ml/training/training-events';
+import { ApiChartRoute, chartFile } from '@app/ml/charts/chart-route';
 
 @ApiTags('training')
 @ApiResponse({ status: 403, type: ErrorResponseDto, description: 'The request names another tenant.' })
@@ -133,18 +134,7 @@ export class TrainingController {
     summary: 'Get one chart of a training job',
     description: '`Accept: image/png` for the picture; `application/json` (the default) or `application/vnd.vegalite.v5+json` for its Vega-Lite spec, data included.',
   })
-  @ApiProduces('image/png', 'application/json')
-  @Header('Vary', 'Accept')
-  @ApiOkResponse({
-    description: 'The PNG, or the Vega-Lite spec.',
-    content: {
-      'image/png': { schema: { type: 'string', format: 'binary' } },
-      'application/json': { schema: { type: 'object', description: 'A Vega-Lite v5 specification.' } },
-    },
-  })
-  @ApiResponse({ status: 400, type: ErrorResponseDto, description: 'The job id or chart name is malformed.' })
-  @ApiResponse({ status: 404, type: ErrorResponseDto, description: 'No such job for this tenant, or no chart of that name.' })
-  @ApiResponse({ status: 406, type: ErrorResponseDto, description: 'Accept allows neither image/png nor JSON.' })
+  @ApiChartRoute('job')
   @ApiResponse({ status: 409, type: ErrorResponseDto, description: 'The job has not completed.' })
   async getTrainingChart(
     @Param() params: TrainingChartParamDto,
@@ -152,6 +142,6 @@ export class TrainingController {
     @CallerTenant() caller: TenantContext,
   ): Promise<StreamableFile> {
     const chart = await this.training.getChart(params.job_id, params.name, accept, caller);
-    return new StreamableFile(chart.content, { type: chart.contentType, length: chart.content.length });
+    return chartFile(chart);
   }
 }

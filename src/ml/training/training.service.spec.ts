@@ -14,7 +14,7 @@ import {
   XGBOOST_CATALOG,
 } from '@app/ml/training/training.fixtures';
 import { TrainingService } from '@app/ml/training/training.service';
-import { chartMediaType } from '@app/ml/training/chart-media-type';
+import { chartMediaType } from '@app/ml/charts/chart-media-type';
 
 const caller: TenantContext = { tenantId: 'acme-corp', requestId: 'req-1' };
 

@@ -3,7 +3,7 @@ import { FieldErrorsException } from '@app/common/filters/field-errors.exception
 import type { TenantContext } from '@app/common/tenant/tenant-context';
 import { MLServiceClient } from '@app/ml/client/ml-service.client';
 import type { AlgorithmSpec, ArtifactContent, DatasetRef, TrainingEvent, TrainingJob, TrainingSubmission } from '@app/ml/client/ml-service.types';
-import { chartMediaType } from '@app/ml/training/chart-media-type';
+import { chartMediaType } from '@app/ml/charts/chart-media-type';
 import { ML_OPTIONS, type ResolvedMlModuleOptions } from '@app/ml/ml-module-options';
 import type { CreateTrainingJobDto, DatasetDto } from '@app/ml/training/dto/create-training-job.dto';
 import type { TrainingChartListResponseDto } from '@app/ml/training/dto/training-chart.dto';

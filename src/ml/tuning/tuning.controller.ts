@@ -1,5 +1,5 @@
-import { Body, Controller, Delete, Get, Header, Headers, HttpCode, HttpStatus, Param, Post, Query, StreamableFile } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiBody, ApiExtraModels, ApiHeader, ApiOkResponse, ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Delete, Get, Headers, HttpCode, HttpStatus, Param, Post, Query, StreamableFile } from '@nestjs/common';
+import { ApiAcceptedResponse, ApiBody, ApiExtraModels, ApiHeader, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { ErrorResponseDto } from '@app/common/filters/error-response.dto';
 import { IdempotencyKey } from '@app/common/idempotency-key.decorator';
 import { CallerTenant, type TenantContext } from '@app/common/tenant/tenant-context';
@@ -14,6 +14,7 @@ import { TrainBestDto } from '@app/ml/tuning/dto/train-best.dto';
 import { CHURN_TUNING_REQUEST } from '@app/ml/tuning/dto/tuning-examples';
 import { DefaultSearchSpaceListResponseDto, TuningSweepListResponseDto, TuningSweepResponseDto } from '@app/ml/tuning/dto/tuning-sweep-response.dto';
 import { TuningService } from '@app/ml/tuning/tuning.service';
+import { ApiChartRoute, chartFile } from '@app/ml/charts/chart-route';
 
 @ApiTags('tuning')
 @ApiResponse({ status: 403, type: ErrorResponseDto, description: 'The request names another tenant.' })
@@ -105,18 +106,7 @@ export class TuningController {
     summary: 'Get one chart of a sweep',
     description: '`Accept: image/png` for the picture; `application/json` (the default) or `application/vnd.vegalite.v5+json` for its Vega-Lite spec, data included.',
   })
-  @ApiProduces('image/png', 'application/json')
-  @Header('Vary', 'Accept')
-  @ApiOkResponse({
-    description: 'The PNG, or the Vega-Lite spec.',
-    content: {
-      'image/png': { schema: { type: 'string', format: 'binary' } },
-      'application/json': { schema: { type: 'object', description: 'A Vega-Lite v5 specification.' } },
-    },
-  })
-  @ApiResponse({ status: 400, type: ErrorResponseDto, description: 'The sweep id or chart name is malformed.' })
-  @ApiResponse({ status: 404, type: ErrorResponseDto, description: 'No such sweep for this tenant, or no chart of that name.' })
-  @ApiResponse({ status: 406, type: ErrorResponseDto, description: 'Accept allows neither image/png nor JSON.' })
+  @ApiChartRoute('sweep')
   @ApiResponse({ status: 409, type: ErrorResponseDto, description: 'The sweep has not completed.' })
   async getTuningChart(
     @Param() params: TuningChartParamDto,
@@ -124,7 +114,7 @@ export class TuningController {
     @CallerTenant() caller: TenantContext,
   ): Promise<StreamableFile> {
     const chart = await this.tuning.getChart(params.sweep_id, params.name, accept, caller);
-    return new StreamableFile(chart.content, { type: chart.contentType, length: chart.content.length });
+    return chartFile(chart);
   }
 
   @Post(':sweep_id/train-best')

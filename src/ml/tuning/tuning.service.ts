@@ -3,7 +3,7 @@ import { FieldErrorsException } from '@app/common/filters/field-errors.exception
 import type { TenantContext } from '@app/common/tenant/tenant-context';
 import { MLServiceClient } from '@app/ml/client/ml-service.client';
 import type { ArtifactContent, TuningFromBaseSubmission, TuningSubmission } from '@app/ml/client/ml-service.types';
-import { chartMediaType } from '@app/ml/training/chart-media-type';
+import { chartMediaType } from '@app/ml/charts/chart-media-type';
 import type { TrainingJobResponseDto } from '@app/ml/training/dto/training-job-response.dto';
 import { toTrainingJobResponse, toTrainingSubmission, withOurFieldNames } from '@app/ml/training/training.service';
 import type { CreateTuningSweepDto } from '@app/ml/tuning/dto/create-tuning-sweep.dto';
