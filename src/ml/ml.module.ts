@@ -9,12 +9,14 @@ import { DatasetsModule } from '@app/ml/datasets/datasets.module';
 import { EdaModule } from '@app/ml/eda/eda.module';
 import { FeaturesModule } from '@app/ml/features/features.module';
 import { JobsModule } from '@app/ml/jobs/jobs.module';
+import { McpModule } from '@app/ml/mcp/mcp.module';
 import { ML_OPTIONS, type MlModuleOptions, resolveMlModuleOptions } from '@app/ml/ml-module-options';
 import { ConfigurableMlModule, ML_MODULE_OPTIONS } from '@app/ml/ml.module-definition';
 import { RegistryModule } from '@app/ml/registry/registry.module';
 import { ServingModule } from '@app/ml/serving/serving.module';
 import { TrackingModule } from '@app/ml/tracking/tracking.module';
 import { TrainingModule } from '@app/ml/training/training.module';
+import { ToolsModule } from '@app/ml/tools/tools.module';
 import { TuningModule } from '@app/ml/tuning/tuning.module';
 
 /**
@@ -25,7 +27,7 @@ import { TuningModule } from '@app/ml/tuning/tuning.module';
  *   MlModule.forRootAsync({ imports: [...], inject: [...], useFactory: (...) => options })
  */
 @Module({
-  imports: [HttpModule, DatasetsModule, TrainingModule, TuningModule, JobsModule, TrackingModule, RegistryModule, ServingModule, EdaModule, FeaturesModule],
+  imports: [HttpModule, DatasetsModule, TrainingModule, TuningModule, JobsModule, TrackingModule, RegistryModule, ServingModule, EdaModule, FeaturesModule, ToolsModule, McpModule],
   providers: [
     { provide: ML_OPTIONS, inject: [ML_MODULE_OPTIONS], useFactory: resolveMlModuleOptions },
     {

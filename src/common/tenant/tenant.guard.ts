@@ -5,14 +5,31 @@ import { setTenantOf } from '@app/common/tenant/tenant-context';
 import { ACTOR_PATTERN, TENANT_ID_PATTERN, TENANT_RESOLVER, type TenantResolver } from '@app/common/tenant/tenant-resolver';
 
 /** Where a request may name a tenant; each must match the caller's own. */
-const TENANT_FIELDS: { field: string; read: (request: Request) => unknown }[] = [
-  { field: 'tenant_id', read: (request) => (request.query as Record<string, unknown>).tenant_id },
-  { field: 'tenant_id', read: (request) => (request.body as { tenant_id?: unknown } | undefined)?.tenant_id },
-  {
-    field: 'dataset.tenant_id',
-    read: (request) => (request.body as { dataset?: { tenant_id?: unknown } } | undefined)?.dataset?.tenant_id,
-  },
+const TENANT_FIELDS: { field: string; read: (named: NamedTenants) => unknown }[] = [
+  { field: 'tenant_id', read: (named) => (named.query as { tenant_id?: unknown } | undefined)?.tenant_id },
+  { field: 'tenant_id', read: (named) => (named.body as { tenant_id?: unknown } | undefined)?.tenant_id },
+  { field: 'dataset.tenant_id', read: (named) => (named.body as { dataset?: { tenant_id?: unknown } } | undefined)?.dataset?.tenant_id },
 ];
+
+/** A call's raw query and body (REST) or arguments (a tool call), before validation. */
+export interface NamedTenants {
+  query?: unknown;
+  body?: unknown;
+}
+
+/**
+ * Refuses (403 naming the field) a call that names a tenant other than the caller's: REST through
+ * TenantGuard, tool calls through the tool registry, so both faces refuse alike.
+ */
+export function refuseOtherTenant(named: NamedTenants, tenantId: string): void {
+  for (const { field, read } of TENANT_FIELDS) {
+    const value = read(named);
+    if (value !== undefined && value !== tenantId) {
+      const message = `${field} ${JSON.stringify(value)} is not your tenant; your credentials are for "${tenantId}"`;
+      throw new FieldErrorsException(HttpStatus.FORBIDDEN, [{ field, message }], message);
+    }
+  }
+}
 
 /**
  * Resolves the caller's tenant (401 when there is none) and refuses a request that names another
@@ -35,13 +52,7 @@ export class TenantGuard implements CanActivate {
     if (actor !== undefined && !ACTOR_PATTERN.test(actor)) {
       throw new UnauthorizedException('The resolved actor is not printable ASCII of at most 128 characters');
     }
-    for (const { field, read } of TENANT_FIELDS) {
-      const named = read(request);
-      if (named !== undefined && named !== tenantId) {
-        const message = `${field} ${JSON.stringify(named)} is not your tenant; your credentials are for "${tenantId}"`;
-        throw new FieldErrorsException(HttpStatus.FORBIDDEN, [{ field, message }], message);
-      }
-    }
+    refuseOtherTenant({ query: request.query, body: request.body }, tenantId);
     setTenantOf(request, tenantId, actor);
     return true;
   }

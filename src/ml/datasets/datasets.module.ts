@@ -7,5 +7,6 @@ import { DatasetsService } from '@app/ml/datasets/datasets.service';
 @Module({
   controllers: [DatasetsController],
   providers: [DatasetsService, DatasetUploadInterceptor],
+  exports: [DatasetsService],
 })
 export class DatasetsModule {}

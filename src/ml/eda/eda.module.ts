@@ -7,5 +7,6 @@ import { EdaService } from '@app/ml/eda/eda.service';
 @Module({
   controllers: [EdaController, EdaComparisonsController],
   providers: [EdaService],
+  exports: [EdaService],
 })
 export class EdaModule {}

@@ -6,5 +6,6 @@ import { FeaturesService } from '@app/ml/features/features.service';
 @Module({
   controllers: [FeaturesController],
   providers: [FeaturesService],
+  exports: [FeaturesService],
 })
 export class FeaturesModule {}

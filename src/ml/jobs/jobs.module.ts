@@ -11,5 +11,6 @@ import { JobsService } from '@app/ml/jobs/jobs.service';
 @Module({
   controllers: [JobsController],
   providers: [JobsService, JobProgressGateway],
+  exports: [JobsService],
 })
 export class JobsModule {}

@@ -6,5 +6,6 @@ import { RegistryService } from '@app/ml/registry/registry.service';
 @Module({
   controllers: [RegistryController],
   providers: [RegistryService],
+  exports: [RegistryService],
 })
 export class RegistryModule {}

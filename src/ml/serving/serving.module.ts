@@ -6,5 +6,6 @@ import { ServingService } from '@app/ml/serving/serving.service';
 @Module({
   controllers: [ServingController],
   providers: [ServingService],
+  exports: [ServingService],
 })
 export class ServingModule {}

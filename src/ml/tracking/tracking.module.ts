@@ -6,5 +6,6 @@ import { TrackingService } from '@app/ml/tracking/tracking.service';
 @Module({
   controllers: [TrackingController],
   providers: [TrackingService],
+  exports: [TrackingService],
 })
 export class TrackingModule {}

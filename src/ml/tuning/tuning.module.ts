@@ -11,5 +11,6 @@ import { TuningService } from '@app/ml/tuning/tuning.service';
   imports: [TrainingModule],
   controllers: [TuningController],
   providers: [TuningService],
+  exports: [TuningService],
 })
 export class TuningModule {}
