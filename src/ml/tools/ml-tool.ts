@@ -1,4 +1,4 @@
-import { HttpStatus, type Type, type ValidationPipe } from '@nestjs/common';
+import { HttpStatus, ParseArrayPipe, type Type, type ValidationPipe } from '@nestjs/common';
 import { DECORATORS } from '@nestjs/swagger';
 import { FieldErrorsException } from '@app/common/filters/field-errors.exception';
 import type { TenantContext } from '@app/common/tenant/tenant-context';
@@ -20,10 +20,15 @@ export interface ToolInput<P = object, Q = object, B = unknown> {
   body: B;
 }
 
-/** A body without a DTO (predict's feature record): taken whole from one argument, a JSON object. */
-export interface FreeBodyArgument {
+/**
+ * A body that is not one DTO object, taken whole from one argument: a JSON object passed through
+ * (predict's feature record), or with `items` a list validated as REST's ParseArrayPipe of that DTO
+ * validates it (feedback's `[{prediction_id, actual}]`).
+ */
+export interface BodyArgument {
   name: string;
   description: string;
+  items?: Type<unknown>;
 }
 
 /** How one operation of the ML API becomes a tool; see MlTool for what each part is for. */
@@ -35,7 +40,7 @@ export interface ToolSpec<P extends object, Q extends object, B> {
   params?: Type<P>;
   query?: Type<Q>;
   body?: Type<B>;
-  freeBody?: FreeBodyArgument;
+  bodyArgument?: BodyArgument;
   /** Calls the concern's service, as the controller does. */
   run: (input: ToolInput<P, Q, B>, caller: TenantContext) => Promise<unknown>;
 }
@@ -87,9 +92,13 @@ export class MlTool {
       }
       required.push(...((schema.required as string[] | undefined) ?? []));
     }
-    if (spec.freeBody !== undefined) {
-      properties[spec.freeBody.name] = { type: 'object', description: spec.freeBody.description };
-      required.push(spec.freeBody.name);
+    const bodyArgument = spec.bodyArgument;
+    if (bodyArgument !== undefined) {
+      properties[bodyArgument.name] =
+        bodyArgument.items === undefined
+          ? { type: 'object', description: bodyArgument.description }
+          : { type: 'array', minItems: 1, items: schemaOf(bodyArgument.items), description: bodyArgument.description };
+      required.push(bodyArgument.name);
     }
     this.parts = parts.map(({ place, dto, schema }) => ({ place, dto, fields: new Set(Object.keys(schema.properties as object)) }));
     const inputSchema: JsonSchema = { type: 'object', properties, required, additionalProperties: false };
@@ -108,11 +117,11 @@ export class MlTool {
     }
     refuseOtherTenant({ query: args, body: args }, caller.tenantId);
     const raw = { param: {} as Record<string, unknown>, query: {} as Record<string, unknown>, body: {} as Record<string, unknown> };
-    const freeBody = this.spec.freeBody?.name;
+    const bodyArgument = this.spec.bodyArgument;
     // Unknown arguments go where the pipe refuses them: the body if there is one, else the last part.
     const fallback = this.parts.at(-1)?.place;
     for (const [field, value] of Object.entries(args)) {
-      if (field === freeBody) {
+      if (field === bodyArgument?.name) {
         continue;
       }
       const part = this.parts.find(({ fields }) => fields.has(field))?.place ?? fallback;
@@ -128,13 +137,8 @@ export class MlTool {
       else if (place === 'query') input.query = validated;
       else input.body = validated;
     }
-    if (freeBody !== undefined) {
-      const value = args[freeBody];
-      if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-        const message = `${freeBody} must be a JSON object`;
-        throw new FieldErrorsException(HttpStatus.BAD_REQUEST, [{ field: freeBody, message }], message);
-      }
-      input.body = value;
+    if (bodyArgument !== undefined) {
+      input.body = await validBodyArgument(bodyArgument, args[bodyArgument.name]);
     }
     return input;
   }
@@ -143,6 +147,20 @@ export class MlTool {
   run(input: ToolInput, caller: TenantContext): Promise<unknown> {
     return this.spec.run(input, caller);
   }
+}
+
+async function validBodyArgument({ name, items }: BodyArgument, value: unknown): Promise<unknown> {
+  if (items !== undefined) {
+    // The feedback route's own pipe and options; a missing list is refused naming the argument.
+    if (!Array.isArray(value)) {
+      throw new FieldErrorsException(HttpStatus.BAD_REQUEST, [{ field: name, message: `${name} must be an array` }], `${name} must be an array`);
+    }
+    return new ParseArrayPipe({ items, whitelist: true, forbidNonWhitelisted: true }).transform(value, { type: 'body', metatype: Array, data: undefined });
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new FieldErrorsException(HttpStatus.BAD_REQUEST, [{ field: name, message: `${name} must be a JSON object` }], `${name} must be a JSON object`);
+  }
+  return value;
 }
 
 /** Keeps a tool's DTO types attached to its `run`, then erases them for the registry's list. */

@@ -120,6 +120,9 @@ describe('ToolRegistry', () => {
     const predict = await tool('ServingController_predict').prepare({ model_id: 'churn', input: { tenure: 3 } }, caller);
     expect(predict.body).toEqual({ tenure: 3 });
     await expect(tool('ServingController_predict').prepare({ model_id: 'churn', input: [1] }, caller)).rejects.toBeInstanceOf(HttpException);
+    const feedback = await tool('ServingController_recordFeedback').prepare({ model_id: 'churn', entries: [{ prediction_id: 'p1', actual: 1 }] }, caller);
+    expect(feedback.body).toEqual([expect.objectContaining({ prediction_id: 'p1', actual: 1 })]);
+    await expect(tool('ServingController_recordFeedback').prepare({ model_id: 'churn', entries: [{ prediction_id: 'p1', actual: 1, extra: 2 }] }, caller)).rejects.toBeInstanceOf(HttpException);
   });
 
   it('labels reads read, deletions destructive, and deploy, promote and cancel destructive', () => {

@@ -23,7 +23,7 @@ import { ModelAliasParamDto, ModelNameParamDto, ModelVersionParamDto } from '@ap
 import { DeleteModelQueryDto, RegisterModelVersionDto, SearchModelsQueryDto, SetAliasDto, TransitionStageDto, UpdateRegistryEntryDto } from '@app/ml/registry/dto/registry-requests.dto';
 import { RegistryController } from '@app/ml/registry/registry.controller';
 import { RegistryService } from '@app/ml/registry/registry.service';
-import { CreateDeploymentDto, DriftQueryDto, ModelIdParamDto, ReleaseVersionDto, TrafficSplitDto, WindowQueryDto } from '@app/ml/serving/dto/serving-requests.dto';
+import { CreateDeploymentDto, DriftQueryDto, FeedbackEntryDto, ModelIdParamDto, ReleaseVersionDto, TrafficSplitDto, WindowQueryDto } from '@app/ml/serving/dto/serving-requests.dto';
 import { ServingController } from '@app/ml/serving/serving.controller';
 import { ServingService } from '@app/ml/serving/serving.service';
 import { CompareRunsDto, CreateExperimentDto, ListArtifactsQueryDto, SearchRunsDto } from '@app/ml/tracking/dto/tracking-requests.dto';
@@ -143,8 +143,15 @@ export class ToolRegistry {
         // Predictions are logged for monitoring, but change no model, deployment or data.
         risk: 'read',
         params: ModelIdParamDto,
-        freeBody: { name: 'input', description: 'One feature record ({"tenure": 12, ...}), or {"instances": [...]}, or {"periods": n} for a forecaster: the REST body of predict.' },
+        bodyArgument: { name: 'input', description: 'One feature record ({"tenure": 12, ...}), or {"instances": [...]}, or {"periods": n} for a forecaster: the REST body of predict.' },
         run: ({ params, body }, caller) => serving.predict(params.model_id, body, undefined, caller),
+      }),
+      defineTool({
+        operation: [ServingController, 'recordFeedback'],
+        risk: 'write',
+        params: ModelIdParamDto,
+        bodyArgument: { name: 'entries', items: FeedbackEntryDto, description: 'Ground truth for logged predictions: the REST body of feedback.' },
+        run: ({ params, body }, caller) => serving.feedback(params.model_id, body as FeedbackEntryDto[], caller),
       }),
       defineTool({ operation: [ServingController, 'getServingMetrics'], risk: 'read', params: ModelIdParamDto, query: WindowQueryDto, run: ({ params, query }, caller) => serving.metrics(params.model_id, query.window, caller) }),
       defineTool({ operation: [ServingController, 'getDrift'], risk: 'read', params: ModelIdParamDto, query: DriftQueryDto, run: ({ params, query }, caller) => serving.drift(params.model_id, query, caller) }),
