@@ -1,9 +1,15 @@
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import type { App } from 'supertest/types';
 import type { ModelVersionResponseDto } from '@app/ml/registry/dto/registry-responses.dto';
+import type { BatchPredictionResponseDto } from '@app/ml/serving/dto/batch-prediction.dto';
 import type {
   DeploymentResponseDto,
   FeedbackResultDto,
@@ -16,6 +22,21 @@ import { seedTrainingConfig } from '@app/ml/training/training.fixtures';
 import { ACME_KEY, GLOBEX_KEY, mlServiceUrl, startAiService } from '@test/support/ai-service';
 
 const ENDED = new Set(['completed', 'failed', 'cancelled']);
+const execFileAsync = promisify(execFile);
+
+/** What test/support/kserve_v2_client.py prints. */
+interface KserveClientReport {
+  server_live: boolean;
+  server_ready: boolean;
+  server_metadata: { name: string };
+  model_ready: boolean;
+  version_ready: boolean;
+  metadata: { versions: string[]; inputs: { name: string; datatype: string }[] };
+  infer: { response: Record<string, unknown>; class: unknown[]; score: number[] };
+  pinned: { version: string; outputs: string[] };
+  other_tenant: { model_ready: boolean; metadata: { status: string }; infer: { status: string } };
+  no_key: { status: string; error: string };
+}
 const CUSTOMER = { tenure: 3, monthly_charges: 89.5, total_charges: 268.5, contract_type: 'month-to-month' };
 
 /**
@@ -116,6 +137,64 @@ describe('serving through the AI Service and the real ML Service', () => {
       'instances.0.tenure',
       'instances.0.total_charges',
     ]);
+  });
+
+  it('answers a stock KServe v2 client (tritonclient) with an API key: live, ready, metadata, infer; 404 for another tenant', async () => {
+    const server = app.getHttpServer() as unknown as Server;
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const records = [CUSTOMER, { ...CUSTOMER, tenure: 60, contract_type: 'two-year' }];
+    const python = path.resolve(__dirname, '../ml-service/.venv/bin/python');
+    const script = path.resolve(__dirname, 'support/kserve_v2_client.py');
+    const { stdout } = await execFileAsync(python, [script, `127.0.0.1:${port}/api/v1/ml/serving`, ACME_KEY, GLOBEX_KEY, modelId, JSON.stringify(records)], {
+      timeout: 120_000,
+    });
+    const answered = JSON.parse(stdout) as KserveClientReport;
+    expect(answered).toMatchObject({ server_live: true, server_ready: true, model_ready: true, version_ready: true });
+    expect(answered.server_metadata.name).toBe('ml-service');
+    expect(answered.metadata.versions).toEqual([versions[0]]);
+    expect(Object.fromEntries(answered.metadata.inputs.map((tensor) => [tensor.name, tensor.datatype]))).toEqual({
+      tenure: 'FP64',
+      monthly_charges: 'FP64',
+      total_charges: 'FP64',
+      contract_type: 'BYTES',
+    });
+    expect(answered.infer.response).toMatchObject({ model_name: modelId, model_version: versions[0], id: 'e2e-1' });
+    // the same predictions as the seed's predict shape gives for the same records
+    const viaPredict = (await predict({ instances: records }).expect(200)).body as PredictResponseDto;
+    expect(answered.infer.class).toEqual(viaPredict.predictions.map((prediction) => prediction.class));
+    answered.infer.score.forEach((score, index) => expect(score).toBeCloseTo(viaPredict.predictions[index].score as number, 6));
+    expect(answered.pinned).toEqual({ version: versions[0], outputs: ['score'] });
+    expect(answered.other_tenant.model_ready).toBe(false);
+    expect(answered.other_tenant.metadata.status).toBe('404');
+    expect(answered.other_tenant.infer.status).toBe('404');
+    expect(answered.no_key.status).toBe('401');
+    expect(answered.no_key.error).toMatch(/API key/i);
+  });
+
+  it('scores a table in a batch through the AI Service, for the caller only', async () => {
+    const outputTable = `scores_${randomUUID().slice(0, 8).replace(/-/g, '')}`;
+    const body = { model_id: modelId, dataset: { source: 'sql', query: 'SELECT * FROM ml_features.customer_churn LIMIT 1500' }, output_table: outputTable };
+    const unreadable = await api('post', '/api/v1/ml/serving/batch').send({ ...body, dataset: { source: 'sql', query: 'SELECT nope FROM ml_features.customer_churn' } }).expect(422);
+    expect((unreadable.body as { errors: { field: string }[] }).errors.map((error) => error.field)).toEqual(['dataset.query']);
+    const both = await api('post', '/api/v1/ml/serving/batch').send({ ...body, model_name: modelName, version: 1 }).expect(400);
+    expect((both.body as { errors: { field: string }[] }).errors.map((error) => error.field)).toEqual(['model_name']);
+    await api('post', '/api/v1/ml/serving/batch', GLOBEX_KEY).send(body).expect(404);
+
+    const accepted = (await api('post', '/api/v1/ml/serving/batch').send(body).expect(202)).body as BatchPredictionResponseDto;
+    expect(accepted.output_table).toBe(`predictions.${outputTable}`);
+    const deadline = Date.now() + 120_000;
+    let batch = accepted;
+    while (!ENDED.has(batch.status) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      batch = (await api('get', `/api/v1/ml/serving/batch/${accepted.batch_id}`).expect(200)).body as BatchPredictionResponseDto;
+    }
+    expect(batch).toMatchObject({ status: 'completed', rows_total: 1500, rows_done: 1500, prediction_columns: ['predicted_class', 'score'] });
+    await api('get', `/api/v1/ml/serving/batch/${accepted.batch_id}`, GLOBEX_KEY).expect(404);
+    await api('delete', `/api/v1/ml/serving/batch/${accepted.batch_id}`).expect(409);
+    const table = (await api('get', `/api/v1/ml/datasets/predictions.${outputTable}`).expect(200)).body as { row_count: number; columns: { name: string }[] };
+    expect(table.row_count).toBe(1500);
+    expect(table.columns.map((column) => column.name)).toEqual(expect.arrayContaining(['tenure', 'churned', 'predicted_class', 'score']));
   });
 
   it('predicts the 10,000 records a request may carry, and refuses one more naming instances', async () => {

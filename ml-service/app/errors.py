@@ -1,9 +1,16 @@
 """Domain exceptions and the handlers that turn them into the contract's error body.
 
-Every error answers `{"detail": "<one sentence>", "errors": [{"field", "message"}]?}`.
+Every error answers `{"detail": "<one sentence>", "errors": [{"field", "message"}]?}`, except on
+the Open Inference Protocol's routes (`/v2...`), whose clients read `{"error": "<one sentence>"}`
+(KServe v2 protocol, "Errors"); `errors` is kept there too, so the field names still travel.
 """
 
 import logging
+import re
+import sys
+import tempfile
+from functools import cache
+from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -121,6 +128,66 @@ def _body(detail: str, errors: list[FieldError] | None = None) -> dict:
     return ErrorResponse(detail=detail, errors=errors).model_dump(exclude_none=True)
 
 
+# Folders of this machine that error texts from libraries (DuckDB, MLflow, Ray, the file system)
+# may name: the repository, the Python installation, the temporary folder and the home folder,
+# and the data folder once the settings are read (`add_server_folder`). A caller needs none.
+_SERVER_FOLDERS = {
+    str(Path(__file__).resolve().parents[2]), sys.prefix, sys.base_prefix, sys.exec_prefix,
+    tempfile.gettempdir(), str(Path.home()),
+}  # fmt: skip
+# What ends a path inside a sentence: blanks, quotes, brackets, separators.
+_PATH_TAIL = r"""(?:/[^\s'"`,;:()<>\[\]{}]*)*"""
+
+
+def add_server_folder(folder: Path) -> None:
+    """Names under `folder` (the data folder) are left out of error texts too."""
+    _SERVER_FOLDERS.add(str(folder.resolve()))
+    _server_path_pattern.cache_clear()
+
+
+@cache
+def _server_path_pattern() -> re.Pattern[str]:
+    # Longest first, so a folder inside another is matched whole; only whole path segments.
+    roots = sorted((root.rstrip("/") for root in _SERVER_FOLDERS if len(root) > 1), key=len)
+    alternatives = "|".join(re.escape(root) for root in reversed(roots))
+    return re.compile(rf"(?:file://)?(?:{alternatives})(?![\w.-])(?P<tail>{_PATH_TAIL})")
+
+
+def without_server_paths(text: str) -> str:
+    """`text` with every path under a folder of this server replaced by its last segment (the
+    file name the caller may know, e.g. `model.pkl`), or by `<server path>` for a folder itself.
+
+    Error texts of DuckDB, MLflow, Ray and the file system name absolute paths (issue 11: "error
+    messages show absolute server paths"); they tell a caller how the server is laid out and
+    nothing about the request.
+    """
+
+    def short(match: re.Match[str]) -> str:
+        tail = match.group("tail").rstrip("/")
+        return tail.rsplit("/", 1)[-1] if tail else "<server path>"
+
+    return _server_path_pattern().sub(short, text)
+
+
+def _error_response(
+    request: Request,
+    status_code: int,
+    detail: str,
+    errors: list[FieldError] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    detail = without_server_paths(detail)
+    if errors:
+        errors = [
+            FieldError(field=item.field, message=without_server_paths(item.message))
+            for item in errors
+        ]
+    content = _body(detail, errors)
+    if request.url.path == "/v2" or request.url.path.startswith("/v2/"):
+        content = {"error": content.pop("detail"), **content}
+    return JSONResponse(status_code=status_code, content=content, headers=headers)
+
+
 # The first location element says where the value came from (body, query, header, path);
 # clients name fields by their path inside it, e.g. `split.test_size`.
 _LOCATION_SOURCES = {"body", "query", "header", "path", "cookie"}
@@ -133,43 +200,37 @@ def _dotted_field(location: tuple) -> str:
     return ".".join(parts) or "body"
 
 
-async def _handle_service_error(_: Request, error: Exception) -> JSONResponse:
+async def _handle_service_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, MLServiceError)
     headers = (
         {"Retry-After": str(error.retry_after_seconds)}
         if isinstance(error, QuotaExceededError)
         else None
     )
-    return JSONResponse(
-        status_code=error.status_code, content=_body(error.detail, error.errors), headers=headers
-    )
+    return _error_response(request, error.status_code, error.detail, error.errors, headers)
 
 
-async def _handle_validation_error(_: Request, error: Exception) -> JSONResponse:
+async def _handle_validation_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, RequestValidationError)
     field_errors = [
         FieldError(field=_dotted_field(tuple(issue["loc"])), message=issue["msg"])
         for issue in error.errors()
     ]
     first = field_errors[0]
-    return JSONResponse(
-        status_code=422,
-        content=_body(f"invalid request: {first.field}: {first.message}", field_errors),
+    return _error_response(
+        request, 422, f"invalid request: {first.field}: {first.message}", field_errors
     )
 
 
-async def _handle_http_error(_: Request, error: Exception) -> JSONResponse:
+async def _handle_http_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, StarletteHTTPException)
-    return JSONResponse(
-        status_code=error.status_code, content=_body(str(error.detail)), headers=error.headers
-    )
+    return _error_response(request, error.status_code, str(error.detail), headers=error.headers)
 
 
 async def _handle_unexpected_error(request: Request, error: Exception) -> JSONResponse:
     logger.error("unhandled error on %s %s", request.method, request.url.path, exc_info=error)
-    return JSONResponse(
-        status_code=500,
-        content=_body("the ML Service hit an internal error; the details are in its log"),
+    return _error_response(
+        request, 500, "the ML Service hit an internal error; the details are in its log"
     )
 
 

@@ -20,7 +20,7 @@ from app.datasets.warehouse import WarehouseManager
 from app.eda.router import router as eda_router
 from app.eda.service import EdaService, ProfileJobs, ProfilingHandler
 from app.eda.store import EdaStore
-from app.errors import install_error_handlers
+from app.errors import add_server_folder, install_error_handlers
 from app.features.feast_process import FeastProcess
 from app.features.router import router as features_router
 from app.features.service import FeatureSetService
@@ -87,6 +87,7 @@ async def _service_lifecycle(app: FastAPI, settings: Settings) -> AsyncIterator[
         await asyncio.to_thread(tracking.experiment_id, DEMO_TENANT_ID)
 
     app.state.settings = settings
+    add_server_folder(settings.data_dir)
     app.state.service_token = service_token(settings.service_token, settings.data_dir)
     app.state.job_store = store
     app.state.warehouses = warehouses

@@ -1,6 +1,7 @@
 """Serving on Ray Serve (issue 5): deploy -> predict -> 422s -> feedback -> metrics, A/B, releases,
 drift, restart recovery and tenancy. One deployment is shared: Serve start-up is slow."""
 
+import json
 import time
 from collections.abc import Iterator
 
@@ -196,32 +197,83 @@ def test_feedback_feeds_live_accuracy_and_latency_metrics(
 
 
 def test_open_inference_protocol_v2(client: TestClient, deployment: dict) -> None:
-    assert client.get("/v2/health/live").json() == {"live": True}
-    assert client.get("/v2/health/ready").json() == {"ready": True}
+    assert client.get("/v2/health/live", headers=AUTHORIZATION).json() == {"live": True}
+    assert client.get("/v2/health/ready", headers=AUTHORIZATION).json() == {"ready": True}
+    assert client.get("/v2", headers=AUTHORIZATION).json()["name"] == "ml-service"
+    version = deployment["variants"][0]["version"]
     metadata = client.get(f"/v2/models/{MODEL_ID}", headers=tenant_headers()).json()
     assert {item["name"] for item in metadata["inputs"]} == {
         f["name"] for f in deployment["inputs"]
     }
+    assert metadata["versions"] == [version]
+    # the churn target is 0/1: the class output carries integers, declared as such
+    assert {item["name"]: item["datatype"] for item in metadata["outputs"]} == {
+        "class": "INT64", "score": "FP64", "prediction_id": "BYTES"
+    }  # fmt: skip
+    by_version = client.get(f"/v2/models/{MODEL_ID}/versions/{version}", headers=tenant_headers())
+    assert by_version.json() == metadata
     assert client.get(f"/v2/models/{MODEL_ID}/ready", headers=tenant_headers()).status_code == 200
+    assert (
+        client.get(
+            f"/v2/models/{MODEL_ID}/versions/{version}/ready", headers=tenant_headers()
+        ).status_code
+        == 200
+    )
+    never = client.get(f"/v2/models/{MODEL_ID}/versions/999/ready", headers=tenant_headers())
+    assert never.status_code == 404
+    assert "999" in never.json()["error"]  # the protocol's error body, not {"detail"}
+
     records = [full_record(deployment), full_record(deployment, tenure=50)]
     inputs = [
         {
             "name": field["name"],
-            "shape": [2],
-            "datatype": "BYTES" if field["type"] == "string" else "FP64",
+            "shape": [2, 1],
+            # a boolean feature takes 0/1 as an integer tensor, as predict takes 0 and 1
+            "datatype": {"string": "BYTES", "boolean": "INT64"}.get(field["type"], "FP64"),
             "data": [record[field["name"]] for record in records],
         }
         for field in deployment["inputs"]
     ]
+    # as stock clients (tritonclient) send it: a JSON body with no Content-Type
     response = client.post(
-        f"/v2/models/{MODEL_ID}/infer",
-        json={"id": "r1", "inputs": inputs},
+        f"/v2/models/{MODEL_ID}/versions/{version}/infer",
+        content=json.dumps({"id": "r1", "inputs": inputs}).encode(),
         headers=tenant_headers(),
     )
     assert response.status_code == 200, response.text
+    assert response.json()["model_version"] == version
     outputs = {item["name"]: item for item in response.json()["outputs"]}
     assert set(outputs) == {"class", "score", "prediction_id"}
     assert outputs["score"]["shape"] == [2]
+    assert all(isinstance(value, int) for value in outputs["class"]["data"])
+
+    only_score = client.post(
+        f"/v2/models/{MODEL_ID}/infer",
+        json={"inputs": inputs, "outputs": [{"name": "score"}]},
+        headers=tenant_headers(),
+    )
+    assert [item["name"] for item in only_score.json()["outputs"]] == ["score"]
+
+    numeric = next(i for i, item in enumerate(inputs) if item["datatype"] == "FP64")
+    wrong = [dict(item) for item in inputs]
+    wrong[numeric] = {**wrong[numeric], "datatype": "BYTES", "shape": [3]}
+    refused = client.post(
+        f"/v2/models/{MODEL_ID}/infer",
+        json={"inputs": wrong, "outputs": [{"name": "colour"}]},
+        headers=tenant_headers(),
+    )
+    assert refused.status_code == 422
+    assert "error" in refused.json()
+    assert {item["field"] for item in refused.json()["errors"]} == {
+        f"inputs.{numeric}.shape", f"inputs.{numeric}.datatype"
+    }  # fmt: skip
+    unknown_output = client.post(
+        f"/v2/models/{MODEL_ID}/infer",
+        json={"inputs": inputs, "outputs": [{"name": "colour"}]},
+        headers=tenant_headers(),
+    )
+    assert unknown_output.status_code == 422
+    assert unknown_output.json()["errors"][0]["field"] == "outputs.0.name"
 
 
 def test_drift_alerts_on_a_shifted_batch_and_not_on_a_normal_one(

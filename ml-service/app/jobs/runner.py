@@ -46,7 +46,13 @@ from typing import Any, ClassVar, Literal
 
 from ray.exceptions import RayTaskError
 
-from app.errors import ConflictError, InvalidFieldError, NotFoundError, QuotaExceededError
+from app.errors import (
+    ConflictError,
+    InvalidFieldError,
+    NotFoundError,
+    QuotaExceededError,
+    without_server_paths,
+)
 from app.jobs.store import (
     IdempotencyKeyReusedError,
     JobRecord,
@@ -394,7 +400,8 @@ def _one_sentence(handler: JobHandler, error: BaseException) -> str:
     else:
         first_line = next((line for line in str(error).splitlines() if line.strip()), "")
         text = f"{handler.label} failed: {type(error).__name__}: {first_line.strip()}".rstrip(": ")
-    return text[:MAX_ERROR_LENGTH]
+    # the job's error is shown to its caller: library messages name files of this server
+    return without_server_paths(text)[:MAX_ERROR_LENGTH]
 
 
 class JobsOfKind:

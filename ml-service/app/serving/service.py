@@ -27,7 +27,13 @@ from ray.serve.exceptions import BackPressureError
 from ray.serve.handle import DeploymentHandle
 
 from app import SERVE_ENV
-from app.errors import ConflictError, FieldError, MLServiceError, NotFoundError
+from app.errors import (
+    ConflictError,
+    FieldError,
+    MLServiceError,
+    NotFoundError,
+    without_server_paths,
+)
 from app.metrics import PREDICTION_LATENCY, PREDICTIONS
 from app.ray_runtime import ML_SERVICE_DIR
 from app.registry.service import RegistryService
@@ -236,7 +242,9 @@ class ServingService:
                     live.failures.pop(version, None)
                 except Exception as error:  # Serve raises RuntimeError and its own types
                     logger.exception("deploying %s v%s failed", record.model_id, version)
-                    live.failures[version] = f"version {version} failed to deploy: {error}"[:500]
+                    live.failures[version] = without_server_paths(
+                        f"version {version} failed to deploy: {error}"
+                    )[:500]
         current = self._store.get(record.tenant_id, record.model_id)
         if current is None:  # undeployed meanwhile
             return
@@ -533,11 +541,22 @@ class ServingService:
     # --- predict --------------------------------------------------------------------------
 
     async def predict(
-        self, tenant_id: str, model_id: str, body: Any, request_key: str | None
+        self,
+        tenant_id: str,
+        model_id: str,
+        body: Any,
+        request_key: str | None,
+        version: str | None = None,
     ) -> dict[str, Any]:
+        """Predict with the variant the traffic split (and `request_key`) picks, or with
+        `version` when the caller names one (OIP v2's `/versions/{v}/infer`: 404 unless the
+        deployment serves it now)."""
         live = self._live_deployment(tenant_id, model_id)
         records, prefix, body_key = _records(body)
-        version = choose_variant(live.record.variants, request_key or body_key)
+        if version is None:
+            version = choose_variant(live.record.variants, request_key or body_key)
+        elif version not in {str(item["version"]) for item in live.record.variants}:
+            raise NotFoundError(f"deployment {model_id} does not serve version {version}")
         handle = live.handles.get(version)
         if handle is None:
             reason = live.failures.get(version, STARTING_REASON)

@@ -5,7 +5,7 @@ import { ErrorResponseDto } from '@app/common/filters/error-response.dto';
 import { FieldErrorsException } from '@app/common/filters/field-errors.exception';
 
 /** Nest's own errors carry `message` as a string or, from the ValidationPipe, a list of strings. */
-function messageOf(exception: HttpException): string {
+export function messageOf(exception: HttpException): string {
   const body = exception.getResponse();
   if (typeof body === 'string') {
     return body;

@@ -48,6 +48,12 @@ describe('jsonBodyParser', () => {
     expect(large.body.type).toBe('entity.too.large');
   });
 
+  it('reads a body without a Content-Type as JSON, as stock KServe v2 clients send it', async () => {
+    const response = await request(app).post('/echo').send(Buffer.from('{"inputs": [1]}')).expect(200);
+    expect(response.body).toEqual({ body: { inputs: [1] }, isNaN: false });
+    await request(app).post('/echo').send(Buffer.from('inputs=1')).expect(400);
+  });
+
   it('leaves other content types to their own parsers', async () => {
     const response = await request(app).post('/echo').set('Content-Type', 'text/plain').send('NaN').expect(200);
     expect(response.body.body).toBeUndefined();

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { RequestHandler } from 'express';
+import type { IncomingMessage } from 'node:http';
+import type { Request, RequestHandler } from 'express';
 import { text } from 'express';
 
 /**
@@ -13,7 +14,7 @@ export const MAX_JSON_BODY_BYTES = 16 * 1024 * 1024;
 const STRING_OR_NON_FINITE = /"(?:[^"\\]|\\.)*"|(-?Infinity|NaN)/g;
 
 /**
- * Parses JSON bodies like Express's JSON parser, and also accepts the literals `NaN`, `Infinity`
+ * Parses JSON bodies like Express's JSON parser (and bodies without a Content-Type), and also accepts the literals `NaN`, `Infinity`
  * and `-Infinity` as numbers, as Python's `json` (and so `requests.post(json=...)`) writes them and
  * as the ML Service (FastAPI) reads them. Without it a body with `NaN` is a 400 "malformed JSON"
  * here but a 422 naming the field on the ML Service; with it, the predict body reaches the ML
@@ -26,7 +27,7 @@ const STRING_OR_NON_FINITE = /"(?:[^"\\]|\\.)*"|(-?Infinity|NaN)/g;
  * JSON fails with body-parser's own error shape (status 400, type `entity.parse.failed`).
  */
 export function jsonBodyParser(limit: number = MAX_JSON_BODY_BYTES): RequestHandler {
-  const readText = text({ type: ['application/json', 'application/*+json'], limit, defaultCharset: 'utf-8' });
+  const readText = text({ type: isJsonOrUntyped, limit, defaultCharset: 'utf-8' });
   return (request, response, next) => {
     readText(request, response, (error?: unknown) => {
       if (error !== undefined && error !== null) {
@@ -45,6 +46,16 @@ export function jsonBodyParser(limit: number = MAX_JSON_BODY_BYTES): RequestHand
       }
     });
   };
+}
+
+/**
+ * A body declared JSON, or a body with no Content-Type at all: stock Open Inference Protocol
+ * clients (tritonclient) post their JSON without one, and FastAPI reads such a body as JSON too.
+ * (Only requests that have a body reach this check.)
+ */
+function isJsonOrUntyped(request: IncomingMessage): boolean {
+  const contentType = request.headers['content-type'];
+  return contentType === undefined || contentType === '' || (request as Request).is(['application/json', 'application/*+json']) !== false;
 }
 
 /** JSON text as a value; `NaN`, `Infinity` and `-Infinity` outside strings read as numbers. */

@@ -18,7 +18,15 @@ import type {
   DriftReport,
   FeedbackEntry,
   FeedbackResult,
+  BatchPrediction,
+  BatchPredictionCreate,
   PredictResult,
+  V2InferResponse,
+  V2ModelMetadata,
+  V2ModelReadiness,
+  V2ServerLiveness,
+  V2ServerMetadata,
+  V2ServerReadiness,
   ReleaseRequest,
   ServingMetrics,
   TrafficSplit,
@@ -537,6 +545,19 @@ export class MLServiceClient implements OnModuleDestroy {
     return this.request({ method: 'GET', path: `/api/v1/serving/deployments/${encodeURIComponent(modelId)}`, context });
   }
 
+  /** `idempotencyKey` identifies the logical submission; every retry reuses it (the ML Service returns the same batch). */
+  createBatchPrediction(context: MlCallContext, body: BatchPredictionCreate, idempotencyKey: string): Promise<BatchPrediction> {
+    return this.request({ method: 'POST', path: '/api/v1/serving/batch', context, body, idempotencyKey });
+  }
+
+  getBatchPrediction(context: MlCallContext, batchId: string): Promise<BatchPrediction> {
+    return this.request({ method: 'GET', path: `/api/v1/serving/batch/${encodeURIComponent(batchId)}`, context });
+  }
+
+  cancelBatchPrediction(context: MlCallContext, batchId: string): Promise<BatchPrediction> {
+    return this.request({ method: 'DELETE', path: `/api/v1/serving/batch/${encodeURIComponent(batchId)}`, context });
+  }
+
   deleteDeployment(context: MlCallContext, modelId: string): Promise<unknown> {
     return this.request({ method: 'DELETE', path: `/api/v1/serving/deployments/${encodeURIComponent(modelId)}`, context });
   }
@@ -547,16 +568,47 @@ export class MLServiceClient implements OnModuleDestroy {
    * the deployment is starting or at capacity, and repeating it would only add to an overload, so it
    * reaches the caller as 503 with the ML Service's reason; a deadline overrun is 504 at once.
    */
-  async predict(context: MlCallContext, modelId: string, features: unknown, requestKey?: string): Promise<PredictResult> {
-    const path = `/api/v1/serving/${encodeURIComponent(modelId)}/predict`;
-    const headers = this.headersOf(context);
-    if (requestKey !== undefined) {
-      headers['X-Request-Key'] = requestKey;
-    }
+  predict(context: MlCallContext, modelId: string, features: unknown, requestKey?: string): Promise<PredictResult> {
+    const headers: Record<string, string> = requestKey === undefined ? {} : { 'X-Request-Key': requestKey };
+    return this.postPrediction(context, `/api/v1/serving/${encodeURIComponent(modelId)}/predict`, features, headers);
+  }
+
+  /**
+   * Open Inference Protocol v2 inference (`version` pins the answering version), on the same path
+   * and with the same retry and 503 rules as predict.
+   */
+  inferV2(context: MlCallContext, modelName: string, version: string | undefined, body: unknown): Promise<V2InferResponse> {
+    return this.postPrediction(context, `${v2ModelPath(modelName, version)}/infer`, body, {});
+  }
+
+  getV2ServerMetadata(context: MlCallContext): Promise<V2ServerMetadata> {
+    return this.request({ method: 'GET', path: '/v2', context });
+  }
+
+  getV2ServerLiveness(context: MlCallContext): Promise<V2ServerLiveness> {
+    return this.request({ method: 'GET', path: '/v2/health/live', context });
+  }
+
+  /** 200 when ready; the protocol's 400 when not, passed through to the caller. */
+  getV2ServerReadiness(context: MlCallContext): Promise<V2ServerReadiness> {
+    return this.request({ method: 'GET', path: '/v2/health/ready', context });
+  }
+
+  getV2ModelMetadata(context: MlCallContext, modelName: string, version?: string): Promise<V2ModelMetadata> {
+    return this.request({ method: 'GET', path: v2ModelPath(modelName, version), context });
+  }
+
+  /** 200 when the model (or version) answers; 400 naming why not, passed through. */
+  getV2ModelReadiness(context: MlCallContext, modelName: string, version?: string): Promise<V2ModelReadiness> {
+    return this.request({ method: 'GET', path: `${v2ModelPath(modelName, version)}/ready`, context });
+  }
+
+  private async postPrediction<T>(context: MlCallContext, path: string, body: unknown, extraHeaders: Record<string, string>): Promise<T> {
+    const headers = { ...this.headersOf(context), ...extraHeaders };
     for (let attempt = 1; ; attempt += 1) {
       let answer: JsonAnswer;
       try {
-        answer = await this.predictChannel.postJson(path, headers, features, this.options.timeoutMs);
+        answer = await this.predictChannel.postJson(path, headers, body, this.options.timeoutMs);
       } catch (error) {
         this.logger.warn(`POST ${path} attempt ${attempt}/${this.options.maxAttempts} failed: ${socketFailureReason(error)} request_id=${context.requestId}`);
         if (isSocketFailure(error) && attempt < this.options.maxAttempts) {
@@ -566,7 +618,7 @@ export class MLServiceClient implements OnModuleDestroy {
         throw this.predictFailure(error);
       }
       if (answer.status < 300) {
-        return answer.body as PredictResult;
+        return answer.body as T;
       }
       const { detail, fieldErrors } = readErrorBody(answer.body);
       if (PASS_THROUGH_STATUSES.has(answer.status)) {
@@ -820,12 +872,19 @@ function versionPath(name: string, version: number): string {
   return `${modelPath(name)}/versions/${version}`;
 }
 
+/** An Open Inference Protocol model, or one of its versions when `version` is given. */
+function v2ModelPath(name: string, version: string | undefined): string {
+  const model = `/v2/models/${encodeURIComponent(name)}`;
+  return version === undefined ? model : `${model}/versions/${encodeURIComponent(version)}`;
+}
+
 function formatSeconds(milliseconds: number): string {
   return Number.isInteger(milliseconds / 1000) ? String(milliseconds / 1000) : (milliseconds / 1000).toFixed(1);
 }
 
 /**
- * The contract's error body is `{detail: string, errors?: [{field, message}]}`; FastAPI's own request
+ * The contract's error body is `{detail: string, errors?: [{field, message}]}` (`{error, errors?}` on
+ * the /v2 routes); FastAPI's own request
  * validation sends `detail: [{loc, msg}]`, which is read into the same field list.
  */
 function readErrorBody(raw: unknown): { detail?: string; fieldErrors: FieldError[] } {
@@ -833,7 +892,7 @@ function readErrorBody(raw: unknown): { detail?: string; fieldErrors: FieldError
   if (typeof data !== 'object' || data === null) {
     return { fieldErrors: [] };
   }
-  const body = data as { detail?: unknown; errors?: unknown };
+  const body = data as { detail?: unknown; error?: unknown; errors?: unknown };
   const fieldErrors: FieldError[] = [];
   if (Array.isArray(body.errors)) {
     for (const entry of body.errors as { field?: unknown; message?: unknown }[]) {
@@ -842,6 +901,10 @@ function readErrorBody(raw: unknown): { detail?: string; fieldErrors: FieldError
   }
   if (typeof body.detail === 'string') {
     return { detail: body.detail, fieldErrors };
+  }
+  // The Open Inference Protocol's routes (/v2) answer `{error: string, errors?}`.
+  if (typeof body.error === 'string') {
+    return { detail: body.error, fieldErrors };
   }
   if (Array.isArray(body.detail)) {
     for (const entry of body.detail as { loc?: unknown; msg?: unknown }[]) {

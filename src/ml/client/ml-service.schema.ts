@@ -1376,6 +1376,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v2": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * V2 Server Metadata
+         * @description Server name, version and protocol extensions (none).
+         */
+        get: operations["v2_server_metadata"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v2/health/live": {
         parameters: {
             query?: never;
@@ -1405,7 +1425,8 @@ export interface paths {
         };
         /**
          * V2 Ready
-         * @description The service has started (Ray connected, stores open).
+         * @description 200 when the service has started (Ray connected, stores open); 400 otherwise, as the
+         *     protocol says readiness that is false is a 4xx.
          */
         get: operations["v2_ready"];
         put?: never;
@@ -1425,7 +1446,7 @@ export interface paths {
         };
         /**
          * V2 Model Metadata
-         * @description Inputs from the serving version's signature; outputs by task type.
+         * @description Inputs from the signature; outputs by task type, of the version with most traffic.
          */
         get: operations["v2_model_metadata"];
         put?: never;
@@ -1447,7 +1468,8 @@ export interface paths {
         put?: never;
         /**
          * V2 Infer
-         * @description Columns in, columns out; `prediction_id` is returned for feedback.
+         * @description Columns in, columns out; `prediction_id` is returned for feedback. The body's `id` pins
+         *     the A/B variant as X-Request-Key does.
          */
         post: operations["v2_infer"];
         delete?: never;
@@ -1465,9 +1487,69 @@ export interface paths {
         };
         /**
          * V2 Model Ready
-         * @description 200 when every variant with traffic has running replicas, 503 otherwise.
+         * @description 200 when every variant with traffic has running replicas, 400 naming why otherwise.
          */
         get: operations["v2_model_ready"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/models/{name}/versions/{version}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * V2 Model Version Metadata
+         * @description As the model's metadata, for a version the deployment served (else 404).
+         */
+        get: operations["v2_model_version_metadata"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/models/{name}/versions/{version}/infer": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * V2 Version Infer
+         * @description As infer, answered by the named version (404 when the deployment does not serve it).
+         */
+        post: operations["v2_version_infer"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/models/{name}/versions/{version}/ready": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * V2 Model Version Ready
+         * @description 200 when the version receives traffic and runs; 400 otherwise; 404 if never served.
+         */
+        get: operations["v2_model_version_ready"];
         put?: never;
         post?: never;
         delete?: never;
@@ -2749,7 +2831,10 @@ export interface components {
             datatype: string;
             /** Name */
             name: string;
-            /** Shape */
+            /**
+             * Shape
+             * @description [rows] or [rows, 1]; one feature per input
+             */
             shape: number[];
         } & {
             [key: string]: unknown;
@@ -2771,6 +2856,11 @@ export interface components {
             id?: string | null;
             /** Inputs */
             inputs: components["schemas"]["InferInput"][];
+            /**
+             * Outputs
+             * @description the outputs to return (all when absent)
+             */
+            outputs?: components["schemas"]["RequestedOutput"][] | null;
         } & {
             [key: string]: unknown;
         };
@@ -3369,6 +3459,13 @@ export interface components {
              */
             version?: number | null;
         };
+        /** RequestedOutput */
+        RequestedOutput: {
+            /** Name */
+            name: string;
+        } & {
+            [key: string]: unknown;
+        };
         /** Resources */
         Resources: {
             /**
@@ -3574,6 +3671,15 @@ export interface components {
         ServerLiveness: {
             /** Live */
             live: boolean;
+        };
+        /** ServerMetadata */
+        ServerMetadata: {
+            /** Extensions */
+            extensions: string[];
+            /** Name */
+            name: string;
+            /** Version */
+            version: string;
         };
         /** ServerReadiness */
         ServerReadiness: {
@@ -10109,6 +10215,51 @@ export interface operations {
             };
         };
     };
+    v2_server_metadata: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServerMetadata"];
+                };
+            };
+            /** @description missing or malformed X-Tenant-ID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description no or a wrong service token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description invalid request; `errors` names the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
     v2_live: {
         parameters: {
             query?: never;
@@ -10172,13 +10323,13 @@ export interface operations {
                     "application/json": components["schemas"]["ServerReadiness"];
                 };
             };
-            /** @description missing or malformed X-Tenant-ID */
+            /** @description not ready (Ray not connected) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json": components["schemas"]["ServerReadiness"];
                 };
             };
             /** @description no or a wrong service token */
@@ -10315,6 +10466,169 @@ export interface operations {
             path: {
                 /** @description the deployment's model_id */
                 name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelReadiness"];
+                };
+            };
+            /** @description missing or malformed X-Tenant-ID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description no or a wrong service token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description invalid request; `errors` names the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    v2_model_version_metadata: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description tenant the call acts for; resolved by the AI Service */
+                "X-Tenant-ID"?: string | null;
+            };
+            path: {
+                /** @description the deployment's model_id */
+                name: string;
+                /** @description a registry version */
+                version: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelMetadata"];
+                };
+            };
+            /** @description missing or malformed X-Tenant-ID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description no or a wrong service token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description invalid request; `errors` names the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    v2_version_infer: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description tenant the call acts for; resolved by the AI Service */
+                "X-Tenant-ID"?: string | null;
+            };
+            path: {
+                /** @description the deployment's model_id */
+                name: string;
+                /** @description a registry version */
+                version: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["InferRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InferResponse"];
+                };
+            };
+            /** @description missing or malformed X-Tenant-ID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description no or a wrong service token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description invalid request; `errors` names the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    v2_model_version_ready: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description tenant the call acts for; resolved by the AI Service */
+                "X-Tenant-ID"?: string | null;
+            };
+            path: {
+                /** @description the deployment's model_id */
+                name: string;
+                /** @description a registry version */
+                version: string;
             };
             cookie?: never;
         };

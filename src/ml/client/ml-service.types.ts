@@ -91,6 +91,15 @@ export type DeploymentCreate = Schemas['DeploymentCreate'];
 export type Deployment = Schemas['Deployment'];
 export type DeploymentList = Schemas['DeploymentList'];
 export type PredictResult = Schemas['PredictResponse'];
+export type BatchPredictionCreate = Schemas['BatchPredictionCreate'];
+export type BatchPrediction = Schemas['BatchPrediction'];
+// Open Inference Protocol v2 (`/v2`), forwarded by the AI Service under /api/v1/ml/serving/v2.
+export type V2ServerMetadata = Schemas['ServerMetadata'];
+export type V2ServerLiveness = Schemas['ServerLiveness'];
+export type V2ServerReadiness = Schemas['ServerReadiness'];
+export type V2ModelMetadata = Schemas['ModelMetadata'];
+export type V2ModelReadiness = Schemas['ModelReadiness'];
+export type V2InferResponse = Schemas['InferResponse'];
 export type FeedbackEntry = Schemas['FeedbackItem'];
 export type FeedbackResult = Schemas['FeedbackResult'];
 export type ServingMetrics = Schemas['ServingMetrics'];

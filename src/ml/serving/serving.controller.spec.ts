@@ -27,6 +27,9 @@ describe('ServingController through the real pipeline', () => {
     setTraffic: jest.fn<ServingService['setTraffic']>(),
     release: jest.fn<ServingService['release']>(),
     rollback: jest.fn<ServingService['rollback']>(),
+    submitBatch: jest.fn<ServingService['submitBatch']>(),
+    getBatch: jest.fn<ServingService['getBatch']>(),
+    cancelBatch: jest.fn<ServingService['cancelBatch']>(),
   };
 
   beforeAll(async () => {
@@ -84,5 +87,31 @@ describe('ServingController through the real pipeline', () => {
     await call('delete', '/api/v1/ml/serving/deployments/churn').expect(204);
     await call('post', '/api/v1/ml/serving/churn/rollback').expect(200);
     expect(serving.rollback).toHaveBeenCalledWith('churn', expect.anything());
+  });
+
+  it.each([
+    [{}, ['model_id', 'dataset', 'output_table']],
+    [{ model_name: 'churn-predictor-v2', dataset: { source: 'table', table: 'ml_features.customer_churn' }, output_table: 'scores' }, ['version']],
+    [{ model_id: 'churn', dataset: { source: 'sql' }, output_table: 'scores' }, ['dataset.query']],
+    [{ model_id: 'churn', dataset: { source: 'table', table: 'x' }, output_table: 'predictions.scores', chunk_rows: 10 }, ['output_table', 'chunk_rows']],
+  ])('refuses the batch body %j naming %j', async (body, fields) => {
+    const response = await call('post', '/api/v1/ml/serving/batch').send(body).expect(400);
+    expect((response.body as { errors: { field: string }[] }).errors.map((error) => error.field)).toEqual(fields);
+    expect(serving.submitBatch).not.toHaveBeenCalled();
+  });
+
+  it('queues a batch with the caller\'s Idempotency-Key, and reads and cancels it by a well-formed id', async () => {
+    const batch = { batch_id: 'batch-0123456789ab', status: 'queued' as const, rows_total: null, rows_done: 0, output_table: 'predictions.scores', rows_per_second: null, predict_rows_per_second: null, error: null };
+    serving.submitBatch.mockResolvedValue(batch);
+    serving.getBatch.mockResolvedValue(batch);
+    serving.cancelBatch.mockResolvedValue({ ...batch, status: 'cancelled' });
+    const body = { model_name: 'churn-predictor-v2', version: 2, dataset: { source: 'sql', query: 'SELECT * FROM ml_features.customer_churn' }, output_table: 'scores' };
+    const accepted = await call('post', '/api/v1/ml/serving/batch').set('Idempotency-Key', 'nightly-2026-11-30').send(body).expect(202);
+    expect(accepted.body).toEqual(batch);
+    expect(serving.submitBatch).toHaveBeenCalledWith(expect.objectContaining(body), 'nightly-2026-11-30', expect.objectContaining({ tenantId: 'acme-corp' }));
+    await call('get', '/api/v1/ml/serving/batch/batch-0123456789ab').expect(200);
+    expect((await call('delete', '/api/v1/ml/serving/batch/batch-0123456789ab').expect(200)).body).toMatchObject({ status: 'cancelled' });
+    const malformed = await call('get', '/api/v1/ml/serving/batch/batch-1').expect(400);
+    expect((malformed.body as { errors: { field: string }[] }).errors.map((error) => error.field)).toEqual(['batch_id']);
   });
 });

@@ -2,7 +2,9 @@ import { Body, Controller, Delete, Get, Headers, HttpCode, HttpStatus, Param, Pa
 import { ApiAcceptedResponse, ApiBody, ApiExtraModels, ApiHeader, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { ErrorResponseDto } from '@app/common/filters/error-response.dto';
 import { CallerTenant, type TenantContext } from '@app/common/tenant/tenant-context';
+import { IdempotencyKey } from '@app/common/idempotency-key.decorator';
 import { TenantScopedMlApi } from '@app/ml/ml-api.decorator';
+import { BatchIdParamDto, BatchPredictionResponseDto, CreateBatchPredictionDto } from '@app/ml/serving/dto/batch-prediction.dto';
 import {
   CreateDeploymentDto,
   DriftQueryDto,
@@ -85,6 +87,42 @@ export class ServingController {
   @ApiNoContentResponse({ description: 'Undeployed.' })
   deleteDeployment(@Param() params: ModelIdParamDto, @CallerTenant() caller: TenantContext): Promise<void> {
     return this.serving.undeploy(params.model_id, caller);
+  }
+
+  @Post('batch')
+  @HttpCode(HttpStatus.ACCEPTED)
+  @ApiOperation({
+    summary: 'Batch prediction over a table or query',
+    description:
+      'Scores every row of the source with a deployment (`model_id`) or a registered version (`model_name` + `version`) into `predictions.<output_table>`: the source’s columns unchanged plus `predicted_class` and `score` (or `predicted_value`). A job: poll `GET batch/{batch_id}`; it counts in the tenant’s concurrent jobs (429).',
+  })
+  @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'Repeat a submission safely: the same key returns the same batch; the same key with another body is 422.' })
+  @ApiAcceptedResponse({ type: BatchPredictionResponseDto })
+  @ApiResponse({ status: 403, type: ErrorResponseDto, description: '`dataset.tenant_id` is another tenant.' })
+  @ApiResponse({ status: 409, type: ErrorResponseDto, description: 'The model is a forecaster (it scores periods, not rows), or the version has no signature.' })
+  @ApiResponse({ status: 422, type: ErrorResponseDto, description: 'The source cannot be read (`dataset.query`/`dataset.table`), or the Idempotency-Key was used with another body.' })
+  @ApiResponse({ status: 429, type: ErrorResponseDto, description: 'The tenant already runs its maximum of concurrent jobs.' })
+  submitBatch(
+    @Body() body: CreateBatchPredictionDto,
+    @IdempotencyKey() idempotencyKey: string,
+    @CallerTenant() caller: TenantContext,
+  ): Promise<BatchPredictionResponseDto> {
+    return this.serving.submitBatch(body, idempotencyKey, caller);
+  }
+
+  @Get('batch/:batch_id')
+  @ApiOperation({ summary: 'Get a batch prediction', description: 'Status, rows done of rows total, throughput, and the error of a failed batch.' })
+  @ApiOkResponse({ type: BatchPredictionResponseDto })
+  getBatch(@Param() params: BatchIdParamDto, @CallerTenant() caller: TenantContext): Promise<BatchPredictionResponseDto> {
+    return this.serving.getBatch(params.batch_id, caller);
+  }
+
+  @Delete('batch/:batch_id')
+  @ApiOperation({ summary: 'Cancel a batch prediction', description: 'It stops before its next chunk and writes no table.' })
+  @ApiOkResponse({ type: BatchPredictionResponseDto })
+  @ApiResponse({ status: 409, type: ErrorResponseDto, description: 'The batch already ended.' })
+  cancelBatch(@Param() params: BatchIdParamDto, @CallerTenant() caller: TenantContext): Promise<BatchPredictionResponseDto> {
+    return this.serving.cancelBatch(params.batch_id, caller);
   }
 
   @Post(':model_id/predict')

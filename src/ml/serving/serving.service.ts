@@ -1,7 +1,9 @@
-import { Injectable } from '@nestjs/common';
+import { HttpStatus, Injectable } from '@nestjs/common';
+import { FieldErrorsException } from '@app/common/filters/field-errors.exception';
 import type { TenantContext } from '@app/common/tenant/tenant-context';
 import { MLServiceClient } from '@app/ml/client/ml-service.client';
 import type { DeploymentCreate } from '@app/ml/client/ml-service.types';
+import type { BatchPredictionResponseDto, CreateBatchPredictionDto } from '@app/ml/serving/dto/batch-prediction.dto';
 import type {
   CreateDeploymentDto,
   DriftQueryDto,
@@ -87,5 +89,38 @@ export class ServingService {
 
   rollback(modelId: string, caller: TenantContext): Promise<DeploymentResponseDto> {
     return this.mlService.rollbackDeployment(caller, modelId) as Promise<DeploymentResponseDto>;
+  }
+
+  /**
+   * Queues a batch prediction (a job of the ML Service's runner: it counts in the tenant's job
+   * quota). 400 naming `model_name` when both a deployment and a registered model are given; the
+   * ML Service answers 422 naming `dataset.query`/`dataset.table` for a source it cannot read.
+   * `dataset.tenant_id` was checked against the caller by the guard and is not sent on.
+   */
+  submitBatch(body: CreateBatchPredictionDto, idempotencyKey: string, caller: TenantContext): Promise<BatchPredictionResponseDto> {
+    if (body.model_id !== undefined && body.model_name !== undefined) {
+      throw new FieldErrorsException(HttpStatus.BAD_REQUEST, [{ field: 'model_name', message: 'give model_id, or model_name with version, not both' }]);
+    }
+    const { source, query, table } = body.dataset;
+    return this.mlService.createBatchPrediction(
+      caller,
+      {
+        model_id: body.model_id,
+        model_name: body.model_name,
+        version: body.version,
+        dataset: { source, query, table },
+        output_table: body.output_table,
+        chunk_rows: body.chunk_rows,
+      },
+      idempotencyKey,
+    );
+  }
+
+  getBatch(batchId: string, caller: TenantContext): Promise<BatchPredictionResponseDto> {
+    return this.mlService.getBatchPrediction(caller, batchId);
+  }
+
+  cancelBatch(batchId: string, caller: TenantContext): Promise<BatchPredictionResponseDto> {
+    return this.mlService.cancelBatchPrediction(caller, batchId);
   }
 }
