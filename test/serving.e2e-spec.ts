@@ -144,8 +144,8 @@ describe('serving through the AI Service and the real ML Service', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
     const records = [CUSTOMER, { ...CUSTOMER, tenure: 60, contract_type: 'two-year' }];
-    const python = path.resolve(__dirname, '../ml-service/.venv/bin/python');
-    const script = path.resolve(__dirname, 'support/kserve_v2_client.py');
+    const python = path.join(process.cwd(), 'ml-service', '.venv', 'bin', 'python');
+    const script = path.join(process.cwd(), 'test', 'support', 'kserve_v2_client.py');
     const { stdout } = await execFileAsync(python, [script, `127.0.0.1:${port}/api/v1/ml/serving`, ACME_KEY, GLOBEX_KEY, modelId, JSON.stringify(records)], {
       timeout: 120_000,
     });
