@@ -21,3 +21,13 @@ SERVE_ENV = {
 }
 for _name, _value in SERVE_ENV.items():
     os.environ.setdefault(_name, _value)
+
+# On one machine (no RAY_ADDRESS) every Ray process listens on loopback only. Ray binds its servers
+# (GCS, raylet, workers, dashboard and runtime-env agents) to the node's IP, and `ray.init` turns
+# a loopback `_node_ip_address` into the host's routable IP unless Ray runs in its single-machine
+# mode, RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0 (ray._private.ray_constants.ENABLE_RAY_CLUSTER,
+# read when Ray is imported, so set here first). Measured on Ray 2.60 with `ss -ltn`: without it
+# they listen on `*` and on the host's address; with it on 127.0.0.1 only
+# (tests/test_ray_runtime.py). A cluster named by RAY_ADDRESS needs routable node addresses.
+if not os.environ.get("RAY_ADDRESS"):
+    os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
