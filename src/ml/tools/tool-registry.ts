@@ -24,6 +24,7 @@ import { DeleteModelQueryDto, RegisterModelVersionDto, SearchModelsQueryDto, Set
 import { RegistryController } from '@app/ml/registry/registry.controller';
 import { RegistryService } from '@app/ml/registry/registry.service';
 import { CreateDeploymentDto, DriftQueryDto, FeedbackEntryDto, ModelIdParamDto, ReleaseVersionDto, TrafficSplitDto, WindowQueryDto } from '@app/ml/serving/dto/serving-requests.dto';
+import { BatchIdParamDto, CreateBatchPredictionDto } from '@app/ml/serving/dto/batch-prediction.dto';
 import { ServingController } from '@app/ml/serving/serving.controller';
 import { ServingService } from '@app/ml/serving/serving.service';
 import { CompareRunsDto, CreateExperimentDto, ListArtifactsQueryDto, SearchRunsDto } from '@app/ml/tracking/dto/tracking-requests.dto';
@@ -158,6 +159,9 @@ export class ToolRegistry {
       defineTool({ operation: [ServingController, 'setTraffic'], risk: 'destructive', params: ModelIdParamDto, body: TrafficSplitDto, run: ({ params, body }, caller) => serving.setTraffic(params.model_id, body, caller) }),
       defineTool({ operation: [ServingController, 'releaseVersion'], risk: 'destructive', params: ModelIdParamDto, body: ReleaseVersionDto, run: ({ params, body }, caller) => serving.release(params.model_id, body, caller) }),
       defineTool({ operation: [ServingController, 'rollbackDeployment'], risk: 'destructive', params: ModelIdParamDto, run: ({ params }, caller) => serving.rollback(params.model_id, caller) }),
+      defineTool({ operation: [ServingController, 'submitBatch'], risk: 'write', body: CreateBatchPredictionDto, run: ({ body }, caller) => serving.submitBatch(body, randomUUID(), caller) }),
+      defineTool({ operation: [ServingController, 'getBatch'], risk: 'read', params: BatchIdParamDto, run: ({ params }, caller) => serving.getBatch(params.batch_id, caller) }),
+      defineTool({ operation: [ServingController, 'cancelBatch'], risk: 'destructive', params: BatchIdParamDto, run: ({ params }, caller) => serving.cancelBatch(params.batch_id, caller) }),
       // Tracking
       defineTool({ operation: [TrackingController, 'listExperiments'], risk: 'read', run: (_input, caller) => tracking.listExperiments(caller) }),
       defineTool({ operation: [TrackingController, 'getExperiment'], risk: 'read', params: ExperimentIdParamDto, run: ({ params }, caller) => tracking.getExperiment(params.experiment_id, caller) }),
