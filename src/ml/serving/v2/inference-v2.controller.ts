@@ -17,6 +17,7 @@ import {
 import { InferenceV2ExceptionFilter } from '@app/ml/serving/v2/inference-v2.filter';
 import { InferenceV2Service } from '@app/ml/serving/v2/inference-v2.service';
 
+const V2_ERROR_BODY = 'With the protocol\'s error body, `{error}`.';
 const NOT_READY = 'Not ready (the protocol answers readiness that is false with a 4xx); `error` says why.';
 const INFER_DESCRIPTION =
   'One input per feature (`shape` `[rows]` or `[rows, 1]`, `datatype` BYTES for text, any numeric type for numbers, BOOL for booleans), columns out: `class` and `score` (classification) or `value`, and `prediction_id` for feedback; `outputs` selects among them. A JSON body without a Content-Type is read as JSON, as stock clients (tritonclient) send it.';
@@ -28,7 +29,13 @@ const INFER_DESCRIPTION =
  * so another tenant's model is 404 exactly like an unknown one.
  */
 @ApiTags('inference-v2')
-@ApiResponse({ status: 401, type: V2ErrorResponseDto, description: 'Missing or unknown API key.' })
+// The protocol's error body on every status (TenantScopedMlApi documents the others' shape;
+// Swagger joins the two descriptions).
+@ApiResponse({ status: 400, type: V2ErrorResponseDto, description: 'A malformed name, version or body; `errors` names the fields.' })
+@ApiResponse({ status: 401, type: V2ErrorResponseDto, description: V2_ERROR_BODY })
+@ApiResponse({ status: 502, type: V2ErrorResponseDto, description: V2_ERROR_BODY })
+@ApiResponse({ status: 503, type: V2ErrorResponseDto, description: `${V2_ERROR_BODY} Also when the deployment cannot answer now.` })
+@ApiResponse({ status: 504, type: V2ErrorResponseDto, description: V2_ERROR_BODY })
 @TenantScopedMlApi()
 @UseFilters(InferenceV2ExceptionFilter)
 @Controller('api/v1/ml/serving/v2')
