@@ -3,7 +3,8 @@ import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import type { App } from 'supertest/types';
 import type { ProfileResponseDto } from '@app/ml/eda/dto/profile-response.dto';
-import type { FeatureSetListResponseDto, FeatureSetVersionListResponseDto, FeatureSetVersionResponseDto, TrainingSetResponseDto } from '@app/ml/features/dto/feature-set-response.dto';
+import type { TrainingJobResponseDto } from '@app/ml/training/dto/training-job-response.dto';
+import type { FeatureSetLineageResponseDto, FeatureSetListResponseDto, FeatureSetVersionListResponseDto, FeatureSetVersionResponseDto, TrainingSetResponseDto } from '@app/ml/features/dto/feature-set-response.dto';
 import { ACME_KEY, GLOBEX_KEY, mlServiceUrl, startAiService } from '@test/support/ai-service';
 
 // The demo customers' charges as known on 1 January 2024, and a rise of 1000 known from 1 June 2024 on.
@@ -132,6 +133,51 @@ describe('feature sets on Feast through the AI Service and the real ML Service',
     const ours = (await api().get('/api/v1/ml/features/sets').set('X-API-Key', ACME_KEY).expect(200)).body as FeatureSetListResponseDto;
     expect(ours.feature_sets).toEqual([expect.objectContaining({ name: 'customer', latest_version: 2 })]);
   }, 120_000);
+
+  it('trains on version 2 by entity rows alone, registers the model, and shows the lineage both ways', async () => {
+    const accepted = await api()
+      .post('/api/v1/ml/train')
+      .set('X-API-Key', ACME_KEY)
+      .send({
+        name: 'churn-from-features',
+        algorithm: 'xgboost',
+        task_type: 'classification',
+        dataset: {
+          source: 'feature_set',
+          name: 'customer',
+          version: 2,
+          entities: { source: 'sql', query: "SELECT customer_id, DATE '2024-03-01' AS as_of, churned FROM ml_features.customer_churn" },
+          event_timestamp_column: 'as_of',
+        },
+        target_column: 'churned',
+        feature_columns: ['monthly_charges', 'contract_type_month-to-month', 'contract_type_one-year', 'contract_type_two-year', 'monthly_charges_count_365d'],
+        hyperparameters: { n_estimators: 20, max_depth: 3 },
+      })
+      .expect(202);
+    let job = accepted.body as TrainingJobResponseDto;
+    expect(job.feature_set).toEqual({ name: 'customer', version: 2 });
+    const deadline = Date.now() + 180_000;
+    while (!['completed', 'failed', 'cancelled'].includes(job.status) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      job = (await api().get(`/api/v1/ml/train/${job.job_id}`).set('X-API-Key', ACME_KEY).expect(200)).body as TrainingJobResponseDto;
+    }
+    expect(job.status).toBe('completed');
+    expect(job.data_summary?.total_samples).toBe(5000);
+
+    const registered = (await api().post('/api/v1/ml/registry/models/churn-features/versions').set('X-API-Key', ACME_KEY).send({ job_id: job.job_id }).expect(201)).body as {
+      version: string;
+      tags: Record<string, string>;
+    };
+    expect(registered.tags).toMatchObject({ feature_set: 'customer', feature_set_version: '2' });
+
+    const lineage = (await api().get('/api/v1/ml/features/sets/customer/versions/2/lineage').set('X-API-Key', ACME_KEY).expect(200)).body as FeatureSetLineageResponseDto;
+    expect(lineage.training_jobs).toEqual([
+      expect.objectContaining({ job_id: job.job_id, mlflow_run_id: job.mlflow_run_id, registered_versions: [{ model_name: 'churn-features', version: registered.version }] }),
+    ]);
+    const unused = (await api().get('/api/v1/ml/features/sets/customer/versions/1/lineage').set('X-API-Key', ACME_KEY).expect(200)).body as FeatureSetLineageResponseDto;
+    expect(unused.training_jobs).toEqual([]);
+    await api().get('/api/v1/ml/features/sets/customer/versions/2/lineage').set('X-API-Key', GLOBEX_KEY).expect(404);
+  }, 240_000);
 
   it('refuses a feature the source does not have, naming it, and a malformed body at the edge', async () => {
     const refused = await api().post('/api/v1/ml/features/sets').set('X-API-Key', ACME_KEY).send(customerSet([{ column: 'shoe_size' }])).expect(422);

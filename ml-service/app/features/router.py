@@ -7,11 +7,12 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request, Response, status
 
 from app.datasets.warehouse import WAREHOUSE_RESPONSES
-from app.deps import TenantDep
+from app.deps import TenantDep, TrainingDep
 from app.errors import ERROR_RESPONSES, ErrorResponse
 from app.features.schemas import (
     FEATURE_SET_NAME_PATTERN,
     FeatureSetDefinition,
+    FeatureSetLineage,
     FeatureSetSummary,
     FeatureSetVersion,
     TrainingSet,
@@ -25,6 +26,8 @@ router = APIRouter(
     responses=ERROR_RESPONSES | WAREHOUSE_RESPONSES,
 )
 
+# How many of the tenant's latest training jobs a lineage answer looks through.
+LINEAGE_JOBS = 1000
 _NOT_FOUND = {404: {"model": ErrorResponse, "description": "no such feature set (or version)"}}
 NameParam = Annotated[str, Path(pattern=FEATURE_SET_NAME_PATTERN)]
 VersionParam = Annotated[int, Path(ge=1)]
@@ -104,3 +107,28 @@ async def create_training_set(
     feature's value as known at the row's event timestamp, never a later one, written to
     `training_sets.<output_table>` where training can read it as a table."""
     return await asyncio.to_thread(_service(request).training_set, tenant_id, name, version, body)
+
+
+@router.get(
+    "/sets/{name}/versions/{version}/lineage",
+    response_model=FeatureSetLineage,
+    responses=_NOT_FOUND,
+)
+async def get_feature_set_lineage(
+    name: NameParam,
+    version: VersionParam,
+    tenant_id: TenantDep,
+    request: Request,
+    training: TrainingDep,
+) -> FeatureSetLineage:
+    """The training jobs (of the tenant's latest 1,000) that trained on this version, their
+    MLflow runs and the registered model versions made from them."""
+    found = await asyncio.to_thread(_service(request).version, tenant_id, name, version)
+    jobs = await training.jobs.list(tenant_id, None, LINEAGE_JOBS)
+    registry = request.app.state.registry
+    return await asyncio.to_thread(
+        _service(request).lineage,
+        found,
+        jobs,
+        lambda run_id: registry.versions_of_run(tenant_id, run_id),
+    )

@@ -9,6 +9,9 @@ from app.datasets.schemas import DatasetSource
 
 # A Feast feature view is named `<name>_v<version>`, and Feast names are letters, digits and `_`.
 FEATURE_SET_NAME_PATTERN = r"^[a-z][a-z0-9_]{0,62}$"
+# Lineage: the MLflow run and registered version of a model trained on a feature set carry these.
+FEATURE_SET_TAG = "feature_set"
+FEATURE_SET_VERSION_TAG = "feature_set_version"
 
 
 class EntitySpec(BaseModel):
@@ -211,3 +214,30 @@ class TrainingSet(BaseModel):
     columns: list[str] = Field(description="the entity rows' columns, then the features")
     feature_set: str
     version: int
+
+
+class RegisteredVersionUse(BaseModel):
+    model_name: str
+    version: str
+
+
+class TrainingJobUse(BaseModel):
+    """A training job that trained on the feature set version, and what came of it."""
+
+    job_id: str
+    name: str
+    status: str
+    created_at: datetime
+    mlflow_run_id: str | None
+    registered_versions: list[RegisteredVersionUse] = Field(
+        description="the tenant's registered model versions made from the job's run"
+    )
+
+
+class FeatureSetLineage(BaseModel):
+    """Which jobs, runs and registered models used this feature set version (the other way,
+    a training job, its MLflow run and a registered version name the feature set version)."""
+
+    name: str
+    version: int
+    training_jobs: list[TrainingJobUse] = Field(description="newest first")

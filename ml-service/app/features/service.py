@@ -12,6 +12,7 @@ before every training set so Feast always joins the current rows. The Feast proj
 import shutil
 import tempfile
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -27,14 +28,18 @@ from app.features import transforms
 from app.features.feast_process import FeastProcess, FeastRequestError
 from app.features.schemas import (
     FeatureSetDefinition,
+    FeatureSetLineage,
     FeatureSetSummary,
     FeatureSetVersion,
     FeatureSpec,
     FittedFeature,
+    RegisteredVersionUse,
+    TrainingJobUse,
     TrainingSet,
     TrainingSetRequest,
 )
 from app.features.store import FeatureSetStore, VersionTakenError
+from app.jobs.store import JobRecord
 
 TRAINING_SET_SCHEMA = "training_sets"
 # Feast's name for the entity rows' timestamp column (feast.infra.offline_stores.offline_utils.
@@ -180,6 +185,40 @@ class FeatureSetService:
             if item.version == version:
                 return item
         raise NotFoundError(f"feature set {name!r} has no version {version}")
+
+    def lineage(
+        self,
+        version: FeatureSetVersion,
+        jobs: list[JobRecord],
+        versions_of_run: Callable[[str], list[dict[str, str]]],
+    ) -> FeatureSetLineage:
+        """The training jobs among `jobs` (the tenant's, newest first) that trained on
+        `version`, each with the registered versions made from its run."""
+        used = [
+            job
+            for job in jobs
+            if job.spec.get("feature_set") == {"name": version.name, "version": version.version}
+        ]
+        return FeatureSetLineage(
+            name=version.name,
+            version=version.version,
+            training_jobs=[
+                TrainingJobUse(
+                    job_id=job.job_id,
+                    name=job.name,
+                    status=job.status,
+                    created_at=job.created_at,
+                    mlflow_run_id=job.mlflow_run_id,
+                    registered_versions=[
+                        RegisteredVersionUse(**found)
+                        for found in (
+                            versions_of_run(job.mlflow_run_id) if job.mlflow_run_id else []
+                        )
+                    ],
+                )
+                for job in used
+            ],
+        )
 
     def create(
         self, tenant_id: str, definition: FeatureSetDefinition

@@ -21,6 +21,7 @@ from mlflow.models import Model
 from mlflow.utils.validation import _validate_model_version_tag, _validate_registered_model_tag
 
 from app.errors import BadRequestError, ConflictError, InvalidFieldError, NotFoundError
+from app.features.schemas import FEATURE_SET_TAG, FEATURE_SET_VERSION_TAG
 from app.jobs.store import JobStore
 from app.registry.audit import AuditEvent, AuditLog
 from app.registry.schemas import (
@@ -45,7 +46,11 @@ from app.tracking.service import HISTORY_SUFFIX, TENANT_TAG, TrackingService, is
 STAGE_TAG = "stage"
 STAGE_ALIASES: dict[str, str] = {"Production": "production", "Staging": "staging"}
 # Tags the service maintains itself; callers may not set them.
-RESERVED_VERSION_TAGS = frozenset({STAGE_TAG, TENANT_TAG, "job_id", "model_artifact_id"})
+LINEAGE_TAGS = (FEATURE_SET_TAG, FEATURE_SET_VERSION_TAG)
+# The feature set tags are lineage copied from the run: a caller cannot set or forge them.
+RESERVED_VERSION_TAGS = frozenset(
+    {STAGE_TAG, TENANT_TAG, "job_id", "model_artifact_id", FEATURE_SET_TAG, FEATURE_SET_VERSION_TAG}
+)
 RESERVED_MODEL_TAGS = frozenset({TENANT_TAG})
 _METRIC_FILTER = re.compile(
     r"^\s*([A-Za-z0-9_.-]+)\s*(>=|<=|!=|==|=|>|<)\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*$"
@@ -312,6 +317,9 @@ class RegistryService:
         tags = body.tags | {STAGE_TAG: "None", "model_artifact_id": model_artifact_id}
         if job_id is not None:
             tags["job_id"] = job_id
+        # A model trained on a feature set names its version on the registered version too.
+        run_tags = self._client.get_run(run_id).data.tags
+        tags |= {key: run_tags[key] for key in LINEAGE_TAGS if key in run_tags}
         # MLflow's SQL registry resolves the `models:/<id>` source with a default MlflowClient(),
         # i.e. the process-wide tracking URI, not this client's: make it this store's at the call
         # (main.py sets it at start-up; another app in the same process, as in the tests, or an
@@ -366,6 +374,15 @@ class RegistryService:
         if not outputs:
             raise ConflictError(f"run {body.run_id} logged no model")
         return run.info.run_id, outputs[0].model_id, run.data.tags.get("job_id")
+
+    def versions_of_run(self, tenant_id: str, run_id: str) -> list[dict[str, str]]:
+        """{model_name, version} of the tenant's registered versions made from a run."""
+        prefix = f"{tenant_id}."
+        return [
+            {"model_name": found.name[len(prefix):], "version": str(found.version)}
+            for found in self._client.search_model_versions(f"run_id = '{run_id}'")
+            if found.name.startswith(prefix)
+        ]
 
     def get_version(self, tenant_id: str, name: str, version: str | int) -> ModelVersion:
         model, found = self._version(tenant_id, name, version)

@@ -3,7 +3,7 @@
 import asyncio
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Response, status
+from fastapi import APIRouter, Header, Query, Request, Response, status
 from fastapi.responses import StreamingResponse
 
 from app.charts.core import JSON, PNG, VEGA_LITE_MEDIA_TYPE, negotiate
@@ -12,6 +12,7 @@ from app.errors import ERROR_RESPONSES, ErrorResponse
 from app.jobs.sse import event_stream_response
 from app.jobs.store import JobStatus
 from app.training.chart_artifacts import list_charts, read_chart
+from app.training.feature_sets import resolve_dataset
 from app.training.schemas import (
     AlgorithmInfo,
     ChartList,
@@ -49,6 +50,7 @@ async def submit_training_job(
     tenant_id: TenantDep,
     training: TrainingDep,
     response: Response,
+    request: Request,
     idempotency_key: Annotated[
         str | None,
         Header(
@@ -58,8 +60,14 @@ async def submit_training_job(
         ),
     ] = None,
 ) -> TrainingJob:
-    """Validate a training configuration against its dataset and queue the job."""
-    record, created = await training.submit(tenant_id, config, idempotency_key)
+    """Validate a training configuration against its dataset and queue the job. A
+    `feature_set` dataset is built first (its point-in-time frame for the entity rows)."""
+    config, feature_set = await asyncio.to_thread(
+        resolve_dataset, request.app.state.features, tenant_id, config
+    )
+    record, created = await training.submit(
+        tenant_id, config, idempotency_key, feature_set=feature_set
+    )
     if not created:
         response.status_code = status.HTTP_200_OK
     return job_response(record)
@@ -71,11 +79,15 @@ async def submit_training_job(
     responses={403: {"model": ErrorResponse, "description": "dataset.tenant_id is another tenant"}},
 )
 async def validate_training_config(
-    config: TrainingConfig, tenant_id: TenantDep, warehouses: WarehouseDep
+    config: TrainingConfig, tenant_id: TenantDep, warehouses: WarehouseDep, request: Request
 ) -> ValidatedTrainingConfig:
     """Check a training configuration as submit would, without queueing anything: 200 with what
     would be trained, or 422 listing every field problem (algorithm, hyperparameters, columns,
-    degenerate values). Resources and limits are checked at submit only."""
+    degenerate values). Resources and limits are checked at submit only. A `feature_set`
+    dataset's frame is built, as submit builds it, and checked as a table."""
+    config, _ = await asyncio.to_thread(
+        resolve_dataset, request.app.state.features, tenant_id, config
+    )
     validated = await asyncio.to_thread(validate_config, config, tenant_id, warehouses)
     resolved = validated.resolved
     return ValidatedTrainingConfig(

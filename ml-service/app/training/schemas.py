@@ -6,6 +6,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.datasets.schemas import DatasetSource
+from app.features.schemas import FEATURE_SET_NAME_PATTERN
 from app.jobs.store import JobStatus
 from app.naming import Name
 
@@ -13,9 +14,38 @@ TaskType = Literal["classification", "regression", "forecasting"]
 
 
 class TrainingDataset(DatasetSource):
+    """A table or read-only query of the tenant's warehouse, or (`feature_set`) the
+    point-in-time training frame of a feature set version over the given entity rows."""
+
+    source: Literal["sql", "table", "feature_set"] = Field(  # type: ignore[assignment]
+        description="`sql` uses `query`, `table` uses `table`, `feature_set` builds the frame of "
+        "`name` version `version` for `entities` (app/features)"
+    )
     tenant_id: str | None = Field(
         None, description="optional; when present it must equal the X-Tenant-ID header"
     )
+    name: str | None = Field(
+        None, pattern=FEATURE_SET_NAME_PATTERN, description="feature_set: the feature set"
+    )
+    version: int | None = Field(None, ge=1, description="feature_set: its version")
+    entities: DatasetSource | None = Field(
+        None,
+        description="feature_set: the entity rows (join keys, event timestamp, target and any "
+        "other columns, carried through as read)",
+    )
+    event_timestamp_column: str | None = Field(
+        None,
+        min_length=1,
+        max_length=200,
+        description="feature_set: the entity rows' column each feature is taken as of",
+    )
+
+
+class FeatureSetRef(BaseModel):
+    """The feature set version a job trained on."""
+
+    name: str
+    version: int
 
 
 class SplitConfig(BaseModel):
@@ -259,6 +289,9 @@ class TrainingJob(BaseModel):
     training_duration_seconds: float | None
     data_summary: DataSummary | None
     mlflow_run_id: str | None
+    feature_set: FeatureSetRef | None = Field(
+        None, description="the feature set version the job trained on (dataset.source feature_set)"
+    )
     tuned_by: TunedBy | None = Field(
         None, description="train-best jobs (POST /api/v1/tuning/{id}/train-best): the source"
     )

@@ -18,6 +18,7 @@ from ray.train.v2.api.exceptions import WorkerGroupError
 
 from app.datasets.warehouse import WarehouseManager
 from app.errors import InvalidFieldError
+from app.features.schemas import FEATURE_SET_TAG, FEATURE_SET_VERSION_TAG
 from app.jobs.progress import JobProgress, ProgressHub, remove_placement_groups
 from app.jobs.runner import JobContext, JobHandler, JobOutcome, JobRunner, TimeLimit
 from app.jobs.store import JobRecord
@@ -29,7 +30,13 @@ from app.training.driver import DriverOutcome, DriverRequest, JobDriver
 from app.training.features import TrainingData, TrainingDataError, prepare_training_data
 from app.training.forecasting import ForecastData, prepare_forecast_data
 from app.training.limits import GB, LimitsFor, check_dataset_size, check_resources
-from app.training.schemas import AlgorithmInfo, TrainingConfig, TrainingEvent, TrainingJob
+from app.training.schemas import (
+    AlgorithmInfo,
+    FeatureSetRef,
+    TrainingConfig,
+    TrainingEvent,
+    TrainingJob,
+)
 from app.training.validation import validate_config
 from app.training.warm import WarmPool
 
@@ -78,6 +85,7 @@ def job_response(record: JobRecord) -> TrainingJob:
         data_summary=result.get("data_summary"),
         mlflow_run_id=record.mlflow_run_id,
         tuned_by=record.spec.get("tuned_by"),
+        feature_set=record.spec.get("feature_set"),
         registered_version=result.get("registered_version"),
     )
 
@@ -172,6 +180,16 @@ async def load_job_data(
     return data, frame_hash, len(frame)
 
 
+def feature_set_tags(spec: dict[str, Any]) -> dict[str, str]:
+    """Run tags naming the feature set version a job trained on (none for other datasets)."""
+    if "feature_set" not in spec:
+        return {}
+    return {
+        FEATURE_SET_TAG: spec["feature_set"]["name"],
+        FEATURE_SET_VERSION_TAG: str(spec["feature_set"]["version"]),
+    }
+
+
 def _lineage_tags(spec: dict[str, Any]) -> dict[str, str]:
     """Version tags of a registered train-best model: the sweep, the trial and its parameters."""
     tags = dict(spec.get("tuned_by", {}))
@@ -207,10 +225,13 @@ class TrainingService:
         idempotency_key: str | None,
         tuned_by: dict[str, str] | None = None,
         register: dict[str, str] | None = None,
+        feature_set: FeatureSetRef | None = None,
     ) -> tuple[JobRecord, bool]:
         """The job and whether it was created by this call (False: an idempotent repeat).
         `tuned_by` ({sweep_id, trial_id}) is tagged on the run; `register` ({model_name,
-        actor}) registers the model as a version of that model once trained."""
+        actor}) registers the model as a version of that model once trained; `feature_set`
+        (the version a `feature_set` dataset was built from, feature_sets.resolve_dataset) is
+        kept with the job and tagged on its run."""
         request = config.model_dump(mode="json")
         if idempotency_key is not None:
             existing = await self.jobs.replay(tenant_id, idempotency_key, request)
@@ -246,6 +267,7 @@ class TrainingService:
             "hyperparameters": resolved.hyperparameters,
             **({"tuned_by": tuned_by} if tuned_by else {}),
             **({"register": register} if register else {}),
+            **({"feature_set": feature_set.model_dump()} if feature_set else {}),
         }
         return await self.jobs.submit(
             tenant_id,
@@ -334,8 +356,10 @@ class TrainingHandler(JobHandler):
                 job.job_id, algorithm.total_iterations(stored["hyperparameters"])
             )
             # A train-best job's run names the sweep and trial it comes from.
-            tags = {"code_version": await asyncio.to_thread(code_version)} | stored.get(
-                "tuned_by", {}
+            tags = (
+                {"code_version": await asyncio.to_thread(code_version)}
+                | stored.get("tuned_by", {})
+                | feature_set_tags(stored)
             )
             request = self._driver_request(
                 job, config, data, run_id, frame_hash, rows, tags, progress

@@ -1,14 +1,16 @@
 """Tuning endpoints: default spaces, submit a sweep, list, get, cancel, charts, train-best. A
 sweep's progress events stream from the generic `GET /api/v1/jobs/{sweep_id}/events`."""
 
+import asyncio
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Response, status
+from fastapi import APIRouter, Header, Query, Request, Response, status
 
 from app.charts.core import JSON, PNG, VEGA_LITE_MEDIA_TYPE, negotiate
 from app.deps import TenantDep, TuningDep
 from app.errors import ERROR_RESPONSES, ErrorResponse
 from app.jobs.store import JobStatus
+from app.training.feature_sets import resolve_dataset
 from app.training.schemas import TrainingJob
 from app.training.service import job_response
 from app.tuning.schemas import (
@@ -55,10 +57,14 @@ async def submit_tuning_sweep(
     tenant_id: TenantDep,
     tuning: TuningDep,
     response: Response,
+    request: Request,
     idempotency_key: IdempotencyKey = None,
 ) -> TuningSweep:
     """Check a sweep (training rules, search space against the catalog, search, scheduler,
-    metric) and queue it as a job."""
+    metric) and queue it as a job. A `feature_set` dataset is built first, as for training."""
+    config, _ = await asyncio.to_thread(
+        resolve_dataset, request.app.state.features, tenant_id, config
+    )
     record, created = await tuning.submit(tenant_id, config, idempotency_key)
     if not created:
         response.status_code = status.HTTP_200_OK

@@ -46,6 +46,7 @@ import type {
   Experiment,
   ExperimentCreate,
   FeatureSetDefinition,
+  FeatureSetLineage,
   FeatureSetSummary,
   FeatureSetVersion,
   TrainingSet,
@@ -312,6 +313,10 @@ export class MLServiceClient implements OnModuleDestroy {
   getFeatureSetVersion(context: MlCallContext, name: string, version?: number): Promise<FeatureSetVersion> {
     const path = version === undefined ? featureSetPath(name) : `${featureSetPath(name)}/versions/${version}`;
     return this.request({ method: 'GET', path, context });
+  }
+
+  getFeatureSetLineage(context: MlCallContext, name: string, version: number): Promise<FeatureSetLineage> {
+    return this.request({ method: 'GET', path: `${featureSetPath(name)}/versions/${version}/lineage`, context });
   }
 
   /** Not retried: it replaces the output table, and a second run after a lost answer would do the work twice. */

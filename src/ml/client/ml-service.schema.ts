@@ -335,6 +335,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/features/sets/{name}/versions/{version}/lineage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Feature Set Lineage
+         * @description The training jobs (of the tenant's latest 1,000) that trained on this version, their
+         *     MLflow runs and the registered model versions made from them.
+         */
+        get: operations["get_feature_set_lineage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/features/sets/{name}/versions/{version}/training-sets": {
         parameters: {
             query?: never;
@@ -1155,7 +1176,8 @@ export interface paths {
         put?: never;
         /**
          * Submit Training Job
-         * @description Validate a training configuration against its dataset and queue the job.
+         * @description Validate a training configuration against its dataset and queue the job. A
+         *     `feature_set` dataset is built first (its point-in-time frame for the entity rows).
          */
         post: operations["submit_training_job"];
         delete?: never;
@@ -1177,7 +1199,8 @@ export interface paths {
          * Validate Training Config
          * @description Check a training configuration as submit would, without queueing anything: 200 with what
          *     would be trained, or 422 listing every field problem (algorithm, hyperparameters, columns,
-         *     degenerate values). Resources and limits are checked at submit only.
+         *     degenerate values). Resources and limits are checked at submit only. A `feature_set`
+         *     dataset's frame is built, as submit builds it, and checked as a table.
          */
         post: operations["validate_training_config"];
         delete?: never;
@@ -1202,7 +1225,7 @@ export interface paths {
         /**
          * Submit Tuning Sweep
          * @description Check a sweep (training rules, search space against the catalog, search, scheduler,
-         *     metric) and queue it as a job.
+         *     metric) and queue it as a job. A `feature_set` dataset is built first, as for training.
          */
         post: operations["submit_tuning_sweep"];
         delete?: never;
@@ -2583,6 +2606,32 @@ export interface components {
              */
             timestamp_column: string;
         };
+        /**
+         * FeatureSetLineage
+         * @description Which jobs, runs and registered models used this feature set version (the other way,
+         *     a training job, its MLflow run and a registered version name the feature set version).
+         */
+        FeatureSetLineage: {
+            /** Name */
+            name: string;
+            /**
+             * Training Jobs
+             * @description newest first
+             */
+            training_jobs: components["schemas"]["TrainingJobUse"][];
+            /** Version */
+            version: number;
+        };
+        /**
+         * FeatureSetRef
+         * @description The feature set version a job trained on.
+         */
+        FeatureSetRef: {
+            /** Name */
+            name: string;
+            /** Version */
+            version: number;
+        };
         /** FeatureSetSummary */
         FeatureSetSummary: {
             /**
@@ -3424,6 +3473,13 @@ export interface components {
             /** Models */
             models: components["schemas"]["RegisteredModel"][];
         };
+        /** RegisteredVersionUse */
+        RegisteredVersionUse: {
+            /** Model Name */
+            model_name: string;
+            /** Version */
+            version: string;
+        };
         /** RegressionMetrics */
         RegressionMetrics: {
             /** Mae */
@@ -4052,8 +4108,24 @@ export interface components {
              */
             time_column?: string | null;
         };
-        /** TrainingDataset */
+        /**
+         * TrainingDataset
+         * @description A table or read-only query of the tenant's warehouse, or (`feature_set`) the
+         *     point-in-time training frame of a feature set version over the given entity rows.
+         */
         TrainingDataset: {
+            /** @description feature_set: the entity rows (join keys, event timestamp, target and any other columns, carried through as read) */
+            entities?: components["schemas"]["DatasetSource"] | null;
+            /**
+             * Event Timestamp Column
+             * @description feature_set: the entity rows' column each feature is taken as of
+             */
+            event_timestamp_column?: string | null;
+            /**
+             * Name
+             * @description feature_set: the feature set
+             */
+            name?: string | null;
             /**
              * Query
              * @description one read-only SELECT over the tenant's warehouse
@@ -4061,10 +4133,10 @@ export interface components {
             query?: string | null;
             /**
              * Source
-             * @description `sql` uses `query`, `table` uses `table`
+             * @description `sql` uses `query`, `table` uses `table`, `feature_set` builds the frame of `name` version `version` for `entities` (app/features)
              * @enum {string}
              */
-            source: "sql" | "table";
+            source: "sql" | "table" | "feature_set";
             /**
              * Table
              * @description `schema.name` or `name`
@@ -4075,6 +4147,11 @@ export interface components {
              * @description optional; when present it must equal the X-Tenant-ID header
              */
             tenant_id?: string | null;
+            /**
+             * Version
+             * @description feature_set: its version
+             */
+            version?: number | null;
         };
         /**
          * TrainingEvent
@@ -4121,6 +4198,8 @@ export interface components {
             feature_importance: {
                 [key: string]: number;
             } | null;
+            /** @description the feature set version the job trained on (dataset.source feature_set) */
+            feature_set?: components["schemas"]["FeatureSetRef"] | null;
             /** Finished At */
             finished_at: string | null;
             /** @description forecasting jobs, once completed */
@@ -4159,6 +4238,30 @@ export interface components {
             training_duration_seconds: number | null;
             /** @description train-best jobs (POST /api/v1/tuning/{id}/train-best): the source */
             tuned_by?: components["schemas"]["TunedBy"] | null;
+        };
+        /**
+         * TrainingJobUse
+         * @description A training job that trained on the feature set version, and what came of it.
+         */
+        TrainingJobUse: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Job Id */
+            job_id: string;
+            /** Mlflow Run Id */
+            mlflow_run_id: string | null;
+            /** Name */
+            name: string;
+            /**
+             * Registered Versions
+             * @description the tenant's registered model versions made from the job's run
+             */
+            registered_versions: components["schemas"]["RegisteredVersionUse"][];
+            /** Status */
+            status: string;
         };
         /** TrainingProgress */
         TrainingProgress: {
@@ -6231,6 +6334,84 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["FeatureSetVersion"];
+                };
+            };
+            /** @description missing or malformed X-Tenant-ID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description no or a wrong service token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description no such feature set (or version) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description invalid request; `errors` names the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description the tenant already has its limit of warehouse calls in flight */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description a statement ran past its time limit and was stopped; not worth retrying */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    get_feature_set_lineage: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description tenant the call acts for; resolved by the AI Service */
+                "X-Tenant-ID"?: string | null;
+            };
+            path: {
+                name: string;
+                version: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FeatureSetLineage"];
                 };
             };
             /** @description missing or malformed X-Tenant-ID */

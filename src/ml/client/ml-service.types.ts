@@ -125,3 +125,4 @@ export type TrainingSet = Schemas['TrainingSet'];
 export type FeatureSpec = Schemas['FeatureSpec'];
 export type FeatureTransform = NonNullable<FeatureSpec['transform']>;
 export type FittedFeature = Schemas['FittedFeature'];
+export type FeatureSetLineage = Schemas['FeatureSetLineage'];

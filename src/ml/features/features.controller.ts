@@ -8,6 +8,7 @@ import { CreateTrainingSetDto } from '@app/ml/features/dto/create-training-set.d
 import { CUSTOMER_FEATURE_SET, CUSTOMER_TRAINING_SET } from '@app/ml/features/dto/feature-set-examples';
 import { FeatureSetNameParamDto, FeatureSetVersionParamDto } from '@app/ml/features/dto/feature-set-params.dto';
 import {
+  FeatureSetLineageResponseDto,
   FeatureSetListResponseDto,
   FeatureSetVersionListResponseDto,
   FeatureSetVersionResponseDto,
@@ -73,6 +74,18 @@ export class FeaturesController {
   @ApiResponse({ status: 404, type: ErrorResponseDto, description: 'No such feature set or version for this tenant.' })
   getFeatureSetVersion(@Param() params: FeatureSetVersionParamDto, @CallerTenant() caller: TenantContext): Promise<FeatureSetVersionResponseDto> {
     return this.features.get(params.name, params.version, caller);
+  }
+
+  @Get('sets/:name/versions/:version/lineage')
+  @ApiOperation({
+    summary: 'Which models used a feature set version',
+    description:
+      'The training jobs that trained on this version (`dataset.source: "feature_set"` in POST /api/v1/ml/train), their MLflow runs and the registered model versions made from them. The other way round, a training job says `feature_set`, and its run and registered versions carry the tags `feature_set` and `feature_set_version`.',
+  })
+  @ApiOkResponse({ type: FeatureSetLineageResponseDto })
+  @ApiResponse({ status: 404, type: ErrorResponseDto, description: 'No such feature set or version for this tenant.' })
+  getFeatureSetLineage(@Param() params: FeatureSetVersionParamDto, @CallerTenant() caller: TenantContext): Promise<FeatureSetLineageResponseDto> {
+    return this.features.lineage(params.name, params.version, caller);
   }
 
   @Post('sets/:name/versions/:version/training-sets')

@@ -3,12 +3,15 @@ import { FieldErrorsException } from '@app/common/filters/field-errors.exception
 import type { TenantContext } from '@app/common/tenant/tenant-context';
 import { MLServiceClient } from '@app/ml/client/ml-service.client';
 import type { DatasetRef, FeatureSpec, FeatureTransform } from '@app/ml/client/ml-service.types';
-import type { CreateFeatureSetDto, FeatureDto, FeatureTransformDto, WarehouseSourceDto } from '@app/ml/features/dto/create-feature-set.dto';
+import type { CreateFeatureSetDto, FeatureDto, FeatureTransformDto } from '@app/ml/features/dto/create-feature-set.dto';
+import type { WarehouseSourceDto } from '@app/ml/training/dto/create-training-job.dto';
 import type { CreateTrainingSetDto } from '@app/ml/features/dto/create-training-set.dto';
 import {
+  type FeatureSetLineageResponseDto,
   type FeatureSetListResponseDto,
   type FeatureSetVersionListResponseDto,
   type FeatureSetVersionResponseDto,
+  toFeatureSetLineage,
   toFeatureSetSummary,
   toFeatureSetVersionResponse,
   toTrainingSetResponse,
@@ -50,6 +53,10 @@ export class FeaturesService {
 
   async listVersions(name: string, caller: TenantContext): Promise<FeatureSetVersionListResponseDto> {
     return { versions: (await this.mlService.listFeatureSetVersions(caller, name)).map(toFeatureSetVersionResponse) };
+  }
+
+  async lineage(name: string, version: number, caller: TenantContext): Promise<FeatureSetLineageResponseDto> {
+    return toFeatureSetLineage(await this.mlService.getFeatureSetLineage(caller, name, version));
   }
 
   async createTrainingSet(name: string, version: number, body: CreateTrainingSetDto, caller: TenantContext): Promise<TrainingSetResponseDto> {

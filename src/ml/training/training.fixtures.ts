@@ -61,6 +61,7 @@ export const QUEUED_JOB: TrainingJob = {
   data_summary: null,
   mlflow_run_id: null,
   tuned_by: null,
+  feature_set: null,
   registered_version: null,
 };
 

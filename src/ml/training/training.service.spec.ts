@@ -65,6 +65,14 @@ describe('TrainingService', () => {
       expect(submission.resources).toBeUndefined();
     });
 
+    it("forwards a feature set dataset with its entity rows, never the body's tenant", async () => {
+      const entities = { source: 'table' as const, table: 'crm.churn_labels' };
+      const dataset = { source: 'feature_set' as const, name: 'customer', version: 2, entities, event_timestamp_column: 'as_of', tenant_id: 'acme-corp' };
+      await service.submit({ ...seedTrainingConfig(), dataset }, caller, 'key-1');
+
+      expect(client.submitTrainingJob.mock.calls[0][1].dataset).toEqual({ source: 'feature_set', name: 'customer', version: 2, entities, event_timestamp_column: 'as_of' });
+    });
+
     it('forwards the requested resources', async () => {
       const resources = { cpus: 2, memory_gb: 4, gpus: 0 };
       await service.submit({ ...seedTrainingConfig(), resources }, { tenantId: 'initech', requestId: 'r' }, 'key-1');

@@ -5,7 +5,7 @@ import { MLServiceClient } from '@app/ml/client/ml-service.client';
 import type { AlgorithmSpec, ArtifactContent, DatasetRef, TrainingEvent, TrainingJob, TrainingSubmission } from '@app/ml/client/ml-service.types';
 import { chartMediaType } from '@app/ml/charts/chart-media-type';
 import { ML_OPTIONS, type ResolvedMlModuleOptions } from '@app/ml/ml-module-options';
-import type { CreateTrainingJobDto, DatasetDto } from '@app/ml/training/dto/create-training-job.dto';
+import type { CreateTrainingJobDto, DatasetDto, TrainingDatasetDto, WarehouseSourceDto } from '@app/ml/training/dto/create-training-job.dto';
 import type { TrainingChartListResponseDto } from '@app/ml/training/dto/training-chart.dto';
 import type { AlgorithmListResponseDto } from '@app/ml/training/dto/algorithm-response.dto';
 import type { ListJobsQueryDto } from '@app/ml/jobs/dto/list-jobs-query.dto';
@@ -145,7 +145,15 @@ export function withOurFieldNames(error: FieldErrorsException): FieldErrorsExcep
 }
 
 /** The ML Service never takes a tenant from a body: the tenant travels only as X-Tenant-ID. */
-function toDatasetRef(dataset: DatasetDto): DatasetRef {
+function toDatasetRef(dataset: TrainingDatasetDto): TrainingSubmission['dataset'] {
+  if (dataset.source === 'feature_set') {
+    const { name, version, entities, event_timestamp_column } = dataset;
+    return { source: 'feature_set', name, version, entities: entities && toWarehouseSource(entities), event_timestamp_column };
+  }
+  return toWarehouseSource(dataset as DatasetDto);
+}
+
+function toWarehouseSource(dataset: WarehouseSourceDto): DatasetRef {
   return dataset.source === 'sql' ? { source: 'sql', query: dataset.query } : { source: 'table', table: dataset.table };
 }
 
@@ -171,6 +179,7 @@ export function toTrainingJobResponse(job: TrainingJob): TrainingJobResponseDto 
     data_summary: job.data_summary,
     mlflow_run_id: job.mlflow_run_id,
     tuned_by: job.tuned_by ?? null,
+    feature_set: job.feature_set ?? null,
     registered_version: job.registered_version ?? null,
   };
 }

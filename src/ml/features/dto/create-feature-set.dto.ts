@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional, OmitType } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
@@ -19,16 +19,11 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { FEATURE_SET_NAME, FEATURE_SET_NAME_MESSAGE } from '@app/ml/features/dto/feature-set-params.dto';
-import { DatasetDto } from '@app/ml/training/dto/create-training-job.dto';
+import { WarehouseSourceDto } from '@app/ml/training/dto/create-training-job.dto';
 
 /** The ML Service bounds column names of a feature set to 200 characters. */
 export const MAX_FEATURE_COLUMN_LENGTH = 200;
 
-/**
- * A table or read-only query of the caller's warehouse. No `tenant_id` here: the tenant is the caller's,
- * and a feature set never reads another tenant's warehouse.
- */
-export class WarehouseSourceDto extends OmitType(DatasetDto, ['tenant_id'] as const) {}
 
 /** What a feature row describes (e.g. a customer) and the columns that identify it. */
 export class EntityDto {

@@ -1,7 +1,8 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsDefined, IsNotEmpty, IsString, Matches, MaxLength, ValidateNested } from 'class-validator';
-import { MAX_FEATURE_COLUMN_LENGTH, WarehouseSourceDto } from '@app/ml/features/dto/create-feature-set.dto';
+import { MAX_FEATURE_COLUMN_LENGTH } from '@app/ml/features/dto/create-feature-set.dto';
+import { WarehouseSourceDto } from '@app/ml/training/dto/create-training-job.dto';
 
 /**
  * Entity rows to build a point-in-time training set for: the join keys, the time each row's features are wanted

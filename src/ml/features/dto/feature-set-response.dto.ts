@@ -1,5 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
-import type { FeatureSetDefinition, FeatureSetSummary, FeatureSetVersion, FittedFeature, TrainingSet } from '@app/ml/client/ml-service.types';
+import type { FeatureSetDefinition, FeatureSetLineage, FeatureSetSummary, FeatureSetVersion, FittedFeature, TrainingSet } from '@app/ml/client/ml-service.types';
+import { RegisteredVersionRefDto } from '@app/ml/training/dto/training-job-response.dto';
 import { CreateFeatureSetDto, type FeatureDto, type FeatureTransformDto } from '@app/ml/features/dto/create-feature-set.dto';
 
 /** A feature of a version as computed: its output columns and what was fitted on the source when the version was made. */
@@ -98,6 +99,54 @@ export class TrainingSetResponseDto {
 
   @ApiProperty({ example: 1 })
   version!: number;
+}
+
+/** A training job that trained on the feature set version, and the registered model versions made from it. */
+export class FeatureSetUseDto {
+  @ApiProperty({ example: 'train-3f9a1c2b4d5e' })
+  job_id!: string;
+
+  @ApiProperty({ example: 'churn-from-features' })
+  name!: string;
+
+  @ApiProperty({ example: 'completed' })
+  status!: string;
+
+  @ApiProperty({ example: '2026-09-01T12:00:00Z' })
+  created_at!: string;
+
+  @ApiProperty({ nullable: true, type: String })
+  mlflow_run_id!: string | null;
+
+  @ApiProperty({ type: [RegisteredVersionRefDto], description: "The caller's registered model versions made from the job's run." })
+  registered_versions!: RegisteredVersionRefDto[];
+}
+
+/** Which jobs and models used a feature set version (each job, run and registered version also names the version it used). */
+export class FeatureSetLineageResponseDto {
+  @ApiProperty({ example: 'customer' })
+  name!: string;
+
+  @ApiProperty({ example: 1 })
+  version!: number;
+
+  @ApiProperty({ type: [FeatureSetUseDto], description: "Newest first, among the caller's latest 1,000 training jobs." })
+  training_jobs!: FeatureSetUseDto[];
+}
+
+export function toFeatureSetLineage(lineage: FeatureSetLineage): FeatureSetLineageResponseDto {
+  return {
+    name: lineage.name,
+    version: lineage.version,
+    training_jobs: lineage.training_jobs.map((job) => ({
+      job_id: job.job_id,
+      name: job.name,
+      status: job.status,
+      created_at: job.created_at,
+      mlflow_run_id: job.mlflow_run_id,
+      registered_versions: job.registered_versions.map(({ model_name, version }) => ({ model_name, version })),
+    })),
+  };
 }
 
 function toDefinition(definition: FeatureSetDefinition): CreateFeatureSetDto {

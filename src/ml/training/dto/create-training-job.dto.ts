@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, OmitType } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
   ArrayNotEmpty,
@@ -21,7 +21,8 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { applyDecorators } from '@nestjs/common';
-import { DATASET_SOURCES, SPLIT_STRATEGIES, TASK_TYPES } from '@app/ml/training/dto/training-enums';
+import { FEATURE_SET_NAME, FEATURE_SET_NAME_MESSAGE } from '@app/ml/features/dto/feature-set-params.dto';
+import { DATASET_SOURCES, SPLIT_STRATEGIES, TASK_TYPES, TRAINING_DATASET_SOURCES } from '@app/ml/training/dto/training-enums';
 import { ExclusiveRange } from '@app/ml/training/dto/exclusive-range.validator';
 
 /** A required string that is documented and validated in one place (STYLE 3). */
@@ -72,6 +73,52 @@ export class DatasetDto {
   @IsOptional()
   @IsString()
   tenant_id?: string;
+}
+
+/**
+ * A table or read-only query of the caller's warehouse, with no `tenant_id`: the tenant is the caller's (feature set
+ * sources and entity rows).
+ */
+export class WarehouseSourceDto extends OmitType(DatasetDto, ['tenant_id'] as const) {}
+
+/** `feature_set` fields: validated when the source is `feature_set` or the field is given (the ML Service refuses it then). */
+const ForFeatureSet = () => ValidateIf((dataset: TrainingDatasetDto, value: unknown) => dataset.source === 'feature_set' || value !== undefined);
+
+/**
+ * The dataset of a training job or sweep: a table or read-only query, or (`feature_set`) the point-in-time frame of a
+ * feature set version for the given entity rows, built by the ML Service before it trains (the job names the
+ * version it used in `feature_set`).
+ */
+export class TrainingDatasetDto extends OmitType(DatasetDto, ['source'] as const) {
+  @ApiProperty({ enum: TRAINING_DATASET_SOURCES, example: 'sql', description: '`sql` reads `query`; `table` reads `table`; `feature_set` builds the frame of feature set `name` version `version` for `entities`.' })
+  @IsIn(TRAINING_DATASET_SOURCES)
+  source!: (typeof TRAINING_DATASET_SOURCES)[number];
+
+  @ApiPropertyOptional({ example: 'customer', description: '`feature_set`: the feature set (POST /api/v1/ml/features/sets).' })
+  @ForFeatureSet()
+  @Matches(FEATURE_SET_NAME, { message: `dataset.name ${FEATURE_SET_NAME_MESSAGE}` })
+  name?: string;
+
+  @ApiPropertyOptional({ example: 1, minimum: 1, description: '`feature_set`: its version.' })
+  @ForFeatureSet()
+  @IsInt()
+  @Min(1)
+  @Max(2 ** 31 - 1)
+  version?: number;
+
+  @ApiPropertyOptional({ type: WarehouseSourceDto, description: '`feature_set`: the entity rows (join keys, event timestamp, target), a table or read-only query.' })
+  @ForFeatureSet()
+  @IsDefined()
+  @ValidateNested()
+  @Type(() => WarehouseSourceDto)
+  entities?: WarehouseSourceDto;
+
+  @ApiPropertyOptional({ example: 'as_of', description: "`feature_set`: the entity rows' column each feature is taken as of." })
+  @ForFeatureSet()
+  @MaxLength(200)
+  @IsNotEmpty()
+  @IsString()
+  event_timestamp_column?: string;
 }
 
 export class SplitDto {
@@ -161,11 +208,11 @@ export class CreateTrainingJobDto {
   @IsIn(TASK_TYPES)
   task_type!: (typeof TASK_TYPES)[number];
 
-  @ApiProperty({ type: DatasetDto })
+  @ApiProperty({ type: TrainingDatasetDto })
   @IsDefined()
   @ValidateNested()
-  @Type(() => DatasetDto)
-  dataset!: DatasetDto;
+  @Type(() => TrainingDatasetDto)
+  dataset!: TrainingDatasetDto;
 
   @ApiProperty({ example: 'churned', maxLength: MAX_COLUMN_NAME_LENGTH, description: 'Column to predict, spelled as in the dataset (any name: `weight (kg)`, `price[usd]`); must exist and fit the task type.' })
   @ColumnName()

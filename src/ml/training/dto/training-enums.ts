@@ -10,4 +10,6 @@ export const TASK_TYPES = ['classification', 'regression', 'forecasting'] as con
 export const TRAINING_JOB_STATUSES = ['queued', 'running', 'completed', 'failed', 'cancelled'] as const satisfies readonly TrainingJobStatus[];
 
 export const DATASET_SOURCES = ['sql', 'table'] as const;
+/** A training job or sweep may also train on a feature set version's point-in-time frame. */
+export const TRAINING_DATASET_SOURCES = [...DATASET_SOURCES, 'feature_set'] as const;
 export const SPLIT_STRATEGIES = ['random', 'stratified', 'time'] as const;

@@ -72,6 +72,14 @@ export class TunedByDto {
   trial_id!: string;
 }
 
+export class FeatureSetRefDto {
+  @ApiProperty({ example: 'customer' })
+  name!: string;
+
+  @ApiProperty({ example: 1 })
+  version!: number;
+}
+
 export class RegisteredVersionRefDto {
   @ApiProperty({ example: 'churn' })
   model_name!: string;
@@ -160,6 +168,9 @@ export class TrainingJobResponseDto {
 
   @ApiProperty({ type: TunedByDto, nullable: true, required: false, description: 'Train-best jobs (POST /api/v1/ml/tuning/:sweep_id/train-best): the sweep and trial this configuration comes from.' })
   tuned_by?: TunedByDto | null;
+
+  @ApiProperty({ type: FeatureSetRefDto, nullable: true, required: false, description: 'Jobs trained on a feature set (`dataset.source` `feature_set`): the version whose frame they trained on.' })
+  feature_set?: FeatureSetRefDto | null;
 
   @ApiProperty({ type: RegisteredVersionRefDto, nullable: true, required: false, description: 'Train-best with `register`: the model version registered from this job once trained.' })
   registered_version?: RegisteredVersionRefDto | null;
