@@ -69,11 +69,12 @@ describe('ToolRegistry', () => {
     expect(schema.additionalProperties).toBe(false);
     expect(schema.properties.task_type.enum).toEqual(['classification', 'regression', 'forecasting']);
     expect(schema.properties.name).toMatchObject({ type: 'string', maxLength: 200, description: 'A name for the job and the model it produces.' });
-    expect(schema.properties.dataset.$ref).toBe('#/$defs/DatasetDto');
+    expect(schema.properties.dataset.$ref).toBe('#/$defs/TrainingDatasetDto');
     // ValidateIf: `query` is required only for source sql, which a schema cannot say, so it is optional.
-    expect(schema.$defs.DatasetDto.required).toEqual(['source']);
-    expect(schema.$defs.DatasetDto.properties.source.enum).toEqual(['sql', 'table']);
-    expect(schema.$defs.DatasetDto.additionalProperties).toBe(false);
+    expect(schema.$defs.TrainingDatasetDto.required).toEqual(['source']);
+    expect(schema.$defs.TrainingDatasetDto.properties.source.enum).toEqual(['sql', 'table', 'feature_set']);
+    expect(Object.keys(schema.$defs.TrainingDatasetDto.properties)).toEqual(expect.arrayContaining(['query', 'table', 'name', 'version', 'entities', 'event_timestamp_column']));
+    expect(schema.$defs.TrainingDatasetDto.additionalProperties).toBe(false);
     expect(schema.$defs.TrainingResourcesDto.properties.cpus).toMatchObject({ type: 'integer', minimum: 1, maximum: 1024 });
   });
 

@@ -197,6 +197,7 @@ export class ToolRegistry {
       defineTool({ operation: [FeaturesController, 'getFeatureSet'], risk: 'read', params: FeatureSetNameParamDto, run: ({ params }, caller) => features.get(params.name, undefined, caller) }),
       defineTool({ operation: [FeaturesController, 'listFeatureSetVersions'], risk: 'read', params: FeatureSetNameParamDto, run: ({ params }, caller) => features.listVersions(params.name, caller) }),
       defineTool({ operation: [FeaturesController, 'getFeatureSetVersion'], risk: 'read', params: FeatureSetVersionParamDto, run: ({ params }, caller) => features.get(params.name, params.version, caller) }),
+      defineTool({ operation: [FeaturesController, 'getFeatureSetLineage'], risk: 'read', params: FeatureSetVersionParamDto, run: ({ params }, caller) => features.lineage(params.name, params.version, caller) }),
     ];
     this.byName = new Map(this.tools.map((tool) => [tool.name, tool]));
   }
