@@ -50,6 +50,7 @@ from app.training.service import TrainingHandler, TrainingService
 from app.training.warm import WarmPool
 from app.tuning.router import router as tuning_router
 from app.tuning.service import TuningHandler, TuningService
+from app.tuning.sweep import LiveSweeps
 
 logger = logging.getLogger(__name__)
 
@@ -108,6 +109,7 @@ async def _service_lifecycle(app: FastAPI, settings: Settings) -> AsyncIterator[
     settings.ray_results_dir.mkdir(parents=True, exist_ok=True)
     warm_pool = WarmPool(settings.warm_worker_idle_seconds)
     app.state.warm_pool = warm_pool
+    live_sweeps = LiveSweeps()
     runner = JobRunner(
         store,
         [
@@ -125,6 +127,7 @@ async def _service_lifecycle(app: FastAPI, settings: Settings) -> AsyncIterator[
                 tracking,
                 str(settings.ray_results_dir),
                 settings.effective_limits,
+                live_sweeps,
             ),
             ProfilingHandler(app.state.eda, warehouses),
         ],
@@ -136,7 +139,12 @@ async def _service_lifecycle(app: FastAPI, settings: Settings) -> AsyncIterator[
     )
     app.state.training = TrainingService(runner, warehouses, settings.effective_limits)
     app.state.tuning = TuningService(
-        runner, warehouses, settings.effective_limits, app.state.training, app.state.registry
+        runner,
+        warehouses,
+        settings.effective_limits,
+        app.state.training,
+        app.state.registry,
+        live_sweeps,
     )
     deployment_store = DeploymentStore(settings.serving_store_path)
     monitoring = MonitoringStore(settings.monitoring_dir, settings.prediction_sampling_rate)

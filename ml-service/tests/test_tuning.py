@@ -319,6 +319,49 @@ def test_the_same_seed_picks_the_same_trials_and_another_tenant_sees_none(
     assert first["sweep_id"] in {sweep["sweep_id"] for sweep in listed}
 
 
+def test_patch_raises_the_trials_running_at_once(client: TestClient) -> None:
+    sweep = submit(
+        client,
+        sweep_config(
+            hyperparameters={"n_estimators": 5000, "learning_rate": 0.01},
+            num_samples=6,
+            max_concurrent_trials=1,
+            search_space={"max_depth": {"type": "randint", "lower": 6, "upper": 10}},
+        ),
+    )
+    url = f"/api/v1/tuning/{sweep['sweep_id']}"
+    deadline = time.monotonic() + 180
+    while True:
+        progress = client.get(url, headers=tenant_headers()).json()["progress"]
+        if progress and progress["trials_running"] >= 1:
+            break
+        assert time.monotonic() < deadline, progress
+        time.sleep(0.3)
+    assert progress["max_concurrent_trials"] == 1
+    refused = client.patch(url, json={"num_samples": 10}, headers=tenant_headers())
+    assert refused.status_code == 422
+    assert "cannot change while a sweep runs" in refused.text
+    other = client.patch(url, json={"max_concurrent_trials": 2}, headers=tenant_headers("globex"))
+    assert other.status_code == 404
+    raised = client.patch(url, json={"max_concurrent_trials": 2}, headers=tenant_headers())
+    assert raised.status_code == 200, raised.text
+    assert raised.json()["progress"]["max_concurrent_trials"] == 2
+    most = 0
+    while True:
+        body = client.get(url, headers=tenant_headers()).json()
+        if body["progress"]:
+            most = max(most, body["progress"]["trials_running"])
+        if most >= 2 or body["status"] in ENDED:
+            break
+        assert time.monotonic() < deadline + 120, body["progress"]
+        time.sleep(0.2)
+    # Two trials ran side by side once the sweep allowed it.
+    assert most == 2
+    client.delete(url, headers=tenant_headers())
+    ended = client.patch(url, json={"max_concurrent_trials": 1}, headers=tenant_headers())
+    assert ended.status_code == 409
+
+
 def test_cancel_stops_every_trial(client: TestClient) -> None:
     total_cpus = ray.cluster_resources()["CPU"]
     sweep = submit(

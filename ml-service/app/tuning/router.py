@@ -16,6 +16,7 @@ from app.training.service import job_response
 from app.tuning.schemas import (
     DefaultSpace,
     SweepChartList,
+    SweepUpdate,
     TrainBestRequest,
     TuningConfig,
     TuningFromBase,
@@ -114,6 +115,21 @@ async def get_tuning_sweep(sweep_id: str, tenant_id: TenantDep, tuning: TuningDe
     """One sweep: trials table (params, metrics, status, rounds, duration), best trial, time
     left while running; every trial's metric history once ended."""
     return sweep_response(await tuning.jobs.get(tenant_id, sweep_id))
+
+
+@router.patch(
+    "/{sweep_id}",
+    response_model=TuningSweep,
+    responses=_NOT_FOUND
+    | {409: {"model": ErrorResponse, "description": "the sweep's trials are not running"}},
+)
+async def update_tuning_sweep(
+    sweep_id: str, body: SweepUpdate, tenant_id: TenantDep, tuning: TuningDep
+) -> TuningSweep:
+    """Raise or lower `max_concurrent_trials` of a running sweep (from Tune's next step: more
+    trials start, or running ones finish before another starts); `num_samples` is 422, as Ray
+    Tune fixes the number of trials when the run starts."""
+    return sweep_response(await tuning.update(tenant_id, sweep_id, body))
 
 
 @router.delete(

@@ -240,7 +240,10 @@ class TuningProgress(BaseModel):
     )
     last_event: dict[str, Any] | None = Field(
         description="{trial_id, event: started | round | stopped_early | completed | failed, "
-        "round?, value?}"
+        "round?, value?}, or {event: max_concurrent_trials, value} after a PATCH"
+    )
+    max_concurrent_trials: int | None = Field(
+        None, description="trials allowed at once now (a PATCH changes it while running)"
     )
 
 
@@ -315,3 +318,20 @@ class SweepChartList(BaseModel):
 
     sweep_id: str
     charts: list[ChartInfo]
+
+
+class SweepUpdate(BaseModel):
+    """A change to a running sweep."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_concurrent_trials: int | None = Field(
+        None, ge=1, le=64, description="trials running at once from now on"
+    )
+    num_samples: int | None = Field(
+        None,
+        ge=1,
+        le=1000,
+        description="refused (422): Ray Tune's searchers take the number of trials when the "
+        "run starts and offer no way to change it while it runs",
+    )

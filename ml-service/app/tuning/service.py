@@ -44,6 +44,7 @@ from app.tuning.schemas import (
     DefaultSpace,
     ParameterSpace,
     SweepChartList,
+    SweepUpdate,
     TrainBestRequest,
     TuningConfig,
     TuningFromBase,
@@ -51,6 +52,7 @@ from app.tuning.schemas import (
 )
 from app.tuning.spaces import DEFAULT_SPACES, check_space, tunable
 from app.tuning.sweep import (
+    LiveSweeps,
     StopFlag,
     SweepTracker,
     default_metric,
@@ -202,9 +204,11 @@ class TuningService:
         limits_for: LimitsFor,
         training: TrainingService,
         registry: RegistryService,
+        live: LiveSweeps,
     ) -> None:
         self._training = training
         self._registry = registry
+        self._live = live
         self.jobs = runner.of_kind(KIND)
         self._warehouses = warehouses
         self._limits_for = limits_for
@@ -346,6 +350,32 @@ class TuningService:
             request,
         )
 
+    async def update(self, tenant_id: str, sweep_id: str, body: SweepUpdate) -> JobRecord:
+        """Change a running sweep: `max_concurrent_trials` takes effect at Tune's next step;
+        `num_samples` is 422 (Tune fixes it when the run starts); 409 when the sweep's trials
+        are not running (queued, still loading its data, or ended)."""
+        record = await self.jobs.get(tenant_id, sweep_id)
+        if body.num_samples is not None:
+            raise InvalidFieldError(
+                "num_samples",
+                "the number of trials cannot change while a sweep runs: Ray Tune's searchers "
+                "take it when the run starts; cancel and submit a new sweep, or set "
+                "time_budget_s",
+            )
+        if body.max_concurrent_trials is None:
+            raise InvalidFieldError("max_concurrent_trials", "give the value to change to")
+        # In a worker thread: the change is published as a progress event, which waits for
+        # this event loop to store it.
+        if record.status != "running" or not await asyncio.to_thread(
+            self._live.set_max_concurrent, sweep_id, body.max_concurrent_trials
+        ):
+            raise ConflictError(
+                f"tuning sweep {sweep_id} is {record.status} and its trials are not running "
+                "(queued, loading its data, or ended); max_concurrent_trials changes a running "
+                "sweep"
+            )
+        return await self.jobs.get(tenant_id, sweep_id)
+
     async def charts(self, tenant_id: str, sweep_id: str) -> SweepChartList:
         """The charts of a completed sweep: name, title and the media types each comes in;
         409 before it completed."""
@@ -454,11 +484,13 @@ class TuningHandler(JobHandler):
         tracking: Tracking,
         ray_results_dir: str,
         limits_for: LimitsFor,
+        live: LiveSweeps,
     ) -> None:
         self._warehouses = warehouses
         self._tracking = tracking
         self._ray_results_dir = ray_results_dir
         self._limits_for = limits_for
+        self._live = live
 
     def time_limit(self, job: JobRecord) -> TimeLimit:
         seconds = self._limits_for(job.tenant_id).max_training_duration_seconds
@@ -493,7 +525,10 @@ class TuningHandler(JobHandler):
             lambda snapshot: context.report_progress_threadsafe(snapshot),
         )
         stop = StopFlag()
-        tuner = self._tuner(job, config, scored, tracker, stop)
+        search = searcher(config)
+        tracker.max_concurrent_trials = config.max_concurrent_trials
+        tuner = self._tuner(job, config, scored, tracker, stop, search)
+        self._live.add(job.job_id, search, tracker)
         fitting = asyncio.ensure_future(asyncio.to_thread(tuner.fit))
         try:
             await asyncio.shield(fitting)
@@ -502,6 +537,8 @@ class TuningHandler(JobHandler):
             stop.event.set()
             await asyncio.wait({fitting}, timeout=STOP_WAIT_SECONDS)
             raise
+        finally:
+            self._live.remove(job.job_id)
         final = tracker.snapshot(None) | {"elapsed_seconds": context.elapsed_seconds}
         states = list(tracker.trials.values())
         if states and all(state.status == "failed" for state in states):
@@ -532,6 +569,7 @@ class TuningHandler(JobHandler):
         data: TrainingData,
         tracker: SweepTracker,
         stop: StopFlag,
+        search: Any,
     ) -> tune.Tuner:
         stored = job.spec
         space = {
@@ -556,7 +594,7 @@ class TuningHandler(JobHandler):
             tune_config=tune.TuneConfig(
                 metric=stored["metric"],
                 mode=stored["mode"],
-                search_alg=searcher(config),
+                search_alg=search,
                 scheduler=scheduler(config.scheduler, stored["max_rounds"]),
                 num_samples=config.num_samples or (1 if config.search == "grid" else 10),
                 # Held by the searcher (app.tuning.sweep.searcher), not by Tune.

@@ -195,6 +195,8 @@ class SweepTracker(tune.Callback):
         self.trials: dict[str, TrialState] = {}
         self._last_round_event = 0.0
         self._lock = threading.Lock()
+        # What the searcher currently allows (PATCH changes it while the sweep runs).
+        self.max_concurrent_trials: int | None = None
 
     def __getstate__(self) -> dict[str, Any]:
         # Pickled with the run configuration (see StopFlag); the live table stays here.
@@ -279,8 +281,13 @@ class SweepTracker(tune.Callback):
                 round(max(0.0, self.deadline - now), 1) if self.deadline is not None else None
             ),
             "last_event": last_event,
+            "max_concurrent_trials": self.max_concurrent_trials,
             "trials": [state.row() for state in states],
         }
+
+    def concurrency_changed(self, value: int) -> None:
+        self.max_concurrent_trials = value
+        self._emit({"event": "max_concurrent_trials", "value": value})
 
     def _emit(self, event: dict[str, Any]) -> None:
         with self._lock:
@@ -313,3 +320,37 @@ def _trial_error(trial: Trial) -> str:
         return "the trial failed"
     first_line = next((line for line in str(cause).splitlines() if line.strip()), "")
     return f"{type(cause).__name__}: {first_line.strip()}"[:MAX_TRIAL_ERROR_LENGTH]
+
+
+class LiveSweeps:
+    """The running sweeps of this process: their searcher (which holds `max_concurrent`) and
+    tracker, so `PATCH /api/v1/tuning/{id}` can change how many trials run at once while Tune
+    runs. Both searcher kinds (Tune's BasicVariantGenerator; the ConcurrencyLimiter in front of
+    Optuna) read `max_concurrent` each time Tune asks them for a trial: a raise starts more
+    trials at the next step, a lowering lets running trials finish and starts none until fewer
+    run."""
+
+    def __init__(self) -> None:
+        self._sweeps: dict[str, tuple[SearchAlgorithm | Searcher, SweepTracker]] = {}
+        self._lock = threading.Lock()
+
+    def add(self, sweep_id: str, search: SearchAlgorithm | Searcher, tracker: SweepTracker) -> None:
+        with self._lock:
+            self._sweeps[sweep_id] = (search, tracker)
+
+    def remove(self, sweep_id: str) -> None:
+        with self._lock:
+            self._sweeps.pop(sweep_id, None)
+
+    def set_max_concurrent(self, sweep_id: str, value: int) -> bool:
+        """False when the sweep's trials are not running in this process (not started yet, or
+        ended). Call it off the event loop: the progress event it publishes waits for the loop
+        to store it."""
+        with self._lock:
+            live = self._sweeps.get(sweep_id)
+            if live is None:
+                return False
+            search, tracker = live
+            search.max_concurrent = value  # type: ignore[union-attr]
+        tracker.concurrency_changed(value)
+        return True

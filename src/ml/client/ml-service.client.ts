@@ -76,6 +76,7 @@ import type {
   TrainBestRequest,
   TuningChartList,
   TuningFromBaseSubmission,
+  TuningSweepUpdate,
   TuningSubmission,
   TuningSweep,
   TuningSweepStatus,
@@ -226,6 +227,11 @@ export class MLServiceClient implements OnModuleDestroy {
   getTuningChart(context: MlCallContext, sweepId: string, name: string, accept: string): Promise<ArtifactContent> {
     const path = `/api/v1/tuning/${encodeURIComponent(sweepId)}/charts/${encodeURIComponent(name)}`;
     return this.downloadBytes(context, path, { accept });
+  }
+
+  /** Change a running sweep (max_concurrent_trials). */
+  updateTuningSweep(context: MlCallContext, sweepId: string, update: TuningSweepUpdate): Promise<TuningSweep> {
+    return this.request({ method: 'PATCH', path: `/api/v1/tuning/${encodeURIComponent(sweepId)}`, context, body: update });
   }
 
   cancelTuningSweep(context: MlCallContext, sweepId: string): Promise<TuningSweep> {

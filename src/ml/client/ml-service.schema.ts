@@ -1298,7 +1298,13 @@ export interface paths {
         delete: operations["cancel_tuning_sweep"];
         options?: never;
         head?: never;
-        patch?: never;
+        /**
+         * Update Tuning Sweep
+         * @description Raise or lower `max_concurrent_trials` of a running sweep (from Tune's next step: more
+         *     trials start, or running ones finish before another starts); `num_samples` is 422, as Ray
+         *     Tune fixes the number of trials when the run starts.
+         */
+        patch: operations["update_tuning_sweep"];
         trace?: never;
     };
     "/api/v1/tuning/{sweep_id}/charts": {
@@ -3863,6 +3869,22 @@ export interface components {
             /** Sweep Id */
             sweep_id: string;
         };
+        /**
+         * SweepUpdate
+         * @description A change to a running sweep.
+         */
+        SweepUpdate: {
+            /**
+             * Max Concurrent Trials
+             * @description trials running at once from now on
+             */
+            max_concurrent_trials?: number | null;
+            /**
+             * Num Samples
+             * @description refused (422): Ray Tune's searchers take the number of trials when the run starts and offer no way to change it while it runs
+             */
+            num_samples?: number | null;
+        };
         /** TableColumn */
         TableColumn: {
             /** Name */
@@ -4620,11 +4642,16 @@ export interface components {
             elapsed_seconds: number;
             /**
              * Last Event
-             * @description {trial_id, event: started | round | stopped_early | completed | failed, round?, value?}
+             * @description {trial_id, event: started | round | stopped_early | completed | failed, round?, value?}, or {event: max_concurrent_trials, value} after a PATCH
              */
             last_event: {
                 [key: string]: unknown;
             } | null;
+            /**
+             * Max Concurrent Trials
+             * @description trials allowed at once now (a PATCH changes it while running)
+             */
+            max_concurrent_trials?: number | null;
             /**
              * Time Left Seconds
              * @description until time_budget_s or the tenant's duration limit, whichever comes first
@@ -10084,6 +10111,78 @@ export interface operations {
                 };
             };
             /** @description the sweep already ended */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description invalid request; `errors` names the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    update_tuning_sweep: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description tenant the call acts for; resolved by the AI Service */
+                "X-Tenant-ID"?: string | null;
+            };
+            path: {
+                sweep_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SweepUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TuningSweep"];
+                };
+            };
+            /** @description missing or malformed X-Tenant-ID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description no or a wrong service token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description no such sweep for this tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description the sweep's trials are not running */
             409: {
                 headers: {
                     [name: string]: unknown;

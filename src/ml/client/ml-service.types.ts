@@ -29,6 +29,7 @@ export type TrainingChartList = Schemas['ChartList'];
 // Tuning sweeps (a job kind of their own) and their train-best training jobs.
 export type TuningSubmission = Schemas['TuningConfig'];
 export type TuningFromBaseSubmission = Schemas['TuningFromBase'];
+export type TuningSweepUpdate = Schemas['SweepUpdate'];
 export type TuningSweep = Schemas['TuningSweep'];
 export type TuningSweepStatus = TuningSweep['status'];
 export type TuningTrial = Schemas['TrialRow'];

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, Headers, HttpCode, HttpStatus, Param, Post, Query, StreamableFile } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Headers, HttpCode, HttpStatus, Param, Patch, Post, Query, StreamableFile } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiBody, ApiExtraModels, ApiHeader, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { ErrorResponseDto } from '@app/common/filters/error-response.dto';
 import { IdempotencyKey } from '@app/common/idempotency-key.decorator';
@@ -11,6 +11,7 @@ import { ListJobsQueryDto } from '@app/ml/jobs/dto/list-jobs-query.dto';
 import { TuningChartListResponseDto, TuningChartParamDto } from '@app/ml/tuning/dto/tuning-chart.dto';
 import { SweepIdParamDto } from '@app/ml/tuning/dto/sweep-id.param.dto';
 import { TrainBestDto } from '@app/ml/tuning/dto/train-best.dto';
+import { UpdateTuningSweepDto } from '@app/ml/tuning/dto/update-tuning-sweep.dto';
 import { CHURN_TUNING_REQUEST } from '@app/ml/tuning/dto/tuning-examples';
 import { DefaultSearchSpaceListResponseDto, TuningSweepListResponseDto, TuningSweepResponseDto } from '@app/ml/tuning/dto/tuning-sweep-response.dto';
 import { TuningService } from '@app/ml/tuning/tuning.service';
@@ -78,6 +79,20 @@ export class TuningController {
   @ApiResponse({ status: 404, type: ErrorResponseDto, description: 'No such sweep for this tenant.' })
   getTuningSweep(@Param() params: SweepIdParamDto, @CallerTenant() caller: TenantContext): Promise<TuningSweepResponseDto> {
     return this.tuning.get(params.sweep_id, caller);
+  }
+
+  @Patch(':sweep_id')
+  @ApiOperation({
+    summary: 'Change a running sweep',
+    description:
+      "`max_concurrent_trials` takes effect at Ray Tune's next step (a raise starts more trials, a lowering lets running ones finish first); `num_samples` is refused (422): Ray Tune fixes the number of trials when the run starts.",
+  })
+  @ApiOkResponse({ type: TuningSweepResponseDto })
+  @ApiResponse({ status: 404, type: ErrorResponseDto, description: 'No such sweep for this tenant.' })
+  @ApiResponse({ status: 409, type: ErrorResponseDto, description: "The sweep's trials are not running (queued, loading its data, or ended)." })
+  @ApiResponse({ status: 422, type: ErrorResponseDto, description: 'num_samples, or no field to change.' })
+  updateTuningSweep(@Param() params: SweepIdParamDto, @Body() body: UpdateTuningSweepDto, @CallerTenant() caller: TenantContext): Promise<TuningSweepResponseDto> {
+    return this.tuning.update(params.sweep_id, body, caller);
   }
 
   @Delete(':sweep_id')

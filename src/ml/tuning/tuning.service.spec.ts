@@ -73,6 +73,7 @@ function mockClient() {
     getTuningSweep: jest.fn<MLServiceClient['getTuningSweep']>().mockResolvedValue(RUNNING_SWEEP),
     listTuningSweeps: jest.fn<MLServiceClient['listTuningSweeps']>().mockResolvedValue([RUNNING_SWEEP]),
     cancelTuningSweep: jest.fn<MLServiceClient['cancelTuningSweep']>(),
+    updateTuningSweep: jest.fn<MLServiceClient['updateTuningSweep']>().mockResolvedValue({ ...RUNNING_SWEEP, progress: { ...RUNNING_SWEEP.progress!, max_concurrent_trials: 4 } }),
     listDefaultSearchSpaces: jest.fn<MLServiceClient['listDefaultSearchSpaces']>(),
     listTuningCharts: jest.fn<MLServiceClient['listTuningCharts']>().mockResolvedValue({
       sweep_id: 'sweep-0123456789ab',
@@ -153,5 +154,12 @@ describe('TuningService', () => {
     expect(submission).toMatchObject({ base_model: { model_name: 'churn', version: '2' }, search: 'tpe', num_samples: 8 });
     expect(submission.base_job_id).toBeUndefined();
     expect(sweep.base).toEqual({ job_id: 'train-0123456789ab', model_name: 'churn', version: '2' });
+  });
+
+  it('forwards a change of max_concurrent_trials and shows the value the sweep now allows', async () => {
+    const sweep = await service.update('sweep-0123456789ab', { max_concurrent_trials: 4 }, caller);
+
+    expect(client.updateTuningSweep).toHaveBeenCalledWith(caller, 'sweep-0123456789ab', { max_concurrent_trials: 4, num_samples: undefined });
+    expect(sweep.progress?.max_concurrent_trials).toBe(4);
   });
 });

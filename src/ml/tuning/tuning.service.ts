@@ -11,6 +11,7 @@ import type { CreateTuningSweepFromBaseDto } from '@app/ml/tuning/dto/create-tun
 import type { ListJobsQueryDto } from '@app/ml/jobs/dto/list-jobs-query.dto';
 import type { TuningChartListResponseDto } from '@app/ml/tuning/dto/tuning-chart.dto';
 import type { TrainBestDto } from '@app/ml/tuning/dto/train-best.dto';
+import type { UpdateTuningSweepDto } from '@app/ml/tuning/dto/update-tuning-sweep.dto';
 import {
   type DefaultSearchSpaceListResponseDto,
   toTuningSweepResponse,
@@ -83,6 +84,12 @@ export class TuningService {
   async list(query: ListJobsQueryDto, caller: TenantContext): Promise<TuningSweepListResponseDto> {
     const sweeps = await this.mlService.listTuningSweeps(caller, { status: query.status, limit: query.limit });
     return { sweeps: sweeps.map(toTuningSweepResponse) };
+  }
+
+  /** The ML Service applies max_concurrent_trials live and refuses num_samples (422, passed on). */
+  async update(sweepId: string, body: UpdateTuningSweepDto, caller: TenantContext): Promise<TuningSweepResponseDto> {
+    const update = { max_concurrent_trials: body.max_concurrent_trials, num_samples: body.num_samples };
+    return toTuningSweepResponse(await this.mlService.updateTuningSweep(caller, sweepId, update));
   }
 
   async cancel(sweepId: string, caller: TenantContext): Promise<TuningSweepResponseDto> {

@@ -60,9 +60,12 @@ export class TuningProgressDto {
     additionalProperties: true,
     nullable: true,
     example: { trial_id: 'a1b2c3d4_00003', event: 'stopped_early', round: 10 },
-    description: '{trial_id, event: started | round | stopped_early | completed | failed, round?, value?}',
+    description: '{trial_id, event: started | round | stopped_early | completed | failed, round?, value?}, or {event: max_concurrent_trials, value} after a PATCH',
   })
   last_event!: Record<string, unknown> | null;
+
+  @ApiProperty({ nullable: true, type: Number, example: 2, description: 'Trials allowed at once now (PATCH /api/v1/ml/tuning/:sweep_id changes it while running).' })
+  max_concurrent_trials!: number | null;
 }
 
 export class TrialHistoryDto {
@@ -196,6 +199,7 @@ function toProgress(progress: TuningProgress): TuningProgressDto {
     elapsed_seconds: progress.elapsed_seconds,
     time_left_seconds: progress.time_left_seconds,
     last_event: progress.last_event,
+    max_concurrent_trials: progress.max_concurrent_trials ?? null,
   };
 }
 
