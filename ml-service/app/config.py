@@ -93,8 +93,10 @@ class Settings(BaseSettings):
     load_timeout_seconds: float = Field(
         600.0, gt=0, description="time limit of loading a job's rows or writing a table"
     )
+    # 1M rows x 20 columns took 34 s to profile on 2 cores (bench/eda, 2026-11-30), past the AI
+    # Service's 30 s per-call deadline; 5M cells stays well inside it.
     eda_sync_max_cells: int = Field(
-        20_000_000,
+        5_000_000,
         ge=0,
         description="a profile of more cells (rows x columns) runs as a `profiling` job (202) "
         "instead of inside the request; `Prefer: respond-async` asks for a job at any size",

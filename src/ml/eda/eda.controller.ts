@@ -23,7 +23,7 @@ export class EdaController {
   @ApiOperation({
     summary: 'Profile a table or query',
     description:
-      "Statistics per column, correlations, alerts (ydata-profiling's names) and, with `target_column`, each feature's association with the target, computed in the caller's DuckDB warehouse; stored and listed afterwards. Every row unless `sample` is given. A large table (more cells than the ML Service's MLS_EDA_SYNC_MAX_CELLS, 20 million by default), or any table with `Prefer: respond-async`, becomes a `profiling` job instead (202): follow `Location` (/api/v1/ml/jobs/…, or its SSE events) until it completes; its `result.profile_id` is the stored profile.",
+      "Statistics per column, correlations, alerts (ydata-profiling's names) and, with `target_column`, each feature's association with the target, computed in the caller's DuckDB warehouse; stored and listed afterwards. Every row unless `sample` is given. A large table (more cells than the ML Service's MLS_EDA_SYNC_MAX_CELLS, 5 million by default), or any table with `Prefer: respond-async`, becomes a `profiling` job instead (202): follow `Location` (/api/v1/ml/jobs/…, or its SSE events) until it completes; its `result.profile_id` is the stored profile.",
   })
   @ApiHeader({ name: 'Prefer', required: false, description: '`respond-async` (RFC 7240): answer 202 with a job, whatever the size.' })
   @ApiCreatedResponse({ type: ProfileResponseDto, description: 'The profile, computed in the request.' })
