@@ -284,8 +284,8 @@ def test_sixth_active_job_is_refused_with_429(client: TestClient) -> None:
     response = client.post(SUBMIT, json=generated_config(), headers=tenant_headers("busy-co"))
     assert response.status_code == 429
     assert response.json()["detail"] == (
-        "tenant busy-co already has 5 active jobs (training, batch prediction, tuning sweep; "
-        "its max_concurrent_jobs, from MLS_MAX_TRAINING_JOBS or MLS_TENANT_LIMITS); "
+        "tenant busy-co already has 5 active jobs (training, batch prediction, tuning sweep, "
+        "profiling; its max_concurrent_jobs, from MLS_MAX_TRAINING_JOBS or MLS_TENANT_LIMITS); "
         "wait for one to finish or cancel one"
     )
     assert response.headers["Retry-After"]
