@@ -34,16 +34,7 @@ export class TuningService {
   async submit(body: CreateTuningSweepDto, caller: TenantContext, idempotencyKey: string): Promise<TuningSweepResponseDto> {
     const submission: TuningSubmission = {
       ...toTrainingSubmission(body),
-      search_space: body.search_space,
-      search: body.search,
-      scheduler: body.scheduler,
-      metric: body.metric,
-      mode: body.mode,
-      validation_size: body.validation_size,
-      num_samples: body.num_samples,
-      max_concurrent_trials: body.max_concurrent_trials,
-      time_budget_s: body.time_budget_s,
-      random_state: body.random_state,
+      ...sweepSettings(body),
     };
     try {
       return toTuningSweepResponse(await this.mlService.submitTuningSweep(caller, submission, idempotencyKey));
@@ -59,16 +50,7 @@ export class TuningService {
       base_model: body.base_model ? { model_name: body.base_model.model_name, version: body.base_model.version } : undefined,
       name: body.name,
       hyperparameters: body.hyperparameters,
-      search_space: body.search_space,
-      search: body.search,
-      scheduler: body.scheduler,
-      metric: body.metric,
-      mode: body.mode,
-      validation_size: body.validation_size,
-      num_samples: body.num_samples,
-      max_concurrent_trials: body.max_concurrent_trials,
-      time_budget_s: body.time_budget_s,
-      random_state: body.random_state,
+      ...sweepSettings(body),
     };
     try {
       return toTuningSweepResponse(await this.mlService.submitTuningSweepFromBase(caller, submission, idempotencyKey));
@@ -116,4 +98,20 @@ export class TuningService {
     const request = { trial_id: body.trial_id, name: body.name, register: body.register ? { model_name: body.register.model_name } : undefined };
     return toTrainingJobResponse(await this.mlService.trainBestTrial(caller, sweepId, request, idempotencyKey));
   }
+}
+
+/** What a sweep adds to its training configuration, the same whether it is given whole or starts from a base. */
+function sweepSettings(body: CreateTuningSweepDto | CreateTuningSweepFromBaseDto) {
+  return {
+    search_space: body.search_space,
+    search: body.search,
+    scheduler: body.scheduler,
+    metric: body.metric,
+    mode: body.mode,
+    validation_size: body.validation_size,
+    num_samples: body.num_samples,
+    max_concurrent_trials: body.max_concurrent_trials,
+    time_budget_s: body.time_budget_s,
+    random_state: body.random_state,
+  };
 }
