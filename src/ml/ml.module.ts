@@ -4,6 +4,7 @@ import { ApiKeyTenantResolver } from '@app/common/tenant/api-key.tenant-resolver
 import { TenantGuard } from '@app/common/tenant/tenant.guard';
 import { TENANT_RESOLVER } from '@app/common/tenant/tenant-resolver';
 import { authConfig } from '@app/config/auth.config';
+import { ChatModule } from '@app/ml/chat/chat.module';
 import { MLServiceClient } from '@app/ml/client/ml-service.client';
 import { DatasetsModule } from '@app/ml/datasets/datasets.module';
 import { EdaModule } from '@app/ml/eda/eda.module';
@@ -27,7 +28,7 @@ import { TuningModule } from '@app/ml/tuning/tuning.module';
  *   MlModule.forRootAsync({ imports: [...], inject: [...], useFactory: (...) => options })
  */
 @Module({
-  imports: [HttpModule, DatasetsModule, TrainingModule, TuningModule, JobsModule, TrackingModule, RegistryModule, ServingModule, EdaModule, FeaturesModule, ToolsModule, McpModule],
+  imports: [HttpModule, DatasetsModule, TrainingModule, TuningModule, JobsModule, TrackingModule, RegistryModule, ServingModule, EdaModule, FeaturesModule, ToolsModule, McpModule, ChatModule],
   providers: [
     { provide: ML_OPTIONS, inject: [ML_MODULE_OPTIONS], useFactory: resolveMlModuleOptions },
     {

@@ -36,6 +36,7 @@ import { TrainingJobIdParamDto } from '@app/ml/training/dto/training-job-id.para
 import { TrainingController } from '@app/ml/training/training.controller';
 import { TrainingService } from '@app/ml/training/training.service';
 import { CreateTuningSweepDto } from '@app/ml/tuning/dto/create-tuning-sweep.dto';
+import { CreateTuningSweepFromBaseDto } from '@app/ml/tuning/dto/create-tuning-sweep-from-base.dto';
 import { SweepIdParamDto } from '@app/ml/tuning/dto/sweep-id.param.dto';
 import { TrainBestDto } from '@app/ml/tuning/dto/train-best.dto';
 import { TuningController } from '@app/ml/tuning/tuning.controller';
@@ -79,6 +80,12 @@ export class ToolRegistry {
       // Tuning
       defineTool({ operation: [TuningController, 'listDefaultSearchSpaces'], risk: 'read', run: (_input, caller) => tuning.listSpaces(caller) }),
       defineTool({ operation: [TuningController, 'submitTuningSweep'], risk: 'write', body: CreateTuningSweepDto, run: ({ body }, caller) => tuning.submit(body, caller, randomUUID()) }),
+      defineTool({
+        operation: [TuningController, 'submitTuningSweepFromBase'],
+        risk: 'write',
+        body: CreateTuningSweepFromBaseDto,
+        run: ({ body }, caller) => tuning.submitFromBase(body, caller, randomUUID()),
+      }),
       defineTool({ operation: [TuningController, 'getTuningSweep'], risk: 'read', params: SweepIdParamDto, run: ({ params }, caller) => tuning.get(params.sweep_id, caller) }),
       defineTool({ operation: [TuningController, 'listTuningSweeps'], risk: 'read', query: ListJobsQueryDto, run: ({ query }, caller) => tuning.list(query, caller) }),
       defineTool({ operation: [TuningController, 'cancelTuningSweep'], risk: 'destructive', params: SweepIdParamDto, run: ({ params }, caller) => tuning.cancel(params.sweep_id, caller) }),
