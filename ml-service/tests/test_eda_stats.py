@@ -254,6 +254,62 @@ def test_alerts_fire_on_the_data_that_should_fire_them(
     assert duplicates and duplicates[0].value == pytest.approx(50.0)
 
 
+def test_spearman_ranks_each_column_over_its_present_values(
+    service: EdaService, warehouses: WarehouseManager
+) -> None:
+    # x has missing values: each column is ranked over its own present values (ties share
+    # their mean rank), then Pearson's r of the ranks over each pair's complete rows, which is
+    # pandas' rank() followed by corr().
+    frame = _invented()
+    _load(warehouses, {"t": frame})
+    spearman = _profile(service, "t", correlations=["spearman"]).correlations.spearman
+    assert spearman is not None
+    numeric = ["x", "y", "count", "skewed"]
+    expected = frame[numeric].rank().corr().to_numpy()
+    np.testing.assert_allclose(spearman.values, expected, rtol=1e-9)
+
+
+def test_a_query_whose_row_order_changes_is_profiled_on_one_reading_of_its_rows(
+    service: EdaService, warehouses: WarehouseManager
+) -> None:
+    # ORDER BY random() returns the rows in a new order each time the query runs: the profile
+    # reads them once, so columns still line up row by row (Spearman would be ~0 otherwise).
+    frame = _invented()
+    _load(warehouses, {"t": frame})
+    shuffled = service.profile(
+        TENANT,
+        ProfileRequest(
+            dataset=DatasetSource(source="sql", query="SELECT * FROM t ORDER BY random()")
+        ),
+    )
+    table = _profile(service, "t")
+    assert shuffled.correlations.spearman is not None and table.correlations.spearman is not None
+    np.testing.assert_allclose(
+        shuffled.correlations.spearman.values, table.correlations.spearman.values, rtol=1e-9
+    )
+    assert shuffled.table.duplicate_rows == 0
+
+
+def test_correlations_are_computed_only_when_asked(
+    service: EdaService, warehouses: WarehouseManager
+) -> None:
+    rng = np.random.default_rng(3)
+    a = rng.normal(size=300)
+    _load(warehouses, {"corr": pd.DataFrame({"a": a, "b": 3 * a, "c": rng.normal(size=300)})})
+    minimal = _profile(service, "corr", correlations=[])
+    assert minimal.correlations.model_dump() == {
+        "pearson": None, "spearman": None, "cramers_v": None, "correlation_ratio": None
+    }  # fmt: skip
+    assert "HIGH_CORRELATION" not in _alert_types(minimal)
+    assert _column(minimal, "a").numeric == _column(_profile(service, "corr"), "a").numeric
+    only = _profile(service, "corr", correlations=["pearson"]).correlations
+    assert only.pearson is not None and only.spearman is None
+    with pytest.raises(ValueError, match="each correlation method once"):
+        ProfileRequest(
+            dataset=DatasetSource(source="table", table="corr"), correlations=["pearson"] * 2
+        )
+
+
 def test_high_correlation_names_both_columns(
     service: EdaService, warehouses: WarehouseManager
 ) -> None:

@@ -7,7 +7,7 @@ have (the mean of an empty column, the skewness of a constant) are null, never N
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from app.datasets.schemas import DatasetSource
 
@@ -36,6 +36,10 @@ AlertType = Literal[
     "IDENTIFIER",
 ]
 AssociationMeasure = Literal["pearson", "cramers_v", "correlation_ratio"]
+CorrelationMethod = Literal["pearson", "spearman", "cramers_v", "correlation_ratio"]
+CORRELATION_METHODS: tuple[CorrelationMethod, ...] = (
+    "pearson", "spearman", "cramers_v", "correlation_ratio",
+)  # fmt: skip
 
 
 class SampleSpec(BaseModel):
@@ -112,7 +116,20 @@ class ProfileRequest(BaseModel):
     )
     bins: int = Field(50, ge=2, le=500, description="histogram bins (ydata's default: 50)")
     top_values: int = Field(10, ge=1, le=100, description="most frequent values listed per column")
+    correlations: list[CorrelationMethod] = Field(
+        default_factory=lambda: list(CORRELATION_METHODS),
+        description="correlation matrices to compute (ydata-profiling's correlations.<name>."
+        "calculate); [] computes none, as ydata's minimal mode. HIGH_CORRELATION, leakage alerts "
+        "and target associations need them",
+    )
     thresholds: AlertThresholds = Field(default_factory=AlertThresholds)
+
+    @field_validator("correlations")
+    @classmethod
+    def _unique(cls, value: list[CorrelationMethod]) -> list[CorrelationMethod]:
+        if len(set(value)) != len(value):
+            raise ValueError("each correlation method once")
+        return value
 
 
 class Histogram(BaseModel):

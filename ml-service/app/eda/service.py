@@ -279,24 +279,35 @@ class EdaService:
             ):
                 if column is not None and column not in names:
                     raise InvalidFieldError(field, f"the data has no column {column!r}")
-            sample_table = None
+            rows_table = None
+            sampling = ""
             if request.sample is not None:
                 counted = connection.execute(f"SELECT count(*) FROM {source}").fetchone()
                 if counted is not None and counted[0] > request.sample.rows:
-                    # Materialised once so every pass reads the same rows.
-                    sample_table = sql.quote(f"eda_sample_{uuid.uuid4().hex}")
                     repeatable = (
                         f" REPEATABLE ({request.sample.random_state})"
                         if request.sample.random_state is not None
                         else ""
                     )
-                    connection.execute(
-                        f"CREATE TEMP TABLE {sample_table} AS SELECT * FROM {source} USING SAMPLE "
-                        f"reservoir({request.sample.rows} ROWS){repeatable}"
-                    )
-                    source, sampled = sample_table, True
+                    sampling = f" USING SAMPLE reservoir({request.sample.rows} ROWS){repeatable}"
+                    sampled = True
+            if sampling or request.dataset.source == "sql":
+                # Materialised once: every pass reads the same rows in the same order (the
+                # profile lines columns up row by row), and the query runs once, not per pass.
+                rows_table = sql.quote(f"eda_rows_{uuid.uuid4().hex}")
+                connection.execute(
+                    f"CREATE TEMP TABLE {rows_table} AS SELECT * FROM {source}{sampling}"
+                )
+                source = rows_table
             try:
-                stats = table_stats(connection, source, request.bins, request.top_values, stage)
+                stats = table_stats(
+                    connection,
+                    source,
+                    request.bins,
+                    request.top_values,
+                    stage,
+                    request.correlations,
+                )
                 stage(PROFILE_STAGES[-2])
                 extra: list[Alert] = []
                 if request.time_column is not None:
@@ -307,8 +318,8 @@ class EdaService:
                     target.by_feature = _target_by_feature(connection, source, stats, target)
                 return stats, target, extra
             finally:
-                if sample_table is not None:
-                    connection.execute(f"DROP TABLE IF EXISTS {sample_table}")
+                if rows_table is not None:
+                    connection.execute(f"DROP TABLE IF EXISTS {rows_table}")
 
         stats, target, extra = self._warehouses.read(tenant_id, request.dataset, "dataset", work)
         stage(PROFILE_STAGES[-1])

@@ -3389,6 +3389,11 @@ export interface components {
              * @default 50
              */
             bins?: number;
+            /**
+             * Correlations
+             * @description correlation matrices to compute (ydata-profiling's correlations.<name>.calculate); [] computes none, as ydata's minimal mode. HIGH_CORRELATION, leakage alerts and target associations need them
+             */
+            correlations?: ("pearson" | "spearman" | "cramers_v" | "correlation_ratio")[];
             dataset: components["schemas"]["DatasetSource"];
             /** @description profile a random sample; all rows if unset */
             sample?: components["schemas"]["SampleSpec"] | null;

@@ -1,8 +1,11 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsDefined, IsInt, IsNumber, IsOptional, IsString, Max, MaxLength, Min, ValidateNested } from 'class-validator';
+import { ArrayUnique, IsArray, IsDefined, IsIn, IsInt, IsNumber, IsOptional, IsString, Max, MaxLength, Min, ValidateNested } from 'class-validator';
 import { DatasetDto } from '@app/ml/training/dto/create-training-job.dto';
+
+/** The correlation families a profile can compute (ydata-profiling's `correlations.<name>`). */
+export const CORRELATION_METHODS = ['pearson', 'spearman', 'cramers_v', 'correlation_ratio'] as const;
 
 /** A uniform random sample (reservoir sampling in DuckDB) instead of every row. */
 export class ProfileSampleDto {
@@ -112,6 +115,21 @@ export class CreateProfileDto {
   @Min(1)
   @Max(100)
   top_values?: number;
+
+  @ApiPropertyOptional({
+    type: [String],
+    enum: CORRELATION_METHODS,
+    example: ['pearson', 'spearman', 'cramers_v', 'correlation_ratio'],
+    default: CORRELATION_METHODS,
+    description:
+      "Correlation matrices to compute (ydata-profiling's correlations.<name>.calculate). [] computes none, as ydata's minimal mode; " +
+      'HIGH_CORRELATION, leakage alerts and target associations need them.',
+  })
+  @IsOptional()
+  @IsArray()
+  @ArrayUnique()
+  @IsIn(CORRELATION_METHODS, { each: true })
+  correlations?: (typeof CORRELATION_METHODS)[number][];
 
   @ApiPropertyOptional({ type: AlertThresholdsDto })
   @IsOptional()
