@@ -347,11 +347,8 @@ def _sort_column(
     present = data[~missing]
     ordered = np.sort(present)
     count = len(ordered)
-    if count:
-        starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
-    else:
-        starts = np.empty(0, dtype=np.int64)
-    distinct = len(starts)
+    changes = ordered[1:] != ordered[:-1]
+    distinct = int(np.count_nonzero(changes)) + 1 if count else 0
     if column.is_datetime:
         return _SortedColumn(
             aggregates={"distinct": distinct},
@@ -365,6 +362,7 @@ def _sort_column(
         # np.sort is several times faster than argsort (SIMD), so the order is only taken for
         # the columns Spearman needs; any order among ties gives the same average ranks.
         order = np.argsort(present)
+        starts = np.flatnonzero(np.r_[True, changes])
         sizes = np.diff(np.r_[starts, count])
         # 1-based average rank of a group of ties starting at s with n members: s + (n + 1) / 2,
         # centred on the mean rank (count + 1) / 2 so float32 keeps them exact.
@@ -398,27 +396,29 @@ def _number_aggregates(ordered: np.ndarray) -> dict[str, Any]:
         "max": float(ordered[-1]) if count else None,
         "finite_min": float(finite[0]) if n else None,
         "finite_max": float(finite[-1]) if n else None,
-        "zeros": int(np.count_nonzero(ordered == 0)),
-        "negatives": int(np.count_nonzero(ordered < 0)),
+        "zeros": int(np.searchsorted(ordered, 0, "right") - np.searchsorted(ordered, 0, "left")),
+        "negatives": int(np.searchsorted(ordered, 0, "left")),
         "infinite": count - n,
-        "sum": float(finite.sum()) if n else None,
+        "sum": None,
         "mean": None, "std": None, "variance": None, "skewness": None, "kurtosis": None,
         "quantiles": None,
     }  # fmt: skip
     if n:
-        mean = float(finite.mean())
-        aggregates["mean"] = mean
+        total = float(finite.sum())
+        mean = total / n
+        aggregates["sum"], aggregates["mean"] = total, mean
         deviations = finite - mean
         squares = deviations * deviations
-        m2 = float(squares.sum())
+        # the central moments as dot products: one pass each and no temporary array
+        m2 = float(np.dot(deviations, deviations))
         if n >= 2:
             aggregates["variance"] = m2 / (n - 1)
             aggregates["std"] = math.sqrt(m2 / (n - 1))
         if m2 > 0 and n >= 3:
-            m3 = float((squares * deviations).sum())
+            m3 = float(np.dot(squares, deviations))
             aggregates["skewness"] = (n * math.sqrt(n - 1) / (n - 2)) * (m3 / m2**1.5)
         if m2 > 0 and n >= 4:
-            m4 = float((squares * squares).sum())
+            m4 = float(np.dot(squares, squares))
             aggregates["kurtosis"] = (n * (n + 1) * (n - 1) * m4) / (
                 (n - 2) * (n - 3) * m2 * m2
             ) - 3 * (n - 1) ** 2 / ((n - 2) * (n - 3))
