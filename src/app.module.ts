@@ -30,6 +30,7 @@ import { MlModule } from '@app/ml/ml.module';
           timeoutMs: ml.timeoutMs,
           maxAttempts: ml.maxAttempts,
           maxDatasetSizeGb: ml.maxDatasetSizeGb,
+          llm: ml.llm,
           tenantResolver: new ApiKeyTenantResolver(auth.tenantByApiKey),
         }),
       }),

@@ -80,6 +80,27 @@ export class Environment {
   @IsPositive({ message: 'ML_MAX_DATASET_SIZE_GB must be a number of GB greater than 0' })
   ML_MAX_DATASET_SIZE_GB: number = 10;
 
+  /** An OpenAI-compatible endpoint (…/v1) whose model plans chat's tool calls; empty: chat's embedded understanding only. */
+  @ValidateIf((environment: Environment) => environment.LLM_BASE_URL !== '')
+  @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] }, { message: 'LLM_BASE_URL must be an http(s) URL such as http://127.0.0.1:11434/v1' })
+  LLM_BASE_URL: string = '';
+
+  /** The model to ask at LLM_BASE_URL; required with it. */
+  @ValidateIf((environment: Environment) => environment.LLM_BASE_URL !== '')
+  @IsString()
+  @IsNotEmpty({ message: 'LLM_MODEL must name the model when LLM_BASE_URL is set' })
+  LLM_MODEL: string = '';
+
+  /** Sent as `Authorization: Bearer` to LLM_BASE_URL; empty: no header. */
+  @IsString()
+  LLM_API_KEY: string = '';
+
+  /** Seconds chat waits for the model before it answers with its embedded understanding. */
+  @ParseNumber()
+  @Min(1, { message: 'LLM_TIMEOUT must be a number of seconds between 1 and 600' })
+  @Max(600, { message: 'LLM_TIMEOUT must be a number of seconds between 1 and 600' })
+  LLM_TIMEOUT: number = 20;
+
   @ParseNumber()
   @IsInt({ message: 'PORT must be an integer between 0 and 65535' })
   @Min(0, { message: 'PORT must be an integer between 0 and 65535' })
@@ -105,7 +126,7 @@ function describeError(error: ValidationError, raw: Record<string, unknown>): st
   const messages = Object.values(error.constraints ?? {});
   const given = raw[error.property];
   // Secrets never reach the log: API_KEYS is reported without its value.
-  const unquoted = error.property === 'API_KEYS' || error.property === 'ML_SERVICE_TOKEN';
+  const unquoted = error.property === 'API_KEYS' || error.property === 'ML_SERVICE_TOKEN' || error.property === 'LLM_API_KEY';
   const shown = unquoted || given === undefined ? '' : ` (got ${JSON.stringify(given)})`;
   return `${messages[0] ?? `${error.property} is invalid`}${shown}`;
 }

@@ -11,5 +11,6 @@ export const mlConfig = registerAs('ml', () => {
     timeoutMs: env.ML_SERVICE_TIMEOUT * 1000,
     maxAttempts: env.ML_SERVICE_RETRIES,
     maxDatasetSizeGb: env.ML_MAX_DATASET_SIZE_GB,
+    llm: env.LLM_BASE_URL === '' ? null : { baseUrl: env.LLM_BASE_URL, model: env.LLM_MODEL, apiKey: env.LLM_API_KEY, timeoutMs: env.LLM_TIMEOUT * 1000 },
   };
 });

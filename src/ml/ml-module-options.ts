@@ -1,6 +1,17 @@
 import { tmpdir } from 'node:os';
 import type { TenantResolver } from '@app/common/tenant/tenant-resolver';
 
+/** An OpenAI-compatible chat completions endpoint with tool calling, for chat's optional model-driven planning. */
+export interface LlmOptions {
+  /** Base URL up to /v1 (POST {baseUrl}/chat/completions). */
+  baseUrl: string;
+  model: string;
+  /** Sent as `Authorization: Bearer`; empty or absent: no header. */
+  apiKey?: string;
+  /** How long chat waits for the model before it uses its embedded understanding. Default 20000 ms. */
+  timeoutMs?: number;
+}
+
 /** Options of MlModule.forRoot / forRootAsync. */
 export interface MlModuleOptions {
   /** Base URL of the ML Service. Default: http://ml-service:8000 (ML_SERVICE_URL). */
@@ -21,6 +32,8 @@ export interface MlModuleOptions {
   uploadDirectory?: string;
   /** How long the ML Service's algorithm catalog is reused, in milliseconds. Default: 60000. */
   catalogCacheTtlMs?: number;
+  /** A model that plans chat's tool calls (the confirmation rule stays chat's); null or absent: the embedded understanding only (LLM_BASE_URL, LLM_MODEL, LLM_API_KEY, LLM_TIMEOUT). */
+  llm?: LlmOptions | null;
   /** Who the caller is: a tenant id, or `{ tenantId, actor }` to name the user in audit trails. Default: API keys from API_KEYS (`X-API-Key` or `Authorization: Bearer`), actor `api-key:<first 8 chars>`. */
   tenantResolver?: TenantResolver;
 }
@@ -38,6 +51,7 @@ export const ML_MODULE_DEFAULTS: ResolvedMlModuleOptions = {
   maxDatasetSizeGb: 10,
   uploadDirectory: tmpdir(),
   catalogCacheTtlMs: 60_000,
+  llm: null,
 };
 
 /** Token of the resolved options (defaults applied). */

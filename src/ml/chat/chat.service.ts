@@ -5,6 +5,7 @@ import type { TenantContext } from '@app/common/tenant/tenant-context';
 import { CatalogService } from '@app/ml/chat/catalog.service';
 import type { ConversationEntities, PlannedCall, Understanding } from '@app/ml/chat/chat-types';
 import { type Conversation, ConversationStore } from '@app/ml/chat/conversation.store';
+import { LlmPlanner } from '@app/ml/chat/llm-planner';
 import type { ChatLinkDto, ChatRequestDto, ChatResponseDto, ChatToolCallDto } from '@app/ml/chat/dto/chat.dto';
 import { understand } from '@app/ml/chat/nlu/understand';
 import { ToolRegistry } from '@app/ml/tools/tool-registry';
@@ -32,6 +33,7 @@ export class ChatService {
     private readonly registry: ToolRegistry,
     private readonly catalog: CatalogService,
     private readonly conversations: ConversationStore,
+    private readonly llm: LlmPlanner,
   ) {}
 
   async chat(request: ChatRequestDto, caller: TenantContext): Promise<ChatResponseDto> {
@@ -66,25 +68,33 @@ export class ChatService {
       }
       return this.execute(conversation, { agent: pending.agent, intent: pending.intent, steps: pending.steps, entities: {} }, caller);
     }
-    const understood = understand(message, await this.catalog.read(caller), conversation.entities);
+    // The model when one is configured and answers; the embedded understanding otherwise.
+    const byModel = this.llm.configured ? await this.llm.plan(message, conversation.history, conversation.entities, caller.requestId) : undefined;
+    const understood = byModel ?? understand(message, await this.catalog.read(caller), conversation.entities);
+    const understoodBy = byModel === undefined ? 'embedded' : 'llm';
+    return this.act(conversation, understood, understoodBy, request, caller);
+  }
+
+  private async act(conversation: Conversation, understood: Understanding, understoodBy: 'embedded' | 'llm', request: ChatRequestDto, caller: TenantContext): Promise<ChatResponseDto> {
+    const respond = (partial: Parameters<ChatService['respond']>[1]): ChatResponseDto => this.respond(conversation, { ...partial, understood_by: understoodBy });
     if (understood.question !== undefined) {
-      return this.respond(conversation, { agent: understood.agent, intent: understood.intent, reply: understood.question.text, candidates: understood.question.candidates });
+      return respond({ agent: understood.agent, intent: understood.intent, reply: understood.question.text, candidates: understood.question.candidates });
     }
     if (understood.steps.length === 0) {
-      return this.respond(conversation, { agent: understood.agent, intent: understood.intent, reply: understood.reply ?? '' });
+      return respond({ agent: understood.agent, intent: understood.intent, reply: understood.reply ?? '' });
     }
     mergeEntities(conversation.entities, understood.entities);
     const invalid = await this.validate(understood.steps, caller);
     if (invalid !== undefined) {
-      return this.respond(conversation, { agent: understood.agent, intent: understood.intent, tool_calls: invalid, reply: `I could not make a valid request of that: ${describeFailures(invalid)}` });
+      return respond({ agent: understood.agent, intent: understood.intent, tool_calls: invalid, reply: `I could not make a valid request of that: ${describeFailures(invalid)}` });
     }
     if (request.mode === 'plan') {
-      return this.respond(conversation, { agent: understood.agent, intent: understood.intent, tool_calls: understood.steps.map((step) => ({ tool: step.tool, arguments: step.arguments, status: 'planned' })), reply: `Plan: ${describePlan(understood.steps)}. Nothing was done (plan mode).` });
+      return respond({ agent: understood.agent, intent: understood.intent, tool_calls: understood.steps.map((step) => ({ tool: step.tool, arguments: step.arguments, status: 'planned' })), reply: `Plan: ${describePlan(understood.steps)}. Nothing was done (plan mode).` });
     }
     if (understood.steps.some((step) => this.registry.get(step.tool)?.risk === 'destructive')) {
       const confirmationId = `confirm-${randomUUID()}`;
       conversation.pending = { confirmation_id: confirmationId, agent: understood.agent, intent: understood.intent, steps: understood.steps };
-      return this.respond(conversation, {
+      return respond({
         agent: understood.agent,
         intent: understood.intent,
         tool_calls: understood.steps.map((step) => ({ tool: step.tool, arguments: step.arguments, status: 'needs_confirmation' })),
@@ -93,7 +103,7 @@ export class ChatService {
         confirmation_id: confirmationId,
       });
     }
-    return this.execute(conversation, understood, caller);
+    return this.execute(conversation, understood, caller, understoodBy);
   }
 
   /** Each step's arguments through the tool's own validation (REST's ValidationPipe); steps filled from an earlier result are checked when they run. */
@@ -118,7 +128,7 @@ export class ChatService {
     return failed ? calls : undefined;
   }
 
-  private async execute(conversation: Conversation, understood: Understanding, caller: TenantContext): Promise<ChatResponseDto> {
+  private async execute(conversation: Conversation, understood: Understanding, caller: TenantContext, understoodBy?: 'embedded' | 'llm'): Promise<ChatResponseDto> {
     const calls: ChatToolCallDto[] = [];
     const results: StepResult[] = [];
     for (const step of understood.steps) {
@@ -139,11 +149,11 @@ export class ChatService {
           this.logger.error(`chat tool ${step.tool} failed request_id=${caller.requestId}`, error instanceof Error ? error.stack : String(error));
         }
         calls.push({ tool: step.tool, arguments: args, status: 'failed', result: errorBody(error) });
-        return this.respond(conversation, { agent: understood.agent, intent: understood.intent, tool_calls: calls, reply: `That did not work: ${describeFailures(calls)}` });
+        return this.respond(conversation, { understood_by: understoodBy, agent: understood.agent, intent: understood.intent, tool_calls: calls, reply: `That did not work: ${describeFailures(calls)}` });
       }
     }
     const { reply, links, suggestions } = compose(understood.intent, calls);
-    return this.respond(conversation, { agent: understood.agent, intent: understood.intent, tool_calls: calls, reply, links, suggestions });
+    return this.respond(conversation, { understood_by: understoodBy, agent: understood.agent, intent: understood.intent, tool_calls: calls, reply, links, suggestions });
   }
 
   private respond(conversation: Conversation, partial: Partial<ChatResponseDto> & Pick<ChatResponseDto, 'agent' | 'intent' | 'reply'>): ChatResponseDto {

@@ -68,6 +68,9 @@ export class ChatResponseDto {
   @ApiProperty({ example: 'train', description: 'What the message was understood to ask (`out_of_scope`, `confirmation`, ... included).' })
   intent!: string;
 
+  @ApiPropertyOptional({ enum: ['embedded', 'llm'], description: 'What understood the message: the configured model (LLM_BASE_URL), or the embedded understanding (the default, and the fallback when the model fails). Absent on a confirmation answer.' })
+  understood_by?: 'embedded' | 'llm';
+
   @ApiProperty({ type: [ChatToolCallDto] })
   tool_calls!: ChatToolCallDto[];
 
