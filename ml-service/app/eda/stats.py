@@ -24,6 +24,7 @@ from typing import Any
 import duckdb
 import numpy as np
 from scipy import stats as scipy_stats
+from threadpoolctl import threadpool_limits
 
 from app.datasets import sql
 from app.eda.schemas import (
@@ -292,6 +293,7 @@ def _sorted_pass(
     rows: int,
     bins: int,
     ranks: bool,
+    workers: int,
 ) -> dict[str, _SortedColumn]:
     """All statistics of number columns, and the exact distinct count and histogram of
     datetime columns, from each column's values in NumPy.
@@ -302,7 +304,7 @@ def _sorted_pass(
     one NumPy sort (SIMD) gives the distinct count, quantiles and histogram in a few
     hundredths and the moments cost milliseconds. Columns are fetched one at a time (8 bytes a
     row, freed after its statistics), on the statement's own connection so its time limit still
-    applies; the work runs on as many threads as the connection's DuckDB `threads` (NumPy
+    applies; the work runs on `workers` threads, the connection's DuckDB `threads` (NumPy
     releases the GIL in its sorts and reductions).
 
     Rows are fetched once per column, so the ranks of two columns line up row by row only if
@@ -313,8 +315,6 @@ def _sorted_pass(
     sortable = [(column, expression) for column, expression in sortable if expression]
     if not sortable:
         return {}
-    setting = connection.execute("SELECT current_setting('threads')").fetchone()
-    workers = max(1, int(setting[0]) if setting else 1)
     results: dict[str, _SortedColumn] = {}
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="eda-sort") as pool:
         pending: dict[str, Future[_SortedColumn]] = {}
@@ -528,6 +528,28 @@ def table_stats(
 
     `on_stage(name)` is called before each pass of `TABLE_STAGES`; it may raise to stop the
     profile between passes (a cancelled job)."""
+    threads = _statement_threads(connection)
+    # NumPy's BLAS (moments, rank sums) would use every core otherwise: a profile keeps to the
+    # statement's share of the host, as DuckDB does (threadpoolctl limits it while profiling).
+    with threadpool_limits(limits=threads, user_api="blas"):
+        return _table_stats(connection, source, bins, top_values, on_stage, correlations, threads)
+
+
+def _statement_threads(connection: duckdb.DuckDBPyConnection) -> int:
+    """The connection's DuckDB `threads` setting: the share of the host one statement gets."""
+    setting = connection.execute("SELECT current_setting('threads')").fetchone()
+    return max(1, int(setting[0]) if setting else 1)
+
+
+def _table_stats(
+    connection: duckdb.DuckDBPyConnection,
+    source: str,
+    bins: int,
+    top_values: int,
+    on_stage: Callable[[str], None],
+    correlations: Collection[CorrelationMethod],
+    threads: int,
+) -> TableStats:
     columns = [_Column(name, type_) for name, type_ in describe_columns(connection, source)]
     on_stage(TABLE_STAGES[0])
 
@@ -563,7 +585,7 @@ def table_stats(
     # Number and datetime columns: one sort each gives the exact distinct count, the quantiles,
     # the histogram and Spearman's ranks.
     sorted_stats = _sorted_pass(
-        connection, source, columns, one, rows, bins, ranks="spearman" in correlations
+        connection, source, columns, one, rows, bins, "spearman" in correlations, threads
     )
     kinds: dict[str, ProfileKind] = {}
     for column in columns:
