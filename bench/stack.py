@@ -2,6 +2,7 @@
 ports with a temporary data folder, started as `./scripts/run.sh` starts them and removed after."""
 
 import contextlib
+import http.client
 import os
 import secrets
 import shutil
@@ -34,10 +35,11 @@ def wait_ready(url: str, process: subprocess.Popen, log: Path, timeout: float = 
             with urllib.request.urlopen(f"{url}/health/ready", timeout=2) as response:
                 if response.status == 200:
                     return
-        except OSError:
+        except (OSError, http.client.HTTPException):
+            # Not listening yet, or not yet speaking HTTP.
             pass
         time.sleep(0.5)
-    raise RuntimeError(f"{url} not ready after {timeout} s; log {log}")
+    raise RuntimeError(f"{url} not ready after {timeout} s; log {log}:\n{log.read_text()[-3000:]}")
 
 
 @dataclass
@@ -77,8 +79,8 @@ def start_stack(prefix: str, tenant: str, api_key: str, seed_demo_data: bool) ->
     if not dist.exists():
         raise RuntimeError("dist/main.js is missing: run `npm run build` (the run.sh scripts do)")
     data_dir = Path(tempfile.mkdtemp(prefix=prefix))
-    ml_port, ai_port = free_port(), free_port()
-    ml_url, ai_url = f"http://127.0.0.1:{ml_port}", f"http://127.0.0.1:{ai_port}"
+    ml_port = free_port()
+    ml_url = f"http://127.0.0.1:{ml_port}"
     ml_log, ai_log = data_dir / "ml-service.log", data_dir / "ai-service.log"
     ml = subprocess.Popen(
         [sys.executable, "-m", "app"],
@@ -90,9 +92,14 @@ def start_stack(prefix: str, tenant: str, api_key: str, seed_demo_data: bool) ->
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )  # fmt: skip
-    stack = Stack(ai_url, ml_url, [ml], data_dir)
+    stack = Stack("", ml_url, [ml], data_dir)
     try:
         wait_ready(ml_url, ml, ml_log)
+        # Picked only now: while the ML Service starts, Ray's processes bind spare ports, and one
+        # once took a port picked up front (the AI Service could not listen, the probe met Ray).
+        ai_port = free_port()
+        ai_url = f"http://127.0.0.1:{ai_port}"
+        stack.ai_url = ai_url
         ai = subprocess.Popen(
             ["node", str(dist)],
             cwd=ROOT,

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up and runs every check, fastest first: ML Service lint + pytest, AI Service lint + build +
-# jest unit tests, the OpenAPI documents against the code, then the end-to-end tests against the
-# real local stack (real Ray, MLflow, DuckDB, XGBoost). Exits non-zero if anything fails.
+# jest unit tests, the OpenAPI documents against the code, Schemathesis over both documents, then
+# the end-to-end tests against the real local stack (real Ray, MLflow, DuckDB, XGBoost). Exits
+# non-zero if anything fails.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -31,6 +32,7 @@ step "ai-service typecheck (tsc, specs and tests too)" npm run --silent typechec
 step "ai-service build (nest build)" npm run --silent build
 step "ai-service unit tests (jest)" npm test --silent -- --ci --json --outputFile="$reports/jest-unit.json"
 step "openapi documents match the code" npm run --silent openapi:check
+step "openapi fuzzing (schemathesis, both documents, real stack)" "$py" scripts/fuzz-openapi.py "$reports"
 step "end-to-end tests (jest + supertest, real stack)" npm run --silent test:e2e -- --ci --json --outputFile="$reports/jest-e2e.json"
 
 # One closing line over every runner, so a reader (or CI) sees the whole count at once.

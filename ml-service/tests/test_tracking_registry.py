@@ -146,6 +146,24 @@ def test_experiments_are_per_tenant_and_include_training(client: TestClient) -> 
     assert fetched.json() == experiment
 
 
+def test_experiment_tags_mlflow_refuses_are_a_422_and_create_nothing(client: TestClient) -> None:
+    # Schemathesis found the empty key: MLflow refused it inside create_experiment, a 500.
+    for tags, field in [
+        ({"": "x"}, "tags."),
+        ({"team": "a", "bad\u00ae": "b"}, "tags.bad\u00ae"),
+        ({"tenant_id": "someone-else"}, "tags"),
+    ]:
+        response = client.post(
+            "/api/v1/tracking/experiments",
+            json={"name": "tagged-badly", "tags": tags},
+            headers=tenant_headers(),
+        )
+        assert response.status_code == 422, response.text
+        assert response.json()["errors"][0]["field"] == field
+    listed = client.get("/api/v1/tracking/experiments", headers=tenant_headers()).json()
+    assert "tagged-badly" not in {item["name"] for item in listed["experiments"]}
+
+
 def test_search_filters_orders_and_pages(client: TestClient, jobs: dict[str, dict]) -> None:
     ours = {job["mlflow_run_id"] for job in jobs.values()}
 

@@ -41,7 +41,14 @@ from app.registry.schemas import (
 )
 from app.tracking import ids
 from app.tracking.schemas import as_json_safe
-from app.tracking.service import HISTORY_SUFFIX, TENANT_TAG, TrackingService, is_not_found, millis
+from app.tracking.service import (
+    HISTORY_SUFFIX,
+    TENANT_TAG,
+    TrackingService,
+    check_tags,
+    is_not_found,
+    millis,
+)
 
 STAGE_TAG = "stage"
 STAGE_ALIASES: dict[str, str] = {"Production": "production", "Staging": "staging"}
@@ -68,25 +75,6 @@ _COMPARATORS: dict[str, Callable[[float, float], bool]] = {
 
 def _stage(version: MlflowModelVersion) -> Stage:
     return version.tags.get(STAGE_TAG, "None")  # type: ignore[return-value]
-
-
-def _check_tags(
-    tags: dict[str, str], reserved: frozenset[str], validate: Callable[[str, str], None]
-) -> None:
-    """Refuse reserved keys and anything MLflow would refuse, before the first write.
-
-    MLflow checks each tag as it is written, so a bad third tag used to fail after the description
-    and the first two were stored, with no audit event (issue 11). `validate` is MLflow's own rule
-    for the kind of tag (key characters, lengths), so the two can never disagree.
-    """
-    clash = sorted(reserved & tags.keys())
-    if clash:
-        raise InvalidFieldError("tags", f"{', '.join(clash)} is maintained by the service")
-    for key, value in tags.items():
-        try:
-            validate(key, value)
-        except MlflowException as error:
-            raise InvalidFieldError(f"tags.{key}", error.message) from None
 
 
 class RegistryService:
@@ -262,7 +250,7 @@ class RegistryService:
     ) -> RegisteredModel:
         model = self._model(tenant_id, name)
         if body.tags:
-            _check_tags(body.tags, RESERVED_MODEL_TAGS, _validate_registered_model_tag)
+            check_tags(body.tags, RESERVED_MODEL_TAGS, _validate_registered_model_tag)
         if body.description is not None:
             self._client.update_registered_model(model.name, description=body.description)
         for key, value in (body.tags or {}).items():
@@ -304,7 +292,7 @@ class RegistryService:
 
     def register(self, tenant_id: str, name: str, body: VersionCreate, actor: str) -> ModelVersion:
         full_name = self._full_name(tenant_id, name)
-        _check_tags(body.tags, RESERVED_VERSION_TAGS, _validate_model_version_tag)
+        check_tags(body.tags, RESERVED_VERSION_TAGS, _validate_model_version_tag)
         run_id, model_artifact_id, job_id = self._registration_source(tenant_id, body)
         events = []
         try:
@@ -400,7 +388,7 @@ class RegistryService:
     ) -> ModelVersion:
         model, found = self._version(tenant_id, name, version)
         if body.tags:
-            _check_tags(body.tags, RESERVED_VERSION_TAGS, _validate_model_version_tag)
+            check_tags(body.tags, RESERVED_VERSION_TAGS, _validate_model_version_tag)
         if body.description is not None:
             self._client.update_model_version(model.name, found.version, body.description)
         for key, value in (body.tags or {}).items():

@@ -10,6 +10,7 @@ import json
 import mimetypes
 import tempfile
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from mlflow.exceptions import MlflowException
 from mlflow.store.artifact.artifact_repository_registry import get_artifact_repository
 from mlflow.tracking import MlflowClient
 from mlflow.utils.search_utils import SearchUtils
+from mlflow.utils.validation import _validate_experiment_tag
 
 from app.errors import ConflictError, InvalidFieldError, NotFoundError
 from app.tracking import ids
@@ -59,6 +61,27 @@ HISTORY_SUFFIX = "_by_iteration"
 
 def millis(value: int | None) -> datetime | None:
     return datetime.fromtimestamp(value / 1000, UTC) if value else None
+
+
+def check_tags(
+    tags: dict[str, str], reserved: frozenset[str], validate: Callable[[str, str], None]
+) -> None:
+    """Refuse reserved keys and anything MLflow would refuse, before the first write: raises
+    InvalidFieldError (422) naming `tags` or `tags.<key>`.
+
+    MLflow checks each tag as it is written, so a bad third tag used to fail after the description
+    and the first two were stored, with no audit event (issue 11). `validate` is MLflow's own rule
+    for the kind of tag (key characters, lengths), so the two can never disagree; an experiment
+    tag MLflow refuses (an empty key) used to be a 500.
+    """
+    clash = sorted(reserved & tags.keys())
+    if clash:
+        raise InvalidFieldError("tags", f"{', '.join(clash)} is maintained by the service")
+    for key, value in tags.items():
+        try:
+            validate(key, value)
+        except MlflowException as error:
+            raise InvalidFieldError(f"tags.{key}", error.message) from None
 
 
 def is_not_found(error: MlflowException) -> bool:
@@ -185,6 +208,7 @@ class TrackingService:
         name = f"{self._prefix(tenant_id)}{body.name}"
         if self.client.get_experiment_by_name(name) is not None:
             raise ConflictError(f"experiment {body.name} already exists")
+        check_tags(body.tags, frozenset({TENANT_TAG}), _validate_experiment_tag)
         tags = body.tags | {TENANT_TAG: tenant_id}
         try:
             experiment_id = self.client.create_experiment(
