@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { Logger } from '@nestjs/common';
+import { ConsoleLogger, Logger } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
 import { SwaggerModule } from '@nestjs/swagger';
@@ -11,9 +11,12 @@ import { createOpenApiDocument } from '@app/openapi.document';
 async function bootstrap(): Promise<void> {
   // Validate before AppModule is loaded: its imports read the configuration while loading, and a
   // bad variable should end in one readable message rather than a stack from inside a require.
-  readEnvironment();
+  const { LOG_FORMAT } = readEnvironment();
   const { AppModule } = await import('@app/app.module.js');
-  const app = await NestFactory.create(AppModule, { bodyParser: false });
+  // JSON lines put the request log's fields (request_id, tenant_id, path, status, duration_ms) at
+  // the top level of each object, next to Nest's level, timestamp, message and context.
+  const logger = new ConsoleLogger(LOG_FORMAT === 'json' ? { json: true, flattenParams: true } : {});
+  const app = await NestFactory.create(AppModule, { bodyParser: false, logger });
   configureApp(app);
   // Lets SIGTERM close the HTTP server and in-flight ML Service calls before the process exits.
   app.enableShutdownHooks();

@@ -4,6 +4,7 @@ import os
 import re
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
@@ -55,6 +56,11 @@ class Settings(BaseSettings):
         "unset, the one in <data_dir>/service_token (made once, mode 600)",
     )
     seed_demo_data: bool = Field(True, description="create the synthetic acme-corp warehouse")
+    log_format: Literal["text", "json"] = Field(
+        "text",
+        description="`text`: key=value lines a person reads; `json`: one JSON object per line "
+        "(time, level, logger, message, request_id and the line's fields) for a log collector",
+    )
     # Seed 001's per-tenant limits. They are this service's configuration, never a request's:
     # whoever reaches the port with the token must not be able to raise a tenant's quota (issue 11).
     max_training_jobs: int = Field(

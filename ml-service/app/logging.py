@@ -1,11 +1,16 @@
-"""Structured key=value logs carrying the request id of the call that caused them."""
+"""Structured logs carrying the request id of the call that caused them: key=value lines for a
+person at a console (the default) or one JSON object per line for a log collector
+(`MLS_LOG_FORMAT=json`).
+"""
 
+import json
 import logging
 import re
 import sys
 import time
 import uuid
 from contextvars import ContextVar
+from datetime import UTC, datetime
 
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -38,9 +43,33 @@ class KeyValueFormatter(logging.Formatter):
         return line
 
 
-def configure_logging(level: int = logging.INFO) -> None:
+class JsonLineFormatter(logging.Formatter):
+    """One JSON object per line: `time` (UTC, ISO 8601 with milliseconds), `level`, `logger`,
+    `message`, `request_id`, then the line's own fields (the access line adds method, path,
+    status, tenant_id, duration_ms) and `exception` with the traceback. Newlines inside values
+    are escaped by JSON, so a traceback never splits a record."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        fields: dict[str, object] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+            "request_id": request_id_var.get(),
+        }
+        fields.update(getattr(record, "fields", {}))
+        if record.exc_info:
+            fields["exception"] = self.formatException(record.exc_info)
+        return json.dumps(fields, default=str)
+
+
+def configure_logging(level: int = logging.INFO, log_format: str = "text") -> None:
+    """Sends the `app` loggers to stderr, as key=value lines (`text`) or JSON lines (`json`)."""
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(KeyValueFormatter())
+    handler.setFormatter(JsonLineFormatter() if log_format == "json" else KeyValueFormatter())
+    if log_format == "json":
+        # Uvicorn's own lines too (its errors, refused requests), so a collector reads one format.
+        logging.getLogger("uvicorn").handlers[:] = [handler]
     logger = logging.getLogger("app")
     logger.handlers[:] = [handler]
     logger.setLevel(level)

@@ -212,8 +212,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        configure_logging()
-        async with _service_lifecycle(app, settings or load_settings()):
+        resolved = settings or load_settings()
+        configure_logging(log_format=resolved.log_format)
+        async with _service_lifecycle(app, resolved):
             yield
 
     app = FastAPI(

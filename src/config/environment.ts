@@ -111,6 +111,10 @@ export class Environment {
   @IsNotEmpty({ message: 'HOST must not be empty' })
   HOST: string = '127.0.0.1';
 
+  /** `text`: Nest's console lines for a person; `json`: one JSON object per line for a log collector. */
+  @IsIn(['text', 'json'], { message: 'LOG_FORMAT must be one of text, json' })
+  LOG_FORMAT: 'text' | 'json' = 'text';
+
   /** `key:tenant` pairs separated by commas, e.g. `dev-acme-key:acme-corp,dev-globex-key:globex`. */
   @Transform(({ value }: { value: unknown }) =>
     typeof value === 'string' ? value.split(',').map((entry) => entry.trim()).filter(Boolean) : value,

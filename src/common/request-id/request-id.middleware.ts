@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable, Logger, NestMiddleware } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
+import { resolvedTenantOf } from '@app/common/tenant/tenant-context';
 
 export const REQUEST_ID_HEADER = 'x-request-id';
 
@@ -15,8 +16,10 @@ export function requestIdOf(request: Request): string {
 
 /**
  * Takes the caller's X-Request-ID (or makes a UUID), echoes it on the response and logs one line
- * per request with it. A middleware rather than an interceptor so that the id exists before guards
- * run and appears on their 401/403 answers too.
+ * per request with it, the tenant, route, status and duration (the ML Service's access line has the
+ * same fields, so one request is followed across both services by its id). A middleware rather
+ * than an interceptor so that the id exists before guards run and appears on their 401/403 answers
+ * too.
  */
 @Injectable()
 export class RequestIdMiddleware implements NestMiddleware {
@@ -29,10 +32,18 @@ export class RequestIdMiddleware implements NestMiddleware {
     response.setHeader('X-Request-ID', requestId);
     const started = process.hrtime.bigint();
     response.on('finish', () => {
-      const elapsedMs = Number(process.hrtime.bigint() - started) / 1e6;
-      this.logger.log(
-        `${request.method} ${request.originalUrl} ${response.statusCode} ${elapsedMs.toFixed(1)}ms request_id=${requestId}`,
-      );
+      const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
+      // Structured fields: top-level keys of the JSON line (LOG_FORMAT=json), one compact object
+      // after the message on the console. The path without its query: SSE and WebSocket URLs may
+      // carry an api_key there.
+      this.logger.log('request handled', {
+        method: request.method,
+        path: request.originalUrl.split('?')[0],
+        status: response.statusCode,
+        duration_ms: Math.round(durationMs * 10) / 10,
+        request_id: requestId,
+        tenant_id: resolvedTenantOf(request) ?? '-',
+      });
     });
     next();
   }

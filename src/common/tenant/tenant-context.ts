@@ -36,6 +36,11 @@ export function tenantOf(request: Request): string {
   return tenantId;
 }
 
+/** The tenant TenantGuard set, or undefined before it ran or on a route it does not guard (logs). */
+export function resolvedTenantOf(request: Request): string | undefined {
+  return (request as TenantScopedRequest)[TENANT_ID];
+}
+
 /** Controller parameter: the caller's TenantContext. */
 export const CallerTenant = createParamDecorator((_data: unknown, context: ExecutionContext): TenantContext => {
   const request = context.switchToHttp().getRequest<Request>();
