@@ -319,12 +319,12 @@ def test_the_same_seed_picks_the_same_trials_and_another_tenant_sees_none(
     assert first["sweep_id"] in {sweep["sweep_id"] for sweep in listed}
 
 
-def test_patch_raises_the_trials_running_at_once(client: TestClient) -> None:
+def test_patch_changes_the_trials_running_at_once_and_in_all(client: TestClient) -> None:
     sweep = submit(
         client,
         sweep_config(
-            hyperparameters={"n_estimators": 5000, "learning_rate": 0.01},
-            num_samples=6,
+            hyperparameters={"n_estimators": 2000, "learning_rate": 0.01},
+            num_samples=1,
             max_concurrent_trials=1,
             search_space={"max_depth": {"type": "randint", "lower": 6, "upper": 10}},
         ),
@@ -337,15 +337,16 @@ def test_patch_raises_the_trials_running_at_once(client: TestClient) -> None:
             break
         assert time.monotonic() < deadline, progress
         time.sleep(0.3)
-    assert progress["max_concurrent_trials"] == 1
-    refused = client.patch(url, json={"num_samples": 10}, headers=tenant_headers())
-    assert refused.status_code == 422
-    assert "cannot change while a sweep runs" in refused.text
+    assert (progress["max_concurrent_trials"], progress["trials_total"]) == (1, 1)
     other = client.patch(url, json={"max_concurrent_trials": 2}, headers=tenant_headers("globex"))
     assert other.status_code == 404
-    raised = client.patch(url, json={"max_concurrent_trials": 2}, headers=tenant_headers())
+    # Raised past the one trial the searcher was asked for at the start, two at a time.
+    raised = client.patch(
+        url, json={"max_concurrent_trials": 2, "num_samples": 4}, headers=tenant_headers()
+    )
     assert raised.status_code == 200, raised.text
     assert raised.json()["progress"]["max_concurrent_trials"] == 2
+    assert raised.json()["progress"]["trials_total"] == 4
     most = 0
     while True:
         body = client.get(url, headers=tenant_headers()).json()
@@ -357,9 +358,20 @@ def test_patch_raises_the_trials_running_at_once(client: TestClient) -> None:
         time.sleep(0.2)
     # Two trials ran side by side once the sweep allowed it.
     assert most == 2
-    client.delete(url, headers=tenant_headers())
+    below = client.patch(url, json={"num_samples": 1}, headers=tenant_headers())
+    assert below.status_code == 422
+    assert "trials started already" in below.json()["errors"][0]["message"]
+    # Lowered again: the sweep ends after three trials, not four.
+    lowered = client.patch(url, json={"num_samples": 3}, headers=tenant_headers())
+    assert lowered.status_code == 200, lowered.text
+    done = wait_for(client, sweep["sweep_id"], ENDED)
+    assert done["status"] == "completed", done["error"]
+    assert [trial["status"] for trial in done["trials"]] == ["completed"] * 3
+    assert done["progress"]["trials_total"] == 3
     ended = client.patch(url, json={"max_concurrent_trials": 1}, headers=tenant_headers())
     assert ended.status_code == 409
+    nothing = client.patch(url, json={}, headers=tenant_headers())
+    assert nothing.status_code == 422
 
 
 def test_cancel_stops_every_trial(client: TestClient) -> None:

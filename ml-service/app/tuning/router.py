@@ -126,9 +126,10 @@ async def get_tuning_sweep(sweep_id: str, tenant_id: TenantDep, tuning: TuningDe
 async def update_tuning_sweep(
     sweep_id: str, body: SweepUpdate, tenant_id: TenantDep, tuning: TuningDep
 ) -> TuningSweep:
-    """Raise or lower `max_concurrent_trials` of a running sweep (from Tune's next step: more
-    trials start, or running ones finish before another starts); `num_samples` is 422, as Ray
-    Tune fixes the number of trials when the run starts."""
+    """Raise or lower `max_concurrent_trials` (more trials start, or running ones finish before
+    another starts) and `num_samples` (the same searcher proposes more trials, or none starts
+    once that many started) of a running sweep, from Tune's next step; 422 for `num_samples`
+    below the trials already started."""
     return sweep_response(await tuning.update(tenant_id, sweep_id, body))
 
 

@@ -233,14 +233,19 @@ class TuningProgress(BaseModel):
     trials_completed: int
     trials_stopped_early: int
     trials_failed: int
-    best_trial: TrialRow | None
+    best_trial: TrialRow | None = Field(
+        description="by the sweep's metric and mode, among the trials that ran every round "
+        "(a trial stopped early is scored at the round it was cut, not as the configuration "
+        "train-best trains); when none did, among the trials that ran the most rounds; never a "
+        "failed trial"
+    )
     elapsed_seconds: float
     time_left_seconds: float | None = Field(
         description="until time_budget_s or the tenant's duration limit, whichever comes first"
     )
     last_event: dict[str, Any] | None = Field(
         description="{trial_id, event: started | round | stopped_early | completed | failed, "
-        "round?, value?}, or {event: max_concurrent_trials, value} after a PATCH"
+        "round?, value?}, or {event: max_concurrent_trials | trials_total, value} after a PATCH"
     )
     max_concurrent_trials: int | None = Field(
         None, description="trials allowed at once now (a PATCH changes it while running)"
@@ -266,7 +271,12 @@ class TuningSweep(BaseModel):
     finished_at: datetime | None
     progress: TuningProgress | None
     trials: list[TrialRow]
-    best_trial: TrialRow | None
+    best_trial: TrialRow | None = Field(
+        description="by the sweep's metric and mode, among the trials that ran every round "
+        "(a trial stopped early is scored at the round it was cut, not as the configuration "
+        "train-best trains); when none did, among the trials that ran the most rounds; never a "
+        "failed trial"
+    )
     histories: list[TrialHistory] | None = Field(
         None, description="once ended: each trial's metric by round (where early stopping cut it)"
     )
@@ -332,6 +342,7 @@ class SweepUpdate(BaseModel):
         None,
         ge=1,
         le=1000,
-        description="refused (422): Ray Tune's searchers take the number of trials when the "
-        "run starts and offer no way to change it while it runs",
+        description="trials to run in all (grid: passes of the grid), from Tune's next step: "
+        "raised, the same searcher proposes more; lowered, no trial starts once that many "
+        "started and the sweep ends when they end; not below the trials already started (422)",
     )

@@ -52,9 +52,12 @@ from app.tuning.schemas import (
 )
 from app.tuning.spaces import DEFAULT_SPACES, check_space, tunable
 from app.tuning.sweep import (
+    MAX_NUM_SAMPLES,
     LiveSweeps,
     StopFlag,
     SweepTracker,
+    TooFewTrialsError,
+    TrialBudget,
     default_metric,
     max_rounds,
     metric_mode,
@@ -351,30 +354,55 @@ class TuningService:
         )
 
     async def update(self, tenant_id: str, sweep_id: str, body: SweepUpdate) -> JobRecord:
-        """Change a running sweep: `max_concurrent_trials` takes effect at Tune's next step;
-        `num_samples` is 422 (Tune fixes it when the run starts); 409 when the sweep's trials
-        are not running (queued, still loading its data, or ended)."""
+        """Change a running sweep from Tune's next step: `max_concurrent_trials`, and
+        `num_samples` (raised: more trials from the same searcher; lowered: no new trial starts
+        once that many started, and the sweep ends when they end); 422 naming num_samples below
+        the trials already started; 409 when the sweep's trials are not running (queued, still
+        loading its data, or ended)."""
         record = await self.jobs.get(tenant_id, sweep_id)
-        if body.num_samples is not None:
-            raise InvalidFieldError(
-                "num_samples",
-                "the number of trials cannot change while a sweep runs: Ray Tune's searchers "
-                "take it when the run starts; cancel and submit a new sweep, or set "
-                "time_budget_s",
+        if body.max_concurrent_trials is None and body.num_samples is None:
+            raise InvalidFieldsError(
+                [
+                    FieldError(field=name, message="give the value to change to")
+                    for name in ("max_concurrent_trials", "num_samples")
+                ]
             )
-        if body.max_concurrent_trials is None:
-            raise InvalidFieldError("max_concurrent_trials", "give the value to change to")
-        # In a worker thread: the change is published as a progress event, which waits for
-        # this event loop to store it.
-        if record.status != "running" or not await asyncio.to_thread(
+        if record.status != "running":
+            raise self._not_live(record)
+        if body.num_samples is not None:
+            config = TuningConfig.model_validate(record.spec["request"])
+            space = {
+                name: ParameterSpace.model_validate(domain)
+                for name, domain in record.spec["search_space"].items()
+            }
+            trials = total_trials(config, space, body.num_samples)
+            try:
+                # In a worker thread: the change is published as a progress event, which waits
+                # for this event loop to store it.
+                live = await asyncio.to_thread(self._live.set_trials, sweep_id, trials)
+            except TooFewTrialsError as error:
+                per_sample = trials // body.num_samples
+                raise InvalidFieldError(
+                    "num_samples",
+                    f"{error.started} trials started already"
+                    + (f" ({per_sample} per grid pass)" if config.search == "grid" else "")
+                    + "; num_samples can go no lower than that",
+                ) from None
+            if not live:
+                raise self._not_live(record)
+        if body.max_concurrent_trials is not None and not await asyncio.to_thread(
             self._live.set_max_concurrent, sweep_id, body.max_concurrent_trials
         ):
-            raise ConflictError(
-                f"tuning sweep {sweep_id} is {record.status} and its trials are not running "
-                "(queued, loading its data, or ended); max_concurrent_trials changes a running "
-                "sweep"
-            )
+            raise self._not_live(record)
         return await self.jobs.get(tenant_id, sweep_id)
+
+    @staticmethod
+    def _not_live(record: JobRecord) -> ConflictError:
+        return ConflictError(
+            f"tuning sweep {record.job_id} is {record.status} and its trials are not running "
+            "(queued, loading its data, or ended); max_concurrent_trials and num_samples "
+            "change a running sweep"
+        )
 
     async def charts(self, tenant_id: str, sweep_id: str) -> SweepChartList:
         """The charts of a completed sweep: name, title and the media types each comes in;
@@ -525,7 +553,7 @@ class TuningHandler(JobHandler):
             lambda snapshot: context.report_progress_threadsafe(snapshot),
         )
         stop = StopFlag()
-        search = searcher(config)
+        search = searcher(config, stored["trials_total"])
         tracker.max_concurrent_trials = config.max_concurrent_trials
         tuner = self._tuner(job, config, scored, tracker, stop, search)
         self._live.add(job.job_id, search, tracker)
@@ -569,7 +597,7 @@ class TuningHandler(JobHandler):
         data: TrainingData,
         tracker: SweepTracker,
         stop: StopFlag,
-        search: Any,
+        search: TrialBudget,
     ) -> tune.Tuner:
         stored = job.spec
         space = {
@@ -596,7 +624,9 @@ class TuningHandler(JobHandler):
                 mode=stored["mode"],
                 search_alg=search,
                 scheduler=scheduler(config.scheduler, stored["max_rounds"]),
-                num_samples=config.num_samples or (1 if config.search == "grid" else 10),
+                # The searcher is built for the most trials a sweep may run; TrialBudget starts
+                # the sweep's number of them (which a PATCH changes).
+                num_samples=MAX_NUM_SAMPLES,
                 # Held by the searcher (app.tuning.sweep.searcher), not by Tune.
                 max_concurrent_trials=None,
                 time_budget_s=config.time_budget_s,
@@ -663,7 +693,7 @@ class TuningHandler(JobHandler):
                 Param("scheduler", config.scheduler.type),
                 Param("metric", metric),
                 Param("mode", tracker.mode),
-                Param("num_samples", str(job.spec["trials_total"])),
+                Param("num_samples", str(tracker.trials_total)),
                 Param("max_concurrent_trials", str(config.max_concurrent_trials)),
                 Param("random_state", str(config.random_state)),
             ],

@@ -26,7 +26,7 @@ from ray.tune.search import (
     BasicVariantGenerator,
     ConcurrencyLimiter,
     SearchAlgorithm,
-    Searcher,
+    SearchGenerator,
 )
 
 from app.training.algorithms.base import Algorithm
@@ -49,9 +49,17 @@ def metric_mode(metric: str) -> str:
     return "max" if metric in MAXIMISED else "min"
 
 
-def total_trials(config: TuningConfig, space: dict[str, ParameterSpace]) -> int:
-    """Trials the sweep will run: grid: the grid's size times num_samples; otherwise num_samples."""
-    samples = config.num_samples or (1 if config.search == "grid" else 10)
+# The most trials a sweep may run (num_samples' bound on the wire): the searcher is built for this
+# many, and `TrialBudget` lets the sweep's own number of them start.
+MAX_NUM_SAMPLES = 1000
+
+
+def total_trials(
+    config: TuningConfig, space: dict[str, ParameterSpace], num_samples: int | None = None
+) -> int:
+    """Trials the sweep will run: grid: the grid's size times num_samples; otherwise num_samples
+    (`num_samples`: a PATCH's value instead of the submitted one)."""
+    samples = num_samples or config.num_samples or (1 if config.search == "grid" else 10)
     if config.search == "grid":
         return math.prod(len(domain.values or []) for domain in space.values()) * samples
     return samples
@@ -71,8 +79,9 @@ def param_space(config: TuningConfig, space: dict[str, ParameterSpace]) -> dict[
     return {name: tune_domain(domain) for name, domain in space.items()}
 
 
-def searcher(config: TuningConfig) -> SearchAlgorithm | Searcher:
-    """The searcher, which also holds the sweep's `max_concurrent_trials`.
+def searcher(config: TuningConfig, trials: int) -> "TrialBudget":
+    """The searcher, which also holds the sweep's `max_concurrent_trials`, behind the budget of
+    `trials` trials (`TrialBudget`).
 
     Grid and random: Tune's variant generator (seeded; its own `max_concurrent`, as Tune
     ignores `TuneConfig.max_concurrent_trials` for a variant generator). tpe and gp: Optuna's
@@ -83,8 +92,11 @@ def searcher(config: TuningConfig) -> SearchAlgorithm | Searcher:
     same seed proposes the same trials. The price: a free slot waits for the batch's slowest
     trial."""
     if config.search in {"grid", "random"}:
-        return BasicVariantGenerator(
-            random_state=config.random_state, max_concurrent=config.max_concurrent_trials
+        return TrialBudget(
+            BasicVariantGenerator(
+                random_state=config.random_state, max_concurrent=config.max_concurrent_trials
+            ),
+            trials,
         )
     import optuna  # imported on demand: most sweeps do not need it
     from ray.tune.search.optuna import OptunaSearch
@@ -94,9 +106,103 @@ def searcher(config: TuningConfig) -> SearchAlgorithm | Searcher:
         sampler = optuna.samplers.TPESampler(seed=config.random_state)
     else:
         sampler = optuna.samplers.GPSampler(seed=config.random_state)
-    return ConcurrencyLimiter(
+    limiter = ConcurrencyLimiter(
         OptunaSearch(sampler=sampler), max_concurrent=config.max_concurrent_trials, batch=True
     )
+    return TrialBudget(SearchGenerator(limiter), trials)
+
+
+class TrialBudget(SearchAlgorithm):
+    """A searcher that starts at most `trials` trials, a number `set_trials` changes while Tune
+    runs (PATCH num_samples).
+
+    Tune gives a searcher the number of trials once, from `TuneConfig.num_samples`, when the run
+    starts (Ray 2.60: `SearchGenerator.add_configurations` copies it into a private
+    `_total_samples`, `BasicVariantGenerator` into its private trial iterators), and has no
+    public way to change it. So the wrapped searcher is built for `MAX_NUM_SAMPLES` (grid:
+    that many passes of the grid) and this wrapper, which Tune asks for each new trial, stops
+    handing them out at the sweep's number: lowering ends the sweep once the trials already
+    started end, raising hands out more of the same searcher's proposals (the same seed gives
+    the same sequence, whatever the cap). Everything else is the wrapped searcher's. Katib's
+    `maxTrialCount` can likewise be edited on a running experiment."""
+
+    def __init__(self, search: BasicVariantGenerator | SearchGenerator, trials: int) -> None:
+        self.search = search
+        self.trials = trials
+        self.created = 0
+        self._lock = threading.Lock()
+
+    # Tune pickles its run configuration, the searcher among it (see StopFlag); a lock does not.
+    def __getstate__(self) -> dict[str, Any]:
+        return {key: value for key, value in self.__dict__.items() if key != "_lock"}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+
+    @property
+    def max_concurrent(self) -> int:
+        limiter = getattr(self.search, "searcher", self.search)
+        return limiter.max_concurrent
+
+    @max_concurrent.setter
+    def max_concurrent(self, value: int) -> None:
+        # BasicVariantGenerator and ConcurrencyLimiter read it each time Tune asks for a trial.
+        limiter = getattr(self.search, "searcher", self.search)
+        limiter.max_concurrent = value
+
+    @property
+    def searcher(self) -> Any:
+        # Tune sizes its queue of pending trials from a ConcurrencyLimiter it finds here.
+        return getattr(self.search, "searcher", None)
+
+    def set_trials(self, trials: int) -> int | None:
+        """Start at most `trials` trials in all; None when done, else the number of trials
+        that already started (more than `trials`: refused)."""
+        with self._lock:
+            if trials < self.created:
+                return self.created
+            self.trials = trials
+            return None
+
+    @property
+    def metric(self) -> str | None:
+        return self.search.metric
+
+    def set_search_properties(
+        self, metric: str | None, mode: str | None, config: dict, **spec: Any
+    ) -> bool:
+        return self.search.set_search_properties(metric, mode, config, **spec)
+
+    @property
+    def total_samples(self) -> int:
+        return self.trials
+
+    def add_configurations(self, experiments: Any) -> None:
+        self.search.add_configurations(experiments)
+
+    def next_trial(self) -> Trial | None:
+        with self._lock:
+            if self.created >= self.trials:
+                return None
+            trial = self.search.next_trial()
+            if trial is not None:
+                self.created += 1
+            return trial
+
+    def on_trial_result(self, trial_id: str, result: dict) -> None:
+        self.search.on_trial_result(trial_id, result)
+
+    def on_trial_complete(
+        self, trial_id: str, result: dict | None = None, error: bool = False
+    ) -> None:
+        self.search.on_trial_complete(trial_id, result=result, error=error)
+
+    def is_finished(self) -> bool:
+        return self.created >= self.trials or self.search.is_finished()
+
+    def set_finished(self) -> None:
+        self.search.set_finished()
 
 
 def scheduler(settings: SchedulerConfig, rounds: int) -> TrialScheduler:
@@ -257,11 +363,28 @@ class SweepTracker(tune.Callback):
         self._emit({"trial_id": trial.trial_id, "event": "failed"})
 
     def best(self) -> TrialState | None:
-        scored = [state for state in self.trials.values() if self.metric in state.metrics]
+        """The best trial by the sweep's metric, among the trials that ran every round when any
+        did, else among those that ran the most rounds. A trial stopped early is scored at the
+        round it was cut: its score is not that of the configuration train-best trains (every
+        round), and with overfitting or an early-stopping metric a short run can score better
+        than a full one — ranking it with full runs would favour whatever the scheduler cut.
+        Ray Tune's `get_best_result(scope="last")` compares every trial's last result as is;
+        Katib's optimal trial likewise. Comparing the furthest trials only when none completed
+        (a time budget or `max_t` below the rounds) keeps scores of equal length side by side,
+        as successive halving's rungs do. A failed trial is never the best."""
+        scored = [
+            state
+            for state in self.trials.values()
+            if self.metric in state.metrics and state.status != "failed"
+        ]
         if not scored:
             return None
+        pool = [state for state in scored if state.status == "completed"]
+        if not pool:
+            furthest = max(state.rounds for state in scored)
+            pool = [state for state in scored if state.rounds == furthest]
         sign = -1 if self.mode == "max" else 1
-        return min(scored, key=lambda state: sign * state.metrics[self.metric])
+        return min(pool, key=lambda state: sign * state.metrics[self.metric])
 
     def snapshot(self, last_event: dict[str, Any] | None) -> dict[str, Any]:
         states = list(self.trials.values())
@@ -288,6 +411,10 @@ class SweepTracker(tune.Callback):
     def concurrency_changed(self, value: int) -> None:
         self.max_concurrent_trials = value
         self._emit({"event": "max_concurrent_trials", "value": value})
+
+    def trials_changed(self, total: int) -> None:
+        self.trials_total = total
+        self._emit({"event": "trials_total", "value": total})
 
     def _emit(self, event: dict[str, Any]) -> None:
         with self._lock:
@@ -322,19 +449,28 @@ def _trial_error(trial: Trial) -> str:
     return f"{type(cause).__name__}: {first_line.strip()}"[:MAX_TRIAL_ERROR_LENGTH]
 
 
+class TooFewTrialsError(Exception):
+    """A running sweep cannot run fewer trials than it already started."""
+
+    def __init__(self, started: int) -> None:
+        super().__init__(f"{started} trials started already")
+        self.started = started
+
+
 class LiveSweeps:
-    """The running sweeps of this process: their searcher (which holds `max_concurrent`) and
-    tracker, so `PATCH /api/v1/tuning/{id}` can change how many trials run at once while Tune
-    runs. Both searcher kinds (Tune's BasicVariantGenerator; the ConcurrencyLimiter in front of
-    Optuna) read `max_concurrent` each time Tune asks them for a trial: a raise starts more
-    trials at the next step, a lowering lets running trials finish and starts none until fewer
-    run."""
+    """The running sweeps of this process: their searcher (which holds `max_concurrent` and the
+    trial budget) and tracker, so `PATCH /api/v1/tuning/{id}` can change how many trials run at
+    once, and how many run in all, while Tune runs. Both searcher kinds (Tune's
+    BasicVariantGenerator; the ConcurrencyLimiter in front of Optuna) read `max_concurrent`
+    each time Tune asks them for a trial: a raise starts more trials at the next step, a
+    lowering lets running trials finish and starts none until fewer run. The budget
+    (`TrialBudget`) is read at the same moments."""
 
     def __init__(self) -> None:
-        self._sweeps: dict[str, tuple[SearchAlgorithm | Searcher, SweepTracker]] = {}
+        self._sweeps: dict[str, tuple[TrialBudget, SweepTracker]] = {}
         self._lock = threading.Lock()
 
-    def add(self, sweep_id: str, search: SearchAlgorithm | Searcher, tracker: SweepTracker) -> None:
+    def add(self, sweep_id: str, search: TrialBudget, tracker: SweepTracker) -> None:
         with self._lock:
             self._sweeps[sweep_id] = (search, tracker)
 
@@ -351,6 +487,20 @@ class LiveSweeps:
             if live is None:
                 return False
             search, tracker = live
-            search.max_concurrent = value  # type: ignore[union-attr]
+            search.max_concurrent = value
         tracker.concurrency_changed(value)
+        return True
+
+    def set_trials(self, sweep_id: str, trials: int) -> bool:
+        """Run `trials` trials in all; False as `set_max_concurrent`, TooFewTrialsError when more
+        than that already started. Off the event loop, as `set_max_concurrent`."""
+        with self._lock:
+            live = self._sweeps.get(sweep_id)
+            if live is None:
+                return False
+            search, tracker = live
+            started = search.set_trials(trials)
+            if started is not None:
+                raise TooFewTrialsError(started)
+        tracker.trials_changed(trials)
         return True

@@ -1300,9 +1300,10 @@ export interface paths {
         head?: never;
         /**
          * Update Tuning Sweep
-         * @description Raise or lower `max_concurrent_trials` of a running sweep (from Tune's next step: more
-         *     trials start, or running ones finish before another starts); `num_samples` is 422, as Ray
-         *     Tune fixes the number of trials when the run starts.
+         * @description Raise or lower `max_concurrent_trials` (more trials start, or running ones finish before
+         *     another starts) and `num_samples` (the same searcher proposes more trials, or none starts
+         *     once that many started) of a running sweep, from Tune's next step; 422 for `num_samples`
+         *     below the trials already started.
          */
         patch: operations["update_tuning_sweep"];
         trace?: never;
@@ -3886,7 +3887,7 @@ export interface components {
             max_concurrent_trials?: number | null;
             /**
              * Num Samples
-             * @description refused (422): Ray Tune's searchers take the number of trials when the run starts and offer no way to change it while it runs
+             * @description trials to run in all (grid: passes of the grid), from Tune's next step: raised, the same searcher proposes more; lowered, no trial starts once that many started and the sweep ends when they end; not below the trials already started (422)
              */
             num_samples?: number | null;
         };
@@ -4642,12 +4643,13 @@ export interface components {
         };
         /** TuningProgress */
         TuningProgress: {
+            /** @description by the sweep's metric and mode, among the trials that ran every round (a trial stopped early is scored at the round it was cut, not as the configuration train-best trains); when none did, among the trials that ran the most rounds; never a failed trial */
             best_trial: components["schemas"]["TrialRow"] | null;
             /** Elapsed Seconds */
             elapsed_seconds: number;
             /**
              * Last Event
-             * @description {trial_id, event: started | round | stopped_early | completed | failed, round?, value?}, or {event: max_concurrent_trials, value} after a PATCH
+             * @description {trial_id, event: started | round | stopped_early | completed | failed, round?, value?}, or {event: max_concurrent_trials | trials_total, value} after a PATCH
              */
             last_event: {
                 [key: string]: unknown;
@@ -4688,6 +4690,7 @@ export interface components {
             algorithm: string;
             /** @description the training job (or registered version) the sweep started from */
             base?: components["schemas"]["SweepBase"] | null;
+            /** @description by the sweep's metric and mode, among the trials that ran every round (a trial stopped early is scored at the round it was cut, not as the configuration train-best trains); when none did, among the trials that ran the most rounds; never a failed trial */
             best_trial: components["schemas"]["TrialRow"] | null;
             /**
              * Created At

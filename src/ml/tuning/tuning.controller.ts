@@ -85,12 +85,12 @@ export class TuningController {
   @ApiOperation({
     summary: 'Change a running sweep',
     description:
-      "`max_concurrent_trials` takes effect at Ray Tune's next step (a raise starts more trials, a lowering lets running ones finish first); `num_samples` is refused (422): Ray Tune fixes the number of trials when the run starts.",
+      "Both take effect at Ray Tune's next step. `max_concurrent_trials`: a raise starts more trials, a lowering lets running ones finish first. `num_samples`: a raise lets the same searcher propose more trials, a lowering starts no trial once that many started (the sweep ends when they end); not below the trials already started.",
   })
   @ApiOkResponse({ type: TuningSweepResponseDto })
   @ApiResponse({ status: 404, type: ErrorResponseDto, description: 'No such sweep for this tenant.' })
   @ApiResponse({ status: 409, type: ErrorResponseDto, description: "The sweep's trials are not running (queued, loading its data, or ended)." })
-  @ApiResponse({ status: 422, type: ErrorResponseDto, description: 'num_samples, or no field to change.' })
+  @ApiResponse({ status: 422, type: ErrorResponseDto, description: 'num_samples below the trials already started, or no field to change.' })
   updateTuningSweep(@Param() params: SweepIdParamDto, @Body() body: UpdateTuningSweepDto, @CallerTenant() caller: TenantContext): Promise<TuningSweepResponseDto> {
     return this.tuning.update(params.sweep_id, body, caller);
   }

@@ -68,7 +68,7 @@ export class TuningService {
     return { sweeps: sweeps.map(toTuningSweepResponse) };
   }
 
-  /** The ML Service applies max_concurrent_trials live and refuses num_samples (422, passed on). */
+  /** The ML Service applies max_concurrent_trials and num_samples live (its 409/422 passed on). */
   async update(sweepId: string, body: UpdateTuningSweepDto, caller: TenantContext): Promise<TuningSweepResponseDto> {
     const update = { max_concurrent_trials: body.max_concurrent_trials, num_samples: body.num_samples };
     return toTuningSweepResponse(await this.mlService.updateTuningSweep(caller, sweepId, update));

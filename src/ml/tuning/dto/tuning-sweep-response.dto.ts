@@ -46,7 +46,7 @@ export class TuningProgressDto {
   @ApiProperty({ example: 0 })
   trials_failed!: number;
 
-  @ApiProperty({ type: TuningTrialDto, nullable: true })
+  @ApiProperty({ type: TuningTrialDto, nullable: true, description: 'By the sweep metric and mode, among the trials that ran every round (a trial stopped early is scored at the round it was cut, not as the configuration train-best trains); when none did, among the trials that ran the most rounds; never a failed trial.' })
   best_trial!: TuningTrialDto | null;
 
   @ApiProperty({ example: 12.4 })
@@ -138,7 +138,7 @@ export class TuningSweepResponseDto {
   @ApiProperty({ type: [TuningTrialDto] })
   trials!: TuningTrialDto[];
 
-  @ApiProperty({ type: TuningTrialDto, nullable: true, description: 'By the sweep metric and mode.' })
+  @ApiProperty({ type: TuningTrialDto, nullable: true, description: 'By the sweep metric and mode, among the trials that ran every round (a trial stopped early is scored at the round it was cut, not as the configuration train-best trains); when none did, among the trials that ran the most rounds; never a failed trial.' })
   best_trial!: TuningTrialDto | null;
 
   @ApiProperty({ type: [TrialHistoryDto], nullable: true, description: 'Once ended: the metric by round of each trial (where early stopping cut it).' })

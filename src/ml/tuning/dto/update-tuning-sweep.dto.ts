@@ -14,7 +14,8 @@ export class UpdateTuningSweepDto {
     example: 32,
     minimum: 1,
     maximum: 1000,
-    description: "Refused with 422: Ray Tune's searchers take the number of trials when the run starts and offer no way to change it while it runs.",
+    description:
+      "Trials to run in all (grid: passes of the grid), from Ray Tune's next step: raised, the same searcher proposes more; lowered, no trial starts once that many started and the sweep ends when they end. 422 below the trials already started.",
   })
   @IsOptional()
   @IsInt()
