@@ -14,6 +14,20 @@ from tests.conftest import churn_config, tenant_headers, wait_for_status
 ENDED = {"completed", "failed", "cancelled"}
 
 
+# A forecasting sweep of the demo daily revenue (its last 14 days are the test tail).
+REVENUE = {
+    "algorithm": "arima",
+    "task_type": "forecasting",
+    "target_column": "revenue",
+    "dataset": {"source": "table", "table": "ml_features.daily_revenue"},
+    "time_column": "date",
+    "horizon": 14,
+    "frequency": "D",
+    "hyperparameters": {},
+    "split": {"strategy": "random", "test_size": 0.2, "random_state": 42},
+}
+
+
 def sweep_config(**overrides: object) -> dict:
     config = churn_config(name="churn-sweep", hyperparameters={"n_estimators": 30})
     config.update(overrides)
@@ -407,6 +421,48 @@ def test_cancel_stops_every_trial(client: TestClient) -> None:
     assert charts.status_code == 409
 
 
+def test_forecasters_are_tuned_on_the_tail_of_the_training_part(client: TestClient) -> None:
+    sweep = submit(
+        client,
+        sweep_config(
+            **REVENUE,
+            name="revenue-sweep",
+            search="grid",
+            metric="mae",
+            search_space={"order": {"type": "grid", "values": [[1, 1, 1], [0, 1, 1]]}},
+        ),
+    )
+    assert (sweep["task_type"], sweep["metric"], sweep["mode"]) == ("forecasting", "mae", "min")
+    done = wait_for(client, sweep["sweep_id"], ENDED)
+    assert done["status"] == "completed", done["error"]
+    trials = done["trials"]
+    assert sorted(trial["params"]["order"] for trial in trials) == [[0, 1, 1], [1, 1, 1]]
+    assert {trial["status"] for trial in trials} == {"completed"}
+    assert {trial["rounds"] for trial in trials} == {1}
+    assert {"rmse", "mae", "mape", "smape"} <= set(trials[0]["metrics"])
+    best = min(trials, key=lambda trial: trial["metrics"]["mae"])
+    assert done["best_trial"]["trial_id"] == best["trial_id"]
+    # Scored on the 14 days before the test tail, not on the test tail a training job scores:
+    # train-best's test metrics differ from the trial's.
+    response = client.post(
+        f"/api/v1/tuning/{sweep['sweep_id']}/train-best", json={}, headers=tenant_headers()
+    )
+    assert response.status_code == 202, response.text
+    trained = wait_for_status(client, response.json()["job_id"], ENDED)
+    assert trained["status"] == "completed", trained["error"]
+    assert trained["tuned_by"]["trial_id"] == best["trial_id"]
+    assert trained["metrics"]["mae"] != pytest.approx(best["metrics"]["mae"])
+    # The default spaces of both forecasters.
+    spaces = {
+        entry["algorithm"]: set(entry["search_space"])
+        for entry in client.get("/api/v1/tuning/spaces", headers=tenant_headers()).json()
+    }
+    assert spaces["prophet"] == {
+        "changepoint_prior_scale", "seasonality_prior_scale", "seasonality_mode",
+    }  # fmt: skip
+    assert spaces["arima"] == {"order"}
+
+
 @pytest.mark.parametrize(
     ("overrides", "field", "words"),
     [
@@ -426,11 +482,10 @@ def test_cancel_stops_every_trial(client: TestClient) -> None:
         ({"metric": "auc_roc", "mode": "min"}, "mode", "mode must be max"),
         ({"algorithm": "linear", "hyperparameters": {}, "scheduler": {"type": "asha"}},
          "scheduler.type", "fits in one step"),
-        ({"algorithm": "prophet", "task_type": "forecasting", "target_column": "revenue",
-          "dataset": {"source": "table", "table": "ml_features.daily_revenue"},
-          "time_column": "date", "horizon": 14, "frequency": "D", "hyperparameters": {},
-          "split": {"strategy": "random", "test_size": 0.2, "random_state": 42}},
-         "algorithm", "cannot be tuned yet"),
+        (REVENUE | {"algorithm": "prophet", "metric": "log_loss"}, "metric",
+         "forecasting sweeps optimise mae, mape, rmse"),
+        (REVENUE | {"scheduler": {"type": "median_stopping"}}, "scheduler.type",
+         "fits in one step"),
         ({"algorithm": "random_forest", "hyperparameters": {}, "metric": "auc_roc"},
          "metric", "auc_roc is measured each round by"),
         ({"scaling": {"num_workers": 2}}, "scaling", "one worker"),

@@ -13,7 +13,7 @@ from app.training.schemas import ChartInfo, TrainingConfig
 SpaceType = Literal["choice", "grid", "uniform", "loguniform", "randint", "quniform", "qloguniform"]
 SearchAlgorithmName = Literal["grid", "random", "tpe", "gp"]
 SchedulerName = Literal["fifo", "asha", "hyperband", "median_stopping"]
-TuningMetric = Literal["log_loss", "auc_roc", "rmse"]
+TuningMetric = Literal["log_loss", "auc_roc", "rmse", "mae", "mape"]
 TrialStatus = Literal["pending", "running", "completed", "stopped_early", "failed"]
 
 _NEEDS_VALUES = {"choice", "grid"}
@@ -118,8 +118,8 @@ class SearchSettings(BaseModel):
         description="what the sweep optimises, measured each round on a validation split carved "
         "from the training split (never the test split): log_loss (classification, the "
         "default), auc_roc (binary classification with xgboost, lightgbm or neural_network), "
-        "rmse (regression, the "
-        "default)",
+        "rmse (regression, the default); forecasting: rmse (the default), mae or mape (as a "
+        "share), measured once on the last `horizon` periods of the training part",
     )
     mode: Literal["min", "max"] | None = Field(
         None, description="default: min for log_loss and rmse, max for auc_roc"
@@ -129,7 +129,8 @@ class SearchSettings(BaseModel):
         gt=0,
         lt=1,
         description="share of the training split held out to score trials (stratified for a "
-        "stratified split, the latest rows for a time split)",
+        "stratified split, the latest rows for a time split); forecasting: not used, the "
+        "last `horizon` periods of the training part are",
     )
     num_samples: int | None = Field(
         None,

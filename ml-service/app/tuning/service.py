@@ -35,6 +35,7 @@ from app.jobs.store import JobRecord
 from app.registry.service import RegistryService
 from app.tracking.mlflow_setup import Tracking
 from app.training.features import TrainingData, TrainingDataError
+from app.training.forecasting import ForecastData
 from app.training.limits import LimitsFor, check_dataset_size, check_resources
 from app.training.schemas import ChartInfo, TrainingConfig
 from app.training.service import TrainingService, load_job_data
@@ -66,7 +67,7 @@ from app.tuning.sweep import (
     searcher,
     total_trials,
 )
-from app.tuning.trial import carve_validation, sweep_trainable
+from app.tuning.trial import carve_tail, carve_validation, sweep_trainable
 
 logger = logging.getLogger(__name__)
 
@@ -74,8 +75,13 @@ KIND = "tuning"
 # How long a stopped sweep waits for Tune to stop its trials and return.
 STOP_WAIT_SECONDS = 30.0
 # Metrics each task can optimise: measured every round by every tunable algorithm, so any
-# scheduler can use them (auc_roc: binary classification by the algorithms of ROUND_AUC only).
-TASK_METRICS = {"classification": {"log_loss", "auc_roc"}, "regression": {"rmse"}}
+# scheduler can use them (auc_roc: binary classification by the algorithms of ROUND_AUC only);
+# a forecaster's trial is scored once, on the held-out tail of the training part.
+TASK_METRICS = {
+    "classification": {"log_loss", "auc_roc"},
+    "regression": {"rmse"},
+    "forecasting": {"rmse", "mae", "mape"},
+}
 ROUND_AUC = {"xgboost", "lightgbm", "neural_network"}
 
 
@@ -317,8 +323,10 @@ class TuningService:
         check_search(config, space, rounds)
         types = {column.name: column.type for column in schema.columns}
         loaded = [*resolved.feature_columns, config.target_column]
-        if config.split.time_column and config.split.time_column not in loaded:
-            loaded.append(config.split.time_column)
+        # A forecast's time column, or the column of a time split.
+        for time_column in (config.time_column, config.split.time_column):
+            if time_column and time_column not in loaded:
+                loaded.append(time_column)
         estimated_bytes = await self._warehouses.offload(
             self._warehouses.estimate_bytes,
             tenant_id,
@@ -530,14 +538,17 @@ class TuningHandler(JobHandler):
         stored = job.spec
         config = TuningConfig.model_validate(stored["request"])
         data, _, _ = await load_job_data(self._warehouses, job, config)
-        assert isinstance(data, TrainingData)
-        scored = await asyncio.to_thread(
-            carve_validation,
-            data,
-            config.split.strategy,
-            config.validation_size,
-            config.split.random_state,
-        )
+        scored: TrainingData | ForecastData
+        if isinstance(data, ForecastData):
+            scored = carve_tail(data)
+        else:
+            scored = await asyncio.to_thread(
+                carve_validation,
+                data,
+                config.split.strategy,
+                config.validation_size,
+                config.split.random_state,
+            )
         run_id = await asyncio.to_thread(
             self._tracking.start_run, job.tenant_id, job.job_id, job.name, stored["algorithm"]
         )
@@ -594,7 +605,7 @@ class TuningHandler(JobHandler):
         self,
         job: JobRecord,
         config: TuningConfig,
-        data: TrainingData,
+        data: TrainingData | ForecastData,
         tracker: SweepTracker,
         stop: StopFlag,
         search: TrialBudget,

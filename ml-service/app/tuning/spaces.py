@@ -16,7 +16,10 @@ from app.tuning.schemas import ParameterSpace
 # 2^max_depth, min_data_in_leaf in the tens to hundreds), scikit-learn's forest and logistic
 # regression defaults a decade either side, and for the network Adam's usual step sizes
 # (1e-4-1e-2) with a few widths and depths. Rounds (n_estimators, epochs) stay fixed unless
-# searched: early stopping decides how many a trial gets.
+# searched: early stopping decides how many a trial gets. Prophet: its documentation's
+# "Hyperparameter tuning" grid (changepoint_prior_scale 0.001-0.5, seasonality_prior_scale
+# 0.01-10, the seasonality mode); ARIMA: the low orders Hyndman & Athanasopoulos's stepwise
+# search starts from (FPP3 §9.7), with and without differencing.
 DEFAULT_SPACES: dict[str, dict[str, ParameterSpace]] = {
     "xgboost": {
         "learning_rate": ParameterSpace(type="loguniform", lower=0.01, upper=0.3),
@@ -49,16 +52,29 @@ DEFAULT_SPACES: dict[str, dict[str, ParameterSpace]] = {
         "C": ParameterSpace(type="loguniform", lower=0.001, upper=100),
         "class_weight": ParameterSpace(type="choice", values=["none", "balanced"]),
     },
+    "prophet": {
+        "changepoint_prior_scale": ParameterSpace(type="loguniform", lower=0.001, upper=0.5),
+        "seasonality_prior_scale": ParameterSpace(type="loguniform", lower=0.01, upper=10),
+        "seasonality_mode": ParameterSpace(type="choice", values=["additive", "multiplicative"]),
+    },
+    "arima": {
+        "order": ParameterSpace(
+            type="choice",
+            values=[[0, 1, 1], [1, 1, 0], [1, 1, 1], [2, 1, 2], [1, 0, 0], [2, 0, 2]],
+        ),
+    },
 }
 
 
 def tunable(algorithm: Algorithm) -> bool:
     """Trials fit in the trial's own process (one CPU, no Ray Train start-up), so the algorithm
-    must fit in process. Forecasters are not offered yet: they report no rounds, and a trial
-    would have to score a held-out tail of the training part with the forecaster's own
-    horizon logic (app.training.forecasting), not the validation rows `carve_validation`
-    gives the tabular ones."""
-    return algorithm.fits_in_process and not isinstance(algorithm, ForecastingAlgorithm)
+    must fit in process (every tabular algorithm and both forecasters do)."""
+    return algorithm.fits_in_process
+
+
+def forecasts(algorithm: Algorithm) -> bool:
+    """A forecaster's trial is one fit scored on the tail of the training part: no rounds."""
+    return isinstance(algorithm, ForecastingAlgorithm)
 
 
 def check_space(algorithm: Algorithm, space: dict[str, ParameterSpace]) -> None:

@@ -31,7 +31,7 @@ from ray.tune.search import (
 
 from app.training.algorithms.base import Algorithm
 from app.tuning.schemas import ParameterSpace, SchedulerConfig, TuningConfig
-from app.tuning.spaces import largest_value, tune_domain
+from app.tuning.spaces import forecasts, largest_value, tune_domain
 from app.tuning.trial import FINAL_KEY, ROUND_KEY
 
 # Metrics that are better when larger; every other one is minimised.
@@ -68,7 +68,10 @@ def total_trials(
 def max_rounds(
     algorithm: Algorithm, fixed: dict[str, Any], space: dict[str, ParameterSpace]
 ) -> int:
-    """Rounds of the longest trial the space allows: every searched value at its largest."""
+    """Rounds of the longest trial the space allows: every searched value at its largest. A
+    forecaster's trial is one fit (its three stages are a training job's, not a trial's)."""
+    if forecasts(algorithm):
+        return 1
     largest = {name: largest_value(domain) for name, domain in space.items()}
     return algorithm.total_iterations(algorithm.resolve_hyperparameters(fixed | largest))
 
@@ -326,6 +329,8 @@ class SweepTracker(tune.Callback):
         }
         state.metrics = metrics
         if result.get(FINAL_KEY):
+            # A forecaster's trial reports once, with its only round.
+            state.rounds = max(state.rounds, int(result.get(ROUND_KEY, 0)))
             return
         state.rounds = int(result.get(ROUND_KEY, state.rounds))
         if self.metric in metrics:
@@ -433,6 +438,7 @@ _METRIC_KEYS = {
     "mae",
     "r2",
     "mape",
+    "smape",
 }
 
 

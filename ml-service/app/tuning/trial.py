@@ -1,5 +1,8 @@
 """One tuning trial: a configuration fitted in process inside a Ray Tune function trainable.
 
+A forecaster's trial (Prophet, ARIMA) is one fit on the training part without its last `horizon`
+periods, scored on those periods (`carve_tail`) with the forecast metrics, in one final report.
+
 A trial runs the same `Algorithm.fit` as a warm training job (`FitContext.in_process`), on the
 training split minus a validation share, with the validation rows where a job has its test rows.
 Each round the algorithm reports (a boosting round, a forest step) becomes one `tune.report` with
@@ -24,8 +27,10 @@ from threadpoolctl import threadpool_limits
 
 from app.training.algorithms import ALGORITHMS
 from app.training.algorithms.base import FitContext
+from app.training.algorithms.forecasting import ForecastingAlgorithm
 from app.training.evaluation import classification_metrics, regression_metrics
 from app.training.features import LABEL_COLUMN, TrainingData, TrainingDataError, model_frame
+from app.training.forecasting import MIN_TRAIN_PERIODS, ForecastData, forecast_metrics
 
 # Framework metric names of a round (XGBoost, LightGBM, scikit-learn steps, the network's epochs;
 # `test` being the validation rows here) → the evaluation's names, which the sweep's `metric`
@@ -84,6 +89,21 @@ def carve_validation(
     return replace(data, train=train.reset_index(drop=True), test=validation.reset_index(drop=True))
 
 
+def carve_tail(data: ForecastData) -> ForecastData:
+    """The training part of a series (without the job's held-out test tail) split again: the
+    trials fit on its first periods and are scored on its last `horizon` ones. The test tail is
+    not touched."""
+    train = data.train
+    if len(train) - data.horizon < MIN_TRAIN_PERIODS:
+        raise TrialSetupError(
+            f"the series has {len(data.series)} periods; a sweep holds out two tails of "
+            f"horizon {data.horizon} (the test tail, then the one trials are scored on) and "
+            f"needs {MIN_TRAIN_PERIODS} more to fit on, {2 * data.horizon + MIN_TRAIN_PERIODS} "
+            "in all; use a shorter horizon"
+        )
+    return replace(data, series=train)
+
+
 @dataclass
 class _Report:
     progress: "TrialProgress"
@@ -134,7 +154,7 @@ def validation_metrics(data: TrainingData, predictions: np.ndarray) -> dict[str,
 
 def run_trial(
     config: dict[str, Any],
-    data: TrainingData,
+    data: TrainingData | ForecastData,
     algorithm_name: str,
     fixed: dict[str, Any],
     random_state: int,
@@ -145,6 +165,18 @@ def run_trial(
     hyperparameters; the model's seed is the split's random_state, as in a training job."""
     algorithm = ALGORITHMS[algorithm_name]
     hyperparameters = algorithm.resolve_hyperparameters(fixed | config)
+    if isinstance(data, ForecastData):
+        assert isinstance(algorithm, ForecastingAlgorithm)
+        with threadpool_limits(limits=cpus):
+            model = algorithm.fit_series(
+                data.train, data.frequency, hyperparameters, random_state
+            )
+            predicted = algorithm.predict_ahead(
+                model, data.train, data.test.index, hyperparameters, random_state
+            )
+        metrics = forecast_metrics(data.test.to_numpy(), predicted["value"].to_numpy())
+        tune.report({ROUND_KEY: 1, FINAL_KEY: True, **metrics})
+        return
     progress = TrialProgress(metric, data.task_type)
     context = FitContext(
         job_id=tune.get_context().get_trial_id(),

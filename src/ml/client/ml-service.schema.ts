@@ -4497,9 +4497,9 @@ export interface components {
             max_concurrent_trials?: number;
             /**
              * Metric
-             * @description what the sweep optimises, measured each round on a validation split carved from the training split (never the test split): log_loss (classification, the default), auc_roc (binary classification with xgboost, lightgbm or neural_network), rmse (regression, the default)
+             * @description what the sweep optimises, measured each round on a validation split carved from the training split (never the test split): log_loss (classification, the default), auc_roc (binary classification with xgboost, lightgbm or neural_network), rmse (regression, the default); forecasting: rmse (the default), mae or mape (as a share), measured once on the last `horizon` periods of the training part
              */
-            metric?: ("log_loss" | "auc_roc" | "rmse") | null;
+            metric?: ("log_loss" | "auc_roc" | "rmse" | "mae" | "mape") | null;
             /**
              * Mode
              * @description default: min for log_loss and rmse, max for auc_roc
@@ -4555,7 +4555,7 @@ export interface components {
             time_column?: string | null;
             /**
              * Validation Size
-             * @description share of the training split held out to score trials (stratified for a stratified split, the latest rows for a time split)
+             * @description share of the training split held out to score trials (stratified for a stratified split, the latest rows for a time split); forecasting: not used, the last `horizon` periods of the training part are
              * @default 0.2
              */
             validation_size?: number;
@@ -4590,9 +4590,9 @@ export interface components {
             max_concurrent_trials?: number;
             /**
              * Metric
-             * @description what the sweep optimises, measured each round on a validation split carved from the training split (never the test split): log_loss (classification, the default), auc_roc (binary classification with xgboost, lightgbm or neural_network), rmse (regression, the default)
+             * @description what the sweep optimises, measured each round on a validation split carved from the training split (never the test split): log_loss (classification, the default), auc_roc (binary classification with xgboost, lightgbm or neural_network), rmse (regression, the default); forecasting: rmse (the default), mae or mape (as a share), measured once on the last `horizon` periods of the training part
              */
-            metric?: ("log_loss" | "auc_roc" | "rmse") | null;
+            metric?: ("log_loss" | "auc_roc" | "rmse" | "mae" | "mape") | null;
             /**
              * Mode
              * @description default: min for log_loss and rmse, max for auc_roc
@@ -4636,7 +4636,7 @@ export interface components {
             time_budget_s?: number | null;
             /**
              * Validation Size
-             * @description share of the training split held out to score trials (stratified for a stratified split, the latest rows for a time split)
+             * @description share of the training split held out to score trials (stratified for a stratified split, the latest rows for a time split); forecasting: not used, the last `horizon` periods of the training part are
              * @default 0.2
              */
             validation_size?: number;
@@ -4712,7 +4712,7 @@ export interface components {
              * Metric
              * @enum {string}
              */
-            metric: "log_loss" | "auc_roc" | "rmse";
+            metric: "log_loss" | "auc_roc" | "rmse" | "mae" | "mape";
             /**
              * Mlflow Run Id
              * @description the parent run; one child run per trial

@@ -89,7 +89,7 @@ export class CreateTuningSweepDto extends CreateTrainingJobDto {
   @Type(() => TuningSchedulerDto)
   scheduler?: TuningSchedulerDto;
 
-  @ApiPropertyOptional({ enum: TUNING_METRICS, description: 'Measured each round on a validation split carved from the training split (never the test split). Default: log_loss (classification), rmse (regression).' })
+  @ApiPropertyOptional({ enum: TUNING_METRICS, description: 'Measured each round on a validation split carved from the training split (never the test split). Default: log_loss (classification), rmse (regression, forecasting). Forecasting: rmse, mae or mape, measured once on the last `horizon` periods of the training part.' })
   @IsOptional()
   @IsIn(TUNING_METRICS)
   metric?: (typeof TUNING_METRICS)[number];

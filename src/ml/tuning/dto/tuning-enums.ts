@@ -7,7 +7,7 @@ export const SEARCH_ALGORITHMS = ['random', 'grid', 'tpe', 'gp'] as const satisf
 export const SCHEDULERS = ['fifo', 'asha', 'hyperband', 'median_stopping'] as const satisfies readonly Defined<
   Defined<TuningSubmission['scheduler']>['type']
 >[];
-export const TUNING_METRICS = ['log_loss', 'auc_roc', 'rmse'] as const satisfies readonly Defined<TuningSubmission['metric']>[];
+export const TUNING_METRICS = ['log_loss', 'auc_roc', 'rmse', 'mae', 'mape'] as const satisfies readonly Defined<TuningSubmission['metric']>[];
 export const TUNING_MODES = ['min', 'max'] as const satisfies readonly Defined<TuningSubmission['mode']>[];
 export const SWEEP_STATUSES = ['queued', 'running', 'completed', 'failed', 'cancelled'] as const satisfies readonly TuningSweepStatus[];
 export const TRIAL_STATUSES = ['pending', 'running', 'completed', 'stopped_early', 'failed'] as const satisfies readonly TuningTrial['status'][];
