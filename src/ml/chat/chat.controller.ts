@@ -1,5 +1,6 @@
-import { Body, Controller, HttpCode, HttpStatus, Post } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, HttpCode, HttpException, HttpStatus, Post, Res } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
 import { ErrorResponseDto } from '@app/common/filters/error-response.dto';
 import { CallerTenant, type TenantContext } from '@app/common/tenant/tenant-context';
 import { ChatService } from '@app/ml/chat/chat.service';
@@ -24,5 +25,37 @@ export class ChatController {
   @ApiResponse({ status: 404, type: ErrorResponseDto, description: 'No such conversation for the caller, or no such plan waiting for confirmation (named).' })
   send(@Body() body: ChatRequestDto, @CallerTenant() caller: TenantContext): Promise<ChatResponseDto> {
     return this.chat.chat(body, caller);
+  }
+
+  @Post('stream')
+  @ApiOperation({
+    summary: 'Talk to the ML assistant, its steps streamed',
+    description:
+      'The same request and answer as POST /api/v1/ml/chat, as Server-Sent Events while it works: `understood` (agent, intent, planned calls), `tool_call` and `tool_result` for each call, then `answer` (the whole response) or `error` ({status, message}). A bad body, an unknown conversation or confirmation answers the usual JSON error before any event.',
+  })
+  @ApiProduces('text/event-stream')
+  @ApiOkResponse({ description: 'text/event-stream: events understood, tool_call, tool_result, then answer (a ChatResponse) or error.' })
+  @ApiResponse({ status: 400, type: ErrorResponseDto, description: 'The body does not match the schema.' })
+  @ApiResponse({ status: 404, type: ErrorResponseDto, description: 'No such conversation for the caller, or no such plan waiting for confirmation (named).' })
+  async stream(@Body() body: ChatRequestDto, @CallerTenant() caller: TenantContext, @Res() response: Response): Promise<void> {
+    const send = (event: string, data: unknown): void => {
+      if (!response.headersSent) {
+        response.status(HttpStatus.OK).set({ 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache', 'X-Accel-Buffering': 'no' });
+        response.flushHeaders();
+      }
+      response.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+    };
+    let answer: ChatResponseDto;
+    try {
+      answer = await this.chat.chat(body, caller, send);
+    } catch (error) {
+      // Before the first event the usual JSON error (the exception filter) answers; after it, an event.
+      if (!response.headersSent) throw error;
+      send('error', error instanceof HttpException ? { status: error.getStatus(), message: error.message } : { status: 500, message: `internal error (request_id ${caller.requestId})` });
+      response.end();
+      return;
+    }
+    send('answer', answer);
+    response.end();
   }
 }

@@ -14,6 +14,14 @@ import { ToolRegistry } from '@app/ml/tools/tool-registry';
 const YES = /^\s*(y|yes|yep|yeah|sure|ok|okay|confirm(ed)?|go( ahead)?|do it|proceed|approve[d]?)\b.{0,30}$/i;
 const NO = /^\s*(n|no|nope|cancel|stop|abort|don'?t|never ?mind|decline)\s*(it|that)?\s*[.!]*\s*$/i;
 
+/**
+ * Hears each step of an answer as it happens (the SSE variant streams them): `understood` (agent,
+ * intent, understood_by, the planned calls), `tool_call` before a tool runs, `tool_result` after.
+ */
+export type ChatStepListener = (event: 'understood' | 'tool_call' | 'tool_result', data: Record<string, unknown>) => void;
+
+const IGNORE_STEPS: ChatStepListener = () => undefined;
+
 /** What a step's tool answered, for the reply and the entities. */
 type StepResult = Record<string, unknown>;
 
@@ -36,11 +44,11 @@ export class ChatService {
     private readonly llm: LlmPlanner,
   ) {}
 
-  async chat(request: ChatRequestDto, caller: TenantContext): Promise<ChatResponseDto> {
+  async chat(request: ChatRequestDto, caller: TenantContext, onStep: ChatStepListener = IGNORE_STEPS): Promise<ChatResponseDto> {
     const conversation = this.conversationFor(request.conversation_id, caller);
     const message = request.message ?? '';
     if (message !== '') this.conversations.addTurn(conversation, 'user', message);
-    const response = await this.answer(conversation, request, message, caller);
+    const response = await this.answer(conversation, request, message, caller, onStep);
     this.conversations.addTurn(conversation, 'assistant', response.reply);
     return response;
   }
@@ -54,7 +62,7 @@ export class ChatService {
     return conversation;
   }
 
-  private async answer(conversation: Conversation, request: ChatRequestDto, message: string, caller: TenantContext): Promise<ChatResponseDto> {
+  private async answer(conversation: Conversation, request: ChatRequestDto, message: string, caller: TenantContext, onStep: ChatStepListener): Promise<ChatResponseDto> {
     const pending = conversation.pending;
     if (request.confirmation_id !== undefined && pending?.confirmation_id !== request.confirmation_id) {
       throw new FieldErrorsException(HttpStatus.NOT_FOUND, [{ field: 'confirmation_id', message: `no plan ${request.confirmation_id} waits for confirmation in this conversation` }]);
@@ -66,16 +74,23 @@ export class ChatService {
       if (!yes) {
         return this.respond(conversation, { agent: pending.agent, intent: 'confirmation', tool_calls: pending.steps.map((step) => ({ tool: step.tool, arguments: step.arguments, status: 'cancelled' })), reply: 'Cancelled: nothing was done.' });
       }
-      return this.execute(conversation, { agent: pending.agent, intent: pending.intent, steps: pending.steps, entities: {} }, caller);
+      onStep('understood', { agent: pending.agent, intent: 'confirmation', tool_calls: pending.steps.map((step) => ({ tool: step.tool, arguments: step.arguments, status: 'planned' })) });
+      return this.execute(conversation, { agent: pending.agent, intent: pending.intent, steps: pending.steps, entities: {} }, caller, onStep);
     }
     // The model when one is configured and answers; the embedded understanding otherwise.
     const byModel = this.llm.configured ? await this.llm.plan(message, conversation.history, conversation.entities, caller.requestId) : undefined;
     const understood = byModel ?? understand(message, await this.catalog.read(caller), conversation.entities);
     const understoodBy = byModel === undefined ? 'embedded' : 'llm';
-    return this.act(conversation, understood, understoodBy, request, caller);
+    onStep('understood', {
+      agent: understood.agent,
+      intent: understood.intent,
+      understood_by: understoodBy,
+      tool_calls: understood.steps.map((step) => ({ tool: step.tool, arguments: step.arguments, status: 'planned' })),
+    });
+    return this.act(conversation, understood, understoodBy, request, caller, onStep);
   }
 
-  private async act(conversation: Conversation, understood: Understanding, understoodBy: 'embedded' | 'llm', request: ChatRequestDto, caller: TenantContext): Promise<ChatResponseDto> {
+  private async act(conversation: Conversation, understood: Understanding, understoodBy: 'embedded' | 'llm', request: ChatRequestDto, caller: TenantContext, onStep: ChatStepListener): Promise<ChatResponseDto> {
     const respond = (partial: Parameters<ChatService['respond']>[1]): ChatResponseDto => this.respond(conversation, { ...partial, understood_by: understoodBy });
     if (understood.question !== undefined) {
       return respond({ agent: understood.agent, intent: understood.intent, reply: understood.question.text, candidates: understood.question.candidates });
@@ -103,7 +118,7 @@ export class ChatService {
         confirmation_id: confirmationId,
       });
     }
-    return this.execute(conversation, understood, caller, understoodBy);
+    return this.execute(conversation, understood, caller, onStep, understoodBy);
   }
 
   /** Each step's arguments through the tool's own validation (REST's ValidationPipe); steps filled from an earlier result are checked when they run. */
@@ -128,7 +143,7 @@ export class ChatService {
     return failed ? calls : undefined;
   }
 
-  private async execute(conversation: Conversation, understood: Understanding, caller: TenantContext, understoodBy?: 'embedded' | 'llm'): Promise<ChatResponseDto> {
+  private async execute(conversation: Conversation, understood: Understanding, caller: TenantContext, onStep: ChatStepListener, understoodBy?: 'embedded' | 'llm'): Promise<ChatResponseDto> {
     const calls: ChatToolCallDto[] = [];
     const results: StepResult[] = [];
     for (const step of understood.steps) {
@@ -139,9 +154,11 @@ export class ChatService {
       }
       const tool = this.registry.get(step.tool);
       if (tool === undefined) throw new Error(`the tool registry lacks ${step.tool}`);
+      onStep('tool_call', { tool: step.tool, arguments: args });
       try {
         const result = await tool.run(await tool.prepare(args, caller), caller);
         calls.push({ tool: step.tool, arguments: args, status: 'done', result });
+        onStep('tool_result', { tool: step.tool, status: 'done', result });
         results.push((result ?? {}) as StepResult);
         updateEntities(conversation.entities, step.tool, args, (result ?? {}) as StepResult);
       } catch (error) {
@@ -149,6 +166,7 @@ export class ChatService {
           this.logger.error(`chat tool ${step.tool} failed request_id=${caller.requestId}`, error instanceof Error ? error.stack : String(error));
         }
         calls.push({ tool: step.tool, arguments: args, status: 'failed', result: errorBody(error) });
+        onStep('tool_result', { tool: step.tool, status: 'failed', result: errorBody(error) });
         return this.respond(conversation, { understood_by: understoodBy, agent: understood.agent, intent: understood.intent, tool_calls: calls, reply: `That did not work: ${describeFailures(calls)}` });
       }
     }
