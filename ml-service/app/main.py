@@ -22,6 +22,7 @@ from app.eda.service import EdaService, ProfileJobs, ProfilingHandler
 from app.eda.store import EdaStore
 from app.errors import add_server_folder, install_error_handlers
 from app.features.feast_process import FeastProcess
+from app.features.materialization import MaterializationHandler, MaterializationJobs
 from app.features.router import router as features_router
 from app.features.service import FeatureSetService
 from app.features.store import FeatureSetStore
@@ -130,12 +131,16 @@ async def _service_lifecycle(app: FastAPI, settings: Settings) -> AsyncIterator[
                 live_sweeps,
             ),
             ProfilingHandler(app.state.eda, warehouses),
+            MaterializationHandler(app.state.features),
         ],
         tracking.end_run,
     )
     app.state.jobs = runner
     app.state.profile_jobs = ProfileJobs(
         runner, app.state.eda, warehouses, settings.effective_limits, settings.eda_sync_max_cells
+    )
+    app.state.materializations = MaterializationJobs(
+        runner, app.state.features, settings.effective_limits
     )
     app.state.training = TrainingService(runner, warehouses, settings.effective_limits)
     app.state.tuning = TuningService(

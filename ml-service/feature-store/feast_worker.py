@@ -14,12 +14,19 @@ Requests (all paths are absolute and chosen by the ML Service; data never travel
 - `historical`: Feast's point-in-time join (`get_historical_features`) of the entity rows in
   `entity_path` (join keys + `event_timestamp`) with `features` (`view:feature` references);
   the frame is written to `output_path` as Parquet. Answers `row_count`.
+- `materialize`: load the feature views `views` from their sources into the online store, the
+  latest row per entity with a timestamp in [`start`, `end`] (ISO 8601, UTC), or with
+  `incremental` from the end of the view's previous materialisation on (Feast's
+  `materialize_incremental`).
+- `online`: Feast's `get_online_features` for `features` (`view:feature`) and `entities`
+  (join key -> values), answered in Feast's feature-server JSON shape (`metadata.feature_names`,
+  `results[].values/statuses/event_timestamps`).
 """
 
 import json
 import os
 import sys
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -102,7 +109,33 @@ def historical(request: dict[str, Any]) -> dict[str, Any]:
     return {"row_count": table.num_rows}
 
 
-OPERATIONS = {"apply": apply, "historical": historical}
+def materialize(request: dict[str, Any]) -> dict[str, Any]:
+    store = _store(request["repo_dir"], request["project"])
+    end = datetime.fromisoformat(request["end"])
+    if request.get("incremental"):
+        store.materialize_incremental(end_date=end, feature_views=request["views"])
+    else:
+        start = datetime.fromisoformat(request["start"])
+        store.materialize(start_date=start, end_date=end, feature_views=request["views"])
+    return {}
+
+
+def online(request: dict[str, Any]) -> dict[str, Any]:
+    from feast.feature_server_utils import convert_response_to_dict
+
+    store = _store(request["repo_dir"], request["project"])
+    response = store.get_online_features(
+        features=request["features"], entity_rows=request["entities"]
+    )
+    return {"response": convert_response_to_dict(response.proto)}
+
+
+OPERATIONS = {
+    "apply": apply,
+    "historical": historical,
+    "materialize": materialize,
+    "online": online,
+}
 
 
 def main() -> None:

@@ -5,7 +5,10 @@ works on a fresh install and models have real signal to learn:
 
 - `ml_features.customer_churn` (5,000 customers): churn is more likely with short tenure, high
   monthly charges, a month-to-month contract, many support tickets, electronic-check payment
-  and for senior citizens; about a quarter of the customers churn.
+  and for senior citizens; about a quarter of the customers churn. `updated_at` (TIMESTAMP, in
+  2024) is when each customer's row became known: the event timestamp a feature set over this
+  table names (`timestamp_column`). It is drawn after every other column, so the other values
+  are those of the table without it.
 - `ml_features.customer_value` (5,000 customers): `lifetime_value` grows with monthly charges,
   contract length, number of products and premium support, plus noise.
 - `ml_features.daily_revenue` (two years, daily): trend + weekly + yearly seasonality + noise.
@@ -49,6 +52,11 @@ def _customer_churn(rng: np.random.Generator) -> pd.DataFrame:
         + 0.35 * (payment == "electronic_check")
     )
     churned = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(np.int32)
+    updated_at = (
+        np.datetime64("2024-01-01T00:00:00") + rng.integers(0, 366 * 24 * 3600, n).astype(
+            "timedelta64[s]"
+        )
+    ).astype("datetime64[us]")
     return pd.DataFrame(
         {
             "customer_id": [f"CUST-{index:05d}" for index in range(1, n + 1)],
@@ -61,6 +69,7 @@ def _customer_churn(rng: np.random.Generator) -> pd.DataFrame:
             "senior_citizen": senior,
             "num_support_tickets": tickets.astype(np.int32),
             "churned": churned,
+            "updated_at": updated_at,
         }
     )
 

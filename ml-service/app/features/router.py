@@ -1,24 +1,30 @@
-"""Feature set endpoints: define (a new version on change), list, read versions, and build a
-point-in-time training set into the tenant's warehouse."""
+"""Feature set endpoints: define (a new version on change), list, read versions, build a
+point-in-time training set into the tenant's warehouse, materialise a version into the online
+store (a job) and look features up online (Feast's get-online-features shape)."""
 
 import asyncio
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request, Response, status
+from fastapi import APIRouter, Header, Path, Request, Response, status
 
 from app.datasets.warehouse import WAREHOUSE_RESPONSES
 from app.deps import TenantDep, TrainingDep
 from app.errors import ERROR_RESPONSES, ErrorResponse
+from app.features.materialization import MaterializationJobs
 from app.features.schemas import (
     FEATURE_SET_NAME_PATTERN,
     FeatureSetDefinition,
     FeatureSetLineage,
     FeatureSetSummary,
     FeatureSetVersion,
+    MaterializationRequest,
+    OnlineFeaturesRequest,
+    OnlineFeaturesResponse,
     TrainingSet,
     TrainingSetRequest,
 )
 from app.features.service import FeatureSetService
+from app.jobs.schemas import Job
 
 router = APIRouter(
     prefix="/api/v1/features",
@@ -132,3 +138,54 @@ async def get_feature_set_lineage(
         jobs,
         lambda run_id: registry.versions_of_run(tenant_id, run_id),
     )
+
+
+@router.post(
+    "/sets/{name}/versions/{version}/materialize",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=Job,
+    responses=_NOT_FOUND
+    | {
+        200: {"model": Job, "description": "the job already submitted with this key"},
+        429: {"model": ErrorResponse, "description": "the tenant is at its active-job limit"},
+    },
+)
+async def materialize_feature_set_version(
+    name: NameParam,
+    version: VersionParam,
+    body: MaterializationRequest,
+    tenant_id: TenantDep,
+    request: Request,
+    response: Response,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            max_length=200,
+            description="same tenant + same key returns the same job instead of a new one",
+        ),
+    ] = None,
+) -> Job:
+    """Load a version's features into the tenant's online store as of now, as a
+    `feature_materialization` job (`materialize-…`): it counts in the tenant's job quota,
+    reports its stages (export, windows, materialize) as progress, and is followed and
+    cancelled through /api/v1/jobs/{job_id}."""
+    jobs: MaterializationJobs = request.app.state.materializations
+    record, created = await jobs.submit(tenant_id, name, version, body, idempotency_key)
+    if not created:
+        response.status_code = status.HTTP_200_OK
+    return Job.of(record)
+
+
+@router.post(
+    "/online",
+    response_model=OnlineFeaturesResponse,
+    responses={409: {"model": ErrorResponse, "description": "a version is not materialised"}},
+)
+async def get_online_features(
+    body: OnlineFeaturesRequest, tenant_id: TenantDep, request: Request
+) -> OnlineFeaturesResponse:
+    """Feast's get-online-features in the tenant's project: each feature's latest materialised
+    value per entity, with its status (NOT_FOUND for an entity without one) and event
+    timestamp. References read `<feature set>_v<version>:<feature>`."""
+    return await asyncio.to_thread(_service(request).online, tenant_id, body)

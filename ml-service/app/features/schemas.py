@@ -241,3 +241,74 @@ class FeatureSetLineage(BaseModel):
     name: str
     version: int
     training_jobs: list[TrainingJobUse] = Field(description="newest first")
+
+
+class MaterializationRequest(BaseModel):
+    """Load a version's features into the tenant's online store (a `feature_materialization`
+    job)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    mode: Literal["full", "incremental"] = Field(
+        "full",
+        description="`full`: every source row up to now (the latest per entity); `incremental`: "
+        "the rows since the version's previous materialisation (the first one is full). Window "
+        "aggregates are computed again as of now either way",
+    )
+
+
+class Materialization(BaseModel):
+    """A version's latest completed materialisation."""
+
+    feature_set: str
+    version: int
+    mode: Literal["full", "incremental"]
+    start: datetime | None = Field(description="earliest row time loaded (None: incremental)")
+    end: datetime = Field(description="online values are as of this time (UTC)")
+    job_id: str
+
+
+# Feast's get-online-features request: `<feature view>:<feature>` references and the entities'
+# join key values as columns.
+ONLINE_MAX_ENTITIES = 1000
+EntityValue = str | int | float | bool
+
+
+class OnlineFeaturesRequest(BaseModel):
+    """Feast's `get-online-features` request: feature references `<set>_v<version>:<feature>`
+    (the version's Feast feature view and one of its output columns) and the entities' join key
+    values as columns (`{"customer_id": ["C-1", "C-2"]}`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    features: list[Annotated[str, Field(min_length=3, max_length=300)]] = Field(
+        min_length=1, max_length=500, examples=[["customer_v1:monthly_charges"]]
+    )
+    entities: dict[str, list[EntityValue]] = Field(
+        description=f"join key -> values, every list the same length (1…{ONLINE_MAX_ENTITIES})",
+        examples=[{"customer_id": ["CUST-00001", "CUST-00002"]}],
+    )
+
+
+class OnlineFeatureNames(BaseModel):
+    feature_names: list[str] = Field(description="the join keys, then the features asked for")
+
+
+class OnlineFeatureVector(BaseModel):
+    """One column of the answer: a value per entity, its status and when it became known."""
+
+    values: list[EntityValue | None]
+    statuses: list[str] = Field(
+        description="per entity: PRESENT, NULL_VALUE, NOT_FOUND (no value for this entity) "
+        "or OUTSIDE_MAX_AGE"
+    )
+    event_timestamps: list[str] = Field(
+        default_factory=list, description="per entity: the value's event timestamp (UTC)"
+    )
+
+
+class OnlineFeaturesResponse(BaseModel):
+    """Feast's feature-server answer: `metadata.feature_names[i]` names `results[i]`."""
+
+    metadata: OnlineFeatureNames
+    results: list[OnlineFeatureVector]

@@ -27,12 +27,16 @@ from app.errors import ConflictError, InvalidFieldError, NotFoundError
 from app.features import transforms
 from app.features.feast_process import FeastProcess, FeastRequestError
 from app.features.schemas import (
+    ONLINE_MAX_ENTITIES,
     FeatureSetDefinition,
     FeatureSetLineage,
     FeatureSetSummary,
     FeatureSetVersion,
     FeatureSpec,
     FittedFeature,
+    Materialization,
+    OnlineFeaturesRequest,
+    OnlineFeaturesResponse,
     RegisteredVersionUse,
     TrainingJobUse,
     TrainingSet,
@@ -50,6 +54,12 @@ FEAST_EVENT_TIMESTAMP = "event_timestamp"
 _ROW_COLUMN = "__feature_set_entity_row"
 _TIMESTAMP_COLUMN = "__feature_set_event_timestamp"
 _TIME_TYPES = ("TIMESTAMP", "DATE")
+# A full materialisation loads every row from this time on (Feast needs a start).
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# The stages of a materialisation job, reported as its progress.
+MATERIALIZATION_STAGES = ("export", "windows", "materialize")
+# Feast's view of a version's window aggregates as of the last materialisation.
+_WINDOWS_SUFFIX = "_windows"
 
 
 def feast_project(tenant_id: str) -> str:
@@ -148,6 +158,9 @@ class FeatureSetService:
 
     def _source_path(self, tenant_id: str, name: str, version: int) -> Path:
         return self._dir / tenant_id / name / f"v{version}" / "source.parquet"
+
+    def _windows_path(self, tenant_id: str, name: str, version: int) -> Path:
+        return self._dir / tenant_id / name / f"v{version}" / "windows.parquet"
 
     def _versions(self, tenant_id: str, name: str) -> list[FeatureSetVersion]:
         return [
@@ -480,3 +493,253 @@ class FeatureSetService:
             ).to_arrow_table()
 
         return self._warehouses.read(tenant_id, request.entities, "entities", work)
+
+    # --- online store ---------------------------------------------------------------------
+
+    def materialize(
+        self,
+        tenant_id: str,
+        name: str,
+        version_number: int,
+        mode: str,
+        job_id: str,
+        on_stage: Callable[[str], None],
+    ) -> Materialization:
+        """Load the version's features into the tenant's online store as of now: the source is
+        exported again (the version's fitted statistics), the window aggregates are computed at
+        now over each entity's rows in (now - days, now] (a Feast view `<view>_windows` of their
+        own), and Feast materialises the latest row per entity. `on_stage` is called before each
+        of MATERIALIZATION_STAGES (it raises to stop the job between stages)."""
+        version = self.version(tenant_id, name, version_number)
+        definition = version.definition
+        end = datetime.now(UTC)
+        previous = self._store.materialized(tenant_id, name, version_number)
+        # Without an earlier one there is nothing to continue from: the first is full.
+        incremental = mode == "incremental" and previous is not None
+        on_stage("export")
+        schema = self._warehouses.describe(tenant_id, definition.source, "source")
+        _check_definition(definition, schema)
+        self._export_source(tenant_id, version, schema)
+        views = [version.feast_feature_view] if _feast_columns(version) else []
+        windows = [
+            (item.name, feature)
+            for feature, item in zip(definition.features, fitted_features(version), strict=True)
+            if transforms.is_window(feature)
+        ]
+        on_stage("windows")
+        if windows:
+            views.append(self._export_windows(tenant_id, version, windows, end))
+        on_stage("materialize")
+        try:
+            self._feast.call(
+                "materialize",
+                repo_dir=str(self._repo_dir(tenant_id)),
+                project=version.feast_project,
+                views=views,
+                start=_EPOCH.isoformat(),
+                end=end.isoformat(),
+                incremental=incremental,
+            )
+        except FeastRequestError as error:
+            raise RuntimeError(f"Feast could not materialise: {error}") from None
+        done = Materialization(
+            feature_set=name,
+            version=version_number,
+            mode="incremental" if incremental else "full",
+            start=None if incremental else _EPOCH,
+            end=end,
+            job_id=job_id,
+        )
+        self._store.set_materialized(tenant_id, name, version_number, done.model_dump_json())
+        return done
+
+    def _export_windows(
+        self,
+        tenant_id: str,
+        version: FeatureSetVersion,
+        windows: list[tuple[str, FeatureSpec]],
+        at: datetime,
+    ) -> str:
+        """Every entity's window aggregates as of `at`, to the Parquet file of the version's
+        windows view (registered in Feast here; its rows' timestamp is `at`). Returns the
+        view's name."""
+        definition = version.definition
+        keys = definition.entity.join_keys
+        projection = ", ".join(sql.quote(key) for key in keys)
+
+        def distinct_keys(connection: duckdb.DuckDBPyConnection, select: str) -> pa.Table:
+            return connection.sql(
+                f"SELECT DISTINCT {projection} FROM {sql.wrap(select)} ORDER BY {projection}"
+            ).to_arrow_table()
+
+        entities = self._warehouses.read(tenant_id, definition.source, "source", distinct_keys)
+        when = pa.array([at.replace(tzinfo=None)] * entities.num_rows, pa.timestamp("us"))
+        keyed = pa.table(
+            {
+                **{key: entities.column(key) for key in keys},
+                _ROW_COLUMN: pa.array(range(entities.num_rows), pa.int64()),
+                FEAST_EVENT_TIMESTAMP: when,
+            }
+        )
+        aggregated = self._windows(tenant_id, version, keyed, windows)
+        table = keyed.drop_columns([_ROW_COLUMN])
+        for output, _ in windows:
+            table = table.append_column(output, aggregated.column(output))
+        path = self._windows_path(tenant_id, version.name, version.version)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(f"{path.name}.{uuid.uuid4().hex}.partial")
+        pq.write_table(table, partial)
+        partial.replace(path)
+        view = f"{version.feast_feature_view}{_WINDOWS_SUFFIX}"
+        try:
+            self._feast.call(
+                "apply",
+                repo_dir=str(self._repo_dir(tenant_id)),
+                project=version.feast_project,
+                view=view,
+                source_path=str(path),
+                timestamp_column=FEAST_EVENT_TIMESTAMP,
+                join_keys=keys,
+                features=[output for output, _ in windows],
+            )
+        except FeastRequestError as error:
+            raise RuntimeError(f"Feast refused the window aggregates' view: {error}") from None
+        return view
+
+    def materialization(
+        self, tenant_id: str, name: str, version_number: int
+    ) -> Materialization | None:
+        """The version's latest completed materialisation (None: never materialised)."""
+        body = self._store.materialized(tenant_id, name, version_number)
+        return Materialization.model_validate_json(body) if body else None
+
+    def online(self, tenant_id: str, request: OnlineFeaturesRequest) -> OnlineFeaturesResponse:
+        """Feast's `get_online_features` in the tenant's project. Each reference must name a
+        materialised version of one of the tenant's feature sets and one of its output columns
+        (422 naming `features[i]`, 409 for a version never materialised); the entities must
+        give every join key of those versions, and only those (422 naming `entities`)."""
+        refs: list[str] = []
+        join_keys: set[str] = set()
+        names: dict[str, FeatureSetVersion] = {}
+        for index, reference in enumerate(request.features):
+            field = f"features[{index}]"
+            version, column = self._reference(tenant_id, reference, field, names)
+            if self.materialization(tenant_id, version.name, version.version) is None:
+                raise ConflictError(
+                    f"{field}: feature set {version.name!r} version {version.version} has not "
+                    f"been materialised; POST /api/v1/features/sets/{version.name}/versions/"
+                    f"{version.version}/materialize first"
+                )
+            windowed = column not in _feast_columns(version)
+            view = version.feast_feature_view + (_WINDOWS_SUFFIX if windowed else "")
+            refs.append(f"{view}:{column}")
+            join_keys.update(version.definition.entity.join_keys)
+        self._check_entities(request.entities, join_keys)
+        answer = self._feast_online(tenant_id, refs, request.entities)
+        return OnlineFeaturesResponse.model_validate(answer)
+
+    def _reference(
+        self,
+        tenant_id: str,
+        reference: str,
+        field: str,
+        names: dict[str, FeatureSetVersion],
+    ) -> tuple[FeatureSetVersion, str]:
+        view, separator, column = reference.partition(":")
+        set_name, marker, number = view.rpartition("_v")
+        if not separator or not marker or not number.isdigit() or not column:
+            raise InvalidFieldError(
+                field, "must read `<feature set>_v<version>:<feature>`, e.g. customer_v1:tenure"
+            )
+        if view not in names:
+            try:
+                names[view] = self.version(tenant_id, set_name, int(number))
+            except NotFoundError as error:
+                raise InvalidFieldError(field, error.detail) from None
+        version = names[view]
+        outputs = [output for item in fitted_features(version) for output in item.columns]
+        if column not in outputs:
+            raise InvalidFieldError(
+                field,
+                f"version {version.version} of {version.name!r} has no feature {column!r}; it "
+                f"has: {', '.join(outputs)}",
+            )
+        return version, column
+
+    @staticmethod
+    def _check_entities(entities: dict[str, list], join_keys: set[str]) -> None:
+        missing = sorted(join_keys - entities.keys())
+        if missing:
+            raise InvalidFieldError("entities", f"needs the join key(s) {', '.join(missing)}")
+        extra = sorted(entities.keys() - join_keys)
+        if extra:
+            raise InvalidFieldError(
+                f"entities.{extra[0]}", "is not a join key of the feature sets asked for"
+            )
+        lengths = {len(values) for values in entities.values()}
+        if len(lengths) != 1 or not 1 <= lengths.pop() <= ONLINE_MAX_ENTITIES:
+            raise InvalidFieldError(
+                "entities",
+                f"every join key needs the same number of values (1 to {ONLINE_MAX_ENTITIES})",
+            )
+
+    def _feast_online(
+        self, tenant_id: str, refs: list[str], entities: dict[str, list]
+    ) -> dict:
+        try:
+            return self._feast.call(
+                "online",
+                repo_dir=str(self._repo_dir(tenant_id)),
+                project=feast_project(tenant_id),
+                features=refs,
+                entities=entities,
+            )["response"]
+        except FeastRequestError as error:
+            raise InvalidFieldError("features", f"Feast could not look them up: {error}") from None
+
+    def entity_records(
+        self,
+        tenant_id: str,
+        name: str,
+        version_number: int,
+        columns: list[str],
+        entities: dict[str, list],
+    ) -> tuple[list[dict], list[int]]:
+        """A model's input rows looked up online: for each entity, `columns` (the model's
+        features, outputs of the version) from the version's online values. Returns the rows
+        and the indexes of the entities the online store has no value for. 409 when the
+        version was never materialised; 422 naming `entities` for wrong join keys."""
+        version = self.version(tenant_id, name, version_number)
+        if self.materialization(tenant_id, name, version_number) is None:
+            raise ConflictError(
+                f"the model's feature set {name!r} version {version_number} has not been "
+                f"materialised; POST /api/v1/features/sets/{name}/versions/{version_number}/"
+                "materialize first"
+            )
+        served = _feast_columns(version)
+        outputs = [output for item in fitted_features(version) for output in item.columns]
+        foreign = [column for column in columns if column not in outputs]
+        if foreign:
+            raise InvalidFieldError(
+                "entities",
+                f"the model also takes {', '.join(foreign)}, which feature set {name!r} version "
+                f"{version_number} does not serve; send `instances` with every feature instead",
+            )
+        self._check_entities(entities, set(version.definition.entity.join_keys))
+        view = version.feast_feature_view
+        refs = [
+            f"{view}{'' if column in served else _WINDOWS_SUFFIX}:{column}" for column in columns
+        ]
+        answer = self._feast_online(tenant_id, refs, entities)
+        vectors = dict(
+            zip(answer["metadata"]["feature_names"], answer["results"], strict=True)
+        )
+        count = len(next(iter(entities.values())))
+        rows = [{column: vectors[column]["values"][index] for column in columns}
+                for index in range(count)]  # fmt: skip
+        missing = [
+            index
+            for index in range(count)
+            if all(vectors[column]["statuses"][index] == "NOT_FOUND" for column in columns)
+        ]
+        return rows, missing

@@ -18,6 +18,13 @@ CREATE TABLE IF NOT EXISTS feature_set_versions (
     body TEXT NOT NULL,
     PRIMARY KEY (tenant_id, name, version)
 );
+CREATE TABLE IF NOT EXISTS feature_set_materializations (
+    tenant_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    body TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, name, version)
+);
 """
 
 
@@ -61,3 +68,21 @@ class FeatureSetStore:
                 (tenant_id,),
             ).fetchall()
         return [(row[0], row[1]) for row in rows]
+
+    def set_materialized(self, tenant_id: str, name: str, version: int, body: str) -> None:
+        """Record a version's latest completed materialisation (`body`: Materialization JSON)."""
+        with self._db.connect() as connection:
+            connection.execute(
+                "INSERT OR REPLACE INTO feature_set_materializations VALUES (?, ?, ?, ?)",
+                (tenant_id, name, version, body),
+            )
+
+    def materialized(self, tenant_id: str, name: str, version: int) -> str | None:
+        """The version's latest completed materialisation, None if it was never materialised."""
+        with self._db.connect() as connection:
+            row = connection.execute(
+                "SELECT body FROM feature_set_materializations WHERE tenant_id = ? AND name = ? "
+                "AND version = ?",
+                (tenant_id, name, version),
+            ).fetchone()
+        return row[0] if row else None
