@@ -200,7 +200,8 @@ def test_comparing_with_a_shifted_copy_flags_the_shifted_columns_only(client: Te
     assert response.status_code == 201, response.text
     comparison = response.json()
     assert comparison["drifted_columns"] == ["tenure", "monthly_charges"]
-    assert [s["column"] for s in comparison["skipped"]] == ["customer_id"]
+    # an identifier and a timestamp have no distribution to compare
+    assert [s["column"] for s in comparison["skipped"]] == ["customer_id", "updated_at"]
     by_column = {c["column"]: c for c in comparison["columns"]}
     assert by_column["tenure"]["wasserstein"] == pytest.approx(24.0)
     assert by_column["contract_type"]["psi"] == 0 and by_column["contract_type"]["kind"] == (
@@ -258,12 +259,12 @@ def test_a_profile_asked_for_with_respond_async_is_a_job_whose_result_is_the_pro
 def test_a_profile_over_the_cell_limit_becomes_a_job_without_being_asked(
     client: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # 5,000 rows x 10 columns = 50,000 cells: over a limit of 49,999, not over 50,000.
-    monkeypatch.setattr(client.app.state.profile_jobs, "_sync_max_cells", 50_000)
+    # 5,000 rows x 11 columns = 55,000 cells: over a limit of 54,999, not over 55,000.
+    monkeypatch.setattr(client.app.state.profile_jobs, "_sync_max_cells", 55_000)
     assert (
         client.post(PROFILES, json={"dataset": CHURN}, headers=tenant_headers()).status_code == 201
     )
-    monkeypatch.setattr(client.app.state.profile_jobs, "_sync_max_cells", 49_999)
+    monkeypatch.setattr(client.app.state.profile_jobs, "_sync_max_cells", 54_999)
     response = client.post(PROFILES, json={"dataset": CHURN}, headers=tenant_headers())
     assert response.status_code == 202, response.text
     assert "Preference-Applied" not in response.headers

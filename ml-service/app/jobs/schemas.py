@@ -14,16 +14,18 @@ class Job(BaseModel):
 
     job_id: str = Field(
         description="`train-…` training, `batch-…` batch prediction, `sweep-…` tuning, "
-        "`profile-…` profiling"
+        "`profile-…` profiling, `materialize-…` feature materialisation"
     )
-    kind: str = Field(description="training | batch_prediction | tuning | profiling")
+    kind: str = Field(
+        description="training | batch_prediction | tuning | profiling | feature_materialization"
+    )
     tenant_id: str
     name: str
     status: JobStatus
     progress: dict[str, Any] | None = Field(
         description="the kind's latest snapshot: training `iteration`/`total_iterations`/"
-        "`metrics`/…, batch prediction `rows_done`/`rows_total`, profiling `stage`/"
-        "`stages_done`/`stages_total`"
+        "`metrics`/…, batch prediction `rows_done`/`rows_total`, profiling and feature "
+        "materialisation `stage`/`stages_done`/`stages_total`"
     )
     result: dict[str, Any] | None = Field(description="once completed")
     error: str | None

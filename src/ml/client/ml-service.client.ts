@@ -49,6 +49,9 @@ import type {
   FeatureSetLineage,
   FeatureSetSummary,
   FeatureSetVersion,
+  MaterializationRequest,
+  OnlineFeaturesRequest,
+  OnlineFeaturesResponse,
   TrainingSet,
   TrainingSetRequest,
   ExperimentList,
@@ -328,6 +331,16 @@ export class MLServiceClient implements OnModuleDestroy {
   /** Not retried: it replaces the output table, and a second run after a lost answer would do the work twice. */
   createTrainingSet(context: MlCallContext, name: string, version: number, body: TrainingSetRequest): Promise<TrainingSet> {
     return this.request({ method: 'POST', path: `${featureSetPath(name)}/versions/${version}/training-sets`, context, body });
+  }
+
+  /** A `feature_materialization` job; `idempotencyKey` as for a training job. */
+  materializeFeatureSetVersion(context: MlCallContext, name: string, version: number, body: MaterializationRequest, idempotencyKey: string): Promise<Job> {
+    return this.request({ method: 'POST', path: `${featureSetPath(name)}/versions/${version}/materialize`, context, body, idempotencyKey });
+  }
+
+  /** A read: retried like one. */
+  getOnlineFeatures(context: MlCallContext, body: OnlineFeaturesRequest): Promise<OnlineFeaturesResponse> {
+    return this.request({ method: 'POST', path: '/api/v1/features/online', context, body, readOnly: true });
   }
 
   // Datasets (issue 3): the tenant's warehouse tables and uploads into it.

@@ -249,6 +249,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/features/online": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Get Online Features
+         * @description Feast's get-online-features in the tenant's project: each feature's latest materialised
+         *     value per entity, with its status (NOT_FOUND for an entity without one) and event
+         *     timestamp. References read `<feature set>_v<version>:<feature>`.
+         */
+        post: operations["get_online_features"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/features/sets": {
         parameters: {
             query?: never;
@@ -350,6 +372,29 @@ export interface paths {
         get: operations["get_feature_set_lineage"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/features/sets/{name}/versions/{version}/materialize": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Materialize Feature Set Version
+         * @description Load a version's features into the tenant's online store as of now, as a
+         *     `feature_materialization` job (`materialize-…`): it counts in the tenant's job quota,
+         *     reports its stages (export, windows, materialize) as progress, and is followed and
+         *     cancelled through /api/v1/jobs/{job_id}.
+         */
+        post: operations["materialize_feature_set_version"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2948,12 +2993,12 @@ export interface components {
             finished_at: string | null;
             /**
              * Job Id
-             * @description `train-…` training, `batch-…` batch prediction, `sweep-…` tuning, `profile-…` profiling
+             * @description `train-…` training, `batch-…` batch prediction, `sweep-…` tuning, `profile-…` profiling, `materialize-…` feature materialisation
              */
             job_id: string;
             /**
              * Kind
-             * @description training | batch_prediction | tuning | profiling
+             * @description training | batch_prediction | tuning | profiling | feature_materialization
              */
             kind: string;
             /** Mlflow Run Ids */
@@ -2962,7 +3007,7 @@ export interface components {
             name: string;
             /**
              * Progress
-             * @description the kind's latest snapshot: training `iteration`/`total_iterations`/`metrics`/…, batch prediction `rows_done`/`rows_total`, profiling `stage`/`stages_done`/`stages_total`
+             * @description the kind's latest snapshot: training `iteration`/`total_iterations`/`metrics`/…, batch prediction `rows_done`/`rows_total`, profiling and feature materialisation `stage`/`stages_done`/`stages_total`
              */
             progress: {
                 [key: string]: unknown;
@@ -3065,6 +3110,20 @@ export interface components {
             registered_versions: components["schemas"]["app__tracking__schemas__RegisteredVersionRef"][];
             /** Run Id */
             run_id: string | null;
+        };
+        /**
+         * MaterializationRequest
+         * @description Load a version's features into the tenant's online store (a `feature_materialization`
+         *     job).
+         */
+        MaterializationRequest: {
+            /**
+             * Mode
+             * @description `full`: every source row up to now (the latest per entity); `incremental`: the rows since the version's previous materialisation (the first one is full). Window aggregates are computed again as of now either way
+             * @default full
+             * @enum {string}
+             */
+            mode?: "full" | "incremental";
         };
         /** MetricHistory */
         MetricHistory: {
@@ -3226,6 +3285,69 @@ export interface components {
             zeros: number;
             /** Zeros Percent */
             zeros_percent: number;
+        };
+        /** OnlineFeatureNames */
+        OnlineFeatureNames: {
+            /**
+             * Feature Names
+             * @description the join keys, then the features asked for
+             */
+            feature_names: string[];
+        };
+        /**
+         * OnlineFeatureVector
+         * @description One column of the answer: a value per entity, its status and when it became known.
+         */
+        OnlineFeatureVector: {
+            /**
+             * Event Timestamps
+             * @description per entity: the value's event timestamp (UTC)
+             */
+            event_timestamps?: string[];
+            /**
+             * Statuses
+             * @description per entity: PRESENT, NULL_VALUE, NOT_FOUND (no value for this entity) or OUTSIDE_MAX_AGE
+             */
+            statuses: string[];
+            /** Values */
+            values: (string | number | boolean | null)[];
+        };
+        /**
+         * OnlineFeaturesRequest
+         * @description Feast's `get-online-features` request: feature references `<set>_v<version>:<feature>`
+         *     (the version's Feast feature view and one of its output columns) and the entities' join key
+         *     values as columns (`{"customer_id": ["C-1", "C-2"]}`).
+         */
+        OnlineFeaturesRequest: {
+            /**
+             * Entities
+             * @description join key -> values, every list the same length (1…1000)
+             * @example {
+             *       "customer_id": [
+             *         "CUST-00001",
+             *         "CUST-00002"
+             *       ]
+             *     }
+             */
+            entities: {
+                [key: string]: (string | number | boolean)[];
+            };
+            /**
+             * Features
+             * @example [
+             *       "customer_v1:monthly_charges"
+             *     ]
+             */
+            features: string[];
+        };
+        /**
+         * OnlineFeaturesResponse
+         * @description Feast's feature-server answer: `metadata.feature_names[i]` names `results[i]`.
+         */
+        OnlineFeaturesResponse: {
+            metadata: components["schemas"]["OnlineFeatureNames"];
+            /** Results */
+            results: components["schemas"]["OnlineFeatureVector"][];
         };
         /**
          * OrdinalTransform
@@ -6039,6 +6161,85 @@ export interface operations {
             };
         };
     };
+    get_online_features: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description tenant the call acts for; resolved by the AI Service */
+                "X-Tenant-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OnlineFeaturesRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OnlineFeaturesResponse"];
+                };
+            };
+            /** @description missing or malformed X-Tenant-ID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description no or a wrong service token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description a version is not materialised */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description invalid request; `errors` names the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description the tenant already has its limit of warehouse calls in flight */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description a statement ran past its time limit and was stopped; not worth retrying */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
     list_feature_sets: {
         parameters: {
             query?: never;
@@ -6484,6 +6685,99 @@ export interface operations {
                 };
             };
             /** @description the tenant already has its limit of warehouse calls in flight */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description a statement ran past its time limit and was stopped; not worth retrying */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    materialize_feature_set_version: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description same tenant + same key returns the same job instead of a new one */
+                "Idempotency-Key"?: string | null;
+                /** @description tenant the call acts for; resolved by the AI Service */
+                "X-Tenant-ID"?: string | null;
+            };
+            path: {
+                name: string;
+                version: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MaterializationRequest"];
+            };
+        };
+        responses: {
+            /** @description the job already submitted with this key */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Job"];
+                };
+            };
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Job"];
+                };
+            };
+            /** @description missing or malformed X-Tenant-ID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description no or a wrong service token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description no such feature set (or version) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description invalid request; `errors` names the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description the tenant is at its active-job limit */
             429: {
                 headers: {
                     [name: string]: unknown;

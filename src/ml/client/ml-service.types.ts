@@ -127,3 +127,6 @@ export type FeatureSpec = Schemas['FeatureSpec'];
 export type FeatureTransform = NonNullable<FeatureSpec['transform']>;
 export type FittedFeature = Schemas['FittedFeature'];
 export type FeatureSetLineage = Schemas['FeatureSetLineage'];
+export type MaterializationRequest = Schemas['MaterializationRequest'];
+export type OnlineFeaturesRequest = Schemas['OnlineFeaturesRequest'];
+export type OnlineFeaturesResponse = Schemas['OnlineFeaturesResponse'];

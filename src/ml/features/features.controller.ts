@@ -1,7 +1,8 @@
 import { Body, Controller, Get, HttpCode, HttpStatus, Param, Post, Res } from '@nestjs/common';
-import { ApiBody, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiBody, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { ErrorResponseDto } from '@app/common/filters/error-response.dto';
+import { IdempotencyKey } from '@app/common/idempotency-key.decorator';
 import { CallerTenant, type TenantContext } from '@app/common/tenant/tenant-context';
 import { CreateFeatureSetDto } from '@app/ml/features/dto/create-feature-set.dto';
 import { CreateTrainingSetDto } from '@app/ml/features/dto/create-training-set.dto';
@@ -14,7 +15,9 @@ import {
   FeatureSetVersionResponseDto,
   TrainingSetResponseDto,
 } from '@app/ml/features/dto/feature-set-response.dto';
+import { MaterializeFeatureSetDto, OnlineFeaturesDto, OnlineFeaturesResponseDto } from '@app/ml/features/dto/online-features.dto';
 import { FeaturesService } from '@app/ml/features/features.service';
+import { JobResponseDto } from '@app/ml/jobs/dto/job-response.dto';
 import { TenantScopedMlApi } from '@app/ml/ml-api.decorator';
 
 @ApiTags('features')
@@ -102,5 +105,41 @@ export class FeaturesController {
   @ApiResponse({ status: 503, type: ErrorResponseDto, description: "The ML Service's feature store is not installed or stopped answering." })
   createTrainingSet(@Param() params: FeatureSetVersionParamDto, @Body() body: CreateTrainingSetDto, @CallerTenant() caller: TenantContext): Promise<TrainingSetResponseDto> {
     return this.features.createTrainingSet(params.name, params.version, body, caller);
+  }
+
+  @Post('sets/:name/versions/:version/materialize')
+  @HttpCode(HttpStatus.ACCEPTED)
+  @ApiOperation({
+    summary: 'Materialise a feature set version into the online store',
+    description:
+      "A `feature_materialization` job (`materialize-…`): the version's features are computed from its source with its fitted statistics, window aggregates as of now, and Feast loads the latest value per entity into the caller's online store (SQLite here; Redis or PostgreSQL in the scale-out topology). It counts in the tenant's job quota, reports its stages (export, windows, materialize) as progress, and is followed and cancelled through /api/v1/ml/jobs/{job_id}.",
+  })
+  @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'Repeat the call safely: the same key returns the same job.' })
+  @ApiAcceptedResponse({ type: JobResponseDto })
+  @ApiResponse({ status: 404, type: ErrorResponseDto, description: 'No such feature set or version for this tenant.' })
+  @ApiResponse({ status: 429, type: ErrorResponseDto, description: 'The tenant is at its active-job limit.' })
+  materializeFeatureSetVersion(
+    @Param() params: FeatureSetVersionParamDto,
+    @Body() body: MaterializeFeatureSetDto,
+    @CallerTenant() caller: TenantContext,
+    @IdempotencyKey() idempotencyKey: string,
+  ): Promise<JobResponseDto> {
+    return this.features.materialize(params.name, params.version, body, caller, idempotencyKey);
+  }
+
+  @Post('online')
+  @HttpCode(HttpStatus.OK)
+  @ApiOperation({
+    summary: 'Look features up online',
+    description:
+      "Feast's get-online-features in the caller's project: each feature's latest materialised value per entity, with its status (NOT_FOUND for an entity the store has no value for) and event timestamp. Features are `<feature set>_v<version>:<feature>`.",
+  })
+  @ApiBody({ type: OnlineFeaturesDto })
+  @ApiOkResponse({ type: OnlineFeaturesResponseDto })
+  @ApiResponse({ status: 409, type: ErrorResponseDto, description: 'A version asked for has not been materialised yet.' })
+  @ApiResponse({ status: 422, type: ErrorResponseDto, description: 'A feature reference names no feature of the caller, or the entities lack or add a join key (named).' })
+  @ApiResponse({ status: 503, type: ErrorResponseDto, description: "The ML Service's feature store is not installed or stopped answering." })
+  getOnlineFeatures(@Body() body: OnlineFeaturesDto, @CallerTenant() caller: TenantContext): Promise<OnlineFeaturesResponseDto> {
+    return this.features.online(body, caller);
   }
 }

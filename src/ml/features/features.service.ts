@@ -17,6 +17,8 @@ import {
   toTrainingSetResponse,
   type TrainingSetResponseDto,
 } from '@app/ml/features/dto/feature-set-response.dto';
+import { type MaterializeFeatureSetDto, type OnlineFeaturesDto, type OnlineFeaturesResponseDto, toOnlineFeaturesResponse } from '@app/ml/features/dto/online-features.dto';
+import { type JobResponseDto, toJobResponse } from '@app/ml/jobs/dto/job-response.dto';
 import { withOurFieldNames } from '@app/ml/training/training.service';
 
 /**
@@ -62,6 +64,16 @@ export class FeaturesService {
   async createTrainingSet(name: string, version: number, body: CreateTrainingSetDto, caller: TenantContext): Promise<TrainingSetResponseDto> {
     const request = { entities: toDatasetRef(body.entities), event_timestamp_column: body.event_timestamp_column, output_table: body.output_table };
     return toTrainingSetResponse(await withFieldNames(this.mlService.createTrainingSet(caller, name, version, request)));
+  }
+
+  /** Queues a `feature_materialization` job (followed and cancelled through /api/v1/ml/jobs/{job_id}); `idempotencyKey` as for a training job. */
+  async materialize(name: string, version: number, body: MaterializeFeatureSetDto, caller: TenantContext, idempotencyKey: string): Promise<JobResponseDto> {
+    return toJobResponse(await this.mlService.materializeFeatureSetVersion(caller, name, version, { mode: body.mode ?? 'full' }, idempotencyKey));
+  }
+
+  /** Feast's get-online-features in the caller's project only; 409 for a version never materialised. */
+  async online(body: OnlineFeaturesDto, caller: TenantContext): Promise<OnlineFeaturesResponseDto> {
+    return toOnlineFeaturesResponse(await withFieldNames(this.mlService.getOnlineFeatures(caller, { features: body.features, entities: body.entities })));
   }
 }
 

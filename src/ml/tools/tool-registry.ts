@@ -13,6 +13,7 @@ import { EdaService } from '@app/ml/eda/eda.service';
 import { CreateFeatureSetDto } from '@app/ml/features/dto/create-feature-set.dto';
 import { CreateTrainingSetDto } from '@app/ml/features/dto/create-training-set.dto';
 import { FeatureSetNameParamDto, FeatureSetVersionParamDto } from '@app/ml/features/dto/feature-set-params.dto';
+import { MaterializeFeatureSetDto, OnlineFeaturesDto } from '@app/ml/features/dto/online-features.dto';
 import { FeaturesController } from '@app/ml/features/features.controller';
 import { FeaturesService } from '@app/ml/features/features.service';
 import { JobIdParamDto } from '@app/ml/jobs/dto/job-response.dto';
@@ -205,6 +206,14 @@ export class ToolRegistry {
       defineTool({ operation: [FeaturesController, 'listFeatureSetVersions'], risk: 'read', params: FeatureSetNameParamDto, run: ({ params }, caller) => features.listVersions(params.name, caller) }),
       defineTool({ operation: [FeaturesController, 'getFeatureSetVersion'], risk: 'read', params: FeatureSetVersionParamDto, run: ({ params }, caller) => features.get(params.name, params.version, caller) }),
       defineTool({ operation: [FeaturesController, 'getFeatureSetLineage'], risk: 'read', params: FeatureSetVersionParamDto, run: ({ params }, caller) => features.lineage(params.name, params.version, caller) }),
+      defineTool({
+        operation: [FeaturesController, 'materializeFeatureSetVersion'],
+        risk: 'write',
+        params: FeatureSetVersionParamDto,
+        body: MaterializeFeatureSetDto,
+        run: ({ params, body }, caller) => features.materialize(params.name, params.version, body, caller, randomUUID()),
+      }),
+      defineTool({ operation: [FeaturesController, 'getOnlineFeatures'], risk: 'read', body: OnlineFeaturesDto, run: ({ body }, caller) => features.online(body, caller) }),
     ];
     this.byName = new Map(this.tools.map((tool) => [tool.name, tool]));
   }

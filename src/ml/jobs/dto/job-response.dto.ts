@@ -4,7 +4,7 @@ import type { Job } from '@app/ml/client/ml-service.types';
 import { TRAINING_JOB_STATUSES } from '@app/ml/training/dto/training-enums';
 
 export class JobIdParamDto {
-  @ApiProperty({ example: 'batch-3f9a1c2b4d5e', description: 'A job of any kind: `train-…` (training), `batch-…` (batch prediction), `sweep-…` (tuning), `profile-…` (profiling).' })
+  @ApiProperty({ example: 'batch-3f9a1c2b4d5e', description: 'A job of any kind: `train-…` (training), `batch-…` (batch prediction), `sweep-…` (tuning), `profile-…` (profiling), `materialize-…` (feature materialisation).' })
   @Matches(/^[a-z][a-z_]*-[0-9a-f]{12}$/, { message: 'job_id must look like <kind>-<12 hex digits>, e.g. train-3f9a1c2b4d5e' })
   job_id!: string;
 }
@@ -14,7 +14,7 @@ export class JobResponseDto {
   @ApiProperty({ example: 'batch-3f9a1c2b4d5e' })
   job_id!: string;
 
-  @ApiProperty({ example: 'batch_prediction', description: 'training | batch_prediction | tuning | profiling' })
+  @ApiProperty({ example: 'batch_prediction', description: 'training | batch_prediction | tuning | profiling | feature_materialization' })
   kind!: string;
 
   @ApiProperty({ example: 'predictions.churn_scores' })
@@ -28,7 +28,7 @@ export class JobResponseDto {
     additionalProperties: true,
     nullable: true,
     example: { rows_done: 50000, rows_total: 200000 },
-    description: "The kind's latest snapshot: training iteration/total_iterations/metrics/…, batch prediction rows_done/rows_total, profiling stage/stages_done/stages_total.",
+    description: "The kind's latest snapshot: training iteration/total_iterations/metrics/…, batch prediction rows_done/rows_total, profiling and feature materialisation stage/stages_done/stages_total.",
   })
   progress!: Record<string, unknown> | null;
 
