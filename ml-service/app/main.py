@@ -154,8 +154,9 @@ async def _service_lifecycle(app: FastAPI, settings: Settings) -> AsyncIterator[
     deployment_store = DeploymentStore(settings.serving_store_path)
     monitoring = MonitoringStore(settings.monitoring_dir, settings.prediction_sampling_rate)
     serving = ServingService(
-        deployment_store, monitoring, app.state.registry, settings.tracking_uri
-    )
+        deployment_store, monitoring, app.state.registry, settings.tracking_uri,
+        app.state.features,
+    )  # fmt: skip
     app.state.serving = serving
     app.state.batches = BatchPredictor(runner, settings.effective_limits, warehouses)
     # Stored deployments come back in the background: Serve start-up takes seconds, and the

@@ -53,6 +53,10 @@ class ModelSpec:
     # Forecasting: {algorithm, frequency, last_timestamp, interval_width} of the fitted series
     # (`app.training.forecasting.forecast_spec_document`); the one request field is `periods`.
     forecast: dict[str, Any] | None = None
+    # {name, version} of the feature set version the model was trained on (the registered
+    # version's lineage tags): a request may then give only entity keys, whose features are
+    # looked up online in that version (never a later one).
+    feature_set: dict[str, Any] | None = None
 
     @classmethod
     def from_feature_spec(

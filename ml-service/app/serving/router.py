@@ -61,6 +61,10 @@ PREDICT_EXAMPLES = {
             ]
         },
     },
+    "entities": {
+        "summary": "by entity key (a model trained on a feature set)",
+        "value": {"entities": {"customer_id": ["CUST-00001", "CUST-00002"]}},
+    },
 }  # fmt: skip
 
 
@@ -182,7 +186,10 @@ async def predict(
         Header(max_length=200, description="the same key always reaches the same A/B variant"),
     ] = None,
 ) -> Response:
-    """One feature record or `{"instances": [...]}`; input checked against the signature."""
+    """One feature record or `{"instances": [...]}`; input checked against the signature. A model
+    trained on a feature set also takes `{"entities": {<join key>: [values]}}`: its features are
+    looked up online in that feature set version (422 naming each entity without values, 409 if
+    the version was never materialised)."""
     result = await service.predict(tenant_id, model_id, body, x_request_key)
     # serialised here: the outputs are plain JSON already, a response model would copy them
     return Response(content=json.dumps(result), media_type="application/json")

@@ -5,6 +5,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from app.naming import Name
+from app.training.schemas import FeatureSetRef
 
 MODEL_ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
 DeploymentStatus = Literal["deploying", "healthy", "unhealthy"]
@@ -136,6 +137,11 @@ class Variant(BaseModel):
     weight: int
     status: DeploymentStatus
     reason: str | None = None
+    feature_set: FeatureSetRef | None = Field(
+        None,
+        description="the feature set version this model version was trained on and looks its "
+        'features up in for `{"entities": …}` requests (pinned: later versions do not change it)',
+    )
 
 
 class Deployment(BaseModel):

@@ -34,6 +34,8 @@ from app.errors import (
     NotFoundError,
     without_server_paths,
 )
+from app.features.schemas import FEATURE_SET_TAG, FEATURE_SET_VERSION_TAG
+from app.features.service import FeatureSetService
 from app.metrics import PREDICTION_LATENCY, PREDICTIONS
 from app.ray_runtime import ML_SERVICE_DIR
 from app.registry.service import RegistryService
@@ -54,6 +56,7 @@ from app.serving.schemas import (
 )
 from app.serving.store import DeploymentRecord, DeploymentStore, now
 from app.training.features import DRIFT_REFERENCE_ARTIFACT, FEATURE_SPEC_ARTIFACT
+from app.training.schemas import FeatureSetRef
 
 logger = logging.getLogger(__name__)
 
@@ -179,8 +182,10 @@ class ServingService:
         monitoring: MonitoringStore,
         registry: RegistryService,
         tracking_uri: str,
+        features: FeatureSetService,
     ) -> None:
         self._store = store
+        self._features = features
         self._monitoring = monitoring
         self._registry = registry
         self._tracking_uri = tracking_uri
@@ -338,6 +343,15 @@ class ServingService:
         spec = ModelSpec.from_feature_spec(
             document, f"models:/{version.model_artifact_id}", self._tracking_uri
         )
+        if FEATURE_SET_TAG in version.tags:
+            # pinned at deploy: the version it was trained on, whatever versions come later
+            spec = replace(
+                spec,
+                feature_set={
+                    "name": version.tags[FEATURE_SET_TAG],
+                    "version": int(version.tags[FEATURE_SET_VERSION_TAG]),
+                },
+            )
         return number, asdict(spec), reference
 
     # --- deployments ----------------------------------------------------------------------
@@ -361,9 +375,13 @@ class ServingService:
                 status, reason = "healthy", None
             else:
                 status, reason = "deploying", STARTING_REASON
+            pinned = live.spec(version).feature_set
             variants.append(
-                Variant(version=version, weight=item["weight"], status=status, reason=reason)
-            )
+                Variant(
+                    version=version, weight=item["weight"], status=status, reason=reason,
+                    feature_set=FeatureSetRef(**pinned) if pinned else None,
+                )
+            )  # fmt: skip
         return Deployment(
             model_id=record.model_id,
             model_name=record.model_name,
@@ -552,7 +570,11 @@ class ServingService:
         `version` when the caller names one (OIP v2's `/versions/{v}/infer`: 404 unless the
         deployment serves it now)."""
         live = self._live_deployment(tenant_id, model_id)
-        records, prefix, body_key = _records(body)
+        entities = _entities(body)
+        if entities is None:
+            records, prefix, body_key = _records(body)
+        else:
+            records, prefix, body_key = [], None, _body_key(body)
         if version is None:
             version = choose_variant(live.record.variants, request_key or body_key)
         elif version not in {str(item["version"]) for item in live.record.variants}:
@@ -562,6 +584,8 @@ class ServingService:
             reason = live.failures.get(version, STARTING_REASON)
             raise ServiceUnavailableError(f"deployment {model_id} cannot answer yet: {reason}")
         spec = live.spec(version)
+        if entities is not None:
+            records = await self._entity_records(tenant_id, model_id, version, spec, entities)
         problems = check_records(records, spec.features, prefix)
         if spec.task_type == "forecasting" and not problems:
             problems = forecast_problems(records, prefix)
@@ -595,6 +619,43 @@ class ServingService:
         for output, prediction_id in zip(outputs, ids, strict=True):
             output["prediction_id"] = prediction_id
         return {"model_id": model_id, "version": version, "predictions": outputs}
+
+    async def _entity_records(
+        self,
+        tenant_id: str,
+        model_id: str,
+        version: str,
+        spec: ModelSpec,
+        entities: dict[str, list[Any]],
+    ) -> list[dict[str, Any]]:
+        """The model's feature rows for entity keys, from the online store of the feature set
+        version the model was trained on. 422 naming `entities` when the model has no feature
+        set, and `entities.<key>[i]` for each entity without online values."""
+        pinned = spec.feature_set
+        if pinned is None:
+            raise PredictionInputError(
+                [FieldError(field="entities", message=f"version {version} of {model_id} was not "
+                            "trained on a feature set; send `instances` with its features")]
+            )  # fmt: skip
+        name, number = pinned["name"], pinned["version"]
+        records, missing = await asyncio.to_thread(
+            self._features.entity_records,
+            tenant_id, name, number, [feature for feature, _ in spec.features], entities,
+        )  # fmt: skip
+        if missing:
+            raise PredictionInputError(
+                [
+                    FieldError(
+                        field=f"entities.{key}[{index}]",
+                        message=f"{values[index]!r} has no online features in feature set "
+                        f"{name!r} version {number} (not in its source, or added since its last "
+                        "materialisation)",
+                    )
+                    for index in missing
+                    for key, values in entities.items()
+                ]
+            )
+        return records
 
     def _log(
         self,
@@ -704,6 +765,37 @@ def _delete_app(name: str) -> None:
         serve.delete(name)
     except Exception:  # already gone (Serve restarted); nothing to stop
         logger.warning("could not delete Serve application %s", name, exc_info=True)
+
+
+def _entities(body: Any) -> dict[str, list[Any]] | None:
+    """The entity keys of a `{"entities": {<join key>: [values]}, "key"?}` body; None for a
+    body of feature records."""
+    if not isinstance(body, dict) or "entities" not in body:
+        return None
+    extra = sorted(set(body) - {"entities", "key"})
+    if extra:
+        raise PredictionInputError(
+            [FieldError(field=name, message="not allowed next to entities") for name in extra]
+        )
+    entities = body["entities"]
+    if (
+        not isinstance(entities, dict)
+        or not entities
+        or not all(isinstance(values, list) and values for values in entities.values())
+        or any(
+            isinstance(value, dict | list) for values in entities.values() for value in values
+        )
+    ):
+        raise PredictionInputError(
+            [FieldError(field="entities", message="must map each join key to a non-empty list "
+                        'of values, e.g. {"customer_id": ["C-1"]}')]
+        )  # fmt: skip
+    return entities
+
+
+def _body_key(body: dict[str, Any]) -> str | None:
+    key = body.get("key")
+    return str(key) if key is not None else None
 
 
 def _records(body: Any) -> tuple[list[Any], str | None, str | None]:

@@ -43,6 +43,7 @@ const PREDICT_BODY = {
     single: { summary: 'One customer', value: CUSTOMER },
     instances: { summary: 'Several customers', value: { instances: [CUSTOMER, { ...CUSTOMER, tenure: 48, contract_type: 'two-year' }] } },
     forecast: { summary: 'A forecaster: the next 7 periods', value: { periods: 7 } },
+    entities: { summary: 'By entity key (a model trained on a feature set)', value: { entities: { customer_id: ['CUST-00001', 'CUST-00002'] } } },
   },
 };
 
@@ -129,11 +130,12 @@ export class ServingController {
   @HttpCode(HttpStatus.OK)
   @ApiOperation({
     summary: 'Predict',
-    description: 'One feature record or `{"instances": [...]}`. Classification answers `{class, score, probabilities}`, regression `{value}`, each with a `prediction_id` for feedback. A missing, extra or mistyped feature, or a non-finite number (NaN, Infinity, 1e400), is 422 naming it (`instances.0.tenure: missing`). A forecaster takes `{"periods": n}` and answers n points `{timestamp, value, lower, upper}`.',
+    description: 'One feature record or `{"instances": [...]}`. Classification answers `{class, score, probabilities}`, regression `{value}`, each with a `prediction_id` for feedback. A missing, extra or mistyped feature, or a non-finite number (NaN, Infinity, 1e400), is 422 naming it (`instances.0.tenure: missing`). A forecaster takes `{"periods": n}` and answers n points `{timestamp, value, lower, upper}`. A model trained on a feature set also takes `{"entities": {"customer_id": ["CUST-00001"]}}`: its features are looked up online in the feature set version it was trained on (the variant\'s `feature_set`), never a later one; an entity without online values is 422 naming it (`entities.customer_id[1]`), a version never materialised 409.',
   })
   @ApiBody(PREDICT_BODY)
   @ApiHeader({ name: 'X-Request-Key', required: false, description: 'The same key always reaches the same A/B variant.' })
   @ApiOkResponse({ type: PredictResponseDto })
+  @ApiResponse({ status: 409, type: ErrorResponseDto, description: 'Predicting by entity key: the feature set version has not been materialised.' })
   @ApiResponse({ status: 422, type: ErrorResponseDto, description: 'The input does not fit the model signature; `errors` names each field.' })
   predict(
     @Param() params: ModelIdParamDto,

@@ -12,6 +12,14 @@ export class SignatureFieldDto {
   type!: string;
 }
 
+export class PinnedFeatureSetDto {
+  @ApiProperty({ example: 'customer' })
+  name!: string;
+
+  @ApiProperty({ example: 1 })
+  version!: number;
+}
+
 export class VariantDto {
   @ApiProperty({ example: '3' })
   version!: string;
@@ -24,6 +32,13 @@ export class VariantDto {
 
   @ApiPropertyOptional({ type: String, nullable: true })
   reason?: string | null;
+
+  @ApiPropertyOptional({
+    type: PinnedFeatureSetDto,
+    nullable: true,
+    description: 'The feature set version this model version was trained on; `{"entities": …}` predictions look features up in it (pinned: later versions change nothing).',
+  })
+  feature_set?: PinnedFeatureSetDto | null;
 }
 
 export class DeploymentResponseDto {
