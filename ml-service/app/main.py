@@ -105,6 +105,8 @@ async def _service_lifecycle(app: FastAPI, settings: Settings) -> AsyncIterator[
         feast,
         settings.features_dir,
     )
+    # in the background: the service is ready before Feast is imported
+    warm_feast = asyncio.create_task(asyncio.to_thread(feast.warm))
     ray_started_here = await asyncio.to_thread(connect_ray, settings)
     app.state.ray_connected = True
     settings.ray_results_dir.mkdir(parents=True, exist_ok=True)
@@ -173,6 +175,7 @@ async def _service_lifecycle(app: FastAPI, settings: Settings) -> AsyncIterator[
         deployment_store.close()
         await runner.shutdown()
         warm_pool.shutdown()
+        await warm_feast
         await asyncio.to_thread(feast.close)
         warehouses.close()
         app.state.ray_connected = False

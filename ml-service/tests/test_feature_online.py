@@ -88,10 +88,14 @@ def test_a_materialised_version_is_served_online_as_of_its_materialisation(
     answer = shop.post("/api/v1/features/online", json=lookup, headers=headers)
     assert answer.status_code == 200, answer.text
     body = answer.json()
-    assert body["metadata"]["feature_names"] == [
-        "customer_id", "spend", "plan_gold", "spend_count_3650d",
-    ]  # fmt: skip
-    keys, spend, gold, count = body["results"]
+    # the join keys first, then the features in Feast's order: results[i] is feature_names[i]
+    names = body["metadata"]["feature_names"]
+    assert names[0] == "customer_id"
+    assert sorted(names[1:]) == ["plan_gold", "spend", "spend_count_3650d"]
+    by_name = dict(zip(names, body["results"], strict=True))
+    keys, spend, gold, count = (
+        by_name[name] for name in ("customer_id", "spend", "plan_gold", "spend_count_3650d")
+    )
     assert keys["values"] == ["C-1", "C-2", "C-404"]
     # the latest value known now; C-2's value of 2999 is not known yet
     assert spend["values"] == [20.0, 5.0, None]

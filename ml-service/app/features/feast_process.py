@@ -64,6 +64,16 @@ class FeastProcess:
             raise FeatureStoreUnavailableError(f"the Feast worker exited (code {code})")
         return json.loads(line)
 
+    def warm(self) -> None:
+        """Start the worker ahead of the first request (importing Feast takes 10-20 s, more than
+        a caller's deadline on a busy machine); a failure is logged, and the first request
+        answers it."""
+        try:
+            with self._lock:
+                self._started()
+        except Exception:
+            logger.warning("the Feast worker did not start", exc_info=True)
+
     def call(self, operation: str, **fields: Any) -> dict[str, Any]:
         """Run one request (see feast_worker.py for the operations); Feast's refusal is a
         FeastRequestError carrying its message."""
