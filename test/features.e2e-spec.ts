@@ -131,7 +131,8 @@ describe('feature sets on Feast through the AI Service and the real ML Service',
       .send({ entities: { source: 'table', table: 'ml_features.customer_churn' }, event_timestamp_column: 'as_of', output_table: 'stolen' })
       .expect(404);
     const ours = (await api().get('/api/v1/ml/features/sets').set('X-API-Key', ACME_KEY).expect(200)).body as FeatureSetListResponseDto;
-    expect(ours.feature_sets).toEqual([expect.objectContaining({ name: 'customer', latest_version: 2 })]);
+    // other specs of the run define feature sets of their own for this tenant
+    expect(ours.feature_sets).toContainEqual(expect.objectContaining({ name: 'customer', latest_version: 2 }));
   }, 120_000);
 
   it('trains on version 2 by entity rows alone, registers the model, and shows the lineage both ways', async () => {
