@@ -3,7 +3,8 @@
 Feast cannot be imported here (it needs pandas < 3; docs/architecture.md, "Feature store"), so
 it runs in one child process from its own environment, started at the service's start-up
 (`warm`, in the background) or on first use, and kept: importing Feast takes ~10 s. Requests
-are one JSON line each, answered in order; a lock keeps one request in flight. A worker that died (or never answered) is started again on the next request.
+are one JSON line each, answered in order; a lock keeps one request in flight. A worker that
+died (or never answered) is started again on the next request.
 """
 
 import json
