@@ -9,6 +9,7 @@ before every training set so Feast always joins the current rows. The Feast proj
 (feature_store.yaml, SQLite registry and online store) lives in `<data>/features/<tenant>/feast`.
 """
 
+import re
 import shutil
 import tempfile
 import uuid
@@ -60,6 +61,7 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MATERIALIZATION_STAGES = ("export", "windows", "materialize")
 # Feast's view of a version's window aggregates as of the last materialisation.
 _WINDOWS_SUFFIX = "_windows"
+_VERSION = re.compile(r"[1-9][0-9]{0,8}")
 
 
 def feast_project(tenant_id: str) -> str:
@@ -647,7 +649,7 @@ class FeatureSetService:
     ) -> tuple[FeatureSetVersion, str]:
         view, separator, column = reference.partition(":")
         set_name, marker, number = view.rpartition("_v")
-        if not separator or not marker or not number.isdigit() or not column:
+        if not separator or not marker or not _VERSION.fullmatch(number) or not column:
             raise InvalidFieldError(
                 field, "must read `<feature set>_v<version>:<feature>`, e.g. customer_v1:tenure"
             )
