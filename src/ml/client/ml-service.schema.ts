@@ -792,7 +792,10 @@ export interface paths {
         put?: never;
         /**
          * Predict
-         * @description One feature record or `{"instances": [...]}`; input checked against the signature.
+         * @description One feature record or `{"instances": [...]}`; input checked against the signature. A model
+         *     trained on a feature set also takes `{"entities": {<join key>: [values]}}`: its features are
+         *     looked up online in that feature set version (422 naming each entity without values, 409 if
+         *     the version was never materialised).
          */
         post: operations["predict"];
         delete?: never;
@@ -4977,6 +4980,8 @@ export interface components {
         };
         /** Variant */
         Variant: {
+            /** @description the feature set version this model version was trained on and looks its features up in for `{"entities": …}` requests (pinned: later versions do not change it) */
+            feature_set?: components["schemas"]["FeatureSetRef"] | null;
             /** Reason */
             reason?: string | null;
             /**
