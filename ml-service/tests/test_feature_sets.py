@@ -311,6 +311,8 @@ def test_a_version_keeps_its_fitted_statistics_when_the_source_changes(shop: Tes
         ({"name": "customer_id", "column": "spend", "transform": {"type": "standard"}},
          "features[0].name"),
         ({"transform": {"type": "standard"}}, "features[0].column"),
+        ({"name": "spend:scaled", "column": "spend", "transform": {"type": "standard"}},
+         "features[0].name"),
     ],
 )  # fmt: skip
 def test_a_transformation_that_does_not_fit_the_source_is_refused_naming_the_feature(

@@ -104,12 +104,19 @@ def _check_definition(definition: FeatureSetDefinition, schema: DatasetSchema) -
 
 
 def _check_names(definition: FeatureSetDefinition, fitted: list[FittedFeature]) -> None:
-    """Every output column is new: not a join key, not the timestamp, not another feature's."""
+    """Every output column is new: not a join key, not the timestamp, not another feature's;
+    and has no `:`, which Feast's references (`<view>:<feature>`) split on."""
     taken = {*definition.entity.join_keys, definition.timestamp_column}
     for index, feature in enumerate(fitted):
         for column in feature.columns:
+            field = "name" if definition.features[index].name else "column"
+            if ":" in column:
+                raise InvalidFieldError(
+                    f"features[{index}].{field}",
+                    f"makes the column {column!r}; Feast names a feature `<view>:<feature>` and "
+                    "cannot serve a name with `:`; name the feature without one",
+                )
             if column in taken:
-                field = "name" if definition.features[index].name else "column"
                 raise InvalidFieldError(
                     f"features[{index}].{field}",
                     f"makes the column {column!r}, which is a join key, the timestamp or "
