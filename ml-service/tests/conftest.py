@@ -1,9 +1,11 @@
 """One data folder and one Ray instance per test session; Ray start-up is slow."""
 
+import ipaddress
 import os
 import time
 from collections.abc import Iterator
 
+import psutil
 import pytest
 import ray
 from fastapi.testclient import TestClient
@@ -104,3 +106,31 @@ def train_all(client: TestClient, submissions: dict[str, dict], timeout: float =
         label: wait_for_status(client, job_id, ended, timeout=timeout)
         for label, job_id in job_ids.items()
     }
+
+
+def is_loopback(address: str) -> bool:
+    """Whether a listening address is loopback only. An IPv6 socket bound to 127.0.0.1 shows as
+    ::ffff:127.0.0.1 (Python 3.11 calls that not loopback); `::` and `0.0.0.0` are every
+    interface."""
+    ip = ipaddress.ip_address(address)
+    mapped = getattr(ip, "ipv4_mapped", None)
+    return (mapped or ip).is_loopback
+
+
+def ray_listeners() -> list[tuple[str, str, int]]:
+    """(process, address, port) of every listening socket of this process and its children:
+    the in-process ML Service, Ray's GCS, raylet, agents, workers and Serve replicas."""
+    me = psutil.Process()
+    listening = []
+    for process in [me, *me.children(recursive=True)]:
+        try:
+            connections = process.net_connections(kind="inet")
+            name = " ".join(process.cmdline()[:2])[-80:]
+        except psutil.NoSuchProcess:  # a worker that ended meanwhile listens on nothing
+            continue
+        listening += [
+            (name, conn.laddr.ip, conn.laddr.port)
+            for conn in connections
+            if conn.status == psutil.CONN_LISTEN
+        ]
+    return listening

@@ -1,16 +1,15 @@
 """The local Ray instance authenticates every client with the token only the ML Service holds, and
 listens on loopback only."""
 
-import ipaddress
 import os
 import stat
 import subprocess
 import sys
 
-import psutil
 import ray
 
 from app.config import Settings
+from tests.conftest import is_loopback, ray_listeners
 
 
 def test_local_ray_token_is_private_to_the_service(settings: Settings, ray_cluster: None) -> None:
@@ -37,14 +36,6 @@ def test_refuses_a_driver_with_the_wrong_token(ray_cluster: None) -> None:
     assert "InvalidAuthToken" in joined.stderr
 
 
-def _is_loopback(address: str) -> bool:
-    ip = ipaddress.ip_address(address)
-    # an IPv6 socket bound to 127.0.0.1 shows as ::ffff:127.0.0.1 (Python 3.11 calls that not
-    # loopback); `::` and `0.0.0.0` are every interface
-    mapped = getattr(ip, "ipv4_mapped", None)
-    return (mapped or ip).is_loopback
-
-
 @ray.remote
 class _Listener:
     """An actor: its worker process opens Ray's per-worker servers too."""
@@ -58,20 +49,8 @@ def test_every_ray_listener_is_on_loopback(ray_cluster: None) -> None:
     assert ray.get(ray.remote(lambda: 1).remote()) == 1
     actor = _Listener.remote()  # type: ignore[attr-defined]
     assert ray.get(actor.ping.remote()) == "pong"
-    me = psutil.Process()
-    listening = []
-    for process in [me, *me.children(recursive=True)]:
-        try:
-            connections = process.net_connections(kind="inet")
-            name = " ".join(process.cmdline()[:2])[-80:]
-        except psutil.NoSuchProcess:  # a worker that ended meanwhile listens on nothing
-            continue
-        listening += [
-            (name, conn.laddr.ip, conn.laddr.port)
-            for conn in connections
-            if conn.status == psutil.CONN_LISTEN
-        ]
+    listening = ray_listeners()
     ray.kill(actor)
     assert len(listening) >= 2, listening  # the GCS and the raylet at least
-    exposed = [item for item in listening if not _is_loopback(item[1])]
+    exposed = [item for item in listening if not is_loopback(item[1])]
     assert exposed == [], exposed

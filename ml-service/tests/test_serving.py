@@ -9,7 +9,14 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.datasets.schemas import DatasetSource
-from tests.conftest import AUTHORIZATION, churn_config, tenant_headers, wait_for_status
+from tests.conftest import (
+    AUTHORIZATION,
+    churn_config,
+    is_loopback,
+    ray_listeners,
+    tenant_headers,
+    wait_for_status,
+)
 
 MODEL = "churn-serve"
 MODEL_ID = "churn-serve"
@@ -370,6 +377,19 @@ def test_ab_split_is_sticky_by_key_and_follows_weights_then_release_and_rollback
     assert answered_by("anyone-else") != "" and {
         v["version"]: v["weight"] for v in rolled_back.json()["variants"]
     } == {str(first): 80, str(second): 20}
+
+
+def test_replicas_listen_on_loopback_only(client: TestClient, deployment: dict) -> None:
+    # Serve hard-codes [::] for each replica's inter-deployment gRPC server; app/serving/
+    # replica.py binds it to the node's address (loopback here) like Ray's own servers.
+    assert (
+        client.post(
+            f"{SERVING}/{MODEL_ID}/predict", json=full_record(deployment), headers=tenant_headers()
+        ).status_code
+        == 200
+    )
+    exposed = [item for item in ray_listeners() if not is_loopback(item[1])]
+    assert exposed == [], exposed
 
 
 def test_another_tenant_sees_and_reaches_nothing(client: TestClient, deployment: dict) -> None:

@@ -5,11 +5,40 @@ import os
 from pathlib import Path
 from typing import Any
 
+import ray
 from ray import serve
+from ray.serve._private import replica as serve_replica
 
 from app.serving.model import ModelSpec, load_model
 
 logger = logging.getLogger(__name__)
+
+
+def _bind_inter_deployment_server_to_the_node_address() -> None:
+    """Make each replica's inter-deployment gRPC server listen on its node's address only.
+
+    Serve 2.60 binds that server to `[::]:0`, every interface (`ReplicaActor._on_initialized`
+    in ray/serve/_private/replica.py, hard-coded), while handles reach it at the replica's node
+    IP (`RunningReplicaInfo.node_ip`): 127.0.0.1 for the ML Service's local Ray, the node's own
+    address in a cluster. So binding that address serves every caller and exposes nothing
+    more; Ray's own servers already bind it. Serve offers no setting for it, so the module-level
+    helper Serve calls for that one address is wrapped here, in every replica process (this
+    module is imported there to unpickle `ModelReplica`, before the server starts).
+    tests/test_serving.py lists the listeners with a deployment running, so a Serve upgrade that
+    moves the call fails there rather than exposing the port silently.
+    """
+    add_port = serve_replica.add_port_to_grpc_server
+
+    def bind(server: Any, address: str) -> int:
+        if address == "[::]:0":
+            node = ray.util.get_node_ip_address()
+            address = f"[{node}]:0" if ":" in node else f"{node}:0"
+        return add_port(server, address)
+
+    serve_replica.add_port_to_grpc_server = bind
+
+
+_bind_inter_deployment_server_to_the_node_address()
 
 
 def serve_at_normal_priority() -> None:
