@@ -285,8 +285,8 @@ def test_sixth_active_job_is_refused_with_429(client: TestClient) -> None:
     assert response.status_code == 429
     assert response.json()["detail"] == (
         "tenant busy-co already has 5 active jobs (training, batch prediction, tuning sweep, "
-        "profiling; its max_concurrent_jobs, from MLS_MAX_TRAINING_JOBS or MLS_TENANT_LIMITS); "
-        "wait for one to finish or cancel one"
+        "profiling, materialisation; its max_concurrent_jobs, from MLS_MAX_TRAINING_JOBS or "
+        "MLS_TENANT_LIMITS); wait for one to finish or cancel one"
     )
     assert response.headers["Retry-After"]
     # three-jobs-co's MLS_TENANT_LIMITS entry (conftest) lowers its quota to 3

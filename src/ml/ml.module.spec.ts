@@ -43,6 +43,7 @@ describe('MlModule.forRoot', () => {
       maxDatasetSizeGb: 10,
       catalogCacheTtlMs: 60_000,
       uploadDirectory: tmpdir(),
+      llm: null,
     });
   });
 
