@@ -16,7 +16,6 @@ import contextvars
 import functools
 import os
 import threading
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -194,50 +193,29 @@ class WarehouseManager:
             with self._registry_lock:
                 self._in_flight[tenant_id] -= 1
 
-    def _time_limit(self, load: bool) -> tuple[float, str]:
-        """The time limit of a call and the setting that sets it."""
-        if load:
-            return self._limits.load_timeout_seconds, "MLS_LOAD_TIMEOUT_SECONDS"
-        return self._limits.query_timeout_seconds, "MLS_QUERY_TIMEOUT_SECONDS"
-
-    @contextmanager
-    def _turn(self, lock: threading.Lock, what: str, load: bool) -> Iterator[float]:
-        """Wait for the tenant's connection within the call's time limit and yield when the call
-        was admitted: a tenant's statements run one at a time on its connection, so a call
-        admitted behind two never-ending ones would otherwise answer only after three limits
-        (the AI Service's deadline long past). Waiting the whole limit is a 504 saying so."""
-        started = time.monotonic()
-        seconds, variable = self._time_limit(load)
-        if not lock.acquire(timeout=seconds):
-            raise QueryTimeoutError(what, seconds, variable, queued=True)
-        try:
-            yield started
-        finally:
-            lock.release()
-
     def _timed(
         self,
         connection: duckdb.DuckDBPyConnection,
         what: str,
         load: bool,
         work: Callable[[duckdb.DuckDBPyConnection], T],
-        started: float | None = None,
     ) -> T:
-        """Run `work`, interrupting DuckDB when the call outlives its time limit, counted from
-        `started` (time.monotonic(), when the call was admitted; now if None).
+        """Run `work`, interrupting DuckDB when it outlives its time limit.
 
         `interrupt()` is DuckDB's own way to stop a running statement from another thread; the
         statement then raises, and the error is replaced by one naming `what` and the limit.
         """
-        seconds, variable = self._time_limit(load)
+        if load:
+            seconds, variable = self._limits.load_timeout_seconds, "MLS_LOAD_TIMEOUT_SECONDS"
+        else:
+            seconds, variable = self._limits.query_timeout_seconds, "MLS_QUERY_TIMEOUT_SECONDS"
         fired = threading.Event()
 
         def stop() -> None:
             fired.set()
             connection.interrupt()
 
-        elapsed = 0.0 if started is None else time.monotonic() - started
-        timer = threading.Timer(max(0.0, seconds - elapsed), stop)
+        timer = threading.Timer(seconds, stop)
         timer.daemon = True
         timer.start()
         try:
@@ -284,17 +262,17 @@ class WarehouseManager:
         with self._registry_lock:
             lock = self._locks.setdefault(tenant_id, threading.Lock())
         config = QUERY_CONNECTION_CONFIG | self._limits.connection_config()
-        with self._admitted(tenant_id), self._turn(lock, what, load) as started:
+        with self._admitted(tenant_id), lock:
             connection = self._connections.get(tenant_id)
             if connection is None:
                 path = self.path_for(tenant_id)
                 if not path.exists():
                     # A tenant without a warehouse sees an empty one; nothing is created on disk.
                     with duckdb.connect(":memory:", config=config) as empty:
-                        return self._timed(empty, what, load, work, started)
+                        return self._timed(empty, what, load, work)
                 connection = duckdb.connect(str(path), read_only=True, config=config)
                 self._connections[tenant_id] = connection
-            return self._timed(connection, what, load, work, started)
+            return self._timed(connection, what, load, work)
 
     def _run_writable(
         self,
