@@ -6,6 +6,10 @@ import type { ChatResponseDto } from '@app/ml/chat/dto/chat.dto';
 import type { TrainingJobResponseDto } from '@app/ml/training/dto/training-job-response.dto';
 import { ACME_KEY, GLOBEX_KEY, mlServiceUrl, startAiService } from '@test/support/ai-service';
 
+// Tenant hooli has the demo tables of its own (test/ml-service.global-setup.cjs): the other specs' churn models
+// live in acme-corp, so "the best churn model" here is this conversation's.
+const HOOLI_KEY = 'dev-hooli-key';
+
 const ENDED = new Set(['completed', 'failed', 'cancelled']);
 
 /**
@@ -21,7 +25,7 @@ describe('chat (POST /api/v1/ml/chat) on the real stack', () => {
   const deployments: string[] = [];
   let deployedModel = '';
 
-  function api(method: 'get' | 'post' | 'delete', url: string, apiKey = ACME_KEY): request.Test {
+  function api(method: 'get' | 'post' | 'delete', url: string, apiKey = HOOLI_KEY): request.Test {
     return request(app.getHttpServer())[method](url).set('X-API-Key', apiKey);
   }
 
@@ -35,7 +39,7 @@ describe('chat (POST /api/v1/ml/chat) on the real stack', () => {
   }
 
   beforeAll(async () => {
-    app = await startAiService({ MODULE_ML_ENABLED: 'true', ML_SERVICE_URL: mlServiceUrl() });
+    app = await startAiService({ MODULE_ML_ENABLED: 'true', ML_SERVICE_URL: mlServiceUrl(), API_KEYS: `${HOOLI_KEY}:hooli,${ACME_KEY}:acme-corp,${GLOBEX_KEY}:globex` });
   });
 
   afterAll(async () => {
@@ -99,6 +103,10 @@ describe('chat (POST /api/v1/ml/chat) on the real stack', () => {
     deployments.push(deployment.model_id);
     deployedModel = deployment.model_name;
     expect(done.reply).toContain(deployment.model_id);
+    // Asked again, the model is already serving: nothing to confirm, nothing deployed twice.
+    const again = await say('Deploy the best churn model to production');
+    expect(again).toMatchObject({ needs_confirmation: false, tool_calls: [{ tool: 'ServingController_getDeployment', status: 'done', arguments: { model_id: deployment.model_id } }] });
+    expect(again.reply).toMatch(/already serving/);
   });
 
   it('5. "How accurate is my deployed model?" says there is no feedback and gives the test metrics', async () => {
@@ -127,10 +135,13 @@ describe('chat (POST /api/v1/ml/chat) on the real stack', () => {
     expect(['done', 'failed']).toContain(done.tool_calls[0].status);
   });
 
-  it('"now deploy it" plans deploying the model in play; "no" drops it', async () => {
-    const asked = await say('now deploy it');
+  it('"now deploy it" says the model in play is already serving; "undeploy it" asks, and "no" drops it', async () => {
+    const serving = await say('now deploy it');
+    expect(serving).toMatchObject({ needs_confirmation: false, tool_calls: [{ tool: 'ServingController_getDeployment', status: 'done' }] });
+    expect(serving.reply).toContain(`${deployedModel} version`);
+    const asked = await say('undeploy it');
     expect(asked.needs_confirmation).toBe(true);
-    expect(asked.tool_calls.at(-1)).toMatchObject({ tool: 'ServingController_createDeployment', arguments: { model_name: deployedModel } });
+    expect(asked.tool_calls).toEqual([{ tool: 'ServingController_deleteDeployment', arguments: { model_id: deployments[0] }, status: 'needs_confirmation' }]);
     const dropped = await say('no');
     expect(dropped.reply).toMatch(/nothing was done/);
     expect(dropped.tool_calls.every((call) => call.status === 'cancelled')).toBe(true);

@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import AliasChoices, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
+from app.datasets.demo_data import DEMO_TENANT_ID
 from app.datasets.warehouse import WarehouseLimits
 from app.training.limits import TenantLimitOverrides, TrainingLimits
 
@@ -55,7 +56,12 @@ class Settings(BaseSettings):
         description="shared secret the AI Service presents as `Authorization: Bearer`; when "
         "unset, the one in <data_dir>/service_token (made once, mode 600)",
     )
-    seed_demo_data: bool = Field(True, description="create the synthetic acme-corp warehouse")
+    seed_demo_data: bool = Field(True, description="create the synthetic demo warehouses")
+    demo_tenants: list[str] = Field(
+        [DEMO_TENANT_ID],
+        description='tenants whose warehouse gets the synthetic demo tables, as JSON, e.g. '
+        '["acme-corp","hooli"] (a workshop, or a test that needs demo data of its own)',
+    )
     log_format: Literal["text", "json"] = Field(
         "text",
         description="`text`: key=value lines a person reads; `json`: one JSON object per line "
@@ -127,6 +133,14 @@ class Settings(BaseSettings):
     prediction_sampling_rate: float = Field(
         1.0, ge=0, le=1, description="share of served predictions logged for monitoring"
     )
+
+    @field_validator("demo_tenants")
+    @classmethod
+    def _demo_tenant_ids(cls, value: list[str]) -> list[str]:
+        for tenant_id in value:
+            if not TENANT_ID_PATTERN.fullmatch(tenant_id):
+                raise ValueError(f'"{tenant_id}" is not a tenant id ({TENANT_ID_PATTERN.pattern})')
+        return value
 
     @field_validator("tenant_limits")
     @classmethod

@@ -13,7 +13,7 @@ from fastapi.routing import APIRoute
 from app import __version__
 from app.auth import OPEN_PATHS, ServiceTokenMiddleware, service_token
 from app.config import Settings, load_settings
-from app.datasets.demo_data import DEMO_TENANT_ID, seed_demo_warehouse
+from app.datasets.demo_data import seed_demo_warehouse
 from app.datasets.router import router as datasets_router
 from app.datasets.upload import remove_stale_uploads
 from app.datasets.warehouse import WarehouseManager
@@ -56,8 +56,8 @@ from app.tuning.sweep import LiveSweeps
 logger = logging.getLogger(__name__)
 
 
-def _seed_demo(warehouses: WarehouseManager) -> list[str]:
-    with warehouses.writable_connection(DEMO_TENANT_ID) as connection:
+def _seed_demo(warehouses: WarehouseManager, tenant_id: str) -> list[str]:
+    with warehouses.writable_connection(tenant_id) as connection:
         return seed_demo_warehouse(connection)
 
 
@@ -76,9 +76,10 @@ async def _service_lifecycle(app: FastAPI, settings: Settings) -> AsyncIterator[
     warehouses = WarehouseManager(settings.warehouses_dir, settings.warehouse_limits)
     settings.warehouses_dir.mkdir(parents=True, exist_ok=True)
     if settings.seed_demo_data:
-        created = await asyncio.to_thread(_seed_demo, warehouses)
-        if created:
-            logger.info("seeded demo warehouse of %s: %s", DEMO_TENANT_ID, created)
+        for tenant_id in settings.demo_tenants:
+            created = await asyncio.to_thread(_seed_demo, warehouses, tenant_id)
+            if created:
+                logger.info("seeded demo warehouse of %s: %s", tenant_id, created)
 
     # MLflow's registry store resolves `models:/<id>` sources through the global tracking URI
     # (not the client's), so registering a LoggedModel needs it set for the whole process.
@@ -86,7 +87,8 @@ async def _service_lifecycle(app: FastAPI, settings: Settings) -> AsyncIterator[
     tracking = Tracking(settings.tracking_uri, settings.mlflow_dir / "artifacts")
     await asyncio.to_thread(tracking.ping)
     if settings.seed_demo_data:
-        await asyncio.to_thread(tracking.experiment_id, DEMO_TENANT_ID)
+        for tenant_id in settings.demo_tenants:
+            await asyncio.to_thread(tracking.experiment_id, tenant_id)
 
     app.state.settings = settings
     add_server_folder(settings.data_dir)

@@ -110,6 +110,15 @@ def test_tenant_limits_come_from_the_configuration(monkeypatch: pytest.MonkeyPat
     assert settings.effective_limits("globex").max_concurrent_jobs == 5
 
 
+def test_demo_tenants_come_from_the_configuration(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert load_settings().demo_tenants == ["acme-corp"]
+    monkeypatch.setenv("MLS_DEMO_TENANTS", '["acme-corp", "hooli"]')
+    assert load_settings().demo_tenants == ["acme-corp", "hooli"]
+    monkeypatch.setenv("MLS_DEMO_TENANTS", '["Hooli"]')
+    with pytest.raises(ConfigurationError, match=re.escape('"Hooli" is not a tenant id')):
+        load_settings()
+
+
 @pytest.mark.parametrize(
     ("value", "problem"),
     [

@@ -167,10 +167,11 @@ export const CASES: EvalCase[] = [
   // Serving: deploy (destructive), rollback, undeploy, traffic, predict.
   { q: 'now deploy it', agent: 'serving', tool: DEPLOY, args: { model_name: 'churn-xgboost' }, given: AFTER_TRAIN },
   { q: 'now deploy it', agent: 'serving', tool: 'RegistryController_registerModelVersion', args: { job_id: 'train-0000000000ff' }, given: AFTER_TRAIN },
-  { q: 'deploy churn-xgboost version 1', agent: 'serving', tool: DEPLOY, args: { model_name: 'churn-xgboost', version: 1 } },
+  // churn-xgboost v2 is serving as churn-prod: another version is a release next to it, the same one nothing to do.
+  { q: 'deploy churn-xgboost version 1', agent: 'serving', tool: 'ServingController_releaseVersion', args: { model_id: 'churn-prod', version: 1 } },
   { q: 'deploy churn-lightgbm', agent: 'serving', tool: DEPLOY, args: { model_name: 'churn-lightgbm', version: 1 } },
   { q: 'ship the best churn model', agent: 'serving', tool: DEPLOY, args: { model_name: 'churn-lightgbm' } },
-  { q: 'put churn-xgboost into production', agent: 'serving', tool: DEPLOY, args: { model_name: 'churn-xgboost', version: 2 } },
+  { q: 'put churn-xgboost into production', agent: 'serving', tool: 'ServingController_getDeployment', args: { model_id: 'churn-prod' } },
   { q: 'deply the best churn modle to prodution', agent: 'serving', tool: DEPLOY, args: { model_name: 'churn-lightgbm', version: 1 } },
   { q: 'serve the ltv-regressor', agent: 'serving', tool: DEPLOY, args: { model_name: 'ltv-regressor', version: 1 } },
   { q: 'go live with churn-lightgbm', agent: 'serving', tool: DEPLOY, args: { model_name: 'churn-lightgbm' } },

@@ -409,8 +409,9 @@ class ServingService:
         model_id = body.model_id or re.sub(r"[^a-z0-9_-]", "-", body.model_name.lower())[:63]
         if (tenant_id, model_id) in self._live:
             raise ConflictError(
-                f"deployment {model_id} exists; release a new version with "
-                f"POST /api/v1/serving/{model_id}/release or undeploy it first"
+                # No path here: the AI Service's path differs from this service's (/ml/ in it).
+                f"deployment {model_id} exists; release the new version next to it "
+                f"(POST .../serving/{model_id}/release) or undeploy it first"
             )
         version, spec, reference = await asyncio.to_thread(
             self._model_spec, tenant_id, body.model_name, body

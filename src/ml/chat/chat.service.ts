@@ -202,6 +202,11 @@ function updateEntities(entities: ConversationEntities, tool: string, args: Reco
     entities.deployment = result.model_id;
     entities.model = { name: String(args.model_name), version: String(args.version) };
   }
+  if ((tool === 'ServingController_getDeployment' || tool === 'ServingController_releaseVersion') && typeof result.model_id === 'string') {
+    entities.deployment = result.model_id;
+    const version = typeof args.version === 'number' ? String(args.version) : (result.variants as { version: string }[] | undefined)?.[0]?.version;
+    if (typeof result.model_name === 'string') entities.model = { name: result.model_name, version };
+  }
 }
 
 function errorBody(error: unknown): Record<string, unknown> {
@@ -220,7 +225,7 @@ function describeFailures(calls: ChatToolCallDto[]): string {
     .map((call) => {
       const body = call.result as { status?: number; message?: string; errors?: { field: string; message: string }[] };
       const fields = body.errors?.map((error) => `${error.field}: ${error.message}`).join('; ');
-      return `${call.tool} answered ${body.status ?? ''} ${fields ?? body.message ?? ''}`.trim();
+      return `${call.tool} answered ${body.status ?? ''} ${fields !== undefined && fields !== '' ? fields : (body.message ?? '')}`.trim();
     })
     .join('; ');
 }
@@ -257,9 +262,17 @@ function compose(intent: string, calls: ChatToolCallDto[]): Composed {
       return { reply: `Most important features of ${job.name} (${job.job_id}): ${top.join(', ')}.`, links: [chart], suggestions: ['Deploy the best churn model to production', 'Profile the customer dataset'] };
     }
     case 'deploy': {
-      const deployment = last as { model_id: string; model_name: string; status: string; variants?: { version: string }[] };
+      const deployment = last as { model_id: string; model_name: string; status: string; variants?: { version: string; weight: number }[] };
+      const versions = deployment.variants?.map((variant) => variant.version).join(', ') ?? '';
+      const tool = calls.at(-1)?.tool;
+      const done =
+        tool === 'ServingController_getDeployment'
+          ? `${deployment.model_name} version ${versions} is already serving as ${deployment.model_id} (${deployment.status}): nothing to deploy.`
+          : tool === 'ServingController_releaseVersion'
+            ? `Released version ${String(calls.at(-1)?.arguments.version)} of ${deployment.model_name} on ${deployment.model_id} (${deployment.status}); the previous version stays warm for a rollback.`
+            : `Deployed ${deployment.model_name} version ${versions} as ${deployment.model_id} (${deployment.status}).`;
       return {
-        reply: `Deployed ${deployment.model_name} version ${deployment.variants?.map((variant) => variant.version).join(', ') ?? ''} as ${deployment.model_id} (${deployment.status}).`,
+        reply: done,
         links: [{ title: 'Deployment', href: `/api/v1/ml/serving/deployments/${deployment.model_id}` }],
         suggestions: ['How accurate is my deployed model?', 'Roll it back'],
       };

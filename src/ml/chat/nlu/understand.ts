@@ -565,6 +565,15 @@ const deploy: Handler = (context, intent) => {
   const { ref, question } = resolveModel(context);
   if (ref === undefined) return ask(intent, question as NonNullable<Understanding['question']>);
   if (ref.version !== undefined) {
+    // A model that already has a deployment: serving that version already is nothing to do (a read,
+    // no confirmation); another version is a blue-green release next to it, not a second deployment.
+    const serving = context.catalog.deployments.find((deployment) => deployment.model_name === ref.name);
+    if (serving?.versions.includes(ref.version) === true) {
+      return answer(intent, [{ tool: 'ServingController_getDeployment', arguments: { model_id: serving.model_id } }], { ...modelEntities(ref), deployment: serving.model_id });
+    }
+    if (serving !== undefined) {
+      return answer(intent, [{ tool: 'ServingController_releaseVersion', arguments: { model_id: serving.model_id, version: Number(ref.version) } }], { ...modelEntities(ref), deployment: serving.model_id });
+    }
     return answer(intent, [{ tool: 'ServingController_createDeployment', arguments: { model_name: ref.name, version: Number(ref.version) } }], modelEntities(ref));
   }
   const name = modelNameOf(ref);
