@@ -19,6 +19,7 @@ import { TrackingModule } from '@app/ml/tracking/tracking.module';
 import { TrainingModule } from '@app/ml/training/training.module';
 import { ToolsModule } from '@app/ml/tools/tools.module';
 import { TuningModule } from '@app/ml/tuning/tuning.module';
+import { WorkbenchModule } from '@app/ml/workbench/workbench.module';
 
 /**
  * The ML Integration module. Import it only when ML is enabled: it registers every /api/v1/ml/*
@@ -28,7 +29,7 @@ import { TuningModule } from '@app/ml/tuning/tuning.module';
  *   MlModule.forRootAsync({ imports: [...], inject: [...], useFactory: (...) => options })
  */
 @Module({
-  imports: [HttpModule, DatasetsModule, TrainingModule, TuningModule, JobsModule, TrackingModule, RegistryModule, ServingModule, EdaModule, FeaturesModule, ToolsModule, McpModule, ChatModule],
+  imports: [HttpModule, DatasetsModule, TrainingModule, TuningModule, JobsModule, TrackingModule, RegistryModule, ServingModule, EdaModule, FeaturesModule, ToolsModule, McpModule, ChatModule, WorkbenchModule],
   providers: [
     { provide: ML_OPTIONS, inject: [ML_MODULE_OPTIONS], useFactory: resolveMlModuleOptions },
     {
