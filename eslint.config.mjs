@@ -36,12 +36,12 @@ export default tseslint.config(
   },
   {
     // The workbench page's script runs in the browser as is (no build step): browser globals, no types.
-    files: ['src/ml/workbench/page/*.js'],
+    files: ['src/workbench/page/*.js'],
     ...tseslint.configs.disableTypeChecked,
     languageOptions: {
       ...tseslint.configs.disableTypeChecked.languageOptions,
       sourceType: 'script',
-      globals: { document: 'readonly', window: 'readonly', sessionStorage: 'readonly', fetch: 'readonly', URL: 'readonly', TextDecoderStream: 'readonly' },
+      globals: { document: 'readonly', sessionStorage: 'readonly', fetch: 'readonly', URL: 'readonly', TextDecoderStream: 'readonly' },
     },
   },
   {

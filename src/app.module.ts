@@ -9,11 +9,12 @@ import { mlConfig } from '@app/config/ml.config';
 import { HealthModule } from '@app/health/health.module';
 import { MetricsModule } from '@app/metrics/metrics.module';
 import { MlModule } from '@app/ml/ml.module';
+import { WorkbenchModule } from '@app/workbench/workbench.module';
 
 /**
- * The standalone AI Service: configuration, the shared request pipeline, health, and MlModule when
- * MODULE_ML_ENABLED is set. The condition parses the flag with the same validator as the rest of
- * the configuration, so "0" and "false" both turn it off.
+ * The standalone AI Service: configuration, the shared request pipeline, health, and MlModule and
+ * the workbench page (GET /workbench) when MODULE_ML_ENABLED is set. The condition parses the flag
+ * with the same validator as the rest of the configuration, so "0" and "false" both turn it off.
  */
 @Module({
   imports: [
@@ -43,6 +44,8 @@ import { MlModule } from '@app/ml/ml.module';
       },
       { debug: false },
     ),
+    // The page asks for this service's API keys; a host embedding MlModule has its own pages and sign-in.
+    ConditionalModule.registerWhen(WorkbenchModule, isMlModuleEnabled, { debug: false }),
   ],
 })
 export class AppModule {}

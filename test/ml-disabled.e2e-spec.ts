@@ -20,6 +20,10 @@ describe('AI Service with MODULE_ML_ENABLED=false', () => {
     await request(app.getHttpServer()).post('/api/v1/ml/train').set('X-API-Key', ACME_KEY).send({}).expect(404);
   });
 
+  it('serves no workbench page (it would have nothing to talk to)', async () => {
+    await request(app.getHttpServer()).get('/workbench').expect(404);
+  });
+
   it('is live and ready without checking the ML Service', async () => {
     await request(app.getHttpServer()).get('/health/live').expect(200);
     const ready = await request(app.getHttpServer()).get('/health/ready').expect(200);

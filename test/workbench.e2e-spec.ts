@@ -87,6 +87,15 @@ describe('workbench page (GET /workbench) in headless Chromium on the real stack
   });
 
   it('"Train a model to predict customer churn" answers the training agent and follows the job live to its end', async () => {
+    // Every text the progress line shows, in order, recorded in the page as it changes.
+    await page.evaluate(`(() => {
+      window.progressSeen = [];
+      new MutationObserver(() => {
+        for (const label of document.querySelectorAll('.progress span')) {
+          if (window.progressSeen.at(-1) !== label.textContent) window.progressSeen.push(label.textContent);
+        }
+      }).observe(document.getElementById('conversation'), { subtree: true, childList: true, characterData: true });
+    })()`);
     const entry = await say('Train a model to predict customer churn');
     expect(await entry.getAttribute('data-agent')).toBe('training');
     await entry.locator('.steps li[data-tool="TrainingController_submitTrainingJob"][data-status="done"]').waitFor();
@@ -98,6 +107,9 @@ describe('workbench page (GET /workbench) in headless Chromium on the real stack
     await entry.locator('.progress[data-status="completed"]').waitFor({ timeout: TRAINING_DEADLINE_MS });
     expect(await progress.locator('progress').evaluate((bar: { value: number }) => bar.value)).toBe(1);
     expect(await progress.textContent()).toContain(`${jobId}: completed`);
+    const seen = await page.evaluate<string[]>('window.progressSeen');
+    expect(seen.some((text) => new RegExp(`^${jobId}: running \\d+ / \\d+$`).test(text))).toBe(true);
+    expect(seen.at(-1)).toBe(`${jobId}: completed`);
     const job = await api('get', `/api/v1/ml/train/${jobId}`).expect(200);
     expect(job.body.status).toBe('completed');
   });
@@ -111,11 +123,12 @@ describe('workbench page (GET /workbench) in headless Chromium on the real stack
   });
 
   it('"Deploy the best churn model to production" waits for the Confirm button, which deploys it', async () => {
+    const listed = async (): Promise<unknown[]> => (await api('get', '/api/v1/ml/serving/deployments').expect(200)).body.deployments as unknown[];
+    const deployedBefore = (await listed()).length;
     const asked = await say('Deploy the best churn model to production');
     expect(await asked.getAttribute('data-agent')).toBe('serving');
     await asked.locator('.steps li[data-tool="ServingController_createDeployment"][data-status="needs_confirmation"]').waitFor();
-    const listed = async (): Promise<unknown[]> => (await api('get', '/api/v1/ml/serving/deployments').expect(200)).body.deployments as unknown[];
-    const deployedBefore = (await listed()).length;
+    expect((await listed()).length).toBe(deployedBefore); // asking did nothing
 
     const before = await page.locator('#conversation li.assistant').count();
     await asked.locator('.confirm button.yes').click();
@@ -128,6 +141,9 @@ describe('workbench page (GET /workbench) in headless Chromium on the real stack
     expect(await done.locator('.reply').textContent()).toContain(modelId);
     expect((await listed()).length).toBe(deployedBefore + 1);
     await api('get', `/api/v1/ml/serving/deployments/${modelId}`).expect(200);
+    // The answer's link to the deployment: fetched with the key, its JSON shown in the page.
+    await done.locator('.links button', { hasText: 'Deployment' }).click();
+    await expect(done.locator('.links details pre').textContent()).resolves.toContain(`"model_id": "${modelId}"`);
   });
 
   it("another tenant's key sees none of the conversation, and a wrong key is named in the page", async () => {

@@ -19,7 +19,6 @@ import { TrackingModule } from '@app/ml/tracking/tracking.module';
 import { TrainingModule } from '@app/ml/training/training.module';
 import { ToolsModule } from '@app/ml/tools/tools.module';
 import { TuningModule } from '@app/ml/tuning/tuning.module';
-import { WorkbenchModule } from '@app/ml/workbench/workbench.module';
 
 /**
  * The ML Integration module. Import it only when ML is enabled: it registers every /api/v1/ml/*
@@ -29,7 +28,7 @@ import { WorkbenchModule } from '@app/ml/workbench/workbench.module';
  *   MlModule.forRootAsync({ imports: [...], inject: [...], useFactory: (...) => options })
  */
 @Module({
-  imports: [HttpModule, DatasetsModule, TrainingModule, TuningModule, JobsModule, TrackingModule, RegistryModule, ServingModule, EdaModule, FeaturesModule, ToolsModule, McpModule, ChatModule, WorkbenchModule],
+  imports: [HttpModule, DatasetsModule, TrainingModule, TuningModule, JobsModule, TrackingModule, RegistryModule, ServingModule, EdaModule, FeaturesModule, ToolsModule, McpModule, ChatModule],
   providers: [
     { provide: ML_OPTIONS, inject: [ML_MODULE_OPTIONS], useFactory: resolveMlModuleOptions },
     {

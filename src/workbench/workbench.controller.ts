@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Controller, Get, Header, Param, NotFoundException, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { pageDir } from '@app/ml/workbench/page/location.cjs';
+import { pageDir } from '@app/workbench/page/location.cjs';
 
 /** The page's files and their media types; nothing else under /workbench is served. */
 const ASSETS = {

@@ -87,10 +87,17 @@
     return { ...init, headers: { ...(init.headers ?? {}), 'X-API-Key': apiKey() } };
   }
 
-  /** A job's progress as "done / total" when the snapshot has such a pair (training, batch, profiling, sweeps). */
+  /**
+   * A job's progress as [done, total] from its kind's snapshot (docs/contract.md, "Progress events"):
+   * training `iteration`/`total_iterations`, a sweep's ended trials (completed, stopped early or
+   * failed) of `trials_total`, and any `<x>_done`/`<x>_total` pair (batch rows, profiling stages).
+   */
   function progressFraction(progress) {
     if (progress === null || typeof progress !== 'object') return undefined;
     if (typeof progress.iteration === 'number' && typeof progress.total_iterations === 'number') return [progress.iteration, progress.total_iterations];
+    if (typeof progress.trials_total === 'number' && typeof progress.trials_completed === 'number') {
+      return [progress.trials_completed + (progress.trials_stopped_early ?? 0) + (progress.trials_failed ?? 0), progress.trials_total];
+    }
     for (const [name, total] of Object.entries(progress)) {
       const stem = name.endsWith('_total') ? name.slice(0, -'_total'.length) : undefined;
       if (stem !== undefined && typeof total === 'number' && typeof progress[`${stem}_done`] === 'number') return [progress[`${stem}_done`], total];
@@ -105,51 +112,69 @@
     const label = element('span', {}, `${jobId}: waiting for its first event`);
     const box = element('div', { class: 'progress', 'data-job-id': jobId }, bar, label);
     container.append(box);
-    const response = await fetch(href, authorized({ headers: { Accept: 'text/event-stream' } }));
-    if (!response.ok) {
-      label.textContent = `${jobId}: ${await errorText(response)}`;
+    try {
+      const response = await fetch(href, authorized({ headers: { Accept: 'text/event-stream' } }));
+      if (!response.ok) throw new Error(await errorText(response));
+      await readEvents(response, (name, data) => showJobEvent(jobId, box, name, data));
+    } catch (error) {
+      box.dataset.status = 'error';
+      label.textContent = `${jobId}: progress unavailable: ${error instanceof Error ? error.message : String(error)}`;
+    }
+  }
+
+  /** One event of a job's stream (status, progress, end, or error) shown in its progress box. */
+  function showJobEvent(jobId, box, name, data) {
+    const [bar, label] = box.children;
+    box.dataset.status = name === 'error' ? 'error' : data.status;
+    if (name === 'error') {
+      label.textContent = `${jobId}: progress stream ended: ${data.message}`;
       return;
     }
-    await readEvents(response, (name, data) => {
-      box.dataset.status = data.status ?? 'error';
-      if (name === 'error') {
-        label.textContent = `${jobId}: progress stream ended: ${data.message}`;
-        return;
-      }
-      const fraction = progressFraction(data.progress);
-      if (fraction !== undefined && fraction[1] > 0) bar.value = fraction[0] / fraction[1];
-      if (name === 'end') {
-        if (data.status === 'completed') bar.value = 1;
-        const error = data.job?.error;
-        label.textContent = `${jobId}: ${data.status}${error ? ` (${typeof error === 'string' ? error : JSON.stringify(error)})` : ''}`;
-      } else {
-        label.textContent = `${jobId}: ${data.status}${fraction ? ` ${fraction[0]} / ${fraction[1]}` : ''}`;
-      }
-    });
+    const fraction = progressFraction(data.progress);
+    if (fraction !== undefined && fraction[1] > 0) bar.value = fraction[0] / fraction[1];
+    if (name === 'end') {
+      if (data.status === 'completed') bar.value = 1;
+      const error = data.job?.error;
+      label.textContent = `${jobId}: ${data.status}${error ? ` (${typeof error === 'string' ? error : JSON.stringify(error)})` : ''}`;
+    } else {
+      label.textContent = `${jobId}: ${data.status}${fraction ? ` ${fraction[0]} / ${fraction[1]}` : ''}`;
+    }
   }
 
   /** A chart link (…/charts/<name>) as an image: fetched with the key, shown from a blob URL. */
   async function showChart(link, container) {
     const figure = element('figure', { class: 'chart' }, element('figcaption', {}, link.title));
     container.append(figure);
-    const response = await fetch(link.href, authorized({ headers: { Accept: 'image/png' } }));
-    if (!response.ok) {
-      figure.append(element('div', {}, await errorText(response)));
-      return;
+    try {
+      const response = await fetch(link.href, authorized({ headers: { Accept: 'image/png' } }));
+      if (!response.ok) throw new Error(await errorText(response));
+      figure.append(element('img', { alt: link.title, src: URL.createObjectURL(await response.blob()) }));
+    } catch (error) {
+      figure.append(element('div', { class: 'error' }, error instanceof Error ? error.message : String(error)));
     }
-    figure.append(element('img', { alt: link.title, src: URL.createObjectURL(await response.blob()) }));
   }
 
-  /** Any other link: a button that fetches it with the key and opens what it answers in a new tab. */
+  /**
+   * Any other link: a button that fetches it with the key. JSON is shown folded under the button;
+   * anything else (the profile's HTML report) is saved as a file rather than opened here, where it
+   * would run with this page's origin and its key.
+   */
   function linkButton(link) {
     const button = element('button', { type: 'button', title: link.href }, link.title);
     button.addEventListener('click', async () => {
-      const response = await fetch(link.href, authorized());
-      if (!response.ok) {
-        button.after(element('div', { class: 'error' }, await errorText(response)));
-        return;
+      try {
+        const response = await fetch(link.href, authorized());
+        if (!response.ok) throw new Error(await errorText(response));
+        if ((response.headers.get('Content-Type') ?? '').includes('json')) {
+          button.after(element('details', { open: '' }, element('summary', {}, link.href), element('pre', {}, JSON.stringify(await response.json(), null, 2))));
+          return;
+        }
+        const extension = (response.headers.get('Content-Type') ?? '').includes('html') ? '.html' : '';
+        const save = element('a', { href: URL.createObjectURL(await response.blob()), download: `${link.href.split('/').filter(Boolean).slice(-2).join('-')}${extension}` });
+        save.click();
+      } catch (error) {
+        button.after(element('div', { class: 'error' }, error instanceof Error ? error.message : String(error)));
       }
-      window.open(URL.createObjectURL(await response.blob()), '_blank', 'noopener');
     });
     return button;
   }
@@ -226,6 +251,7 @@
       });
     } catch (error) {
       entry.classList.add('error');
+      entry.querySelector('.agent').textContent = 'error';
       entry.querySelector('.reply').textContent = error instanceof Error ? error.message : String(error);
     }
     entry.scrollIntoView({ block: 'end' });
