@@ -17,9 +17,10 @@ const TRAINING_DEADLINE_MS = 240_000;
 
 /**
  * Issue 16's workbench page in a real headless Chromium against the real stack: the API key goes
- * into sessionStorage, seed 000's first query trains the churn model with the job's live progress
- * in the page, the feature-importance chart shows inline, a deploy waits for the Confirm button and
- * only that button carries it out; another tenant's key sees none of the conversation.
+ * into sessionStorage, seed 000's first query (reworded here; chat.e2e-spec types it word for word)
+ * trains the churn model with the job's live progress in the page, the feature-importance chart
+ * shows inline, a deploy waits for the Confirm button and only that button carries it out; another
+ * tenant's key sees none of the conversation.
  */
 describe('workbench page (GET /workbench) in headless Chromium on the real stack', () => {
   let app: INestApplication<App>;
@@ -86,7 +87,7 @@ describe('workbench page (GET /workbench) in headless Chromium on the real stack
     expect(await page.evaluate('[sessionStorage.getItem("ml-workbench.api-key"), localStorage.length]')).toEqual([ACME_KEY, 0]);
   });
 
-  it('"Train a model to predict customer churn" answers the training agent and follows the job live to its end', async () => {
+  it('"Train a churn prediction model using the customer dataset" (the first seed query reworded) answers the training agent and follows the job live to its end', async () => {
     // Every text the progress line shows, in order, recorded in the page as it changes.
     await page.evaluate(`(() => {
       window.progressSeen = [];
@@ -96,10 +97,10 @@ describe('workbench page (GET /workbench) in headless Chromium on the real stack
         }
       }).observe(document.getElementById('conversation'), { subtree: true, childList: true, characterData: true });
     })()`);
-    const entry = await say('Train a model to predict customer churn');
+    const entry = await say('Train a churn prediction model using the customer dataset');
     expect(await entry.getAttribute('data-agent')).toBe('training');
     await entry.locator('.steps li[data-tool="TrainingController_submitTrainingJob"][data-status="done"]').waitFor();
-    expect(await entry.locator('.reply').textContent()).toMatch(/train-[0-9a-f]{12}/);
+    expect(await entry.locator('.reply').textContent()).toMatch(/train-[0-9a-f]{12}: xgboost classification of churned on ml_features\.customer_churn/);
     const progress = entry.locator('.progress');
     const jobId = await progress.getAttribute('data-job-id');
     expect(jobId).toMatch(/^train-[0-9a-f]{12}$/);
