@@ -4,11 +4,7 @@ import request from 'supertest';
 import type { App } from 'supertest/types';
 import type { ChatResponseDto } from '@app/ml/chat/dto/chat.dto';
 import type { TrainingJobResponseDto } from '@app/ml/training/dto/training-job-response.dto';
-import { ACME_KEY, GLOBEX_KEY, mlServiceUrl, startAiService } from '@test/support/ai-service';
-
-// Tenant hooli has the demo tables of its own (test/ml-service.global-setup.cjs): the other specs' churn models
-// live in acme-corp, so "the best churn model" here is this conversation's.
-const HOOLI_KEY = 'dev-hooli-key';
+import { GLOBEX_KEY, HOOLI_KEY, mlServiceUrl, startAiService } from '@test/support/ai-service';
 
 const ENDED = new Set(['completed', 'failed', 'cancelled']);
 
@@ -39,7 +35,7 @@ describe('chat (POST /api/v1/ml/chat) on the real stack', () => {
   }
 
   beforeAll(async () => {
-    app = await startAiService({ MODULE_ML_ENABLED: 'true', ML_SERVICE_URL: mlServiceUrl(), API_KEYS: `${HOOLI_KEY}:hooli,${ACME_KEY}:acme-corp,${GLOBEX_KEY}:globex` });
+    app = await startAiService({ MODULE_ML_ENABLED: 'true', ML_SERVICE_URL: mlServiceUrl() });
   });
 
   afterAll(async () => {
@@ -47,6 +43,7 @@ describe('chat (POST /api/v1/ml/chat) on the real stack', () => {
     await app.close();
   });
 
+  // Tenant hooli: "the best churn model" must be this conversation's, whatever other specs trained.
   it('1. "Train a model to predict customer churn" trains one on the churn table', async () => {
     const answer = await say('Train a model to predict customer churn');
     expect(answer.agent).toBe('training');

@@ -69,14 +69,14 @@ module.exports = async function startMlService() {
   const child = spawn(python, ['-m', 'uvicorn', 'app.main:app', '--host', '127.0.0.1', '--port', String(port)], {
     cwd: mlServiceDir,
     // Tenant limits are the ML Service's configuration: globex gets one CPU per job (progress e2e),
-    // initech one active job (the tuning e2e's quota check). hooli has demo data of its own, so the
-    // chat e2e's "the best churn model" cannot pick another spec's model.
+    // initech one active job (the tuning e2e's quota check). hooli (chat e2e) and umbrella (workbench
+    // e2e) have demo data of their own, so "the best churn model" cannot pick another spec's model.
     env: {
       ...process.env,
       MLS_DATA_DIR: dataDir,
       MLS_RAY_NUM_CPUS: '2',
       MLS_SERVICE_TOKEN: token,
-      MLS_DEMO_TENANTS: '["acme-corp","hooli"]',
+      MLS_DEMO_TENANTS: '["acme-corp","hooli","umbrella"]',
       MLS_TENANT_LIMITS: '{"globex":{"max_cpus_per_job":1},"initech":{"max_concurrent_jobs":1}}',
     },
     // Its own process group, so teardown can stop uvicorn and every Ray worker it started at once.

@@ -6,7 +6,7 @@ import type { INestApplication } from '@nestjs/common';
 import { type Browser, type Page, chromium } from 'playwright-core';
 import request from 'supertest';
 import type { App } from 'supertest/types';
-import { ACME_KEY, GLOBEX_KEY, mlServiceUrl, startAiService } from '@test/support/ai-service';
+import { GLOBEX_KEY, UMBRELLA_KEY, mlServiceUrl, startAiService } from '@test/support/ai-service';
 
 /**
  * The browser the page is tried in: Debian's Chromium, which .ci/run installs. No skip when it is
@@ -29,7 +29,7 @@ describe('workbench page (GET /workbench) in headless Chromium on the real stack
   let baseUrl = '';
   const deployments: string[] = [];
 
-  function api(method: 'get' | 'delete', url: string, apiKey = ACME_KEY): request.Test {
+  function api(method: 'get' | 'delete', url: string, apiKey = UMBRELLA_KEY): request.Test {
     return request(app.getHttpServer())[method](url).set('X-API-Key', apiKey);
   }
 
@@ -80,11 +80,11 @@ describe('workbench page (GET /workbench) in headless Chromium on the real stack
   it('asks for an API key first and keeps it in sessionStorage only', async () => {
     await page.goto(`${baseUrl}/workbench`);
     expect(await page.isDisabled('#message')).toBe(true);
-    await page.fill('#api-key', ACME_KEY);
+    await page.fill('#api-key', UMBRELLA_KEY);
     await page.click('#key-save');
     expect(await page.isEnabled('#message')).toBe(true);
     // A string: the test compiles without the DOM's types; this runs in the page.
-    expect(await page.evaluate('[sessionStorage.getItem("ml-workbench.api-key"), localStorage.length]')).toEqual([ACME_KEY, 0]);
+    expect(await page.evaluate('[sessionStorage.getItem("ml-workbench.api-key"), localStorage.length]')).toEqual([UMBRELLA_KEY, 0]);
   });
 
   it('"Train a churn prediction model using the customer dataset" (the first seed query reworded) answers the training agent and follows the job live to its end', async () => {

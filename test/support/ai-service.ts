@@ -5,6 +5,13 @@ import { configureApp } from '@app/configure-app';
 
 export const ACME_KEY = 'dev-acme-key';
 export const GLOBEX_KEY = 'dev-globex-key';
+/**
+ * Tenants with demo tables of their own (MLS_DEMO_TENANTS in test/ml-service.global-setup.cjs), for
+ * specs whose answers depend on everything the tenant has ("the best churn model"): the other specs'
+ * models live in acme-corp.
+ */
+export const HOOLI_KEY = 'dev-hooli-key';
+export const UMBRELLA_KEY = 'dev-umbrella-key';
 
 /** The URL of the ML Service started by test/ml-service.global-setup.cjs. */
 export function mlServiceUrl(): string {
@@ -21,7 +28,7 @@ export function mlServiceUrl(): string {
  * module registry, so each file can run the service with its own configuration.
  */
 export async function startAiService(env: Record<string, string>): Promise<INestApplication<App>> {
-  Object.assign(process.env, { API_KEYS: `${ACME_KEY}:acme-corp,${GLOBEX_KEY}:globex`, ...env });
+  Object.assign(process.env, { API_KEYS: `${ACME_KEY}:acme-corp,${GLOBEX_KEY}:globex,${HOOLI_KEY}:hooli,${UMBRELLA_KEY}:umbrella`, ...env });
   const { AppModule } = await import('@app/app.module.js');
   const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
   const app = moduleRef.createNestApplication<INestApplication<App>>({ logger: ['error', 'warn'], bodyParser: false });
