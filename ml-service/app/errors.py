@@ -99,18 +99,26 @@ class WarehouseBusyError(QuotaExceededError):
 
 
 class QueryTimeoutError(MLServiceError):
-    """A warehouse statement outlived its time limit and was interrupted (504 naming the query).
+    """A warehouse statement outlived its time limit and was interrupted, or waited that long
+    behind the tenant's other statements without starting (504 naming the query).
 
     Not transient: the same statement would run as long again, so callers must not retry it.
     """
 
     status_code = 504
 
-    def __init__(self, what: str, seconds: float, variable: str) -> None:
-        message = (
-            f"the statement was stopped after {seconds:g} s, the time limit of warehouse work "
-            f"({variable}); make the query cheaper, or ask for a higher limit"
-        )
+    def __init__(self, what: str, seconds: float, variable: str, queued: bool = False) -> None:
+        if queued:
+            message = (
+                f"the statement waited {seconds:g} s behind the tenant's other warehouse calls "
+                f"without starting, the time limit of warehouse work ({variable}); try again "
+                "when they have ended"
+            )
+        else:
+            message = (
+                f"the statement was stopped after {seconds:g} s, the time limit of warehouse "
+                f"work ({variable}); make the query cheaper, or ask for a higher limit"
+            )
         super().__init__(f"{what}: {message}", [FieldError(field=what, message=message)])
 
 

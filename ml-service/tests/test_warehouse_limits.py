@@ -6,13 +6,19 @@ tenant and both probes answered before any of the heavy queries had ended), not 
 """
 
 import threading
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor, wait
+from pathlib import Path
 
+import duckdb
 import pytest
 from fastapi.testclient import TestClient
 
 from app.config import Settings
+from app.datasets.schemas import DatasetSource
+from app.datasets.warehouse import WarehouseLimits, WarehouseManager
+from app.errors import QueryTimeoutError
 from app.main import create_app
 from tests.conftest import AUTHORIZATION, DEMO_TENANT, tenant_headers
 
@@ -81,10 +87,16 @@ def test_one_tenants_heavy_queries_leave_other_tenants_and_probes_answering(
     assert len(refused) == 5
     assert all(status == 429 for status, _ in refused)
     assert statuses.count(504) == 3, statuses
-    timed_out = next(body for status, body in results if status == 504)
-    assert timed_out["errors"][0]["field"] == "query"
-    assert f"stopped after {TIME_LIMIT_SECONDS} s" in timed_out["detail"]
-    assert "MLS_QUERY_TIMEOUT_SECONDS" in timed_out["detail"]
+    for status, body in results:
+        if status == 504:
+            # the first was stopped; the ones admitted behind it ran out of time waiting or
+            # were stopped when their (shared) limit ran out, never a limit of their own later
+            assert body["errors"][0]["field"] == "query"
+            assert (
+                f"stopped after {TIME_LIMIT_SECONDS} s" in body["detail"]
+                or f"waited {TIME_LIMIT_SECONDS} s behind" in body["detail"]
+            ), body
+            assert "MLS_QUERY_TIMEOUT_SECONDS" in body["detail"]
     refusal = next(body for status, body in results if status == 429)
     assert "MLS_WAREHOUSE_TENANT_CONCURRENCY=3" in refusal["detail"]
 
@@ -96,3 +108,59 @@ def test_one_tenants_heavy_queries_leave_other_tenants_and_probes_answering(
     )
     assert after.status_code == 200, after.text
     assert after.json()["row_count"] == 1
+
+
+def test_a_call_waiting_behind_the_tenants_statements_ends_within_the_limit(
+    tmp_path: Path,
+) -> None:
+    # The tenant's connection is busy for longer than the limit (its lock held here): the call
+    # admitted behind it answers 504 saying it waited, instead of running a limit of its own
+    # after the earlier ones (issue 11: the third of three answered after three limits).
+    warehouses = WarehouseManager(
+        tmp_path, WarehouseLimits(query_timeout_seconds=0.5, load_timeout_seconds=0.5)
+    )
+    with warehouses._registry_lock:
+        busy = warehouses._locks.setdefault("queued-tenant", threading.Lock())
+    with busy, pytest.raises(QueryTimeoutError, match=r"waited 0\.5 s behind"):
+        warehouses.read(
+            "queued-tenant",
+            DatasetSource(source="sql", query="SELECT 1"),
+            "dataset",
+            lambda connection, select: connection.execute(select).fetchall(),
+        )
+    # free again: the next call runs
+    assert warehouses.read(
+        "queued-tenant",
+        DatasetSource(source="sql", query="SELECT 1 AS one"),
+        "dataset",
+        lambda connection, select: connection.execute(select).fetchall(),
+    ) == [(1,)]
+
+
+def test_a_call_whose_limit_runs_out_as_it_starts_is_still_stopped(tmp_path: Path) -> None:
+    # A deadline that passes as the statement starts: DuckDB drops an interrupt that comes before
+    # the statement began, so the interrupt is repeated until the work returns (a single one let
+    # the never-ending query run unbounded: CI hung on it). Run in a thread so a regression fails
+    # here instead of hanging the suite.
+    warehouses = WarehouseManager(tmp_path, WarehouseLimits(query_timeout_seconds=60))
+    outcome: list[BaseException] = []
+
+    def run() -> None:
+        with duckdb.connect(":memory:") as connection:
+            try:
+                warehouses._timed(
+                    connection,
+                    "query",
+                    False,
+                    # the deadline passes before the statement starts (the sleep)
+                    lambda c: (time.sleep(0.3), c.execute(RECURSIVE_CTE).fetchall()),
+                    deadline=time.monotonic() + 0.05,
+                )
+            except BaseException as error:
+                outcome.append(error)
+
+    runner = threading.Thread(target=run, daemon=True)
+    runner.start()
+    runner.join(timeout=30)
+    assert not runner.is_alive(), "the never-ending statement was not stopped"
+    assert len(outcome) == 1 and isinstance(outcome[0], QueryTimeoutError), outcome

@@ -16,6 +16,7 @@ import contextvars
 import functools
 import os
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -193,31 +194,64 @@ class WarehouseManager:
             with self._registry_lock:
                 self._in_flight[tenant_id] -= 1
 
+    def _time_limit(self, load: bool) -> tuple[float, str]:
+        """The time limit of a call (seconds) and the setting that sets it."""
+        if load:
+            return self._limits.load_timeout_seconds, "MLS_LOAD_TIMEOUT_SECONDS"
+        return self._limits.query_timeout_seconds, "MLS_QUERY_TIMEOUT_SECONDS"
+
+    @contextmanager
+    def _turn(self, lock: threading.Lock, what: str, load: bool) -> Iterator[float]:
+        """Wait for the tenant's connection within the call's time limit; yield the call's
+        deadline (time.monotonic()). A tenant's statements run one at a time on its connection,
+        so a call admitted behind two never-ending ones would otherwise answer only after three
+        limits (the AI Service's deadline long past). Waiting the whole limit is a 504 saying so.
+        """
+        seconds, variable = self._time_limit(load)
+        deadline = time.monotonic() + seconds
+        if not lock.acquire(timeout=seconds):
+            raise QueryTimeoutError(what, seconds, variable, queued=True)
+        try:
+            yield deadline
+        finally:
+            lock.release()
+
     def _timed(
         self,
         connection: duckdb.DuckDBPyConnection,
         what: str,
         load: bool,
         work: Callable[[duckdb.DuckDBPyConnection], T],
+        deadline: float | None = None,
     ) -> T:
-        """Run `work`, interrupting DuckDB when it outlives its time limit.
+        """Run `work`, interrupting DuckDB once the call's deadline (time.monotonic(); its whole
+        time limit from now when None) has passed, until `work` has returned.
 
         `interrupt()` is DuckDB's own way to stop a running statement from another thread; the
         statement then raises, and the error is replaced by one naming `what` and the limit.
+        DuckDB drops an interrupt that arrives before a statement has started (each statement
+        starts uninterrupted), so one interrupt can miss: it is repeated every 0.1 s until
+        `work` returns, and a call whose time is already spent does not start at all.
         """
-        if load:
-            seconds, variable = self._limits.load_timeout_seconds, "MLS_LOAD_TIMEOUT_SECONDS"
-        else:
-            seconds, variable = self._limits.query_timeout_seconds, "MLS_QUERY_TIMEOUT_SECONDS"
+        seconds, variable = self._time_limit(load)
+        if deadline is None:
+            deadline = time.monotonic() + seconds
+        if deadline - time.monotonic() <= 0:
+            raise QueryTimeoutError(what, seconds, variable, queued=True)
         fired = threading.Event()
+        finished = threading.Event()
 
-        def stop() -> None:
+        def watch() -> None:
+            if finished.wait(max(0.0, deadline - time.monotonic())):
+                return
             fired.set()
-            connection.interrupt()
+            while True:
+                connection.interrupt()
+                if finished.wait(0.1):
+                    return
 
-        timer = threading.Timer(seconds, stop)
-        timer.daemon = True
-        timer.start()
+        watcher = threading.Thread(target=watch, name="warehouse-deadline", daemon=True)
+        watcher.start()
         try:
             return work(connection)
         except Exception:
@@ -225,7 +259,10 @@ class WarehouseManager:
                 raise QueryTimeoutError(what, seconds, variable) from None
             raise
         finally:
-            timer.cancel()
+            finished.set()
+            # Joined before the connection goes to the tenant's next call: no interrupt of this
+            # call can land in the next one's statement.
+            watcher.join()
 
     def path_for(self, tenant_id: str) -> Path:
         # tenant ids are validated against ^[a-z0-9][a-z0-9_-]{0,62}$, so this cannot escape
@@ -262,17 +299,17 @@ class WarehouseManager:
         with self._registry_lock:
             lock = self._locks.setdefault(tenant_id, threading.Lock())
         config = QUERY_CONNECTION_CONFIG | self._limits.connection_config()
-        with self._admitted(tenant_id), lock:
+        with self._admitted(tenant_id), self._turn(lock, what, load) as deadline:
             connection = self._connections.get(tenant_id)
             if connection is None:
                 path = self.path_for(tenant_id)
                 if not path.exists():
                     # A tenant without a warehouse sees an empty one; nothing is created on disk.
                     with duckdb.connect(":memory:", config=config) as empty:
-                        return self._timed(empty, what, load, work)
+                        return self._timed(empty, what, load, work, deadline)
                 connection = duckdb.connect(str(path), read_only=True, config=config)
                 self._connections[tenant_id] = connection
-            return self._timed(connection, what, load, work)
+            return self._timed(connection, what, load, work, deadline)
 
     def _run_writable(
         self,
