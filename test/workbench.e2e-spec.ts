@@ -17,9 +17,10 @@ const TRAINING_DEADLINE_MS = 240_000;
 
 /**
  * Issue 16's workbench page in a real headless Chromium against the real stack: the API key goes
- * into sessionStorage, seed 000's first query (reworded here; chat.e2e-spec types it word for word)
- * trains the churn model with the job's live progress in the page, the feature-importance chart
- * shows inline, a deploy waits for the Confirm button and only that button carries it out; another
+ * into sessionStorage, and seed 000's six queries, typed word for word, act: the churn model trains
+ * with the job's live progress in the page, a sweep starts from it, the feature-importance chart
+ * shows inline, a deploy waits for the Confirm button and only that button carries it out, the
+ * deployed model's accuracy says where it comes from, the profile lists its alerts; another
  * tenant's key sees none of the conversation.
  */
 describe('workbench page (GET /workbench) in headless Chromium on the real stack', () => {
@@ -87,7 +88,7 @@ describe('workbench page (GET /workbench) in headless Chromium on the real stack
     expect(await page.evaluate('[sessionStorage.getItem("ml-workbench.api-key"), localStorage.length]')).toEqual([UMBRELLA_KEY, 0]);
   });
 
-  it('"Train a churn prediction model using the customer dataset" (the first seed query reworded) answers the training agent and follows the job live to its end', async () => {
+  it('"Train a model to predict customer churn" answers the training agent and follows the job live to its end', async () => {
     // Every text the progress line shows, in order, recorded in the page as it changes.
     await page.evaluate(`(() => {
       window.progressSeen = [];
@@ -97,7 +98,7 @@ describe('workbench page (GET /workbench) in headless Chromium on the real stack
         }
       }).observe(document.getElementById('conversation'), { subtree: true, childList: true, characterData: true });
     })()`);
-    const entry = await say('Train a churn prediction model using the customer dataset');
+    const entry = await say('Train a model to predict customer churn');
     expect(await entry.getAttribute('data-agent')).toBe('training');
     await entry.locator('.steps li[data-tool="TrainingController_submitTrainingJob"][data-status="done"]').waitFor();
     expect(await entry.locator('.reply').textContent()).toMatch(/train-[0-9a-f]{12}: xgboost classification of churned on ml_features\.customer_churn/);
@@ -113,6 +114,19 @@ describe('workbench page (GET /workbench) in headless Chromium on the real stack
     expect(seen.at(-1)).toBe(`${jobId}: completed`);
     const job = await api('get', `/api/v1/ml/train/${jobId}`).expect(200);
     expect(job.body.status).toBe('completed');
+  });
+
+  it('"Tune the learning rate for my churn model" launches a sweep from that job, its progress live in the page', async () => {
+    const entry = await say('Tune the learning rate for my churn model');
+    expect(await entry.getAttribute('data-agent')).toBe('tuning');
+    await entry.locator('.steps li[data-tool="TuningController_submitTuningSweepFromBase"][data-status="done"]').waitFor();
+    const progress = entry.locator('.progress');
+    const sweepId = (await progress.getAttribute('data-job-id')) ?? '';
+    expect(sweepId).toMatch(/^sweep-[0-9a-f]{12}$/);
+    expect(await entry.locator('.reply').textContent()).toContain(`Launched sweep ${sweepId}`);
+    // The sweep itself is tuning's e2e; here it only has to start. Stop it to free the CPUs.
+    await api('delete', `/api/v1/ml/tuning/${sweepId}`);
+    await entry.locator('.progress[data-status="cancelled"]').waitFor({ timeout: 60_000 });
   });
 
   it('"What features are most important for churn?" shows the feature-importance chart inline', async () => {
@@ -145,6 +159,19 @@ describe('workbench page (GET /workbench) in headless Chromium on the real stack
     // The answer's link to the deployment: fetched with the key, its JSON shown in the page.
     await done.locator('.links button', { hasText: 'Deployment' }).click();
     await expect(done.locator('.links details pre').textContent()).resolves.toContain(`"model_id": "${modelId}"`);
+  });
+
+  it('"How accurate is my deployed model?" says there is no feedback yet and gives the deployed version\'s test metrics', async () => {
+    const entry = await say('How accurate is my deployed model?');
+    expect(await entry.getAttribute('data-agent')).toBe('monitoring');
+    expect(await entry.locator('.reply').textContent()).toMatch(new RegExp(`No feedback has been recorded for ${deployments[0]} yet, so these are the test-split metrics .*accuracy 0\\.\\d{3}`));
+  });
+
+  it('"Profile the customer dataset" profiles the churn table with its alerts, the report one click away', async () => {
+    const entry = await say('Profile the customer dataset');
+    expect(await entry.getAttribute('data-agent')).toBe('eda');
+    expect(await entry.locator('.reply').textContent()).toMatch(/^Profiled ml_features\.customer_churn: \d+ alerts?/);
+    await expect(entry.locator('.links button', { hasText: 'Profile report (HTML)' }).count()).resolves.toBe(1);
   });
 
   it("another tenant's key sees none of the conversation, and a wrong key is named in the page", async () => {
