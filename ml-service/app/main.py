@@ -22,6 +22,7 @@ from app.eda.service import EdaService, ProfileJobs, ProfilingHandler
 from app.eda.store import EdaStore
 from app.errors import add_server_folder, install_error_handlers
 from app.features.feast_process import FeastProcess
+from app.features.importance import FeatureImportanceService
 from app.features.materialization import MaterializationHandler, MaterializationJobs
 from app.features.router import router as features_router
 from app.features.service import FeatureSetService
@@ -106,6 +107,9 @@ async def _service_lifecycle(app: FastAPI, settings: Settings) -> AsyncIterator[
         warehouses,
         feast,
         settings.features_dir,
+    )
+    app.state.feature_importance = FeatureImportanceService(
+        app.state.registry, store, app.state.eda, app.state.features
     )
     # in the background: the service is ready before Feast is imported
     warm_feast = asyncio.create_task(asyncio.to_thread(feast.warm))

@@ -10,7 +10,13 @@ import re
 from typing import Any
 
 from app.charts.core import HEIGHT, WIDTH, chart
-from app.eda.schemas import ColumnProfile, Comparison, CorrelationMatrix, Profile
+from app.eda.schemas import (
+    Association,
+    ColumnProfile,
+    Comparison,
+    CorrelationMatrix,
+    Profile,
+)
 
 CHART_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 _SLUG = re.compile(r"[^a-z0-9]+")
@@ -188,32 +194,41 @@ def _missing_values(profile: Profile) -> dict | None:
     )  # fmt: skip
 
 
+def target_associations_chart(target: str, associations: list[Association]) -> dict:
+    """Each column's association with `target` (target_analysis's measures), strongest first:
+    the profile's `target_associations` chart, also drawn for a feature set's features by the
+    feature importance answer (app.features.importance)."""
+    values = [
+        {"feature": a.column, "value": _number(a.value), "measure": a.measure}
+        for a in associations
+    ]
+    return chart(
+        f"Association with {target}",
+        "|Pearson r| between numbers, Cramér's V between categories, η across",
+        {"values": values},
+        {
+            "mark": {"type": "bar"},
+            "encoding": {
+                "y": {"field": "feature", "type": "nominal", "sort": "-x", "title": None},
+                "x": {"field": "value", "type": "quantitative", "scale": {"domain": [0, 1]},
+                      "title": "association"},
+                "color": {"field": "measure", "type": "nominal"},
+                "tooltip": [{"field": "feature"}, {"field": "measure"}, {"field": "value"}],
+            },
+        },
+        height=max(80, 22 * len(values)),
+    )  # fmt: skip
+
+
 def _target_charts(profile: Profile, slugs: dict[str, str]) -> dict[str, dict]:
     target = profile.target
     if target is None:
         return {}
     charts: dict[str, dict] = {}
     if target.associations:
-        values = [
-            {"feature": a.column, "value": _number(a.value), "measure": a.measure}
-            for a in target.associations
-        ]
-        charts["target_associations"] = chart(
-            f"Association with {target.column}",
-            "|Pearson r| between numbers, Cramér's V between categories, η across",
-            {"values": values},
-            {
-                "mark": {"type": "bar"},
-                "encoding": {
-                    "y": {"field": "feature", "type": "nominal", "sort": "-x", "title": None},
-                    "x": {"field": "value", "type": "quantitative", "scale": {"domain": [0, 1]},
-                          "title": "association"},
-                    "color": {"field": "measure", "type": "nominal"},
-                    "tooltip": [{"field": "feature"}, {"field": "measure"}, {"field": "value"}],
-                },
-            },
-            height=max(80, 22 * len(values)),
-        )  # fmt: skip
+        charts["target_associations"] = target_associations_chart(
+            target.column, target.associations
+        )
     if target.class_balance:
         values = [
             {"class": str(entry.value), "count": entry.count, "percent": round(entry.percent, 2)}

@@ -20,6 +20,7 @@ import numpy as np
 
 from app.charts.core import MEDIA_TYPES, PNG, chart_title, render_png
 from app.datasets import sql
+from app.datasets.schemas import DatasetSource
 from app.datasets.warehouse import WarehouseManager
 from app.eda.alerts import profile_alerts, series_alerts
 from app.eda.charts import CHART_NAME, comparison_charts, profile_charts
@@ -250,6 +251,38 @@ class EdaService:
             return rows * len(describe_columns(connection, source))
 
         return self._warehouses.read(tenant_id, request.dataset, "dataset", count)
+
+    def target_association(
+        self, tenant_id: str, dataset: DatasetSource, target_column: str, columns: list[str]
+    ) -> TargetAnalysis:
+        """The profiler's target analysis (`target_analysis`: |Pearson r|, Cramér's V or η of
+        each of `columns` with `target_column`) on `dataset`, read now and stored nowhere: a
+        view for another concern (the feature importance answer), not a profile. 422 naming
+        `target_column` or `columns` for a column the data does not have."""
+
+        def work(connection: duckdb.DuckDBPyConnection, select: str) -> TargetAnalysis:
+            source = sql.wrap(select)
+            names = {name for name, _ in describe_columns(connection, source)}
+            if target_column not in names:
+                raise InvalidFieldError(
+                    "target_column", f"the data has no column {target_column!r}"
+                )
+            missing = [column for column in columns if column not in names]
+            if missing:
+                raise InvalidFieldError("columns", f"the data has no column {missing[0]!r}")
+            projection = ", ".join(sql.quote(column) for column in [*columns, target_column])
+            # Materialised once, as a profile does: every pass reads the same rows in order.
+            rows_table = sql.quote(f"eda_rows_{uuid.uuid4().hex}")
+            connection.execute(
+                f"CREATE TEMP TABLE {rows_table} AS SELECT {projection} FROM {source}"
+            )
+            try:
+                stats = table_stats(connection, rows_table, 10, 10)
+                return target_analysis(stats, target_column)
+            finally:
+                connection.execute(f"DROP TABLE IF EXISTS {rows_table}")
+
+        return self._warehouses.read(tenant_id, dataset, "dataset", work)
 
     def profile(
         self,

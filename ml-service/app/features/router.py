@@ -3,13 +3,18 @@ point-in-time training set into the tenant's warehouse, materialise a version in
 store (a job) and look features up online (Feast's get-online-features shape)."""
 
 import asyncio
+import json
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Path, Request, Response, status
+from fastapi import APIRouter, Header, Path, Query, Request, Response, status
+from pydantic import BaseModel, ConfigDict, Field
 
+from app.charts.core import JSON, PNG, VEGA_LITE_MEDIA_TYPE, negotiate, render_png
 from app.datasets.warehouse import WAREHOUSE_RESPONSES
 from app.deps import TenantDep, TrainingDep
 from app.errors import ERROR_RESPONSES, ErrorResponse
+from app.features.importance import FeatureImportanceService
+from app.features.importance_schemas import FeatureImportance
 from app.features.materialization import MaterializationJobs
 from app.features.schemas import (
     FEATURE_SET_NAME_PATTERN,
@@ -25,6 +30,7 @@ from app.features.schemas import (
 )
 from app.features.service import FeatureSetService
 from app.jobs.schemas import Job
+from app.tracking.ids import MODEL_NAME
 
 router = APIRouter(
     prefix="/api/v1/features",
@@ -189,3 +195,101 @@ async def get_online_features(
     value per entity, with its status (NOT_FOUND for an entity without one) and event
     timestamp. References read `<feature set>_v<version>:<feature>`."""
     return await asyncio.to_thread(_service(request).online, tenant_id, body)
+
+
+class ImportanceQuery(BaseModel):
+    """Which model to explain (by target or by name) and, optionally, which feature set."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    target: str | None = Field(
+        None, max_length=300, description="the column to explain, e.g. churned"
+    )
+    model_name: str | None = Field(
+        None, pattern=MODEL_NAME.pattern, description="a registered model instead of the target's"
+    )
+    model_version: str | None = Field(
+        None,
+        pattern=r"^[1-9][0-9]{0,8}$",
+        description="its version (default: the one in Production, else the latest)",
+    )
+    feature_set: str | None = Field(
+        None,
+        pattern=FEATURE_SET_NAME_PATTERN,
+        description="also the association of this feature set's features with the target",
+    )
+    feature_set_version: int | None = Field(None, ge=1, description="default: the latest")
+
+
+_IMPORTANCE_ERRORS = {
+    404: {
+        "model": ErrorResponse,
+        "description": "nothing matches: the message names the field (target, model_name, "
+        "model_version, feature_set, feature_set_version)",
+    }
+}
+
+
+def _importance(request: Request) -> FeatureImportanceService:
+    return request.app.state.feature_importance
+
+
+def _answer(tenant_id: str, query: ImportanceQuery, request: Request) -> FeatureImportance:
+    return _importance(request).answer(
+        tenant_id,
+        query.target,
+        query.model_name,
+        query.model_version,
+        query.feature_set,
+        query.feature_set_version,
+    )
+
+
+@router.get("/importance", response_model=FeatureImportance, responses=_IMPORTANCE_ERRORS)
+async def get_feature_importance(
+    query: Annotated[ImportanceQuery, Query()], tenant_id: TenantDep, request: Request
+) -> FeatureImportance:
+    """What matters for a target: the importance the target's model found (the one in
+    Production, else the latest registered, else the latest completed training job; or the
+    model named), saying which model and why, and with `feature_set` its features' association
+    with the target from the data profiler, on the version's point-in-time training frame."""
+    return await asyncio.to_thread(_answer, tenant_id, query, request)
+
+
+@router.get(
+    "/importance/charts/{name}",
+    response_class=Response,
+    responses=_IMPORTANCE_ERRORS
+    | {
+        200: {
+            "content": {
+                PNG: {"schema": {"type": "string", "format": "binary"}},
+                JSON: {"schema": {"type": "object"}},
+                VEGA_LITE_MEDIA_TYPE: {"schema": {"type": "object"}},
+            },
+            "description": "the PNG, or the Vega-Lite spec with its data, chosen by Accept",
+        },
+        406: {"model": ErrorResponse, "description": "Accept allows neither PNG nor JSON"},
+    },
+)
+async def get_feature_importance_chart(
+    name: Annotated[str, Path(pattern=r"^[a-z][a-z0-9_]{0,63}$")],
+    query: Annotated[ImportanceQuery, Query()],
+    tenant_id: TenantDep,
+    request: Request,
+    accept: Annotated[
+        str | None,
+        Header(description="image/png, application/json (default) or the Vega-Lite type"),
+    ] = None,
+) -> Response:
+    """One chart of the importance answer for the same query: `feature_importance` (the
+    model's) or `target_associations` (the feature set's), as a PNG or its Vega-Lite spec."""
+    media_type = negotiate(accept)
+
+    def draw() -> bytes:
+        answer = _answer(tenant_id, query, request)
+        spec = _importance(request).chart(answer, name)
+        return render_png(spec) if media_type == PNG else json.dumps(spec).encode()
+
+    content = await asyncio.to_thread(draw)
+    return Response(content=content, media_type=media_type, headers={"Vary": "Accept"})

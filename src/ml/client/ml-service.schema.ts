@@ -249,6 +249,50 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/features/importance": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Feature Importance
+         * @description What matters for a target: the importance the target's model found (the one in
+         *     Production, else the latest registered, else the latest completed training job; or the
+         *     model named), saying which model and why, and with `feature_set` its features' association
+         *     with the target from the data profiler, on the version's point-in-time training frame.
+         */
+        get: operations["get_feature_importance"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/features/importance/charts/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Feature Importance Chart
+         * @description One chart of the importance answer for the same query: `feature_importance` (the
+         *     model's) or `target_associations` (the feature set's), as a PNG or its Vega-Lite spec.
+         */
+        get: operations["get_feature_importance_chart"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/features/online": {
         parameters: {
             query?: never;
@@ -2617,6 +2661,22 @@ export interface components {
             /** Experiments */
             experiments: components["schemas"]["Experiment"][];
         };
+        /** FeatureAssociation */
+        FeatureAssociation: {
+            /** Feature */
+            feature: string;
+            /**
+             * Measure
+             * @description |Pearson r| (numbers), Cramér's V (categories) or the correlation ratio η
+             * @enum {string}
+             */
+            measure: "pearson" | "cramers_v" | "correlation_ratio";
+            /**
+             * Value
+             * @description 0 (none) to 1; null where undefined (a constant)
+             */
+            value: number | null;
+        };
         /** FeatureDrift */
         FeatureDrift: {
             /** Count */
@@ -2636,6 +2696,69 @@ export interface components {
             ks_statistic: number | null;
             /** Psi */
             psi: number;
+        };
+        /** FeatureImportance */
+        FeatureImportance: {
+            /**
+             * Charts
+             * @description GET /api/v1/features/importance/charts/{name} with the same query
+             */
+            charts: components["schemas"]["ChartInfo"][];
+            /** @description asked with `feature_set`: its features' association with the target */
+            feature_set: components["schemas"]["FeatureSetAssociation"] | null;
+            model: components["schemas"]["ModelImportance"];
+            /**
+             * Target
+             * @description the column the model predicts
+             */
+            target: string;
+        };
+        /** FeatureScore */
+        FeatureScore: {
+            /**
+             * Feature
+             * @description the feature's column, as the user named it
+             */
+            feature: string;
+            /**
+             * Importance
+             * @description its share of the model's total importance (0-1; the shares sum to 1; a negative permutation importance counts as 0)
+             */
+            importance: number;
+        };
+        /**
+         * FeatureSetAssociation
+         * @description A feature set version's features and their association with the target, from the data
+         *     profiler, on the version's point-in-time training frame.
+         */
+        FeatureSetAssociation: {
+            /**
+             * Associations
+             * @description strongest first; a feature the profiler has no measure for (text, dates, identifiers) is left out
+             */
+            associations: components["schemas"]["FeatureAssociation"][];
+            /**
+             * Frame
+             * @description the rows profiled: the point-in-time training frame a training job built from this version (each feature as known at its entity row's time, the target from the entity rows), not the source as it is now
+             * @constant
+             */
+            frame: "point_in_time";
+            /**
+             * Job Id
+             * @description the training job the frame was built for
+             */
+            job_id: string;
+            /** Name */
+            name: string;
+            /** Rows */
+            rows: number;
+            /**
+             * Table
+             * @description the frame's table in the tenant's warehouse
+             */
+            table: string;
+            /** Version */
+            version: number;
         };
         /**
          * FeatureSetDefinition
@@ -3170,6 +3293,63 @@ export interface components {
              * @description true: nothing was removed, this is what would be
              */
             dry_run: boolean;
+        };
+        /**
+         * ModelImportance
+         * @description The model the answer is about, why it was chosen, and what it found important.
+         */
+        ModelImportance: {
+            /** Algorithm */
+            algorithm: string;
+            /**
+             * Chosen By
+             * @description `requested` (model_name), `production` (the target's model in Production), `latest_version` (no Production version: the latest registered one), `training_job` (nothing registered: the latest completed training job)
+             * @enum {string}
+             */
+            chosen_by: "requested" | "production" | "latest_version" | "training_job";
+            /**
+             * Feature Importance
+             * @description largest first
+             */
+            feature_importance: components["schemas"]["FeatureScore"][];
+            /** @description the feature set version the model trained on */
+            feature_set: components["schemas"]["FeatureSetRef"] | null;
+            /**
+             * Importance Kind
+             * @description what the importance measures, by its standard name (e.g. XGBoost's total gain, impurity decrease, permutation importance)
+             */
+            importance_kind: string;
+            /**
+             * Job Id
+             * @description the training job that made the model
+             */
+            job_id: string | null;
+            /**
+             * Model Name
+             * @description the registered model; null for a job's model
+             */
+            model_name: string | null;
+            /** Model Version */
+            model_version: string | null;
+            /**
+             * Reason
+             * @description why this model, in one sentence
+             */
+            reason: string;
+            /**
+             * Stage
+             * @description the registered version's stage
+             */
+            stage: string | null;
+            /** Task Type */
+            task_type: string;
+            /**
+             * Test Metrics
+             * @description the job's metrics on its test split (seed 001's shape)
+             */
+            test_metrics: {
+                [key: string]: unknown;
+            };
         };
         /** ModelMetadata */
         ModelMetadata: {
@@ -6162,6 +6342,193 @@ export interface operations {
                 };
                 content: {
                     "text/html": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    get_feature_importance: {
+        parameters: {
+            query?: {
+                /** @description the column to explain, e.g. churned */
+                target?: string | null;
+                /** @description a registered model instead of the target's */
+                model_name?: string | null;
+                /** @description its version (default: the one in Production, else the latest) */
+                model_version?: string | null;
+                /** @description also the association of this feature set's features with the target */
+                feature_set?: string | null;
+                /** @description default: the latest */
+                feature_set_version?: number | null;
+            };
+            header?: {
+                /** @description tenant the call acts for; resolved by the AI Service */
+                "X-Tenant-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FeatureImportance"];
+                };
+            };
+            /** @description missing or malformed X-Tenant-ID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description no or a wrong service token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description nothing matches: the message names the field (target, model_name, model_version, feature_set, feature_set_version) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description invalid request; `errors` names the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description the tenant already has its limit of warehouse calls in flight */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description a statement ran past its time limit and was stopped; not worth retrying */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    get_feature_importance_chart: {
+        parameters: {
+            query?: {
+                /** @description the column to explain, e.g. churned */
+                target?: string | null;
+                /** @description a registered model instead of the target's */
+                model_name?: string | null;
+                /** @description its version (default: the one in Production, else the latest) */
+                model_version?: string | null;
+                /** @description also the association of this feature set's features with the target */
+                feature_set?: string | null;
+                /** @description default: the latest */
+                feature_set_version?: number | null;
+            };
+            header?: {
+                /** @description image/png, application/json (default) or the Vega-Lite type */
+                accept?: string | null;
+                /** @description tenant the call acts for; resolved by the AI Service */
+                "X-Tenant-ID"?: string | null;
+            };
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the PNG, or the Vega-Lite spec with its data, chosen by Accept */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": Record<string, never>;
+                    "application/vnd.vegalite.v5+json": Record<string, never>;
+                    "image/png": string;
+                };
+            };
+            /** @description missing or malformed X-Tenant-ID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description no or a wrong service token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description nothing matches: the message names the field (target, model_name, model_version, feature_set, feature_set_version) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Accept allows neither PNG nor JSON */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description invalid request; `errors` names the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description the tenant already has its limit of warehouse calls in flight */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description a statement ran past its time limit and was stopped; not worth retrying */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };

@@ -166,6 +166,12 @@ class Algorithm(ABC):
     framework: ClassVar[str]
     task_types: ClassVar[tuple[TaskType, ...]]
     hyperparameters: ClassVar[tuple[HyperparameterSpec, ...]]
+    # The standard name of what `FittedModel.raw_feature_importance` measures; models without
+    # one of their own get the driver's permutation importance (app.training.importance).
+    importance_kind: ClassVar[str] = (
+        "permutation importance: the mean increase of the test split's loss (log loss, or RMSE "
+        "for regression) when the feature's column is shuffled"
+    )
     # Whether `fit` can run in the calling process (`FitContext.in_process`): single-worker jobs
     # of such algorithms run in warm, reused workers (app.training.warm) instead of a job driver.
     fits_in_process: ClassVar[bool] = False

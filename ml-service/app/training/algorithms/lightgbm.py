@@ -135,6 +135,10 @@ class LightGBMAlgorithm(Algorithm):
     data_parallel = True
     name = "lightgbm"
     framework = "LightGBM + Ray Train"
+    importance_kind = (
+        "gain (LightGBM `importance_type='gain'`): the loss reduction of every split on the "
+        "feature"
+    )
     task_types = ("classification", "regression")
     hyperparameters = (
         HyperparameterSpec("n_estimators", "integer", 100, "number of boosting rounds", 1, 5000),

@@ -161,6 +161,7 @@ class SklearnAlgorithm(Algorithm):
 class RandomForestAlgorithm(SklearnAlgorithm):
     name = "random_forest"
     framework = "scikit-learn on Ray"
+    importance_kind = "mean decrease in impurity (MDI, scikit-learn `feature_importances_`)"
     task_types = ("classification", "regression")
     hyperparameters = (
         HyperparameterSpec("n_estimators", "integer", 100, "number of trees", 1, 2000),
@@ -229,6 +230,8 @@ class RandomForestAlgorithm(SklearnAlgorithm):
 class LinearAlgorithm(SklearnAlgorithm):
     name = "linear"
     framework = "scikit-learn on Ray"
+    # On standardised inputs (the pipeline scales them), summed over the classes.
+    importance_kind = "absolute coefficients of the standardised features"
     task_types = ("classification", "regression")
     hyperparameters = (
         HyperparameterSpec(

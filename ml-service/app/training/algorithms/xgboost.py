@@ -131,6 +131,9 @@ class FittedXGBoost(FittedModel):
 class XGBoostAlgorithm(Algorithm):
     name = "xgboost"
     framework = "XGBoost + Ray Train"
+    importance_kind = (
+        "total gain (XGBoost `total_gain`): the loss reduction of every split on the feature"
+    )
     fits_in_process = True
     data_parallel = True
     task_types = ("classification", "regression")
