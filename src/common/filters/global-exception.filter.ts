@@ -18,31 +18,33 @@ export function messageOf(exception: HttpException): string {
 }
 
 /**
- * Every error leaves as `{ message, errors?, request_id }`. Stacks are logged, never sent:
- * unknown errors become a generic 500.
+ * The status and body of the error answer to `exception`: an HttpException keeps its status and
+ * message (and its field list when it has one); anything else is logged with its stack, never
+ * sent, and becomes a generic 500. Shared by every exception filter, so all routes answer alike.
  */
+export function errorAnswer(exception: unknown, request: Request, logger: Logger): { status: number; body: ErrorResponseDto } {
+  const body: ErrorResponseDto = { message: 'Internal server error', request_id: requestIdOf(request) };
+  if (!(exception instanceof HttpException)) {
+    const stack = exception instanceof Error ? exception.stack : String(exception);
+    logger.error(`${request.method} ${request.originalUrl} failed request_id=${body.request_id}`, stack);
+    return { status: HttpStatus.INTERNAL_SERVER_ERROR, body };
+  }
+  body.message = messageOf(exception);
+  if (exception instanceof FieldErrorsException && exception.fieldErrors.length > 0) {
+    body.errors = exception.fieldErrors;
+  }
+  return { status: exception.getStatus(), body };
+}
+
+/** Every error leaves as `{ message, errors?, request_id }` (errorAnswer). */
 @Catch()
 export class GlobalExceptionFilter implements ExceptionFilter {
   private readonly logger = new Logger(GlobalExceptionFilter.name);
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
-    const request = http.getRequest<Request>();
     const response = http.getResponse<Response>();
-    const requestId = requestIdOf(request);
-
-    const body: ErrorResponseDto = { message: 'Internal server error', request_id: requestId };
-    let status: number = HttpStatus.INTERNAL_SERVER_ERROR;
-    if (exception instanceof HttpException) {
-      status = exception.getStatus();
-      body.message = messageOf(exception);
-      if (exception instanceof FieldErrorsException && exception.fieldErrors.length > 0) {
-        body.errors = exception.fieldErrors;
-      }
-    } else {
-      const stack = exception instanceof Error ? exception.stack : String(exception);
-      this.logger.error(`${request.method} ${request.originalUrl} failed request_id=${requestId}`, stack);
-    }
+    const { status, body } = errorAnswer(exception, http.getRequest<Request>(), this.logger);
     if (!response.headersSent) {
       response.status(status).json(body);
     }
