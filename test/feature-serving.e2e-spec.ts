@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import type { App } from 'supertest/types';
+import type { FeatureImportanceResponseDto } from '@app/ml/features/dto/feature-importance.dto';
 import type { FeatureSetVersionResponseDto } from '@app/ml/features/dto/feature-set-response.dto';
 import type { OnlineFeaturesResponseDto } from '@app/ml/features/dto/online-features.dto';
 import type { JobResponseDto } from '@app/ml/jobs/dto/job-response.dto';
@@ -97,6 +98,20 @@ describe('predicting by entity key through the AI Service on Feast, Ray and MLfl
     const registered = (await api().post('/api/v1/ml/registry/models/churn-by-customer/versions').set('X-API-Key', ACME_KEY).send({ job_id: job.job_id }).expect(201)).body as {
       version: string;
     };
+
+    // What matters for churn, for this model and this feature set version: the importance its job recorded, and the
+    // profiler's association of the version's features with churned on the point-in-time frame the job trained on.
+    const question = { target: 'churned', model_name: 'churn-by-customer', model_version: registered.version, feature_set: SET, feature_set_version: first.version };
+    const answer = (await api().get('/api/v1/ml/features/importance').query(question).set('X-API-Key', ACME_KEY).expect(200)).body as FeatureImportanceResponseDto;
+    expect(answer.model).toMatchObject({ chosen_by: 'requested', model_name: 'churn-by-customer', job_id: job.job_id, algorithm: 'xgboost', feature_set: { name: SET, version: first.version } });
+    expect(answer.model.importance_kind).toMatch(/^total gain/);
+    expect(Object.fromEntries(answer.model.feature_importance.map(({ feature, importance }) => [feature, importance]))).toEqual(job.feature_importance);
+    expect(answer.feature_set).toMatchObject({ name: SET, version: first.version, frame: 'point_in_time', job_id: job.job_id, rows: 5000 });
+    expect(answer.feature_set?.associations.map(({ feature }) => feature).sort()).toEqual([...COLUMNS].sort());
+    expect(answer.charts.map(({ name }) => name)).toEqual(['feature_importance', 'target_associations']);
+    const chart = await api().get('/api/v1/ml/features/importance/charts/target_associations').query(question).set('X-API-Key', ACME_KEY).set('Accept', 'image/png').expect(200);
+    expect(chart.headers['content-type']).toBe('image/png');
+    await api().get('/api/v1/ml/features/importance').query(question).set('X-API-Key', GLOBEX_KEY).expect(404);
 
     const deployment = (
       await api()

@@ -52,6 +52,8 @@ import type {
   MaterializationRequest,
   OnlineFeaturesRequest,
   OnlineFeaturesResponse,
+  FeatureImportance,
+  FeatureImportanceQuery,
   TrainingSet,
   TrainingSetRequest,
   ExperimentList,
@@ -341,6 +343,16 @@ export class MLServiceClient implements OnModuleDestroy {
   /** A read: retried like one. */
   getOnlineFeatures(context: MlCallContext, body: OnlineFeaturesRequest): Promise<OnlineFeaturesResponse> {
     return this.request({ method: 'POST', path: '/api/v1/features/online', context, body, readOnly: true });
+  }
+
+  /** What matters for a target: its model's importance and, with `feature_set`, the features' association with it. */
+  getFeatureImportance(context: MlCallContext, query: FeatureImportanceQuery): Promise<FeatureImportance> {
+    return this.request({ method: 'GET', path: '/api/v1/features/importance', context, params: { ...query } });
+  }
+
+  /** One chart of that answer (same query) as `accept` asks: `image/png`, or `application/json` for its Vega-Lite spec. */
+  getFeatureImportanceChart(context: MlCallContext, name: string, query: FeatureImportanceQuery, accept: string): Promise<ArtifactContent> {
+    return this.downloadBytes(context, `/api/v1/features/importance/charts/${encodeURIComponent(name)}`, { params: { ...query }, accept });
   }
 
   // Datasets (issue 3): the tenant's warehouse tables and uploads into it.

@@ -130,3 +130,12 @@ export type FeatureSetLineage = Schemas['FeatureSetLineage'];
 export type MaterializationRequest = Schemas['MaterializationRequest'];
 export type OnlineFeaturesRequest = Schemas['OnlineFeaturesRequest'];
 export type OnlineFeaturesResponse = Schemas['OnlineFeaturesResponse'];
+export type FeatureImportance = Schemas['FeatureImportance'];
+/** The query of GET /api/v1/features/importance (and of its charts). */
+export interface FeatureImportanceQuery {
+  target?: string;
+  model_name?: string;
+  model_version?: string;
+  feature_set?: string;
+  feature_set_version?: number;
+}

@@ -1,11 +1,13 @@
-import { Body, Controller, Get, HttpCode, HttpStatus, Param, Post, Res } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, HttpStatus, Param, Post, Query, Res, type StreamableFile } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiBody, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { ErrorResponseDto } from '@app/common/filters/error-response.dto';
 import { IdempotencyKey } from '@app/common/idempotency-key.decorator';
 import { CallerTenant, type TenantContext } from '@app/common/tenant/tenant-context';
 import { CreateFeatureSetDto } from '@app/ml/features/dto/create-feature-set.dto';
+import { ApiChartRoute, chartFile } from '@app/ml/charts/chart-route';
 import { CreateTrainingSetDto } from '@app/ml/features/dto/create-training-set.dto';
+import { FeatureImportanceChartParamDto, FeatureImportanceQueryDto, FeatureImportanceResponseDto } from '@app/ml/features/dto/feature-importance.dto';
 import { CUSTOMER_FEATURE_SET, CUSTOMER_TRAINING_SET } from '@app/ml/features/dto/feature-set-examples';
 import { FeatureSetNameParamDto, FeatureSetVersionParamDto } from '@app/ml/features/dto/feature-set-params.dto';
 import {
@@ -141,5 +143,33 @@ export class FeaturesController {
   @ApiResponse({ status: 503, type: ErrorResponseDto, description: "The ML Service's feature store is not installed or stopped answering." })
   getOnlineFeatures(@Body() body: OnlineFeaturesDto, @CallerTenant() caller: TenantContext): Promise<OnlineFeaturesResponseDto> {
     return this.features.online(body, caller);
+  }
+
+  @Get('importance')
+  @ApiOperation({
+    summary: 'What matters for a target',
+    description:
+      "The feature importance of the target's model: the version in Production for that column, else its latest registered version, else its latest completed training job (or the model named by `model_name` / `model_version`), saying which model, why, its test metrics and what kind of importance it is (XGBoost total gain, LightGBM gain, mean decrease in impurity, absolute standardised coefficients, permutation importance). With `feature_set`, also its features' association with the target from the data profiler (|Pearson r|, Cramér's V, η), on the point-in-time training frame a job built from that version. Charts: GET /api/v1/ml/features/importance/charts/{name} with the same query.",
+  })
+  @ApiOkResponse({ type: FeatureImportanceResponseDto })
+  @ApiResponse({ status: 404, type: ErrorResponseDto, description: 'Nothing matches; the message names the field (target, model_name, model_version, feature_set, feature_set_version).' })
+  @ApiResponse({ status: 422, type: ErrorResponseDto, description: 'Neither target nor model_name, or they disagree; a version without its name (named).' })
+  getFeatureImportance(@Query() query: FeatureImportanceQueryDto, @CallerTenant() caller: TenantContext): Promise<FeatureImportanceResponseDto> {
+    return this.features.importance(query, caller);
+  }
+
+  @Get('importance/charts/:name')
+  @ApiOperation({
+    summary: 'Get one chart of what matters for a target',
+    description: "`feature_importance` (the model's) or `target_associations` (the feature set's), for the same query as GET /api/v1/ml/features/importance. `Accept: image/png` for the picture; `application/json` (the default) or `application/vnd.vegalite.v5+json` for its Vega-Lite spec, data included.",
+  })
+  @ApiChartRoute('model or feature set')
+  async getFeatureImportanceChart(
+    @Param() params: FeatureImportanceChartParamDto,
+    @Query() query: FeatureImportanceQueryDto,
+    @Headers('accept') accept: string | undefined,
+    @CallerTenant() caller: TenantContext,
+  ): Promise<StreamableFile> {
+    return chartFile(await this.features.importanceChart(params.name, query, accept, caller));
   }
 }

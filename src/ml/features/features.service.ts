@@ -2,10 +2,12 @@ import { Injectable } from '@nestjs/common';
 import { FieldErrorsException } from '@app/common/filters/field-errors.exception';
 import type { TenantContext } from '@app/common/tenant/tenant-context';
 import { MLServiceClient } from '@app/ml/client/ml-service.client';
-import type { DatasetRef, FeatureSpec, FeatureTransform } from '@app/ml/client/ml-service.types';
+import type { ArtifactContent, DatasetRef, FeatureImportanceQuery, FeatureSpec, FeatureTransform } from '@app/ml/client/ml-service.types';
+import { chartMediaType } from '@app/ml/charts/chart-media-type';
 import type { CreateFeatureSetDto, FeatureDto, FeatureTransformDto } from '@app/ml/features/dto/create-feature-set.dto';
 import type { WarehouseSourceDto } from '@app/ml/training/dto/create-training-job.dto';
 import type { CreateTrainingSetDto } from '@app/ml/features/dto/create-training-set.dto';
+import { type FeatureImportanceQueryDto, type FeatureImportanceResponseDto, toFeatureImportanceResponse } from '@app/ml/features/dto/feature-importance.dto';
 import {
   type FeatureSetLineageResponseDto,
   type FeatureSetListResponseDto,
@@ -75,6 +77,26 @@ export class FeaturesService {
   async online(body: OnlineFeaturesDto, caller: TenantContext): Promise<OnlineFeaturesResponseDto> {
     return toOnlineFeaturesResponse(await withFieldNames(this.mlService.getOnlineFeatures(caller, { features: body.features, entities: body.entities })));
   }
+
+  /**
+   * What matters for a target: the ML Service picks the model (the target's Production version, else its latest
+   * registered one, else its latest completed training job; or `model_name`) and says which and why; with
+   * `feature_set` it adds the profiler's association of the version's features with the target. 404 naming the
+   * field that matched nothing.
+   */
+  async importance(query: FeatureImportanceQueryDto, caller: TenantContext): Promise<FeatureImportanceResponseDto> {
+    return toFeatureImportanceResponse(await this.mlService.getFeatureImportance(caller, importanceQuery(query)));
+  }
+
+  /** One chart of the same answer: the PNG or its Vega-Lite spec, as Accept asks (406 when it allows neither). */
+  async importanceChart(name: string, query: FeatureImportanceQueryDto, accept: string | undefined, caller: TenantContext): Promise<ArtifactContent> {
+    return await this.mlService.getFeatureImportanceChart(caller, name, importanceQuery(query), chartMediaType(accept));
+  }
+}
+
+function importanceQuery(query: FeatureImportanceQueryDto): FeatureImportanceQuery {
+  const { target, model_name, model_version, feature_set, feature_set_version } = query;
+  return { target, model_name, model_version, feature_set, feature_set_version };
 }
 
 function toFeatureSpec({ column, name, transform }: FeatureDto): FeatureSpec {

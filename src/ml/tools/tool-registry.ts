@@ -12,6 +12,7 @@ import { EdaController } from '@app/ml/eda/eda.controller';
 import { EdaService } from '@app/ml/eda/eda.service';
 import { CreateFeatureSetDto } from '@app/ml/features/dto/create-feature-set.dto';
 import { CreateTrainingSetDto } from '@app/ml/features/dto/create-training-set.dto';
+import { FeatureImportanceQueryDto } from '@app/ml/features/dto/feature-importance.dto';
 import { FeatureSetNameParamDto, FeatureSetVersionParamDto } from '@app/ml/features/dto/feature-set-params.dto';
 import { MaterializeFeatureSetDto, OnlineFeaturesDto } from '@app/ml/features/dto/online-features.dto';
 import { FeaturesController } from '@app/ml/features/features.controller';
@@ -214,6 +215,7 @@ export class ToolRegistry {
         run: ({ params, body }, caller) => features.materialize(params.name, params.version, body, caller, randomUUID()),
       }),
       defineTool({ operation: [FeaturesController, 'getOnlineFeatures'], risk: 'read', body: OnlineFeaturesDto, run: ({ body }, caller) => features.online(body, caller) }),
+      defineTool({ operation: [FeaturesController, 'getFeatureImportance'], risk: 'read', query: FeatureImportanceQueryDto, run: ({ query }, caller) => features.importance(query, caller) }),
     ];
     this.byName = new Map(this.tools.map((tool) => [tool.name, tool]));
   }
