@@ -126,6 +126,16 @@ describe('ToolRegistry', () => {
     await expect(tool('ServingController_recordFeedback').prepare({ model_id: 'churn', entries: [{ prediction_id: 'p1', actual: 1, extra: 2 }] }, caller)).rejects.toBeInstanceOf(HttpException);
   });
 
+  it("offers what matters for a target as a read tool whose arguments are the REST query's fields", async () => {
+    const importance = tool('FeaturesController_getFeatureImportance');
+    expect(importance.risk).toBe('read');
+    expect(Object.keys((importance.inputSchema as { properties: object }).properties).sort()).toEqual(['feature_set', 'feature_set_version', 'model_name', 'model_version', 'target']);
+    const input = await importance.prepare({ target: 'churned', feature_set: 'customer', feature_set_version: 1 }, caller);
+    expect(input.query).toMatchObject({ target: 'churned', feature_set: 'customer', feature_set_version: 1 });
+    const error = await refusal('FeaturesController_getFeatureImportance', { model_name: 'churn', model_version: 'latest' });
+    expect(error.fieldErrors).toEqual([{ field: 'model_version', message: 'model_version must be a version number (1, 2, ...)' }]);
+  });
+
   it('labels reads read, deletions destructive, and deploy, promote and cancel destructive', () => {
     for (const each of registry.tools) {
       const [controller, method] = (each as unknown as { spec: { operation: [{ prototype: Record<string, unknown> }, string] } }).spec.operation;
