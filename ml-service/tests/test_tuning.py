@@ -174,6 +174,59 @@ def test_asha_stops_the_weak_trials_early(client: TestClient) -> None:
     assert cuts == {trial["trial_id"]: trial["rounds"] for trial in stopped}
 
 
+def test_pbt_clones_the_better_trial_and_resumes_from_its_checkpoint(
+    client: TestClient, settings: Settings
+) -> None:
+    # Two trials, a learning rate far too small and a good one: at the perturbation step (round
+    # 4 of 6) the slow one is in the bottom half and continues from the fast one's booster.
+    # (LightGBM's resume: tests/test_tuning_pbt.py.)
+    sweep = submit(
+        client,
+        sweep_config(
+            hyperparameters={"n_estimators": 6},
+            search="grid",
+            search_space={"learning_rate": {"type": "grid", "values": [0.002, 0.5]}},
+            max_concurrent_trials=2,
+            scheduler={"type": "pbt", "perturbation_interval": 4, "quantile_fraction": 0.5},
+        ),
+    )
+    done = wait_for(client, sweep["sweep_id"], ENDED)
+    assert done["status"] == "completed", done["error"]
+    assert done["scheduler"] == "pbt"
+    trials = {trial["trial_id"]: trial for trial in done["trials"]}
+    assert [trial["status"] for trial in trials.values()] == ["completed", "completed"]
+    assert {trial["rounds"] for trial in trials.values()} == {6}
+    exploited = [trial for trial in trials.values() if trial["perturbations"]]
+    assert exploited, trials
+    for trial in exploited:
+        first = trial["perturbations"][0]
+        assert first["cloned_trial_id"] in trials and first["cloned_trial_id"] != trial["trial_id"]
+        assert first["round"] % 4 == 0 and first["cloned_round"] % 4 == 0
+        # The row's params are the last configuration the trial continued with.
+        assert trial["params"] == trial["perturbations"][-1]["params"]
+        # Resumed from the checkpoint: the rounds after the exploit go on from the cloned
+        # booster's round, they do not start again at 1.
+        history = next(h for h in done["histories"] if h["trial_id"] == trial["trial_id"])
+        rounds = history["rounds"]
+        assert rounds.count(1) == 1
+        cut = rounds.index(first["round"]) + 1
+        assert rounds[cut] == first["cloned_round"] + 1
+        assert rounds[-1] == 6
+    # The weak start was cloned: its final loss is near the strong trial's, not stuck where a
+    # learning rate of 0.002 leaves it after 6 rounds (~0.68).
+    assert all(trial["metrics"]["log_loss"] < 0.6 for trial in trials.values()), trials
+    # Its MLflow child run logs the final params and says it was exploited.
+    mlflow = MlflowClient(settings.tracking_uri)
+    parent = mlflow.get_run(done["mlflow_run_id"])
+    children = mlflow.search_runs(
+        [parent.info.experiment_id],
+        filter_string=f"tags.mlflow.parentRunId = '{parent.info.run_id}'",
+    )
+    child = next(run for run in children if run.data.tags["trial_id"] == exploited[0]["trial_id"])
+    assert child.data.tags["perturbations"] == str(len(exploited[0]["perturbations"]))
+    assert child.data.params["learning_rate"] == str(exploited[0]["params"]["learning_rate"])
+
+
 def test_lightgbm_and_the_network_are_tuned_round_by_round(client: TestClient) -> None:
     boosted = submit(
         client,
@@ -489,6 +542,14 @@ def test_forecasters_are_tuned_on_the_tail_of_the_training_part(client: TestClie
         ({"algorithm": "random_forest", "hyperparameters": {}, "metric": "auc_roc"},
          "metric", "auc_roc is measured each round by"),
         ({"scaling": {"num_workers": 2}}, "scaling", "one worker"),
+        ({"algorithm": "random_forest", "hyperparameters": {}, "scheduler": {"type": "pbt"}},
+         "scheduler.type", "a random_forest trial cannot be resumed"),
+        ({"search": "tpe", "scheduler": {"type": "pbt"}}, "search", "not with tpe"),
+        ({"scheduler": {"type": "pbt", "perturbation_interval": 30}},
+         "scheduler.perturbation_interval", "trials run 30 rounds"),
+        ({"search_space": {"n_estimators": {"type": "randint", "lower": 10, "upper": 20}},
+          "hyperparameters": {}, "scheduler": {"type": "pbt"}}, "search_space",
+         "other than n_estimators"),
         ({"hyperparameters": {"max_depth": 3},
           "search_space": {"max_depth": {"type": "choice", "values": [2, 4]}}},
          "search_space.max_depth", "also fixed"),
@@ -523,7 +584,7 @@ def test_refuses_a_malformed_domain_and_an_unknown_scheduler(client: TestClient)
     response = client.post("/api/v1/tuning", json=no_bounds, headers=tenant_headers())
     assert response.status_code == 422
     assert "needs lower and upper" in response.text
-    pbt = sweep_config(scheduler={"type": "pbt"})
-    response = client.post("/api/v1/tuning", json=pbt, headers=tenant_headers())
+    pb2 = sweep_config(scheduler={"type": "pb2"})
+    response = client.post("/api/v1/tuning", json=pb2, headers=tenant_headers())
     assert response.status_code == 422
     assert "scheduler" in response.text

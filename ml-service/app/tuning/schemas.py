@@ -12,7 +12,7 @@ from app.training.schemas import ChartInfo, TrainingConfig
 
 SpaceType = Literal["choice", "grid", "uniform", "loguniform", "randint", "quniform", "qloguniform"]
 SearchAlgorithmName = Literal["grid", "random", "tpe", "gp"]
-SchedulerName = Literal["fifo", "asha", "hyperband", "median_stopping"]
+SchedulerName = Literal["fifo", "asha", "hyperband", "median_stopping", "pbt"]
 TuningMetric = Literal["log_loss", "auc_roc", "rmse", "mae", "mape"]
 TrialStatus = Literal["pending", "running", "completed", "stopped_early", "failed"]
 
@@ -73,6 +73,14 @@ class SchedulerConfig(BaseModel):
     - `median_stopping`: after `grace_period` rounds, a trial whose best result is worse than
       the median of the other trials' running averages at that round stops (Golovin et al.,
       2017, Google Vizier).
+    - `pbt`: Population Based Training (Jaderberg et al., 2017; Ray Tune's
+      PopulationBasedTraining): every `perturbation_interval` rounds a trial in the bottom
+      `quantile_fraction` of the running trials continues from the model of one in the top
+      fraction, with that trial's hyperparameters perturbed (numbers times 0.8 or 1.2 within
+      their domain, choices moved to a neighbouring value, or resampled with
+      `resample_probability`). xgboost and lightgbm only (a trial resumes from its saved
+      booster); search random or grid. The population is the trials running at once
+      (`max_concurrent_trials`); n_estimators is inherited, never perturbed.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -93,6 +101,33 @@ class SchedulerConfig(BaseModel):
     brackets: int = Field(3, ge=1, le=10, description="hyperband: number of brackets")
     min_samples_required: int = Field(
         3, ge=1, description="median_stopping: trials needed before the median is used"
+    )
+    # pbt: Ray Tune's PopulationBasedTraining names and defaults, time in rounds.
+    perturbation_interval: int = Field(
+        5, ge=1, description="pbt: rounds between a trial's exploit/explore steps"
+    )
+    burn_in_period: int = Field(
+        0, ge=0, description="pbt: rounds before a trial is first considered for perturbation"
+    )
+    quantile_fraction: float = Field(
+        0.25,
+        ge=0,
+        le=0.5,
+        description="pbt: the bottom fraction of trials clones the top fraction (0: no exploit)",
+    )
+    synch: bool = Field(
+        True,
+        description="pbt: synchronous PBT (Jaderberg et al., appendix A.1): trials wait for "
+        "each other at every perturbation step. Ray's default is asynchronous (false); here "
+        "true, as with fewer free CPUs than trials the asynchronous version can resume the "
+        "same trial from the same checkpoint again and again while the trial it clones waits",
+    )
+    resample_probability: float = Field(
+        0.25,
+        ge=0,
+        le=1,
+        description="pbt: chance a perturbed hyperparameter is resampled from its domain "
+        "instead of multiplied by 0.8 or 1.2 (or moved to a neighbouring choice)",
     )
 
 
@@ -206,12 +241,25 @@ class SweepBase(BaseModel):
     version: str | None = None
 
 
+class Perturbation(BaseModel):
+    """A pbt exploit: the trial dropped its model and continued from another trial's, with that
+    trial's hyperparameters perturbed."""
+
+    round: int = Field(description="the trial's round when it was exploited")
+    cloned_trial_id: str = Field(description="the trial whose model it continued from")
+    cloned_round: int | None = Field(description="the round of the cloned model")
+    params: dict[str, Any] = Field(description="the hyperparameters it continued with")
+
+
 class TrialRow(BaseModel):
     """One trial of the trials table."""
 
     trial_id: str
     status: TrialStatus
-    params: dict[str, Any] = Field(description="the sampled hyperparameters")
+    params: dict[str, Any] = Field(
+        description="the sampled hyperparameters; pbt: those the trial ended with (see "
+        "perturbations)"
+    )
     metrics: dict[str, float] = Field(
         description="latest validation metrics; a completed trial has the full set "
         "(classification: log_loss, auc_roc, accuracy, f1_score…; regression: rmse, mae, r2…)"
@@ -219,6 +267,11 @@ class TrialRow(BaseModel):
     rounds: int = Field(description="rounds (boosting rounds, forest steps) the trial ran")
     duration_seconds: float | None
     error: str | None = None
+    perturbations: list[Perturbation] = Field(
+        default_factory=list,
+        description="pbt: each exploit, in order; the rounds after one continue from the cloned "
+        "model's round, so the trial's history can repeat or skip rounds",
+    )
 
 
 class TrialHistory(BaseModel):

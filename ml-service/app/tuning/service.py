@@ -41,6 +41,7 @@ from app.training.schemas import ChartInfo, TrainingConfig
 from app.training.service import TrainingService, load_job_data
 from app.training.validation import validate_config
 from app.tuning.charts import sweep_charts
+from app.tuning.pbt import PBT_ALGORITHMS, perturbed
 from app.tuning.schemas import (
     DefaultSpace,
     ParameterSpace,
@@ -148,6 +149,8 @@ def check_search(config: TuningConfig, space: dict[str, ParameterSpace], rounds:
                 "trial at; use fifo",
             )
         )
+    elif config.scheduler.type == "pbt":
+        errors += pbt_problems(config, space, rounds)
     scaling = config.scaling
     if scaling.num_workers > 1 or scaling.ray_train or config.resources.gpus > 0:
         errors.append(
@@ -158,6 +161,50 @@ def check_search(config: TuningConfig, space: dict[str, ParameterSpace], rounds:
             )
         )
     _fields(errors)
+
+
+def pbt_problems(
+    config: TuningConfig, space: dict[str, ParameterSpace], rounds: int
+) -> list[FieldError]:
+    """Why pbt cannot run this sweep: a trial that cannot resume from a checkpoint with new
+    hyperparameters, a searcher that proposes trials itself (Ray's PBT refuses every searcher
+    but the variant generator: it samples and mutates the configurations itself), nothing to
+    perturb, or no round to perturb at before the end."""
+    errors: list[FieldError] = []
+    if config.algorithm not in PBT_ALGORITHMS:
+        errors.append(
+            FieldError(
+                field="scheduler.type",
+                message=f"pbt continues a trial from another trial's checkpoint with new "
+                f"hyperparameters; a {config.algorithm} trial cannot be resumed that way "
+                f"(offered for {', '.join(sorted(PBT_ALGORITHMS))})",
+            )
+        )
+        return errors
+    if config.search not in {"random", "grid"}:
+        errors.append(
+            FieldError(
+                field="search",
+                message=f"pbt chooses and perturbs the configurations itself; Ray Tune runs it "
+                f"with random or grid starting points, not with {config.search}",
+            )
+        )
+    if not perturbed(space):
+        errors.append(
+            FieldError(
+                field="search_space",
+                message="pbt perturbs the searched hyperparameters other than n_estimators; "
+                "search at least one (e.g. learning_rate)",
+            )
+        )
+    if config.scheduler.perturbation_interval >= rounds:
+        errors.append(
+            FieldError(
+                field="scheduler.perturbation_interval",
+                message=f"trials run {rounds} rounds; perturb more often than that",
+            )
+        )
+    return errors
 
 
 def sweep_response(record: JobRecord) -> TuningSweep:
@@ -624,6 +671,11 @@ class TuningHandler(JobHandler):
                 random_state=config.split.random_state,
                 metric=stored["metric"],
                 cpus=config.resources.cpus,
+                checkpoint_every=(
+                    config.scheduler.perturbation_interval
+                    if config.scheduler.type == "pbt"
+                    else 0
+                ),
             ),
             {"cpu": config.resources.cpus},
         )
@@ -634,7 +686,7 @@ class TuningHandler(JobHandler):
                 metric=stored["metric"],
                 mode=stored["mode"],
                 search_alg=search,
-                scheduler=scheduler(config.scheduler, stored["max_rounds"]),
+                scheduler=scheduler(config.scheduler, stored["max_rounds"], space, tracker),
                 # The searcher is built for the most trials a sweep may run; TrialBudget starts
                 # the sweep's number of them (which a PATCH changes).
                 num_samples=MAX_NUM_SAMPLES,
@@ -674,6 +726,12 @@ class TuningHandler(JobHandler):
                     "trial_id": state.trial_id,
                     "trial_status": state.status,
                     "algorithm": job.spec["algorithm"],
+                    # pbt: its params are the last configuration; this many exploits before.
+                    **(
+                        {"perturbations": str(len(state.perturbations))}
+                        if state.perturbations
+                        else {}
+                    ),
                 },
             )
             history = [

@@ -30,6 +30,7 @@ from ray.tune.search import (
 )
 
 from app.training.algorithms.base import Algorithm
+from app.tuning.pbt import pbt_scheduler
 from app.tuning.schemas import ParameterSpace, SchedulerConfig, TuningConfig
 from app.tuning.spaces import forecasts, largest_value, tune_domain
 from app.tuning.trial import FINAL_KEY, ROUND_KEY
@@ -208,9 +209,17 @@ class TrialBudget(SearchAlgorithm):
         self.search.set_finished()
 
 
-def scheduler(settings: SchedulerConfig, rounds: int) -> TrialScheduler:
-    """Times are Tune's `training_iteration`: one per reported round, plus the final report."""
+def scheduler(
+    settings: SchedulerConfig,
+    rounds: int,
+    space: dict[str, ParameterSpace],
+    tracker: "SweepTracker",
+) -> TrialScheduler:
+    """Times are Tune's `training_iteration`: one per reported round, plus the final report
+    (pbt: the trial's round, see `app.tuning.pbt`, which tells `tracker` of each exploit)."""
     match settings.type:
+        case "pbt":
+            return pbt_scheduler(settings, space, tracker.exploited)
         case "fifo":
             return FIFOScheduler()
         case "asha" | "hyperband":
@@ -263,6 +272,7 @@ class TrialState:
     error: str | None = None
     history_rounds: list[int] = field(default_factory=list)
     history_values: list[float] = field(default_factory=list)
+    perturbations: list[dict[str, Any]] = field(default_factory=list)
 
     def row(self) -> dict[str, Any]:
         end = self.ended if self.ended is not None else time.monotonic()
@@ -274,6 +284,7 @@ class TrialState:
             "rounds": self.rounds,
             "duration_seconds": round(end - self.started, 3),
             "error": self.error,
+            "perturbations": self.perturbations,
         }
 
 
@@ -312,9 +323,45 @@ class SweepTracker(tune.Callback):
         return {"metric": self.metric, "mode": self.mode, "trials_total": self.trials_total}
 
     def on_trial_start(self, iteration: int, trials: list, trial: Trial, **info: Any) -> None:
+        if trial.trial_id in self.trials:
+            # pbt resumes a paused or exploited trial: the same row goes on.
+            return
         params = {name: _plain(value) for name, value in trial.config.items()}
         self.trials[trial.trial_id] = TrialState(trial.trial_id, params, time.monotonic())
         self._emit({"trial_id": trial.trial_id, "event": "started"})
+
+    def exploited(
+        self,
+        trial_id: str,
+        round_number: int | None,
+        cloned_trial_id: str,
+        cloned_round: int | None,
+        config: dict[str, Any],
+    ) -> None:
+        """pbt: `trial_id`, at `round_number`, continues from `cloned_trial_id`'s model (at
+        `cloned_round`) with `config`; its row's params become that config. Called in the
+        controller thread."""
+        state = self.trials.get(trial_id)
+        if state is None:
+            return
+        state.params = {name: _plain(value) for name, value in config.items()}
+        exploited_at = int(round_number) if round_number is not None else state.rounds
+        state.perturbations.append(
+            {
+                "round": exploited_at,
+                "cloned_trial_id": cloned_trial_id,
+                "cloned_round": int(cloned_round) if cloned_round is not None else None,
+                "params": state.params,
+            }
+        )
+        self._emit(
+            {
+                "trial_id": trial_id,
+                "event": "perturbed",
+                "round": exploited_at,
+                "cloned_trial_id": cloned_trial_id,
+            }
+        )
 
     def on_trial_result(
         self, iteration: int, trials: list, trial: Trial, result: dict, **info: Any

@@ -10,11 +10,18 @@ the round's validation metrics under the evaluation's names, so a scheduler sees
 stops the trial at the round it decides (the next report ends the trial's thread). After the last
 round one more report carries the full validation metrics and `final`.
 
+Under pbt, every `checkpoint_every` rounds the round's report also carries the model's state (the
+algorithm hands it over with `TrialProgress.keep_state`), and a trial that Tune resumes from a
+checkpoint (its own after a pause, or another trial's after an exploit) continues from that
+model with its (new) configuration: rounds go on from the model's, not from 1.
+
 Tune reuses a trial's actor for the next trial (`reuse_actors`), so only the first trial of each
 concurrent slot pays for a process and its imports.
 """
 
 import math
+import os
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
@@ -49,6 +56,8 @@ CLASSIFIER_ROUND_METRICS = {"test-loss": "log_loss"}
 # Keys of a trial's reports besides metrics.
 ROUND_KEY = "round"
 FINAL_KEY = "final"
+# The model's state in a trial's checkpoint (the algorithm's own format: a booster's bytes).
+MODEL_STATE_FILE = "model.bin"
 
 
 class TrialSetupError(TrainingDataError):
@@ -126,6 +135,12 @@ class TrialProgress:
         self.report = _Report(self)
         # What `report.remote` returns: the algorithms wait on it with ray.get.
         self.done = ray.put(None)
+        self._state: tuple[int, bytes] | None = None
+
+    def keep_state(self, iteration: int, state: bytes) -> None:
+        """The model's state after round `iteration`, sent as a checkpoint with that round's
+        report (`FitContext.checkpoint_every`)."""
+        self._state = (iteration, state)
 
     def report_rounds(self, entries: list[tuple[int, dict[str, float]]]) -> None:
         for iteration, values in entries:
@@ -139,7 +154,30 @@ class TrialProgress:
                     "classification"
                 )
             self.rounds = iteration
-            tune.report({ROUND_KEY: iteration, **metrics})
+            if self._state is not None and self._state[0] == iteration:
+                # Tune copies the folder into the sweep's storage before report returns.
+                with tempfile.TemporaryDirectory() as folder:
+                    with open(os.path.join(folder, MODEL_STATE_FILE), "wb") as file:
+                        file.write(self._state[1])
+                    self._state = None
+                    tune.report(
+                        {ROUND_KEY: iteration, **metrics},
+                        checkpoint=tune.Checkpoint.from_directory(folder),
+                    )
+            else:
+                tune.report({ROUND_KEY: iteration, **metrics})
+
+
+def resumed_state() -> bytes | None:
+    """The model state of the checkpoint Tune resumes this trial from, if any."""
+    checkpoint = tune.get_checkpoint()
+    if checkpoint is None:
+        return None
+    with (
+        checkpoint.as_directory() as folder,
+        open(os.path.join(folder, MODEL_STATE_FILE), "rb") as file,
+    ):
+        return file.read()
 
 
 def validation_metrics(data: TrainingData, predictions: np.ndarray) -> dict[str, float]:
@@ -160,9 +198,11 @@ def run_trial(
     random_state: int,
     metric: str,
     cpus: int,
+    checkpoint_every: int = 0,
 ) -> None:
     """The function trainable: `config` is the sampled point, `fixed` the sweep's other
-    hyperparameters; the model's seed is the split's random_state, as in a training job."""
+    hyperparameters; the model's seed is the split's random_state, as in a training job.
+    `checkpoint_every` (pbt): rounds between checkpoints; the trial resumes from Tune's."""
     algorithm = ALGORITHMS[algorithm_name]
     hyperparameters = algorithm.resolve_hyperparameters(fixed | config)
     if isinstance(data, ForecastData):
@@ -187,13 +227,17 @@ def run_trial(
         cpus=cpus,
         in_process=True,
         progress_interval_seconds=0.0,
+        checkpoint_every=checkpoint_every,
+        resume_state=resumed_state() if checkpoint_every else None,
     )
     with threadpool_limits(limits=cpus):
         fitted = algorithm.fit(data, context)
         predictions = fitted.predict(model_frame(data.test, data.spec))
-    tune.report(
-        {ROUND_KEY: progress.rounds, FINAL_KEY: True, **validation_metrics(data, predictions)}
+    # A trial resumed from a checkpoint of its last round (pbt) trains no round more.
+    rounds = progress.rounds or (
+        algorithm.total_iterations(hyperparameters) if context.resume_state else 0
     )
+    tune.report({ROUND_KEY: rounds, FINAL_KEY: True, **validation_metrics(data, predictions)})
 
 
 def sweep_trainable(sweep_id: str) -> Callable[..., None]:

@@ -121,6 +121,13 @@ class FitContext:
     # report does not cost a call per round; a tuning trial (0) reports every round, so its
     # scheduler can stop it at the round it decides.
     progress_interval_seconds: float = 0.5
+    # A tuning trial under pbt (in process, with `progress` a tuning `TrialProgress`): every
+    # `checkpoint_every` rounds the model's state goes to `progress.keep_state(round, bytes)`
+    # before that round's report (0: never), and `resume_state` (those bytes) is the model to
+    # continue from, with this context's hyperparameters, up to the total rounds. Algorithms
+    # that support it: xgboost, lightgbm (app.tuning.pbt.PBT_ALGORITHMS).
+    checkpoint_every: int = 0
+    resume_state: bytes | None = None
 
     @property
     def use_gpu(self) -> bool:

@@ -45,10 +45,14 @@ class ProgressCallback:
     order = 30  # after LightGBM's own evaluation callbacks
 
     def __init__(
-        self, progress: Any, interval_seconds: float = PROGRESS_INTERVAL_SECONDS
+        self,
+        progress: Any,
+        interval_seconds: float = PROGRESS_INTERVAL_SECONDS,
+        checkpoint_every: int = 0,
     ) -> None:
         self._progress = progress
         self._interval_seconds = interval_seconds
+        self._checkpoint_every = checkpoint_every
         self._pending: list[tuple[int, dict[str, float]]] = []
         self._last_sent = time.monotonic()
 
@@ -57,7 +61,11 @@ class ProgressCallback:
             f"{data_name}-{metric}": float(value)
             for data_name, metric, value, *_ in env.evaluation_result_list or []
         }
-        self._pending.append((env.iteration + 1, latest))
+        # `iteration` counts from the start of a continued booster's rounds too.
+        round_number = env.iteration + 1
+        if self._checkpoint_every and round_number % self._checkpoint_every == 0:
+            self._progress.keep_state(round_number, env.model.model_to_string().encode())
+        self._pending.append((round_number, latest))
         last = env.iteration == env.end_iteration - 1
         if last or time.monotonic() - self._last_sent >= self._interval_seconds:
             if self._pending:
@@ -206,14 +214,27 @@ class LightGBMAlgorithm(Algorithm):
             # The same `lightgbm.train` as a Ray Train worker runs, on the same rows in the same
             # order (one worker needs no network parameters).
             train, test = _datasets(_in_row_order(data.train), _in_row_order(data.test), data.spec)
+            resumed = None
+            if context.resume_state is not None:
+                resumed = lightgbm.Booster(model_str=context.resume_state.decode())
+            done = resumed.current_iteration() if resumed is not None else 0
+            remaining = self.total_iterations(context.hyperparameters) - done
+            if resumed is not None and remaining <= 0:
+                # Resumed from its last round (LightGBM refuses to train 0 rounds).
+                return FittedLightGBM(resumed, data.task_type, len(data.spec.classes or []))
             booster = lightgbm.train(
                 self._booster_params(data, context),
                 train,
-                num_boost_round=self.total_iterations(context.hyperparameters),
+                num_boost_round=remaining,
                 valid_sets=[test],
                 valid_names=["test"],
+                init_model=resumed,
                 callbacks=[
-                    ProgressCallback(context.progress, context.progress_interval_seconds)
+                    ProgressCallback(
+                        context.progress,
+                        context.progress_interval_seconds,
+                        context.checkpoint_every,
+                    )
                 ],
             )
             return FittedLightGBM(booster, data.task_type, len(data.spec.classes or []))

@@ -36,10 +36,14 @@ class FinalCheckpointCallback(RayTrainReportCallback):
 
 class ProgressCallback(xgboost.callback.TrainingCallback):
     def __init__(
-        self, progress: Any, interval_seconds: float = PROGRESS_INTERVAL_SECONDS
+        self,
+        progress: Any,
+        interval_seconds: float = PROGRESS_INTERVAL_SECONDS,
+        checkpoint_every: int = 0,
     ) -> None:
         self._progress = progress
         self._interval_seconds = interval_seconds
+        self._checkpoint_every = checkpoint_every
         self._pending: list[tuple[int, dict[str, float]]] = []
         self._last_sent = time.monotonic()
 
@@ -49,7 +53,11 @@ class ProgressCallback(xgboost.callback.TrainingCallback):
             for data_name, metric_log in evals_log.items()
             for metric, values in metric_log.items()
         }
-        self._pending.append((epoch + 1, latest))
+        # The booster's own count: `epoch` restarts at 0 when training continues a booster.
+        round_number = model.num_boosted_rounds()
+        if self._checkpoint_every and round_number % self._checkpoint_every == 0:
+            self._progress.keep_state(round_number, bytes(model.save_raw()))
+        self._pending.append((round_number, latest))
         # The first round goes out at once: a watcher sees the job move as soon as it does.
         if epoch == 0 or time.monotonic() - self._last_sent >= self._interval_seconds:
             self._flush()
@@ -202,14 +210,24 @@ class XGBoostAlgorithm(Algorithm):
         if context.in_process:
             # The same `xgboost.train` as a Ray Train worker runs, on the same rows in the same
             # order, so both paths give the same model for the same config and random_state.
+            resumed = None
+            if context.resume_state is not None:
+                resumed = xgboost.Booster()
+                resumed.load_model(bytearray(context.resume_state))
+            done = resumed.num_boosted_rounds() if resumed is not None else 0
             booster = xgboost.train(
                 self._booster_params(data, context),
                 _matrix(_in_row_order(data.train), data.spec),
-                num_boost_round=self.total_iterations(context.hyperparameters),
+                num_boost_round=max(0, self.total_iterations(context.hyperparameters) - done),
                 evals=[(_matrix(_in_row_order(data.test), data.spec), "test")],
                 verbose_eval=False,
+                xgb_model=resumed,
                 callbacks=[
-                    ProgressCallback(context.progress, context.progress_interval_seconds)
+                    ProgressCallback(
+                        context.progress,
+                        context.progress_interval_seconds,
+                        context.checkpoint_every,
+                    )
                 ],
             )
             return FittedXGBoost(booster, data.task_type, len(data.spec.classes or []))
