@@ -3571,6 +3571,35 @@ export interface components {
             /** Values */
             values?: unknown[] | null;
         };
+        /**
+         * Perturbation
+         * @description A pbt exploit: the trial dropped its model and continued from another trial's, with that
+         *     trial's hyperparameters perturbed.
+         */
+        Perturbation: {
+            /**
+             * Cloned Round
+             * @description the round of the cloned model
+             */
+            cloned_round: number | null;
+            /**
+             * Cloned Trial Id
+             * @description the trial whose model it continued from
+             */
+            cloned_trial_id: string;
+            /**
+             * Params
+             * @description the hyperparameters it continued with
+             */
+            params: {
+                [key: string]: unknown;
+            };
+            /**
+             * Round
+             * @description the trial's round when it was exploited
+             */
+            round: number;
+        };
         /** PredictResponse */
         PredictResponse: {
             /** Model Id */
@@ -4002,6 +4031,14 @@ export interface components {
          *     - `median_stopping`: after `grace_period` rounds, a trial whose best result is worse than
          *       the median of the other trials' running averages at that round stops (Golovin et al.,
          *       2017, Google Vizier).
+         *     - `pbt`: Population Based Training (Jaderberg et al., 2017; Ray Tune's
+         *       PopulationBasedTraining): every `perturbation_interval` rounds a trial in the bottom
+         *       `quantile_fraction` of the running trials continues from the model of one in the top
+         *       fraction, with that trial's hyperparameters perturbed (numbers times 0.8 or 1.2 within
+         *       their domain, choices moved to a neighbouring value, or resampled with
+         *       `resample_probability`). xgboost and lightgbm only (a trial resumes from its saved
+         *       booster); search random or grid. The population is the trials running at once
+         *       (`max_concurrent_trials`); n_estimators is inherited, never perturbed.
          */
         SchedulerConfig: {
             /**
@@ -4010,6 +4047,12 @@ export interface components {
              * @default 3
              */
             brackets?: number;
+            /**
+             * Burn In Period
+             * @description pbt: rounds before a trial is first considered for perturbation
+             * @default 0
+             */
+            burn_in_period?: number;
             /**
              * Grace Period
              * @description rounds every trial runs before it can be stopped
@@ -4028,17 +4071,41 @@ export interface components {
              */
             min_samples_required?: number;
             /**
+             * Perturbation Interval
+             * @description pbt: rounds between a trial's exploit/explore steps
+             * @default 5
+             */
+            perturbation_interval?: number;
+            /**
+             * Quantile Fraction
+             * @description pbt: the bottom fraction of trials clones the top fraction (0: no exploit)
+             * @default 0.25
+             */
+            quantile_fraction?: number;
+            /**
              * Reduction Factor
              * @description asha, hyperband: 1/reduction_factor of trials go on
              * @default 3
              */
             reduction_factor?: number;
             /**
+             * Resample Probability
+             * @description pbt: chance a perturbed hyperparameter is resampled from its domain instead of multiplied by 0.8 or 1.2 (or moved to a neighbouring choice)
+             * @default 0.25
+             */
+            resample_probability?: number;
+            /**
+             * Synch
+             * @description pbt: synchronous PBT (Jaderberg et al., appendix A.1): trials wait for each other at every perturbation step. Ray's default is asynchronous (false); here true, as with fewer free CPUs than trials the asynchronous version can resume the same trial from the same checkpoint again and again while the trial it clones waits
+             * @default true
+             */
+            synch?: boolean;
+            /**
              * Type
              * @default fifo
              * @enum {string}
              */
-            type?: "fifo" | "asha" | "hyperband" | "median_stopping";
+            type?: "fifo" | "asha" | "hyperband" | "median_stopping" | "pbt";
         };
         /** ServerLiveness */
         ServerLiveness: {
@@ -4735,11 +4802,16 @@ export interface components {
             };
             /**
              * Params
-             * @description the sampled hyperparameters
+             * @description the sampled hyperparameters; pbt: those the trial ended with (see perturbations)
              */
             params: {
                 [key: string]: unknown;
             };
+            /**
+             * Perturbations
+             * @description pbt: each exploit, in order; the rounds after one continue from the cloned model's round, so the trial's history can repeat or skip rounds
+             */
+            perturbations?: components["schemas"]["Perturbation"][];
             /**
              * Rounds
              * @description rounds (boosting rounds, forest steps) the trial ran
@@ -5035,7 +5107,7 @@ export interface components {
              * Scheduler
              * @enum {string}
              */
-            scheduler: "fifo" | "asha" | "hyperband" | "median_stopping";
+            scheduler: "fifo" | "asha" | "hyperband" | "median_stopping" | "pbt";
             /**
              * Search
              * @enum {string}

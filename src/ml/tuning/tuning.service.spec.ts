@@ -5,7 +5,8 @@ import type { TenantContext } from '@app/common/tenant/tenant-context';
 import type { MLServiceClient } from '@app/ml/client/ml-service.client';
 import type { TuningSweep } from '@app/ml/client/ml-service.types';
 import { QUEUED_JOB, seedTrainingConfig } from '@app/ml/training/training.fixtures';
-import type { CreateTuningSweepDto } from '@app/ml/tuning/dto/create-tuning-sweep.dto';
+import { createValidationPipe } from '@app/common/validation.pipe';
+import { CreateTuningSweepDto } from '@app/ml/tuning/dto/create-tuning-sweep.dto';
 import { TuningService } from '@app/ml/tuning/tuning.service';
 
 const caller: TenantContext = { tenantId: 'acme-corp', requestId: 'req-1' };
@@ -18,6 +19,7 @@ const TRIAL = {
   rounds: 10,
   duration_seconds: 0.8,
   error: null,
+  perturbations: [],
 };
 
 const RUNNING_SWEEP: TuningSweep = {
@@ -104,6 +106,24 @@ describe('TuningService', () => {
     expect(submission).toMatchObject({ search: 'tpe', scheduler: { type: 'asha', grace_period: 10 }, num_samples: 16, hyperparameters: { n_estimators: 200 } });
     expect(sweep.progress?.trials_stopped_early).toBe(1);
     expect(sweep.trials).toEqual([TRIAL]);
+  });
+
+  it('accepts the pbt scheduler with its settings, refuses them out of range, and shows exploits in the trials table', async () => {
+    const pipe = createValidationPipe();
+    const metadata = { type: 'body' as const, metatype: CreateTuningSweepDto };
+    const pbt = { type: 'pbt', perturbation_interval: 4, burn_in_period: 2, quantile_fraction: 0.5, resample_probability: 0.1, synch: false };
+    const body = (await pipe.transform({ ...sweepRequest(), search: 'random', scheduler: pbt }, metadata)) as CreateTuningSweepDto;
+    await service.submit(body, caller, 'key-2');
+    expect(client.submitTuningSweep.mock.calls[0][1].scheduler).toEqual(pbt);
+    const refused = await pipe.transform({ ...sweepRequest(), scheduler: { type: 'pbt', quantile_fraction: 0.7, synch: 'yes' } }, metadata).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(FieldErrorsException);
+    expect((refused as FieldErrorsException).fieldErrors.map((each) => each.field).sort()).toEqual(['scheduler.quantile_fraction', 'scheduler.synch']);
+
+    const exploited = { ...TRIAL, status: 'completed' as const, perturbations: [{ round: 4, cloned_trial_id: 'a1b2c3d4_00000', cloned_round: 4, params: { learning_rate: 0.4 } }] };
+    client.getTuningSweep.mockResolvedValue({ ...RUNNING_SWEEP, scheduler: 'pbt', trials: [exploited] });
+    const sweep = await service.get('sweep-0123456789ab', caller);
+    expect(sweep.scheduler).toBe('pbt');
+    expect(sweep.trials[0].perturbations).toEqual(exploited.perturbations);
   });
 
   it("passes the ML Service's refusal on, naming list items as this API does", async () => {

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsNumber, IsObject, IsOptional, IsPositive, Max, Min, ValidateNested } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsNumber, IsObject, IsOptional, IsPositive, Max, Min, ValidateNested } from 'class-validator';
 import { CreateTrainingJobDto } from '@app/ml/training/dto/create-training-job.dto';
 import { SCHEDULERS, SEARCH_ALGORITHMS, SPACE_TYPES, TUNING_METRICS, TUNING_MODES } from '@app/ml/tuning/dto/tuning-enums';
 
@@ -24,7 +24,7 @@ export class SearchSpaceDomainDto {
 
 /** When trials stop early; times count rounds (boosting rounds, forest steps) on the validation split. */
 export class TuningSchedulerDto {
-  @ApiPropertyOptional({ enum: SCHEDULERS, default: 'fifo', description: 'fifo: every trial runs to its end; asha: successive halving; hyperband: asynchronous HyperBand (several ASHA brackets); median_stopping: stop below the median.' })
+  @ApiPropertyOptional({ enum: SCHEDULERS, default: 'fifo', description: "fifo: every trial runs to its end; asha: successive halving; hyperband: asynchronous HyperBand (several ASHA brackets); median_stopping: stop below the median; pbt: Population Based Training (Ray Tune's PopulationBasedTraining) — every perturbation_interval rounds a trial in the bottom quantile_fraction continues from a top trial's booster with its hyperparameters perturbed (xgboost and lightgbm, search random or grid)." })
   @IsOptional()
   @IsIn(SCHEDULERS)
   type?: (typeof SCHEDULERS)[number];
@@ -60,6 +60,37 @@ export class TuningSchedulerDto {
   @IsInt()
   @Min(1)
   min_samples_required?: number;
+
+  @ApiPropertyOptional({ example: 5, minimum: 1, default: 5, description: "pbt: rounds between a trial's exploit/explore steps." })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  perturbation_interval?: number;
+
+  @ApiPropertyOptional({ example: 0, minimum: 0, default: 0, description: 'pbt: rounds before a trial is first considered for perturbation.' })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  burn_in_period?: number;
+
+  @ApiPropertyOptional({ example: 0.25, minimum: 0, maximum: 0.5, default: 0.25, description: 'pbt: the bottom fraction of trials clones the top fraction (0: no exploit).' })
+  @IsOptional()
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(0)
+  @Max(0.5)
+  quantile_fraction?: number;
+
+  @ApiPropertyOptional({ example: 0.25, minimum: 0, maximum: 1, default: 0.25, description: 'pbt: chance a perturbed hyperparameter is resampled from its domain instead of multiplied by 0.8 or 1.2 (or moved to a neighbouring choice).' })
+  @IsOptional()
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(0)
+  @Max(1)
+  resample_probability?: number;
+
+  @ApiPropertyOptional({ example: true, default: true, description: "pbt: synchronous PBT, trials wait for each other at every perturbation step (Ray's default is false; asynchronous PBT with fewer free CPUs than trials can resume one trial from the same checkpoint over and over)." })
+  @IsOptional()
+  @IsBoolean()
+  synch?: boolean;
 }
 
 /**

@@ -4,7 +4,7 @@ type Defined<T> = Exclude<T, null | undefined>;
 
 /** `satisfies` ties each list to the generated ML Service types: a renamed value fails the build here. */
 export const SEARCH_ALGORITHMS = ['random', 'grid', 'tpe', 'gp'] as const satisfies readonly Defined<TuningSubmission['search']>[];
-export const SCHEDULERS = ['fifo', 'asha', 'hyperband', 'median_stopping'] as const satisfies readonly Defined<
+export const SCHEDULERS = ['fifo', 'asha', 'hyperband', 'median_stopping', 'pbt'] as const satisfies readonly Defined<
   Defined<TuningSubmission['scheduler']>['type']
 >[];
 export const TUNING_METRICS = ['log_loss', 'auc_roc', 'rmse', 'mae', 'mape'] as const satisfies readonly Defined<TuningSubmission['metric']>[];

@@ -3,6 +3,21 @@ import type { TuningProgress, TuningSweep, TuningTrial } from '@app/ml/client/ml
 import { SCHEDULERS, SEARCH_ALGORITHMS, SWEEP_STATUSES, TRIAL_STATUSES, TUNING_METRICS, TUNING_MODES } from '@app/ml/tuning/dto/tuning-enums';
 import { SearchSpaceDomainDto } from '@app/ml/tuning/dto/create-tuning-sweep.dto';
 
+/** A pbt exploit: the trial dropped its model and continued from another trial's, with that trial's hyperparameters perturbed. */
+export class TuningPerturbationDto {
+  @ApiProperty({ example: 10, description: "The trial's round when it was exploited." })
+  round!: number;
+
+  @ApiProperty({ example: 'a1b2c3d4_00001', description: 'The trial whose model it continued from.' })
+  cloned_trial_id!: string;
+
+  @ApiProperty({ example: 10, nullable: true, type: Number, description: 'The round of the cloned model.' })
+  cloned_round!: number | null;
+
+  @ApiProperty({ type: 'object', additionalProperties: true, example: { learning_rate: 0.05 }, description: 'The hyperparameters it continued with.' })
+  params!: Record<string, unknown>;
+}
+
 /** One row of the trials table. */
 export class TuningTrialDto {
   @ApiProperty({ example: 'a1b2c3d4_00003' })
@@ -11,7 +26,7 @@ export class TuningTrialDto {
   @ApiProperty({ enum: TRIAL_STATUSES, example: 'stopped_early', description: 'stopped_early: stopped before its last round (by the scheduler, the time budget or a cancel).' })
   status!: (typeof TRIAL_STATUSES)[number];
 
-  @ApiProperty({ type: 'object', additionalProperties: true, example: { learning_rate: 0.042, max_depth: 6 }, description: 'The sampled hyperparameters.' })
+  @ApiProperty({ type: 'object', additionalProperties: true, example: { learning_rate: 0.042, max_depth: 6 }, description: 'The sampled hyperparameters; pbt: those the trial ended with (see perturbations).' })
   params!: Record<string, unknown>;
 
   @ApiProperty({ type: 'object', additionalProperties: { type: 'number' }, example: { log_loss: 0.41, auc_roc: 0.86 }, description: 'Latest validation metrics; a completed trial has the full set.' })
@@ -25,6 +40,9 @@ export class TuningTrialDto {
 
   @ApiProperty({ nullable: true, type: String, required: false, description: 'Why the trial failed.' })
   error?: string | null;
+
+  @ApiProperty({ type: [TuningPerturbationDto], description: 'pbt: each exploit, in order (empty otherwise); rounds after one go on from the cloned model\'s round.' })
+  perturbations!: TuningPerturbationDto[];
 }
 
 export class TuningProgressDto {
@@ -184,6 +202,7 @@ function toTrial(trial: TuningTrial): TuningTrialDto {
     rounds: trial.rounds,
     duration_seconds: trial.duration_seconds,
     error: trial.error ?? null,
+    perturbations: (trial.perturbations ?? []).map(({ round, cloned_trial_id, cloned_round, params }) => ({ round, cloned_trial_id, cloned_round, params })),
   };
 }
 
