@@ -529,6 +529,8 @@ def test_forecasters_are_tuned_on_the_tail_of_the_training_part(client: TestClie
          "search_space.learning_rate", "value 2"),
         ({"search_space": {"max_depth": {"type": "grid", "values": [2, 4]}}},
          "search_space.max_depth", "need search grid"),
+        ({"search_space": {"learning_rate": {"type": "quniform", "lower": 0.01, "upper": 0.3,
+          "q": 0.02}}}, "search_space.learning_rate", "lower 0.01 is not a multiple of q 0.02"),
         ({"search": "grid", "search_space": {"subsample": {"type": "uniform", "lower": 0.5,
           "upper": 1}}}, "search_space.subsample", "grid or choice"),
         ({"metric": "rmse"}, "metric", "classification sweeps optimise"),

@@ -1,6 +1,7 @@
 """Wire shapes of tuning: a sweep is a training configuration plus a search space, a searcher, a
 scheduler, an objective and budgets; the sweep answers with its trials table and best trial."""
 
+import math
 from datetime import datetime
 from typing import Any, Literal
 
@@ -55,6 +56,12 @@ class ParameterSpace(BaseModel):
                 raise ValueError(
                     f"{self.type} needs q" if self.type in _NEEDS_Q else f"{self.type} takes no q"
                 )
+            if self.q is not None:
+                # Ray Tune's quantized domains refuse bounds off the grid of q (ValueError in
+                # ray.tune.search.sample.Float.quantized, with the same isclose test)
+                for name, bound in (("lower", self.lower), ("upper", self.upper)):
+                    if not math.isclose(bound / self.q, round(bound / self.q)):
+                        raise ValueError(f"{name} {bound:g} is not a multiple of q {self.q:g}")
         return self
 
 
