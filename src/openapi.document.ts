@@ -1,5 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import { documentErrorAnswers } from '@app/common/openapi-error-answers';
 import { API_KEY_SECURITY } from '@app/common/tenant/api-key.security';
 
 export function createOpenApiDocument(app: INestApplication): OpenAPIObject {
@@ -9,7 +10,7 @@ export function createOpenApiDocument(app: INestApplication): OpenAPIObject {
     .setVersion('0.1.0')
     .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key' }, API_KEY_SECURITY)
     .build();
-  return SwaggerModule.createDocument(app, config);
+  return documentErrorAnswers(SwaggerModule.createDocument(app, config));
 }
 
 /** Keys sorted at every level, so the committed document only changes when the API does. */

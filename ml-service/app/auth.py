@@ -14,6 +14,8 @@ from pathlib import Path
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from app.errors import is_inference_v2_path
+
 # Open without the token: the process and dependency probes (orchestrators call them without
 # secrets, and they say only up/down) and the API description. /metrics is NOT open: its series
 # carry tenant and model ids.
@@ -65,7 +67,9 @@ class ServiceTokenMiddleware:
             if not presented
             else "the Authorization header does not carry the service token"
         )
-        body = json.dumps({"detail": detail}).encode()
+        # The error body of the route asked for: `error` on the inference protocol's.
+        key = "error" if is_inference_v2_path(scope["path"]) else "detail"
+        body = json.dumps({key: detail}).encode()
         await send(
             {
                 "type": "http.response.start",

@@ -31,6 +31,19 @@ class ErrorResponse(BaseModel):
     errors: list[FieldError] | None = None
 
 
+class V2ErrorResponse(BaseModel):
+    """The error body on the Open Inference Protocol's routes: `error` is the sentence `detail`
+    is elsewhere; `errors` names the fields the same way."""
+
+    error: str
+    errors: list[FieldError] | None = None
+
+
+def is_inference_v2_path(path: str) -> bool:
+    """The Open Inference Protocol's routes, whose errors are `{"error": ...}`."""
+    return path == "/v2" or path.startswith("/v2/")
+
+
 class MLServiceError(Exception):
     status_code = 500
 
@@ -191,7 +204,7 @@ def _error_response(
             for item in errors
         ]
     content = _body(detail, errors)
-    if request.url.path == "/v2" or request.url.path.startswith("/v2/"):
+    if is_inference_v2_path(request.url.path):
         content = {"error": content.pop("detail"), **content}
     return JSONResponse(status_code=status_code, content=content, headers=headers)
 
@@ -249,11 +262,17 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Exception, _handle_unexpected_error)
 
 
+_TENANT_AND_VALIDATION = {
+    400: "missing or malformed X-Tenant-ID",
+    422: "invalid request; `errors` names the fields",
+}
 # Documented on every /api/v1 route so the generated client knows the error body.
 ERROR_RESPONSES: dict[int | str, dict] = {
     code: {"model": ErrorResponse, "description": description}
-    for code, description in {
-        400: "missing or malformed X-Tenant-ID",
-        422: "invalid request; `errors` names the fields",
-    }.items()
+    for code, description in _TENANT_AND_VALIDATION.items()
+}
+# The same answers on the Open Inference Protocol's routes, with its error body.
+V2_ERROR_RESPONSES: dict[int | str, dict] = {
+    code: {"model": V2ErrorResponse, "description": description}
+    for code, description in _TENANT_AND_VALIDATION.items()
 }

@@ -20,7 +20,13 @@ from app.datasets.warehouse import WarehouseManager
 from app.eda.router import router as eda_router
 from app.eda.service import EdaService, ProfileJobs, ProfilingHandler
 from app.eda.store import EdaStore
-from app.errors import add_server_folder, install_error_handlers
+from app.errors import (
+    ErrorResponse,
+    V2ErrorResponse,
+    add_server_folder,
+    install_error_handlers,
+    is_inference_v2_path,
+)
 from app.features.feast_process import FeastProcess
 from app.features.importance import FeatureImportanceService
 from app.features.materialization import MaterializationHandler, MaterializationJobs
@@ -194,8 +200,14 @@ def _operation_id(route: APIRoute) -> str:
     return route.name
 
 
-def _document_service_token(app: FastAPI) -> None:
-    """Declare the bearer token in the OpenAPI document on every operation that needs it."""
+def _document_auth_and_errors(app: FastAPI) -> None:
+    """Complete the generated document with what no single route declares: the bearer token on
+    every operation that needs it, with its 401, and error answers as they really leave.
+
+    Every error body is JSON (app/errors.py), also on routes whose success is a stream, a page or
+    an image; FastAPI files a route's declared errors under that route's success media type, so
+    they are moved to `application/json` here, once for all routes.
+    """
     generate = app.openapi
 
     def openapi() -> dict:
@@ -209,13 +221,27 @@ def _document_service_token(app: FastAPI) -> None:
                 "description": "MLS_SERVICE_TOKEN, shared with the AI Service",
             }
         }
+        # Both error models are in the document already: every router declares one of them.
         for path, operations in schema["paths"].items():
-            if path in OPEN_PATHS:
-                continue
+            error_body = V2ErrorResponse if is_inference_v2_path(path) else ErrorResponse
             for operation in operations.values():
+                for status, response in operation["responses"].items():
+                    content = response.get("content")
+                    if status[0] in "45" and content and "application/json" not in content:
+                        response["content"] = {"application/json": next(iter(content.values()))}
+                if path in OPEN_PATHS:
+                    continue
                 operation["security"] = [{"serviceToken": []}]
                 operation["responses"].setdefault(
-                    "401", {"description": "no or a wrong service token"}
+                    "401",
+                    {
+                        "description": "no or a wrong service token",
+                        "content": {
+                            "application/json": {
+                                "schema": {"$ref": f"#/components/schemas/{error_body.__name__}"}
+                            }
+                        },
+                    },
                 )
         return schema
 
@@ -257,7 +283,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(eda_router)
     app.include_router(features_router)
     app.include_router(inference_v2_router)
-    _document_service_token(app)
+    _document_auth_and_errors(app)
     return app
 
 

@@ -48,7 +48,9 @@ def test_a_caller_without_the_service_token_is_401(
     response = client.get(path, headers=headers)
     assert response.status_code == 401
     assert response.headers["WWW-Authenticate"].startswith("Bearer")
-    assert "token" in response.json()["detail"] or "Authorization" in response.json()["detail"]
+    # The inference protocol's routes answer with its error body, `error`.
+    message = response.json()["error" if path.startswith("/v2") else "detail"]
+    assert "token" in message or "Authorization" in message
 
 
 def test_probes_and_the_api_document_need_no_token(client: TestClient) -> None:
@@ -58,6 +60,27 @@ def test_probes_and_the_api_document_need_no_token(client: TestClient) -> None:
     assert document["components"]["securitySchemes"]["serviceToken"]["scheme"] == "bearer"
     assert document["paths"]["/api/v1/training/jobs"]["get"]["security"] == [{"serviceToken": []}]
     assert "security" not in document["paths"]["/health/ready"]["get"]
+
+
+def test_the_document_describes_error_answers_as_they_leave(client: TestClient) -> None:
+    """Every error body is JSON, also where success is a page, a stream or an image, and the
+    inference protocol's routes declare its `error` body (Schemathesis checks the rest:
+    scripts/fuzz-openapi.py)."""
+    paths = client.get("/openapi.json").json()["paths"]
+    for path, operations in paths.items():
+        for method, operation in operations.items():
+            for status, response in operation["responses"].items():
+                if status[0] in "45" and "content" in response:
+                    assert list(response["content"]) == ["application/json"], (method, path, status)
+    report = paths["/api/v1/eda/profiles/{profile_id}/report"]["get"]["responses"]
+    assert report["200"]["content"].keys() == {"text/html"}
+    infer = paths["/v2/models/{name}/infer"]["post"]["responses"]
+    for status in ("400", "401", "404", "422", "503"):
+        schema = infer[status]["content"]["application/json"]["schema"]
+        assert schema == {"$ref": "#/components/schemas/V2ErrorResponse"}, status
+    unknown = client.get("/v2/models/no-such-model", headers=tenant_headers("acme-corp"))
+    assert unknown.status_code == 404
+    assert set(unknown.json()) == {"error"}
 
 
 def test_request_id_is_echoed_or_created(client: TestClient) -> None:

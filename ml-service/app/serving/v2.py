@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app import __version__
 from app.deps import TenantDep
-from app.errors import ERROR_RESPONSES, FieldError
+from app.errors import V2_ERROR_RESPONSES, FieldError, V2ErrorResponse
 from app.serving.schemas import MODEL_ID_PATTERN
 from app.serving.service import LiveDeployment, PredictionInputError, ServingService
 
@@ -26,9 +26,14 @@ from app.serving.service import LiveDeployment, PredictionInputError, ServingSer
 router = APIRouter(
     prefix="/v2",
     tags=["inference-v2"],
-    responses=ERROR_RESPONSES,
+    responses=V2_ERROR_RESPONSES,
     strict_content_type=False,
 )
+_NOT_FOUND = {404: {"model": V2ErrorResponse, "description": "unknown, or another tenant's"}}
+_NOT_READY = {
+    400: {"model": V2ErrorResponse, "description": "not ready, or a malformed X-Tenant-ID"}
+}
+_UNAVAILABLE = {503: {"model": V2ErrorResponse, "description": "replicas not running (yet)"}}
 
 ModelName = Annotated[str, Path(pattern=MODEL_ID_PATTERN, description="the deployment's model_id")]
 ModelVersion = Annotated[str, Path(pattern=r"^[0-9]{1,9}$", description="a registry version")]
@@ -233,7 +238,7 @@ async def v2_ready(request: Request) -> JSONResponse:
     return JSONResponse(status_code=200 if ready else 400, content={"ready": ready})
 
 
-@router.get("/models/{name}", response_model=ModelMetadata)
+@router.get("/models/{name}", response_model=ModelMetadata, responses=_NOT_FOUND)
 async def v2_model_metadata(
     name: ModelName, tenant_id: TenantDep, service: ServingDep
 ) -> ModelMetadata:
@@ -241,7 +246,9 @@ async def v2_model_metadata(
     return _metadata(service, tenant_id, name, None)
 
 
-@router.get("/models/{name}/versions/{version}", response_model=ModelMetadata)
+@router.get(
+    "/models/{name}/versions/{version}", response_model=ModelMetadata, responses=_NOT_FOUND
+)
 async def v2_model_version_metadata(
     name: ModelName, version: ModelVersion, tenant_id: TenantDep, service: ServingDep
 ) -> ModelMetadata:
@@ -249,7 +256,9 @@ async def v2_model_version_metadata(
     return _metadata(service, tenant_id, name, version)
 
 
-@router.get("/models/{name}/ready", response_model=ModelReadiness)
+@router.get(
+    "/models/{name}/ready", response_model=ModelReadiness, responses=_NOT_FOUND | _NOT_READY
+)
 async def v2_model_ready(
     name: ModelName, tenant_id: TenantDep, service: ServingDep
 ) -> JSONResponse:
@@ -257,7 +266,11 @@ async def v2_model_ready(
     return _readiness(service, tenant_id, name, None)
 
 
-@router.get("/models/{name}/versions/{version}/ready", response_model=ModelReadiness)
+@router.get(
+    "/models/{name}/versions/{version}/ready",
+    response_model=ModelReadiness,
+    responses=_NOT_FOUND | _NOT_READY,
+)
 async def v2_model_version_ready(
     name: ModelName, version: ModelVersion, tenant_id: TenantDep, service: ServingDep
 ) -> JSONResponse:
@@ -308,7 +321,9 @@ async def _infer(
     )
 
 
-@router.post("/models/{name}/infer", response_model=InferResponse)
+@router.post(
+    "/models/{name}/infer", response_model=InferResponse, responses=_NOT_FOUND | _UNAVAILABLE
+)
 async def v2_infer(
     name: ModelName, body: InferRequest, tenant_id: TenantDep, service: ServingDep
 ) -> InferResponse:
@@ -320,6 +335,7 @@ async def v2_infer(
 @router.post(
     "/models/{name}/versions/{version}/infer",
     response_model=InferResponse,
+    responses=_NOT_FOUND | _UNAVAILABLE,
 )
 async def v2_version_infer(
     name: ModelName,

@@ -2,6 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsInt, IsObject, IsOptional, IsString, Matches, MaxLength, Min, ValidateNested } from 'class-validator';
 import { MODEL_ID_PATTERN } from '@app/ml/serving/dto/serving-requests.dto';
+import { FieldErrorDto } from '@app/common/filters/error-response.dto';
 
 /** The tensor datatypes of the Open Inference Protocol (KServe v2, "Tensor Data Types"). */
 export const V2_DATATYPES = ['BOOL', 'UINT8', 'UINT16', 'UINT32', 'UINT64', 'INT8', 'INT16', 'INT32', 'INT64', 'FP16', 'FP32', 'FP64', 'BYTES'] as const;
@@ -179,8 +180,12 @@ export class V2ErrorResponseDto {
   @ApiProperty({ example: 'deployment churn does not exist', description: 'One sentence (the protocol names this field `error`).' })
   error!: string;
 
-  @ApiPropertyOptional({ example: [{ field: 'inputs.0.datatype', message: 'tenure is double: one of FP16, FP32, FP64, INT16, ...' }] })
-  errors?: { field: string; message: string }[];
+  @ApiPropertyOptional({
+    type: [FieldErrorDto],
+    example: [{ field: 'inputs.0.datatype', message: 'tenure is double: one of FP16, FP32, FP64, INT16, ...' }],
+    description: 'Present for validation errors only.',
+  })
+  errors?: FieldErrorDto[];
 
   @ApiProperty({ example: '7f1c7a0e-1b1e-4f54-9a7c-3f0b1f5e2d11', description: 'Finds the request in both services\' logs.' })
   request_id!: string;

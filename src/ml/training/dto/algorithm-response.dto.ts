@@ -21,7 +21,13 @@ export class HyperparameterResponseDto {
   @ApiPropertyOptional({ type: 'array', items: {}, nullable: true, description: 'The only accepted values, when the parameter is a choice.' })
   choices!: unknown[] | null;
 
-  @ApiProperty({ example: 6, description: 'Used when the request does not set it.' })
+  @ApiProperty({
+    // Of the parameter's `type`: a number, a string, a boolean, a list of integers, or null.
+    oneOf: [{ type: 'number' }, { type: 'string' }, { type: 'boolean' }, { type: 'array', items: { type: 'integer' } }],
+    nullable: true,
+    example: 6,
+    description: 'Used when the request does not set it; of the parameter\'s `type`, or null (not used).',
+  })
   default!: unknown;
 
   @ApiProperty({ example: 'maximum depth of a tree' })
