@@ -12,7 +12,7 @@ from typing import Any
 
 import vl_convert
 
-from app.errors import NotAcceptableError
+from app.errors import ErrorResponse, NotAcceptableError
 
 VEGA_LITE_SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"
 # The vl-convert bundle of Vega-Lite that matches VEGA_LITE_SCHEMA.
@@ -21,6 +21,18 @@ VEGA_LITE_MEDIA_TYPE = "application/vnd.vegalite.v5+json"
 PNG = "image/png"
 JSON = "application/json"
 MEDIA_TYPES = [PNG, VEGA_LITE_MEDIA_TYPE]
+# The OpenAPI answers of every chart route: the chart in the media type `negotiate` picks, or 406.
+CHART_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "content": {
+            PNG: {"schema": {"type": "string", "format": "binary"}},
+            JSON: {"schema": {"type": "object"}},
+            VEGA_LITE_MEDIA_TYPE: {"schema": {"type": "object"}},
+        },
+        "description": "the PNG, or the Vega-Lite spec with its data, chosen by Accept",
+    },
+    406: {"model": ErrorResponse, "description": "Accept allows neither PNG nor JSON"},
+}
 # A chart's name in URLs: lowercase, URL-safe.
 CHART_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 # Device pixels per CSS pixel of the PNG: sharp on high-density screens and in slides.

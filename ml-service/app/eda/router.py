@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Response, status
 from fastapi.responses import HTMLResponse, JSONResponse
 
-from app.charts.core import JSON, PNG, VEGA_LITE_MEDIA_TYPE, negotiate
+from app.charts.core import CHART_RESPONSES, negotiate
 from app.datasets.warehouse import WAREHOUSE_RESPONSES
 from app.deps import EdaDep, ProfileJobsDep, TenantDep, WarehouseDep
 from app.eda.schemas import (
@@ -24,17 +24,8 @@ router = APIRouter(prefix="/api/v1/eda", tags=["eda"], responses=ERROR_RESPONSES
 
 _NOT_FOUND = {404: {"model": ErrorResponse, "description": "no such profile for this tenant"}}
 _CHART_CONTENT = {
-    200: {
-        "content": {
-            PNG: {"schema": {"type": "string", "format": "binary"}},
-            JSON: {"schema": {"type": "object"}},
-            VEGA_LITE_MEDIA_TYPE: {"schema": {"type": "object"}},
-        },
-        "description": "the PNG, or the Vega-Lite spec with its data, chosen by Accept",
-    },
-    400: {"model": ErrorResponse, "description": "a malformed chart name"},
-    406: {"model": ErrorResponse, "description": "Accept allows neither PNG nor JSON"},
-}
+    400: {"model": ErrorResponse, "description": "a malformed chart name"}
+} | CHART_RESPONSES
 _AcceptHeader = Annotated[
     str | None,
     Header(description="image/png, application/json (default) or the Vega-Lite type"),

@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Path, Query, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.charts.core import JSON, PNG, VEGA_LITE_MEDIA_TYPE, negotiate, render_png
+from app.charts.core import CHART_RESPONSES, PNG, negotiate, render_png
 from app.datasets.warehouse import WAREHOUSE_RESPONSES
 from app.deps import TenantDep, TrainingDep
 from app.errors import ERROR_RESPONSES, ErrorResponse
@@ -259,18 +259,7 @@ async def get_feature_importance(
 @router.get(
     "/importance/charts/{name}",
     response_class=Response,
-    responses=_IMPORTANCE_ERRORS
-    | {
-        200: {
-            "content": {
-                PNG: {"schema": {"type": "string", "format": "binary"}},
-                JSON: {"schema": {"type": "object"}},
-                VEGA_LITE_MEDIA_TYPE: {"schema": {"type": "object"}},
-            },
-            "description": "the PNG, or the Vega-Lite spec with its data, chosen by Accept",
-        },
-        406: {"model": ErrorResponse, "description": "Accept allows neither PNG nor JSON"},
-    },
+    responses=_IMPORTANCE_ERRORS | CHART_RESPONSES,
 )
 async def get_feature_importance_chart(
     name: Annotated[str, Path(pattern=r"^[a-z][a-z0-9_]{0,63}$")],

@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Request, Response, status
 from fastapi.responses import StreamingResponse
 
-from app.charts.core import JSON, PNG, VEGA_LITE_MEDIA_TYPE, negotiate
+from app.charts.core import CHART_RESPONSES, negotiate
 from app.deps import TenantDep, TrackingServiceDep, TrainingDep, WarehouseDep
 from app.errors import ERROR_RESPONSES, ErrorResponse
 from app.jobs.sse import event_stream_response
@@ -177,17 +177,9 @@ async def list_training_charts(
     responses=_NOT_FOUND
     | _NOT_COMPLETED
     | {
-        200: {
-            "content": {
-                PNG: {"schema": {"type": "string", "format": "binary"}},
-                JSON: {"schema": {"type": "object"}},
-                VEGA_LITE_MEDIA_TYPE: {"schema": {"type": "object"}},
-            },
-            "description": "the PNG, or the Vega-Lite spec with its data, chosen by Accept",
-        },
         400: {"model": ErrorResponse, "description": "a malformed chart name"},
-        406: {"model": ErrorResponse, "description": "Accept allows neither PNG nor JSON"},
-    },
+    }
+    | CHART_RESPONSES,
 )
 async def get_training_chart(
     job_id: str,

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request, Response, status
 
-from app.charts.core import JSON, PNG, VEGA_LITE_MEDIA_TYPE, negotiate
+from app.charts.core import CHART_RESPONSES, negotiate
 from app.deps import TenantDep, TuningDep
 from app.errors import ERROR_RESPONSES, ErrorResponse
 from app.jobs.store import JobStatus
@@ -197,17 +197,9 @@ async def list_tuning_charts(
     responses=_NOT_FOUND
     | _NOT_COMPLETED
     | {
-        200: {
-            "content": {
-                PNG: {"schema": {"type": "string", "format": "binary"}},
-                JSON: {"schema": {"type": "object"}},
-                VEGA_LITE_MEDIA_TYPE: {"schema": {"type": "object"}},
-            },
-            "description": "the PNG, or the Vega-Lite spec with its data, chosen by Accept",
-        },
         400: {"model": ErrorResponse, "description": "a malformed chart name"},
-        406: {"model": ErrorResponse, "description": "Accept allows neither PNG nor JSON"},
-    },
+    }
+    | CHART_RESPONSES,
 )
 async def get_tuning_chart(
     sweep_id: str,
