@@ -8,6 +8,11 @@ Ray Serve replica; runtime `embedded`: loaded in the ML Service's process):
 - in-process `LoadedModel.predict_records`, the code every replica runs;
 - batch prediction of 1M generated rows, in-process and as a `POST /api/v1/serving/batch` job.
 
+Every point is measured in `--runs` sweeps (3 by default) and reported per run (the 1-min load
+average before it, served latency, 503 refusals and how fast they came, other errors) and over
+the runs (the median run's p50 and p99, the worst run's p99): one run's tail says little on a
+shared 2-core machine. `--quick` is a smoke run of about a minute per sweep.
+
 `./bench/serving/run.sh` builds the AI Service, installs vegeta and starts a throw-away stack on
 spare ports; `--ai-url/--ml-url/--data-dir` use a running one instead.
 """
@@ -111,8 +116,8 @@ def summary(latencies_ms: list[float], errors: int, seconds: float, sent: int) -
     }
 
 
-def attack(vegeta: str, url: str, header: str, rate: int, seconds: float) -> dict:
-    """One fixed-rate vegeta run; its JSON report reduced to what the README shows."""
+def attack(vegeta: str, url: str, header: str, rate: int, seconds: float) -> list[dict]:
+    """One fixed-rate vegeta run: each request's status code, latency (ms) and headers."""
     with tempfile.TemporaryDirectory() as folder:
         body = Path(folder) / "body.json"
         body.write_text(json.dumps(RECORD))
@@ -125,26 +130,71 @@ def attack(vegeta: str, url: str, header: str, rate: int, seconds: float) -> dic
              f"-duration={seconds}s", "-timeout=5s", "-keepalive=true", "-max-workers=512"],
             check=True, capture_output=True,
         )  # fmt: skip
-        report = subprocess.run(
-            [vegeta, "report", "-type=json"], input=attack_run.stdout, check=True,
+        encoded = subprocess.run(
+            [vegeta, "encode", "-to=json"], input=attack_run.stdout, check=True,
             capture_output=True,
         )  # fmt: skip
-    data = json.loads(report.stdout)
-    latencies = data["latencies"]
-    ok = data["status_codes"].get("200", 0)
+    results = []
+    for line in encoded.stdout.splitlines():
+        item = json.loads(line)
+        results.append(
+            {"code": item["code"], "latency_ms": item["latency"] / 1e6,
+             "headers": item.get("headers") or {}}
+        )  # fmt: skip
+    return results
+
+
+def percentile(values: list[float], q: float) -> float | None:
+    return round(float(np.percentile(values, q)), 2) if values else None
+
+
+def outcome_of(results: list[dict], seconds: float, load: float) -> dict:
+    """One run of one point: served (200) latency, refusals (503) and how fast they came, other
+    errors (anything else, a timeout after 5 s included), and the 1-min load before the run."""
+    served = [item["latency_ms"] for item in results if item["code"] == 200]
+    refused = [item["latency_ms"] for item in results if item["code"] == 503]
+    codes: dict[str, int] = {}
+    for item in results:
+        codes[str(item["code"])] = codes.get(str(item["code"]), 0) + 1
+    retry_after = sum(
+        1 for item in results if item["code"] == 503 and "Retry-After" in item["headers"]
+    )
     return {
-        "requests": data["requests"],
-        "errors": data["requests"] - ok,
-        "status_codes": data["status_codes"],
-        "throughput_per_second": round(data["throughput"], 1),
-        "p50_ms": round(latencies["50th"] / 1e6, 2),
-        "p95_ms": round(latencies["95th"] / 1e6, 2),
-        "p99_ms": round(latencies["99th"] / 1e6, 2),
+        "load_1m_before": round(load, 2),
+        "requests": len(results),
+        "served_per_second": round(len(served) / seconds, 1),
+        "p50_ms": percentile(served, 50),
+        "p95_ms": percentile(served, 95),
+        "p99_ms": percentile(served, 99),
+        "refused_503": len(refused),
+        "refused_with_retry_after": retry_after,
+        "refused_p99_ms": percentile(refused, 99),
+        "errors": len(results) - len(served) - len(refused),
+        "status_codes": codes,
     }
 
 
-def in_process(data_dir: Path, count: int) -> tuple[dict, dict]:
-    """The replica's own code path, without any network: single rows, then big batches."""
+def point_summary(runs: list[dict]) -> dict:
+    """A point over its runs: the median run's p50 and p99, and the worst run's p99."""
+    p50s = [run["p50_ms"] for run in runs if run["p50_ms"] is not None]
+    p99s = [run["p99_ms"] for run in runs if run["p99_ms"] is not None]
+    refused = [run["refused_p99_ms"] for run in runs if run["refused_p99_ms"] is not None]
+    return {
+        "runs": len(runs),
+        "median_p50_ms": round(statistics.median(p50s), 2) if p50s else None,
+        "median_p99_ms": round(statistics.median(p99s), 2) if p99s else None,
+        "worst_p99_ms": max(p99s) if p99s else None,
+        "min_served_per_second": min(run["served_per_second"] for run in runs),
+        "refused_503": sum(run["refused_503"] for run in runs),
+        "worst_refused_p99_ms": max(refused) if refused else None,
+        "errors": sum(run["errors"] for run in runs),
+        "load_1m_before": [run["load_1m_before"] for run in runs],
+    }
+
+
+def in_process(data_dir: Path, count: int, batch: bool) -> tuple[dict, dict | None]:
+    """The replica's own code path, without any network: single rows, then (with `batch`) big
+    batches."""
     from app.serving.model import LoadedModel, ModelSpec
     from app.serving.store import DeploymentStore
 
@@ -161,6 +211,8 @@ def in_process(data_dir: Path, count: int) -> tuple[dict, dict]:
         latencies.append((time.perf_counter() - started) * 1000)
     single = summary(latencies, 0, sum(latencies) / 1000, count)
     single["throughput_per_second"] = round(count / (sum(latencies) / 1000), 1)
+    if not batch:
+        return single, None
 
     import pandas as pd
 
@@ -200,50 +252,84 @@ async def batch_job(ml_url: str) -> dict:
 
 
 def table(results: dict) -> str:
-    """The README's table: one row per runtime, rate and target, with what the AI Service adds."""
+    """The README's table: per runtime, rate and target, over the runs: the median run's p50 and
+    p99 and the worst run's p99 of the served requests, refusals (503) and how fast the slowest
+    came, other errors, and the 1-min load before each run; then what the AI Service adds."""
     lines = [
-        "| runtime | rate | target | p50 ms | p95 ms | p99 ms | served/s | errors |",
-        "|---|---:|---|---:|---:|---:|---:|---:|",
+        (
+            "| runtime | rate | target | p50 ms (median) | p99 ms (median) | p99 ms (worst run) | "
+            "served/s (lowest) | 503s | 503 p99 ms (worst) | other errors | load before each run |"
+        ),
+        "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for rate, runtimes in results["rates"].items():
         for runtime, targets in runtimes.items():
-            for target, outcome in targets.items():
+            for target, point in targets.items():
+                summary_ = point["summary"]
+                loads = " · ".join(f"{load:.2f}" for load in summary_["load_1m_before"])
                 lines.append(
-                    f"| {runtime} | {rate}/s | {target} | {outcome['p50_ms']} | "
-                    f"{outcome['p95_ms']} | {outcome['p99_ms']} | "
-                    f"{outcome['throughput_per_second']} | {outcome['errors']} |"
+                    f"| {runtime} | {rate}/s | {TARGET_NAMES[target]} | "
+                    f"{summary_['median_p50_ms']} | {summary_['median_p99_ms']} | "
+                    f"{summary_['worst_p99_ms']} | {summary_['min_served_per_second']} | "
+                    f"{summary_['refused_503']} | {summary_['worst_refused_p99_ms'] or '–'} | "
+                    f"{summary_['errors']} | {loads} |"
                 )
-            added = targets["ai_service"]["p50_ms"] - targets["ml_service"]["p50_ms"]
-            lines.append(f"| {runtime} | {rate}/s | *AI Service adds (p50)* | {added:.2f} |||||")
+            ai, ml = targets["ai_service"]["summary"], targets["ml_service"]["summary"]
+            if ai["median_p50_ms"] is not None and ml["median_p50_ms"] is not None:
+                added = ai["median_p50_ms"] - ml["median_p50_ms"]
+                lines.append(
+                    f"| {runtime} | {rate}/s | *AI Service adds (median p50)* | {added:.2f} "
+                    "||||||||"
+                )
     single = results["in_process_single_row"]
-    lines.append(f"| in-process | – | `predict_records` | {single['p50_ms']} | {single['p95_ms']} "
-                 f"| {single['p99_ms']} | {single['throughput_per_second']} (one thread) | 0 |")  # fmt: skip
+    lines.append(f"| in-process | – | `predict_records` | {single['p50_ms']} | {single['p99_ms']} "
+                 f"| – | {single['throughput_per_second']} (one thread) | 0 | – | 0 | – |")  # fmt: skip
     return "\n".join(lines)
 
 
+TARGET_NAMES = {"ml_service": "ML Service direct", "ai_service": "**AI Service**"}
+
+
 async def run(args: argparse.Namespace, ai_url: str, ml_url: str, data_dir: Path) -> dict:
+    """`args.runs` sweeps over every point (rate x runtime x target), one after the other, so a
+    noisy minute of the machine lands in one run of each point rather than in all runs of one."""
     await setup(ml_url)
-    results: dict = {"rates": {}}
-    single, batch = in_process(data_dir, 5000)
+    results: dict = {"runs": args.runs, "seconds": args.seconds, "rates": {}}
+    single, batch = in_process(data_dir, 1000 if args.quick else 5000, batch=not args.quick)
     results["in_process_single_row"] = single
-    results["in_process_batch"] = batch
+    if batch is not None:
+        results["in_process_batch"] = batch
     ml_authorization = service_headers()["Authorization"]
-    for rate in [int(value) for value in args.rates.split(",")]:
-        results["rates"][str(rate)] = {}
-        for runtime, model_id in DEPLOYMENTS.items():
-            targets = {
-                "ml_service": (f"{ml_url}/api/v1/serving/{model_id}/predict",
-                               f"X-Tenant-ID: {TENANT}\nAuthorization: {ml_authorization}"),
-                "ai_service": (f"{ai_url}/api/v1/ml/serving/{model_id}/predict",
-                               f"X-API-Key: {args.api_key}"),
-            }  # fmt: skip
-            results["rates"][str(rate)][runtime] = {}
-            for name, (url, header) in targets.items():
-                attack(args.vegeta, url, header, rate, args.warmup)  # discarded: warm-up
-                outcome = attack(args.vegeta, url, header, rate, args.seconds)
-                results["rates"][str(rate)][runtime][name] = outcome
-                print(f"{rate} req/s {runtime} {name}: {outcome}", file=sys.stderr)
-    results["batch_job"] = await batch_job(ml_url)
+    rates = [int(value) for value in args.rates.split(",")]
+    for run_number in range(1, args.runs + 1):
+        for rate in rates:
+            for runtime, model_id in DEPLOYMENTS.items():
+                targets = {
+                    "ml_service": (f"{ml_url}/api/v1/serving/{model_id}/predict",
+                                   f"X-Tenant-ID: {TENANT}\nAuthorization: {ml_authorization}"),
+                    "ai_service": (f"{ai_url}/api/v1/ml/serving/{model_id}/predict",
+                                   f"X-API-Key: {args.api_key}"),
+                }  # fmt: skip
+                for name, (url, header) in targets.items():
+                    attack(args.vegeta, url, header, rate, args.warmup)  # discarded: warm-up
+                    load = os.getloadavg()[0]
+                    outcome = outcome_of(
+                        attack(args.vegeta, url, header, rate, args.seconds), args.seconds, load
+                    )
+                    point = (
+                        results["rates"].setdefault(str(rate), {}).setdefault(runtime, {})
+                        .setdefault(name, {"runs": []})
+                    )  # fmt: skip
+                    point["runs"].append(outcome)
+                    shown = {k: v for k, v in outcome.items() if k != "status_codes"}
+                    print(f"run {run_number}: {rate} req/s {runtime} {name}: {shown}",
+                          file=sys.stderr, flush=True)  # fmt: skip
+    for runtimes in results["rates"].values():
+        for targets in runtimes.values():
+            for point in targets.values():
+                point["summary"] = point_summary(point["runs"])
+    if not args.quick:
+        results["batch_job"] = await batch_job(ml_url)
     return results
 
 
@@ -255,10 +341,19 @@ def main() -> None:
     parser.add_argument("--api-key", default=API_KEY, help="an acme-corp key of the running stack")
     parser.add_argument("--vegeta", default=os.environ.get("VEGETA", "vegeta"))
     parser.add_argument("--rates", default="50,200,500")
+    parser.add_argument("--runs", type=int, default=3, help="sweeps over every point (>= 1)")
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--warmup", type=float, default=2)
+    parser.add_argument(
+        "--quick", action="store_true",
+        help="smoke run: rates 200,500, 2 s per point after 0.5 s of warm-up, no batch figures",
+    )  # fmt: skip
     parser.add_argument("--out", type=Path, default=Path(__file__).with_name("results.json"))
     args = parser.parse_args()
+    if args.runs < 1:
+        parser.error("--runs must be at least 1")
+    if args.quick:
+        args.rates, args.seconds, args.warmup = "200,500", 2.0, 0.5
     stack: Stack | None = None
     if args.ai_url is None:
         print("starting the stack on spare ports ...", file=sys.stderr, flush=True)
@@ -276,8 +371,9 @@ def main() -> None:
             stack.stop()
     args.out.write_text(json.dumps(results, indent=2) + "\n")
     print(table(results))
-    print(f"batch job: {results['batch_job']['rows_per_second']} rows/s end to end; "
-          f"in-process {results['in_process_batch']['rows_per_second']} rows/s")  # fmt: skip
+    if "batch_job" in results:
+        print(f"batch job: {results['batch_job']['rows_per_second']} rows/s end to end; "
+              f"in-process {results['in_process_batch']['rows_per_second']} rows/s")  # fmt: skip
 
 
 if __name__ == "__main__":
