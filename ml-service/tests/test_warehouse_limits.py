@@ -164,3 +164,29 @@ def test_a_call_whose_limit_runs_out_as_it_starts_is_still_stopped(tmp_path: Pat
     runner.join(timeout=30)
     assert not runner.is_alive(), "the never-ending statement was not stopped"
     assert len(outcome) == 1 and isinstance(outcome[0], QueryTimeoutError), outcome
+
+
+def test_release_closes_an_idle_tenants_connection_and_the_next_read_reopens_it(
+    tmp_path: Path,
+) -> None:
+    # After a whole-table scan (a profile), the cached connection holds the table's blocks in
+    # DuckDB's buffer pool: release() drops them, but never under a call that is using them.
+    with duckdb.connect(str(tmp_path / "released-tenant.duckdb")) as connection:
+        connection.execute("CREATE TABLE t AS SELECT range AS n FROM range(1000)")
+    warehouses = WarehouseManager(tmp_path)
+    total = DatasetSource(source="sql", query="SELECT sum(n) AS total FROM t")
+
+    def read() -> list:
+        return warehouses.read(
+            "released-tenant", total, "dataset", lambda c, select: c.execute(select).fetchall()
+        )
+
+    assert read() == [(499500,)] and "released-tenant" in warehouses._connections
+    with warehouses._registry_lock:
+        in_use = warehouses._locks["released-tenant"]
+    with in_use:  # a call of the tenant is running on the connection: left alone
+        assert warehouses.release("released-tenant") is False
+    assert "released-tenant" in warehouses._connections
+    assert warehouses.release("released-tenant") is True
+    assert "released-tenant" not in warehouses._connections
+    assert read() == [(499500,)]
