@@ -225,6 +225,8 @@ def test_pbt_clones_the_better_trial_and_resumes_from_its_checkpoint(
     child = next(run for run in children if run.data.tags["trial_id"] == exploited[0]["trial_id"])
     assert child.data.tags["perturbations"] == str(len(exploited[0]["perturbations"]))
     assert child.data.params["learning_rate"] == str(exploited[0]["params"]["learning_rate"])
+    # Tune's experiment folder with the pbt checkpoints is gone once the sweep has ended.
+    assert not (settings.ray_results_dir / sweep["sweep_id"]).exists()
 
 
 def test_lightgbm_and_the_network_are_tuned_round_by_round(client: TestClient) -> None:

@@ -11,7 +11,9 @@ split and runs the trials on Ray Tune (`app.tuning.sweep`).
 import asyncio
 import json
 import logging
+import shutil
 import time
+from pathlib import Path
 from typing import Any
 
 import ray
@@ -625,6 +627,11 @@ class TuningHandler(JobHandler):
             raise
         finally:
             self._live.remove(job.job_id)
+            if fitting.done():
+                # Tune's experiment folder (its state, each trial's result files, pbt's
+                # checkpoints) is never read again: the trials are in the job's result and
+                # MLflow, and a restarted sweep fails rather than resumes (the runner's rule).
+                shutil.rmtree(Path(self._ray_results_dir) / job.job_id, ignore_errors=True)
         final = tracker.snapshot(None) | {"elapsed_seconds": context.elapsed_seconds}
         states = list(tracker.trials.values())
         if states and all(state.status == "failed" for state in states):
