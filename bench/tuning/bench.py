@@ -47,6 +47,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--trees", type=int, default=200, help="boosting rounds of a full trial")
     parser.add_argument("--concurrency", type=int, default=2, help="max_concurrent_trials")
     parser.add_argument("--grace-period", type=int, default=10, help="ASHA's grace period")
+    parser.add_argument(
+        "--reduction-factor", type=float, default=3, help="ASHA's reduction factor"
+    )
     parser.add_argument("--seed", type=int, default=42, help="data seed, split and searcher seed")
     parser.add_argument("--ai-url", default=os.environ.get("BENCH_AI_URL"))
     parser.add_argument("--ml-url", default=os.environ.get("BENCH_ML_URL"))
@@ -80,7 +83,11 @@ def run_sweep(args: argparse.Namespace, ai_url: str, table: str, scheduler: str)
         "split": {"strategy": "stratified", "test_size": 0.2, "random_state": args.seed},
         "hyperparameters": {"n_estimators": args.trees},
         "search": "random",
-        "scheduler": {"type": scheduler, "grace_period": args.grace_period, "reduction_factor": 3},
+        "scheduler": {
+            "type": scheduler,
+            "grace_period": args.grace_period,
+            "reduction_factor": args.reduction_factor,
+        },
         "num_samples": args.samples,
         "max_concurrent_trials": args.concurrency,
         "random_state": args.seed,
