@@ -6,11 +6,12 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, ValidationError, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
 from app.datasets.demo_data import DEMO_TENANT_ID
 from app.datasets.warehouse import WarehouseLimits
+from app.features.online_store import RedisOnlineStore, parse_online_store
 from app.training.limits import TenantLimitOverrides, TrainingLimits
 
 # ml-service/app/config.py -> the repository root; durable state lives next to the code by default
@@ -130,6 +131,13 @@ class Settings(BaseSettings):
         description="Python of the Feast environment (ml-service/feature-store, made by "
         "scripts/setup.sh); Feast runs in its own process from it",
     )
+    # A secret: a Redis URL may hold a password, which repr() and logs must not show.
+    feature_online_store: SecretStr = Field(
+        SecretStr("sqlite"),
+        description="Feast's online store: `sqlite` (a file per tenant in the data folder) or "
+        "a Redis URL `redis://[[user]:password@]host[:port][/db]` (`rediss://` for TLS) shared "
+        "by every tenant, each its own Feast project (app/features/online_store.py)",
+    )
     prediction_sampling_rate: float = Field(
         1.0, ge=0, le=1, description="share of served predictions logged for monitoring"
     )
@@ -140,6 +148,12 @@ class Settings(BaseSettings):
         for tenant_id in value:
             if not TENANT_ID_PATTERN.fullmatch(tenant_id):
                 raise ValueError(f'"{tenant_id}" is not a tenant id ({TENANT_ID_PATTERN.pattern})')
+        return value
+
+    @field_validator("feature_online_store")
+    @classmethod
+    def _online_store(cls, value: SecretStr) -> SecretStr:
+        parse_online_store(value.get_secret_value())
         return value
 
     @field_validator("tenant_limits")
@@ -216,6 +230,11 @@ class Settings(BaseSettings):
     def features_dir(self) -> Path:
         """Feature sets' Feast projects (one per tenant) and the Parquet files Feast reads."""
         return self.data_dir / "features"
+
+    @cached_property
+    def online_store(self) -> RedisOnlineStore | None:
+        """Feast's Redis online store, None for the per-tenant SQLite files."""
+        return parse_online_store(self.feature_online_store.get_secret_value())
 
     @cached_property
     def ray_results_dir(self) -> Path:

@@ -107,7 +107,7 @@ async def _service_lifecycle(app: FastAPI, settings: Settings) -> AsyncIterator[
     tracking_service = TrackingService(tracking)
     app.state.tracking_service = tracking_service
     app.state.registry = RegistryService(tracking_service, store, AuditLog(settings.job_store_path))
-    feast = FeastProcess(settings.feature_store_python)
+    feast = FeastProcess(settings.feature_store_python, settings.online_store)
     app.state.features = FeatureSetService(
         FeatureSetStore(settings.data_dir / "features.sqlite"),
         warehouses,

@@ -7,9 +7,14 @@ streams: one JSON request per line on stdin, one JSON answer per line on stdout
 (`{"ok": true, ...}` or `{"ok": false, "error": "..."}`). Importing Feast takes ~10 s, so the
 process stays up between requests. Feast's own output goes to stderr.
 
+The online store is SQLite (a file per tenant's project) unless the ML Service passes Feast's
+Redis connection string in `FEAST_REDIS_CONNECTION_STRING` (app/features/online_store.py; never
+on a command line, in a file or in an answer: it may hold a password). A Redis that cannot be
+reached is answered `{"ok": false, "unavailable": true, ...}`.
+
 Requests (all paths are absolute and chosen by the ML Service; data never travels in the JSON):
-- `apply`: register a feature view in the tenant's Feast project (`repo_dir` holds
-  feature_store.yaml, the SQLite registry and the SQLite online store) over a Parquet file.
+- `apply`: register a feature view in the tenant's Feast project (`repo_dir` holds the SQLite
+  registry and, without Redis, the SQLite online store) over a Parquet file.
   Fields: repo_dir, project, view, source_path, timestamp_column, join_keys, features.
 - `historical`: Feast's point-in-time join (`get_historical_features`) of the entity rows in
   `entity_path` (join keys + `event_timestamp`) with `features` (`view:feature` references);
@@ -36,31 +41,44 @@ _answers = os.fdopen(os.dup(sys.stdout.fileno()), "w", buffering=1)
 os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
 
 import pyarrow.parquet as pq  # noqa: E402
-from feast import Entity, FeatureStore, FeatureView, Field, FileSource  # noqa: E402
+from feast import Entity, FeatureStore, FeatureView, Field, FileSource, RepoConfig  # noqa: E402
 from feast.type_map import pa_to_feast_value_type  # noqa: E402
 from feast.types import from_value_type  # noqa: E402
+from redis.exceptions import ConnectionError as RedisConnectionError  # noqa: E402
+from redis.exceptions import TimeoutError as RedisTimeoutError  # noqa: E402
+
+REDIS = os.environ.get("FEAST_REDIS_CONNECTION_STRING")
+# What an answer must never show (redis-py's messages name host and port only, but an answer is
+# scrubbed anyway): the password's value as Feast's connection string quotes it.
+_SECRETS = [
+    json.loads(part.split("=", 1)[1])
+    for part in (REDIS or "").split(",")
+    if part.startswith("password=")
+]
 
 
-def _repo_config(repo_dir: Path, project: str) -> str:
-    # One Feast project per tenant: registry and online store are SQLite files in the tenant's
-    # feature folder; the offline store is Feast's DuckDB store over Parquet files.
-    return (
-        f"project: {project}\n"
-        f"registry: {json.dumps(str(repo_dir / 'registry.db'))}\n"
-        "provider: local\n"
-        "offline_store:\n  type: duckdb\n"
-        f"online_store:\n  type: sqlite\n  path: {json.dumps(str(repo_dir / 'online.db'))}\n"
-        "entity_key_serialization_version: 3\n"
-    )
+def _online_store(repo_dir: Path) -> dict[str, Any]:
+    if REDIS:
+        return {"type": "redis", "connection_string": REDIS}
+    return {"type": "sqlite", "path": str(repo_dir / "online.db")}
 
 
 def _store(repo_dir: str, project: str) -> FeatureStore:
+    # One Feast project per tenant: the registry is a SQLite file in the tenant's feature folder,
+    # the offline store Feast's DuckDB store over Parquet files. The configuration is built here
+    # rather than read from a feature_store.yaml: it may hold the Redis password.
     path = Path(repo_dir)
     path.mkdir(parents=True, exist_ok=True)
-    config = path / "feature_store.yaml"
-    if not config.exists():
-        config.write_text(_repo_config(path, project))
-    return FeatureStore(repo_path=str(path))
+    config = RepoConfig(
+        project=project,
+        registry=str(path / "registry.db"),
+        provider="local",
+        offline_store={"type": "duckdb"},
+        online_store=_online_store(path),
+        entity_key_serialization_version=3,
+        repo_path=path,
+    )
+    return FeatureStore(repo_path=str(path), config=config)
 
 
 def apply(request: dict[str, Any]) -> dict[str, Any]:
@@ -126,8 +144,27 @@ def online(request: dict[str, Any]) -> dict[str, Any]:
     store = _store(request["repo_dir"], request["project"])
     response = store.get_online_features(
         features=request["features"], entity_rows=request["entities"]
-    )
-    return {"response": convert_response_to_dict(response.proto)}
+    ).proto
+    if REDIS:
+        names = {reference.split(":", 1)[1] for reference in request["features"]}
+        _redis_not_found(response, names)
+    return {"response": convert_response_to_dict(response)}
+
+
+def _redis_not_found(response: Any, features: set[str]) -> None:
+    """Feast 0.67's Redis store answers an entity it has no row for as PRESENT with an empty
+    value and no event timestamp (RedisOnlineStore._get_features_for_entity returns the empty
+    values where the SQLite store returns None), so a missing entity would look found. A
+    feature value without an event timestamp was never written: it is marked NOT_FOUND, as the
+    SQLite store answers it (the join keys' own columns, which have no timestamps, are left)."""
+    from feast.protos.feast.serving.ServingService_pb2 import FieldStatus
+
+    for name, vector in zip(response.metadata.feature_names.val, response.results, strict=True):
+        if name not in features:
+            continue
+        for index, stamp in enumerate(vector.event_timestamps):
+            if stamp.seconds == 0 and stamp.nanos == 0:
+                vector.statuses[index] = FieldStatus.NOT_FOUND
 
 
 OPERATIONS = {
@@ -138,14 +175,23 @@ OPERATIONS = {
 }
 
 
+def _scrubbed(error: Exception) -> str:
+    text = f"{type(error).__name__}: {error}"
+    for secret in _SECRETS:
+        text = text.replace(str(secret), "***")
+    return text
+
+
 def main() -> None:
     _answers.write(json.dumps({"ok": True, "ready": True}) + "\n")
     for line in sys.stdin:
         try:
             request = json.loads(line)
             answer = {"ok": True, **OPERATIONS[request["op"]](request)}
+        except (RedisConnectionError, RedisTimeoutError) as error:
+            answer = {"ok": False, "unavailable": True, "error": _scrubbed(error)}
         except Exception as error:  # every failure is answered; the worker keeps serving
-            answer = {"ok": False, "error": f"{type(error).__name__}: {error}"}
+            answer = {"ok": False, "error": _scrubbed(error)}
         _answers.write(json.dumps(answer) + "\n")
 
 

@@ -4,17 +4,21 @@ Feast cannot be imported here (it needs pandas < 3; docs/architecture.md, "Featu
 it runs in one child process from its own environment, started at the service's start-up
 (`warm`, in the background) or on first use, and kept: importing Feast takes ~10 s. Requests
 are one JSON line each, answered in order; a lock keeps one request in flight. A worker that
-died (or never answered) is started again on the next request.
+died (or never answered) is started again on the next request. With a Redis online store
+(app/features/online_store.py) the worker gets Feast's connection string in its environment, and
+a Redis it cannot reach is a FeatureStoreUnavailableError naming the store (503).
 """
 
 import json
 import logging
+import os
 import subprocess
 import threading
 from pathlib import Path
 from typing import Any
 
 from app.errors import MLServiceError
+from app.features.online_store import RedisOnlineStore
 
 logger = logging.getLogger(__name__)
 
@@ -22,7 +26,8 @@ WORKER_SCRIPT = Path(__file__).resolve().parents[2] / "feature-store" / "feast_w
 
 
 class FeatureStoreUnavailableError(MLServiceError):
-    """The Feast worker could not be started or stopped answering (503)."""
+    """The Feast worker could not be started or stopped answering, or the online store could not
+    be reached (503)."""
 
     status_code = 503
 
@@ -32,8 +37,11 @@ class FeastRequestError(RuntimeError):
 
 
 class FeastProcess:
-    def __init__(self, python: Path) -> None:
+    def __init__(self, python: Path, online_store: RedisOnlineStore | None = None) -> None:
+        """`python`: the Feast environment's interpreter; `online_store`: Redis, or None for the
+        SQLite file of each tenant's project."""
         self._python = python
+        self._online_store = online_store
         self._lock = threading.Lock()
         self._process: subprocess.Popen[str] | None = None
 
@@ -44,8 +52,13 @@ class FeastProcess:
             raise FeatureStoreUnavailableError(
                 "the feature store environment is not installed (run scripts/setup.sh)"
             )
+        environment = {**os.environ}
+        environment.pop("FEAST_REDIS_CONNECTION_STRING", None)
+        if self._online_store is not None:
+            environment["FEAST_REDIS_CONNECTION_STRING"] = self._online_store.connection_string
         process = subprocess.Popen(
             [str(self._python), str(WORKER_SCRIPT)],
+            env=environment,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=None,  # Feast's logs join the service's own stderr
@@ -88,6 +101,11 @@ class FeastProcess:
                 self._process = None
                 raise FeatureStoreUnavailableError("the Feast worker exited") from None
             answer = self._answer(process)
+        if answer.get("unavailable"):
+            label = self._online_store.label if self._online_store else "SQLite"
+            raise FeatureStoreUnavailableError(
+                f"the online store ({label}) cannot be reached: {answer.get('error')}"
+            )
         if not answer.get("ok"):
             raise FeastRequestError(str(answer.get("error")))
         return answer

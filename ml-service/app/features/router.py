@@ -186,7 +186,10 @@ async def materialize_feature_set_version(
 @router.post(
     "/online",
     response_model=OnlineFeaturesResponse,
-    responses={409: {"model": ErrorResponse, "description": "a version is not materialised"}},
+    responses={
+        409: {"model": ErrorResponse, "description": "a version is not materialised"},
+        503: {"model": ErrorResponse, "description": "the online store cannot be reached"},
+    },
 )
 async def get_online_features(
     body: OnlineFeaturesRequest, tenant_id: TenantDep, request: Request
