@@ -44,10 +44,17 @@ import pyarrow.parquet as pq  # noqa: E402
 from feast import Entity, FeatureStore, FeatureView, Field, FileSource, RepoConfig  # noqa: E402
 from feast.type_map import pa_to_feast_value_type  # noqa: E402
 from feast.types import from_value_type  # noqa: E402
-from redis.exceptions import ConnectionError as RedisConnectionError  # noqa: E402
-from redis.exceptions import TimeoutError as RedisTimeoutError  # noqa: E402
 
 REDIS = os.environ.get("FEAST_REDIS_CONNECTION_STRING")
+# The errors of a Redis that cannot be reached (refused, timed out, a wrong password: redis-py's
+# AuthenticationError is a ConnectionError). Imported only for Redis, so a SQLite setup runs on an
+# environment synced before feast[redis] joined the lock.
+UNREACHABLE: tuple[type[Exception], ...] = ()
+if REDIS:
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+
+    UNREACHABLE = (RedisConnectionError, RedisTimeoutError)
 # What an answer must never show (redis-py's messages name host and port only, but an answer is
 # scrubbed anyway): the password's value as Feast's connection string quotes it.
 _SECRETS = [
@@ -188,7 +195,7 @@ def main() -> None:
         try:
             request = json.loads(line)
             answer = {"ok": True, **OPERATIONS[request["op"]](request)}
-        except (RedisConnectionError, RedisTimeoutError) as error:
+        except UNREACHABLE as error:
             answer = {"ok": False, "unavailable": True, "error": _scrubbed(error)}
         except Exception as error:  # every failure is answered; the worker keeps serving
             answer = {"ok": False, "error": _scrubbed(error)}
