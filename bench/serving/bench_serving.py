@@ -144,6 +144,38 @@ def attack(vegeta: str, url: str, header: str, rate: int, seconds: float) -> lis
     return results
 
 
+# Hops in request order: through the AI Service, `ai_service` (the client's latency minus the AI
+# Service's call to the ML Service: Nest and the client's hop) and `ml_hop` (that call minus the ML
+# Service's own time: undici, loopback, uvicorn); directly, `outside_ml` (the client's latency
+# minus the ML Service's time); then the ML Service's Server-Timing (app/serving/timing.py).
+HOPS = ["ai_service", "ml_hop", "outside_ml", "ingress", "check", "to_replica", "compute",
+        "from_replica", "respond", "ml"]  # fmt: skip
+
+
+def hop_medians(results: list[dict]) -> dict[str, float] | None:
+    """Median ms per hop (HOPS) over the served requests of one run, from each answer's
+    Server-Timing. None when the ML Service does not time its hops."""
+    per_hop: dict[str, list[float]] = {}
+    for item in results:
+        header = item["headers"].get("Server-Timing")
+        if item["code"] != 200 or not header:
+            continue
+        hops = {}
+        for entry in ", ".join(header).split(","):
+            name, _, duration = entry.strip().partition(";dur=")
+            hops[name] = float(duration)
+        if "ml_call" in hops:  # through the AI Service
+            hops["ai_service"] = item["latency_ms"] - hops.pop("ml_call")
+            hops["ml_hop"] = item["latency_ms"] - hops["ai_service"] - hops["ml"]
+        else:
+            hops["outside_ml"] = item["latency_ms"] - hops["ml"]
+        for name, value in hops.items():
+            per_hop.setdefault(name, []).append(value)
+    if not per_hop:
+        return None
+    return {name: round(statistics.median(values), 3) for name, values in per_hop.items()}
+
+
 def percentile(values: list[float], q: float) -> float | None:
     return round(float(np.percentile(values, q)), 2) if values else None
 
@@ -171,6 +203,7 @@ def outcome_of(results: list[dict], seconds: float, load: float) -> dict:
         "refused_p99_ms": percentile(refused, 99),
         "errors": len(results) - len(served) - len(refused),
         "status_codes": codes,
+        "hops_ms": hop_medians(results),
     }
 
 
@@ -189,7 +222,37 @@ def point_summary(runs: list[dict]) -> dict:
         "worst_refused_p99_ms": max(refused) if refused else None,
         "errors": sum(run["errors"] for run in runs),
         "load_1m_before": [run["load_1m_before"] for run in runs],
+        "hops_ms": median_hops([run["hops_ms"] for run in runs if run["hops_ms"]]),
     }
+
+
+def median_hops(runs: list[dict[str, float]]) -> dict[str, float] | None:
+    """Per hop, the median over the runs of each run's median."""
+    if not runs:
+        return None
+    names = [name for name in HOPS if any(name in run for run in runs)]
+    return {
+        name: round(statistics.median(run[name] for run in runs if name in run), 3)
+        for name in names
+    }
+
+
+def hops_table(results: dict) -> str:
+    """Where the time goes: per point, the median ms of each hop (median run)."""
+    names = HOPS
+    lines = [
+        "| runtime | rate | target | " + " | ".join(names) + " |",
+        "|---|---:|---|" + "---:|" * len(names),
+    ]
+    for rate, runtimes in results["rates"].items():
+        for runtime, targets in runtimes.items():
+            for target, point in targets.items():
+                hops = point["summary"]["hops_ms"]
+                if hops is None:
+                    continue
+                cells = " | ".join(str(hops.get(name, "–")) for name in names)
+                lines.append(f"| {runtime} | {rate}/s | {TARGET_NAMES[target]} | {cells} |")
+    return "\n".join(lines)
 
 
 def in_process(data_dir: Path, count: int, batch: bool) -> tuple[dict, dict | None]:
@@ -357,6 +420,8 @@ def main() -> None:
     stack: Stack | None = None
     if args.ai_url is None:
         print("starting the stack on spare ports ...", file=sys.stderr, flush=True)
+        # every predict answers where its time went (a few perf_counter calls per request)
+        os.environ["MLS_SERVING_TIMING"] = "true"
         stack = start_stack("bench-serving-", TENANT, args.api_key, seed_demo_data=True)
         ai_url, ml_url, data_dir = stack.ai_url, stack.ml_url, stack.data_dir
     else:
@@ -371,6 +436,9 @@ def main() -> None:
             stack.stop()
     args.out.write_text(json.dumps(results, indent=2) + "\n")
     print(table(results))
+    print()
+    print("where the time goes, median ms per hop (Server-Timing of the ML Service):")
+    print(hops_table(results))
     if "batch_job" in results:
         print(f"batch job: {results['batch_job']['rows_per_second']} rows/s end to end; "
               f"in-process {results['in_process_batch']['rows_per_second']} rows/s")  # fmt: skip

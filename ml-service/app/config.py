@@ -141,6 +141,11 @@ class Settings(BaseSettings):
     prediction_sampling_rate: float = Field(
         1.0, ge=0, le=1, description="share of served predictions logged for monitoring"
     )
+    serving_timing: bool = Field(
+        False,
+        description="answer each predict with a Server-Timing header: where its time went, per "
+        "hop (app/serving/timing.py); for bench/serving, off in production",
+    )
 
     @field_validator("demo_tenants")
     @classmethod

@@ -46,6 +46,8 @@ def is_inference_v2_path(path: str) -> bool:
 
 class MLServiceError(Exception):
     status_code = 500
+    # answered as a Retry-After header (seconds) when set: how soon the same call may succeed
+    retry_after_seconds: int | None = None
 
     def __init__(self, detail: str, errors: list[FieldError] | None = None) -> None:
         super().__init__(detail)
@@ -225,7 +227,7 @@ async def _handle_service_error(request: Request, error: Exception) -> JSONRespo
     assert isinstance(error, MLServiceError)
     headers = (
         {"Retry-After": str(error.retry_after_seconds)}
-        if isinstance(error, QuotaExceededError)
+        if error.retry_after_seconds is not None
         else None
     )
     return _error_response(request, error.status_code, error.detail, error.errors, headers)

@@ -49,6 +49,7 @@ from app.serving.monitoring import MonitoringStore
 from app.serving.router import router as serving_router
 from app.serving.service import ServingService
 from app.serving.store import DeploymentStore
+from app.serving.timing import ServerTimingMiddleware
 from app.serving.v2 import router as inference_v2_router
 from app.tracking.mlflow_setup import Tracking
 from app.tracking.router import router as tracking_router
@@ -100,6 +101,8 @@ async def _service_lifecycle(app: FastAPI, settings: Settings) -> AsyncIterator[
     app.state.settings = settings
     add_server_folder(settings.data_dir)
     app.state.service_token = service_token(settings.service_token, settings.data_dir)
+    # read per request by ServerTimingMiddleware (app/serving/timing.py)
+    app.state.serving_timing = settings.serving_timing
     app.state.job_store = store
     app.state.warehouses = warehouses
     app.state.eda = EdaService(warehouses, EdaStore(settings.data_dir / "eda.sqlite"))
@@ -271,6 +274,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(HttpMetricsMiddleware)
     # Added last, so it runs first: nothing of an unauthenticated request is processed.
     app.add_middleware(ServiceTokenMiddleware)
+    # outermost, so a predict's `ingress` hop includes the middlewares above
+    app.add_middleware(ServerTimingMiddleware)
     app.include_router(health_router)
     app.include_router(metrics_router)
     app.include_router(datasets_router)

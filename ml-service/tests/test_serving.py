@@ -527,6 +527,41 @@ def test_a_restarted_service_redeploys_its_stored_deployments(
         assert response.status_code == 200, response.text
 
 
+def test_with_serving_timing_a_predict_says_where_its_time_went(
+    client: TestClient, deployment: dict, settings
+) -> None:
+    """MLS_SERVING_TIMING on: each predict answers a Server-Timing header with every hop (issue
+    17's breakdown, read by bench/serving), in ms, adding up to the ML Service's own time; off
+    (the default, `client`), no header."""
+    from app.main import create_app
+
+    record = full_record(deployment)
+    plain = client.post(f"{SERVING}/{MODEL_ID}/predict", json=record, headers=tenant_headers())
+    assert plain.status_code == 200, plain.text
+    assert "Server-Timing" not in plain.headers
+
+    timed_settings = settings.model_copy(update={"seed_demo_data": False, "serving_timing": True})
+    with TestClient(create_app(timed_settings), headers=AUTHORIZATION) as timed:
+        assert wait_healthy(timed)["status"] == "healthy"
+        response = timed.post(
+            f"{SERVING}/{MODEL_ID}/predict", json=record, headers=tenant_headers()
+        )
+        assert response.status_code == 200, response.text
+        hops = {}
+        for entry in response.headers["Server-Timing"].split(","):
+            name, _, duration = entry.strip().partition(";dur=")
+            hops[name] = float(duration)
+        assert list(hops) == [
+            "ingress", "check", "to_replica", "compute", "from_replica", "respond", "ml"
+        ]  # fmt: skip
+        assert all(value >= 0 for value in hops.values()), hops
+        assert 0 < hops["compute"] < hops["ml"]
+        # the hops are consecutive: together they are the ML Service's time (rounding aside)
+        assert sum(value for name, value in hops.items() if name != "ml") == pytest.approx(
+            hops["ml"], abs=0.05
+        )
+
+
 def test_an_embedded_deployment_answers_like_the_ray_serve_one(
     client: TestClient, deployment: dict, versions: list[str]
 ) -> None:

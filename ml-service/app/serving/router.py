@@ -40,6 +40,12 @@ router = APIRouter(prefix="/api/v1/serving", tags=["serving"], responses=ERROR_R
 ModelIdPath = Annotated[str, Path(pattern=MODEL_ID_PATTERN, description="deployment id")]
 _NOT_FOUND = {404: {"model": ErrorResponse, "description": "unknown, or another tenant's"}}
 _UNAVAILABLE = {503: {"model": ErrorResponse, "description": "replicas not running (yet)"}}
+_PREDICT_UNAVAILABLE = {
+    503: {
+        "model": ErrorResponse,
+        "description": "replicas not running (yet), or at capacity (then with Retry-After)",
+    }
+}
 PREDICT_EXAMPLES = {
     "single": {
         "summary": "one customer",
@@ -174,7 +180,7 @@ async def cancel_batch_prediction(
 @router.post(
     "/{model_id}/predict",
     response_model=PredictResponse,
-    responses=_NOT_FOUND | _UNAVAILABLE,
+    responses=_NOT_FOUND | _PREDICT_UNAVAILABLE,
 )
 async def predict(
     model_id: ModelIdPath,

@@ -55,6 +55,7 @@ from app.serving.schemas import (
     VariantWeight,
 )
 from app.serving.store import DeploymentRecord, DeploymentStore, now
+from app.serving.timing import REQUEST_TIMING, RequestTiming
 from app.training.features import DRIFT_REFERENCE_ARTIFACT, FEATURE_SPEC_ARTIFACT
 from app.training.schemas import FeatureSetRef
 
@@ -91,6 +92,16 @@ class ServiceUnavailableError(MLServiceError):
     status_code = 503
 
 
+class DeploymentAtCapacityError(ServiceUnavailableError):
+    """503 with Retry-After: the deployment's replicas and its queue are full (Ray Serve refused
+    the request at once, see `REPLICA_LIMITS`). The caller should back off rather than retry at
+    once; adding replicas (or autoscaling) raises the capacity."""
+
+    def __init__(self, model_id: str, retry_after_s: float | None) -> None:
+        super().__init__(f"deployment {model_id} is at capacity; retry shortly or add replicas")
+        self.retry_after_seconds = max(1, math.ceil(retry_after_s or 1))
+
+
 def window_seconds(window: str) -> float:
     match = _WINDOW.fullmatch(window)
     if match is None:
@@ -114,13 +125,36 @@ EMBEDDED_INLINE_ROWS = 32
 
 
 class ServeReplicas:
-    """A version running as a Ray Serve application (runtime `ray_serve`)."""
+    """A version running as a Ray Serve application (runtime `ray_serve`) of deployment
+    `model_id`."""
 
-    def __init__(self, handle: DeploymentHandle) -> None:
+    def __init__(self, handle: DeploymentHandle, model_id: str) -> None:
         self._handle = handle
+        self._model_id = model_id
 
     async def predict(self, records: list[dict[str, Any]]) -> list[dict]:
-        return await self._handle.predict.remote(records)
+        """The replicas' outputs; DeploymentAtCapacityError (503 with Retry-After) when Serve
+        refuses the request because the replicas and their queue are full."""
+        try:
+            return await self._handle.predict.remote(records)
+        except BackPressureError as error:
+            raise DeploymentAtCapacityError(self._model_id, error.retry_after_s) from None
+
+    async def predict_timed(
+        self, records: list[dict[str, Any]], timing: RequestTiming
+    ) -> list[dict]:
+        """`predict`, adding the hops to the replica and back and the model's time to `timing`
+        (wall clocks of this process and the replica's: one host)."""
+        sent = time.time()
+        try:
+            outputs, entered, compute = await self._handle.predict_timed.remote(records)
+        except BackPressureError as error:
+            raise DeploymentAtCapacityError(self._model_id, error.retry_after_s) from None
+        received = time.time()
+        timing.add("to_replica", entered - sent)
+        timing.add("compute", compute)
+        timing.add("from_replica", received - entered - compute)
+        return outputs
 
 
 class EmbeddedModel:
@@ -133,6 +167,14 @@ class EmbeddedModel:
         if len(records) <= EMBEDDED_INLINE_ROWS:
             return self._model.predict_records(records)
         return await asyncio.to_thread(self._model.predict_records, records)
+
+    async def predict_timed(
+        self, records: list[dict[str, Any]], timing: RequestTiming
+    ) -> list[dict]:
+        """`predict`, adding the model's time to `timing`."""
+        outputs = await self.predict(records)
+        timing.lap("compute")
+        return outputs
 
 
 Predictor = ServeReplicas | EmbeddedModel
@@ -234,7 +276,7 @@ class ServingService:
         # application per process, and in throughput mode a handle's router runs on the event loop
         # that first used it, so a cached one would tie this service to another's loop (a second
         # service in the same process, as the restart test builds).
-        return ServeReplicas(DeploymentHandle(ModelReplica.name, name))
+        return ServeReplicas(DeploymentHandle(ModelReplica.name, name), record.model_id)
 
     async def _deploy_versions(self, live: LiveDeployment, versions: list[str]) -> None:
         """Start the Serve applications (or load the embedded models) of `versions` and record
@@ -569,7 +611,11 @@ class ServingService:
     ) -> dict[str, Any]:
         """Predict with the variant the traffic split (and `request_key`) picks, or with
         `version` when the caller names one (OIP v2's `/versions/{v}/infer`: 404 unless the
-        deployment serves it now)."""
+        deployment serves it now). With MLS_SERVING_TIMING on, records where the time goes
+        (app/serving/timing.py)."""
+        timing = REQUEST_TIMING.get()
+        if timing is not None:
+            timing.lap("ingress")
         live = self._live_deployment(tenant_id, model_id)
         entities = _entities(body)
         if entities is None:
@@ -596,15 +642,17 @@ class ServingService:
             )
         started = time.perf_counter()
         try:
-            outputs = await handle.predict(records)
+            if timing is None:
+                outputs = await handle.predict(records)
+            else:
+                timing.lap("check")
+                outputs = await handle.predict_timed(records, timing)
         except Exception as error:
             latency = (time.perf_counter() - started) * 1000
             PREDICTIONS.labels(tenant_id, model_id, version, "error").inc(len(records))
             self._log(tenant_id, live, version, records, None, latency, ok=False)
-            if isinstance(error, BackPressureError):
-                raise ServiceUnavailableError(
-                    f"deployment {model_id} is at capacity; retry shortly or add replicas"
-                ) from None
+            if isinstance(error, DeploymentAtCapacityError):
+                raise
             logger.exception("prediction of %s v%s failed", model_id, version)
             raise ServiceUnavailableError(
                 f"deployment {model_id} version {version} failed to predict: {type(error).__name__}"

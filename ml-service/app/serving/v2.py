@@ -33,7 +33,12 @@ _NOT_FOUND = {404: {"model": V2ErrorResponse, "description": "unknown, or anothe
 _NOT_READY = {
     400: {"model": V2ErrorResponse, "description": "not ready, or a malformed X-Tenant-ID"}
 }
-_UNAVAILABLE = {503: {"model": V2ErrorResponse, "description": "replicas not running (yet)"}}
+_UNAVAILABLE = {
+    503: {
+        "model": V2ErrorResponse,
+        "description": "replicas not running (yet), or at capacity (then with Retry-After)",
+    }
+}
 
 ModelName = Annotated[str, Path(pattern=MODEL_ID_PATTERN, description="the deployment's model_id")]
 ModelVersion = Annotated[str, Path(pattern=r"^[0-9]{1,9}$", description="a registry version")]

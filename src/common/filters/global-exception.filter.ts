@@ -3,6 +3,7 @@ import type { Request, Response } from 'express';
 import { requestIdOf } from '@app/common/request-id/request-id.middleware';
 import { ErrorResponseDto } from '@app/common/filters/error-response.dto';
 import { FieldErrorsException } from '@app/common/filters/field-errors.exception';
+import { RetryLaterException } from '@app/common/filters/retry-later.exception';
 
 /** Nest's own errors carry `message` as a string or, from the ValidationPipe, a list of strings. */
 export function messageOf(exception: HttpException): string {
@@ -21,8 +22,9 @@ export function messageOf(exception: HttpException): string {
  * The status and body of the error answer to `exception`: an HttpException keeps its status and
  * message (and its field list when it has one); anything else is logged with its stack, never
  * sent, and becomes a generic 500. Shared by every exception filter, so all routes answer alike.
+ * `retryAfter` is the Retry-After header (seconds) of a RetryLaterException.
  */
-export function errorAnswer(exception: unknown, request: Request, logger: Logger): { status: number; body: ErrorResponseDto } {
+export function errorAnswer(exception: unknown, request: Request, logger: Logger): { status: number; body: ErrorResponseDto; retryAfter?: string } {
   const body: ErrorResponseDto = { message: 'Internal server error', request_id: requestIdOf(request) };
   if (!(exception instanceof HttpException)) {
     const stack = exception instanceof Error ? exception.stack : String(exception);
@@ -33,7 +35,8 @@ export function errorAnswer(exception: unknown, request: Request, logger: Logger
   if (exception instanceof FieldErrorsException && exception.fieldErrors.length > 0) {
     body.errors = exception.fieldErrors;
   }
-  return { status: exception.getStatus(), body };
+  const retryAfter = exception instanceof RetryLaterException ? exception.retryAfterSeconds : undefined;
+  return { status: exception.getStatus(), body, retryAfter };
 }
 
 /** Every error leaves as `{ message, errors?, request_id }` (errorAnswer). */
@@ -44,8 +47,11 @@ export class GlobalExceptionFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
     const response = http.getResponse<Response>();
-    const { status, body } = errorAnswer(exception, http.getRequest<Request>(), this.logger);
+    const { status, body, retryAfter } = errorAnswer(exception, http.getRequest<Request>(), this.logger);
     if (!response.headersSent) {
+      if (retryAfter !== undefined) {
+        response.setHeader('Retry-After', retryAfter);
+      }
       response.status(status).json(body);
     }
   }

@@ -2,6 +2,7 @@ import { afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { HttpModule, HttpService } from '@nestjs/axios';
 import { Test } from '@nestjs/testing';
 import { FieldErrorsException } from '@app/common/filters/field-errors.exception';
+import { RetryLaterException } from '@app/common/filters/retry-later.exception';
 import { failureOf } from '@test/support/http-failure';
 import { MLServiceClient, type MlCallContext } from '@app/ml/client/ml-service.client';
 import { ML_MODULE_DEFAULTS } from '@app/ml/ml-module-options';
@@ -69,6 +70,34 @@ describe('MLServiceClient.predict against a real loopback server', () => {
     const error = await failureOf(clientFor(server.url).predict(caller, 'churn', CUSTOMER));
 
     expect(error.getStatus()).toBe(503);
+    expect(error.message).toBe(detail);
+    expect(server.requests).toHaveLength(1);
+  });
+
+  it("hands the ML Service's Server-Timing on with its own round trip (ml_call), and nothing when there is none", async () => {
+    const hops = 'ingress;dur=0.200, compute;dur=0.150, respond;dur=0.100, ml;dur=1.000';
+    server = await startLoopbackServer((request, response) =>
+      sendJson(response, 200, ANSWER, request.headers['x-request-key'] === 'timed' ? { 'Server-Timing': hops } : {}),
+    );
+    const timings: string[] = [];
+
+    const ml = clientFor(server.url);
+    await ml.predict(caller, 'churn', CUSTOMER, 'timed', (timing) => timings.push(timing));
+    await ml.predict(caller, 'churn', CUSTOMER, 'plain', (timing) => timings.push(timing));
+
+    expect(timings).toHaveLength(1);
+    expect(timings[0]).toMatch(new RegExp(`^${hops}, ml_call;dur=\\d+\\.\\d{3}$`));
+  });
+
+  it('passes on the Retry-After of a deployment at capacity, without retrying it', async () => {
+    const detail = 'deployment churn is at capacity; retry shortly or add replicas';
+    server = await startLoopbackServer((_request, response) => sendJson(response, 503, { detail }, { 'Retry-After': '1' }));
+
+    const error = await failureOf(clientFor(server.url).predict(caller, 'churn', CUSTOMER));
+
+    expect(error).toBeInstanceOf(RetryLaterException);
+    expect(error.getStatus()).toBe(503);
+    expect((error as RetryLaterException).retryAfterSeconds).toBe('1');
     expect(error.message).toBe(detail);
     expect(server.requests).toHaveLength(1);
   });

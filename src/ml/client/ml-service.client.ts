@@ -4,6 +4,7 @@ import { HttpException, HttpStatus, Inject, Injectable, Logger, type OnModuleDes
 import { type AxiosRequestConfig, type AxiosResponse, isAxiosError, type Method } from 'axios';
 import { catchError, defer, firstValueFrom, map, Observable, tap, throwError } from 'rxjs';
 import { FieldError, FieldErrorsException } from '@app/common/filters/field-errors.exception';
+import { RetryLaterException } from '@app/common/filters/retry-later.exception';
 import { isConnectionError, MlServiceTimeoutError, reasonOf, statusOf } from '@app/ml/client/ml-service.errors';
 import type {
   AlgorithmSpec,
@@ -95,6 +96,9 @@ import { isSocketFailure, type JsonAnswer, PredictChannel, socketFailureReason }
 import { ML_OPTIONS, type ResolvedMlModuleOptions } from '@app/ml/ml-module-options';
 
 /** Who a call is made for; travels as X-Tenant-ID, X-Request-ID and, when known, X-Actor. */
+/** Receives a predict's Server-Timing value (the ML Service's hops plus `ml_call`) to answer it on. */
+export type ServerTimingListener = (serverTiming: string) => void;
+
 export interface MlCallContext {
   tenantId: string;
   requestId: string;
@@ -602,11 +606,13 @@ export class MLServiceClient implements OnModuleDestroy {
    * The seed's `get_prediction`: one record or `{instances: [...]}`, passed through untouched, on the
    * PredictChannel. Retried only when the connection failed (the ML Service restarting): a 503 says
    * the deployment is starting or at capacity, and repeating it would only add to an overload, so it
-   * reaches the caller as 503 with the ML Service's reason; a deadline overrun is 504 at once.
+   * reaches the caller as 503 with the ML Service's reason and Retry-After; a deadline overrun is 504 at once.
+   * When the ML Service times its hops (MLS_SERVING_TIMING), `onTiming` gets its Server-Timing header
+   * plus `ml_call`, this call's round trip in ms, for the caller's own answer (bench/serving reads it).
    */
-  predict(context: MlCallContext, modelId: string, features: unknown, requestKey?: string): Promise<PredictResult> {
+  predict(context: MlCallContext, modelId: string, features: unknown, requestKey?: string, onTiming?: ServerTimingListener): Promise<PredictResult> {
     const headers: Record<string, string> = requestKey === undefined ? {} : { 'X-Request-Key': requestKey };
-    return this.postPrediction(context, `/api/v1/serving/${encodeURIComponent(modelId)}/predict`, features, headers);
+    return this.postPrediction(context, `/api/v1/serving/${encodeURIComponent(modelId)}/predict`, features, headers, onTiming);
   }
 
   /**
@@ -639,10 +645,17 @@ export class MLServiceClient implements OnModuleDestroy {
     return this.request({ method: 'GET', path: `${v2ModelPath(modelName, version)}/ready`, context });
   }
 
-  private async postPrediction<T>(context: MlCallContext, path: string, body: unknown, extraHeaders: Record<string, string>): Promise<T> {
+  private async postPrediction<T>(
+    context: MlCallContext,
+    path: string,
+    body: unknown,
+    extraHeaders: Record<string, string>,
+    onTiming?: ServerTimingListener,
+  ): Promise<T> {
     const headers = { ...this.headersOf(context), ...extraHeaders };
     for (let attempt = 1; ; attempt += 1) {
       let answer: JsonAnswer;
+      const sent = performance.now();
       try {
         answer = await this.predictChannel.postJson(path, headers, body, this.options.timeoutMs);
       } catch (error) {
@@ -654,6 +667,9 @@ export class MLServiceClient implements OnModuleDestroy {
         throw this.predictFailure(error);
       }
       if (answer.status < 300) {
+        if (onTiming !== undefined && answer.serverTiming !== undefined) {
+          onTiming(`${answer.serverTiming}, ml_call;dur=${(performance.now() - sent).toFixed(3)}`);
+        }
         return answer.body as T;
       }
       const { detail, fieldErrors } = readErrorBody(answer.body);
@@ -662,7 +678,11 @@ export class MLServiceClient implements OnModuleDestroy {
       }
       this.logger.warn(`POST ${path} failed: HTTP ${answer.status} request_id=${context.requestId}`);
       if (answer.status === 503) {
-        throw new HttpException(detail ?? 'the deployment cannot answer now', HttpStatus.SERVICE_UNAVAILABLE);
+        const message = detail ?? 'the deployment cannot answer now';
+        // at capacity, the ML Service says when to come back: passed on as it is, never retried here
+        throw answer.retryAfter === undefined
+          ? new HttpException(message, HttpStatus.SERVICE_UNAVAILABLE)
+          : new RetryLaterException(message, HttpStatus.SERVICE_UNAVAILABLE, answer.retryAfter);
       }
       throw new HttpException(`ML Service failed: ${detail ?? `HTTP ${answer.status}`}`, HttpStatus.BAD_GATEWAY);
     }

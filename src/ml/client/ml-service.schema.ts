@@ -9101,7 +9101,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description replicas not running (yet) */
+            /** @description replicas not running (yet), or at capacity (then with Retry-After) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -11700,7 +11700,7 @@ export interface operations {
                     "application/json": components["schemas"]["V2ErrorResponse"];
                 };
             };
-            /** @description replicas not running (yet) */
+            /** @description replicas not running (yet), or at capacity (then with Retry-After) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -11903,7 +11903,7 @@ export interface operations {
                     "application/json": components["schemas"]["V2ErrorResponse"];
                 };
             };
-            /** @description replicas not running (yet) */
+            /** @description replicas not running (yet), or at capacity (then with Retry-After) */
             503: {
                 headers: {
                     [name: string]: unknown;

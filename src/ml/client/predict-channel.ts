@@ -1,11 +1,16 @@
 import { Pool } from 'undici';
 import { MlServiceTimeoutError } from '@app/ml/client/ml-service.errors';
 
-/** What the ML Service answered: the status and the parsed JSON body (undefined when empty or not JSON). */
+/** What the ML Service answered: the status, the parsed JSON body (undefined when empty or not JSON), its Retry-After and Server-Timing, if any. */
 export interface JsonAnswer {
   status: number;
   body: unknown;
+  retryAfter?: string;
+  serverTiming?: string;
 }
+
+/** Retry-After in delta-seconds, the only form the ML Service sends; anything else is not passed on. */
+const RETRY_AFTER_SECONDS = /^\d{1,9}$/;
 
 /** Socket failures of undici worth another attempt: the ML Service restarting or a dropped keep-alive. */
 const SOCKET_FAILURE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED']);
@@ -51,7 +56,14 @@ export class PredictChannel {
         signal,
       });
       const text = await answer.body.text();
-      return { status: answer.statusCode, body: parseJson(text) };
+      const retryAfter = answer.headers['retry-after'];
+      const serverTiming = answer.headers['server-timing'];
+      return {
+        status: answer.statusCode,
+        body: parseJson(text),
+        retryAfter: typeof retryAfter === 'string' && RETRY_AFTER_SECONDS.test(retryAfter) ? retryAfter : undefined,
+        serverTiming: typeof serverTiming === 'string' ? serverTiming : undefined,
+      };
     } catch (error) {
       if (signal.aborted) {
         throw new MlServiceTimeoutError(timeoutMs);

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, jest } from '@je
 import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import type { App } from 'supertest/types';
+import { RetryLaterException } from '@app/common/filters/retry-later.exception';
 import type { PredictResponseDto } from '@app/ml/serving/dto/serving-responses.dto';
 import { ServingController } from '@app/ml/serving/serving.controller';
 import { ServingService } from '@app/ml/serving/serving.service';
@@ -53,7 +54,27 @@ describe('ServingController through the real pipeline', () => {
     const body = { instances: [{ tenure: 3, contract_type: 'two-year', anything: null }] };
     const response = await call('post', '/api/v1/ml/serving/churn/predict').set('X-Request-Key', 'customer-42').send(body).expect(200);
     expect(response.body).toEqual(PREDICTION);
-    expect(serving.predict).toHaveBeenCalledWith('churn', body, 'customer-42', { tenantId: 'acme-corp', requestId: 'req-1', actor: expect.any(String) });
+    expect(serving.predict).toHaveBeenCalledWith('churn', body, 'customer-42', { tenantId: 'acme-corp', requestId: 'req-1', actor: expect.any(String) }, expect.any(Function));
+    expect(response.headers['server-timing']).toBeUndefined();
+  });
+
+  it('answers the per-hop Server-Timing the ML Service gave, when it times its hops', async () => {
+    const timing = 'ingress;dur=0.200, compute;dur=0.150, ml;dur=1.000, ml_call;dur=1.600';
+    serving.predict.mockImplementation((_modelId, _features, _key, _caller, onTiming) => {
+      onTiming?.(timing);
+      return Promise.resolve(PREDICTION);
+    });
+    const response = await call('post', '/api/v1/ml/serving/churn/predict').send({ tenure: 3 }).expect(200);
+    expect(response.headers['server-timing']).toBe(timing);
+    expect(response.body).toEqual(PREDICTION);
+  });
+
+  it('answers a deployment at capacity with 503 and the Retry-After it was given', async () => {
+    const detail = 'deployment churn is at capacity; retry shortly or add replicas';
+    serving.predict.mockRejectedValue(new RetryLaterException(detail, 503, '1'));
+    const response = await call('post', '/api/v1/ml/serving/churn/predict').send({ tenure: 3 }).expect(503);
+    expect(response.headers['retry-after']).toBe('1');
+    expect(response.body).toEqual({ message: detail, request_id: 'req-1' });
   });
 
   it.each([

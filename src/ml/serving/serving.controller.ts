@@ -1,4 +1,5 @@
-import { Body, Controller, Delete, Get, Headers, HttpCode, HttpStatus, Param, ParseArrayPipe, Post, Put, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Headers, HttpCode, HttpStatus, Param, ParseArrayPipe, Post, Put, Query, Res } from '@nestjs/common';
+import type { Response } from 'express';
 import { ApiAcceptedResponse, ApiBody, ApiExtraModels, ApiHeader, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { ErrorResponseDto } from '@app/common/filters/error-response.dto';
 import { CallerTenant, type TenantContext } from '@app/common/tenant/tenant-context';
@@ -142,8 +143,10 @@ export class ServingController {
     @Body() features: Record<string, unknown>,
     @Headers('x-request-key') requestKey: string | undefined,
     @CallerTenant() caller: TenantContext,
+    @Res({ passthrough: true }) response: Response,
   ): Promise<PredictResponseDto> {
-    return this.serving.predict(params.model_id, features, requestKey, caller);
+    // the ML Service's per-hop Server-Timing (MLS_SERVING_TIMING) plus this service's call to it
+    return this.serving.predict(params.model_id, features, requestKey, caller, (timing) => response.setHeader('Server-Timing', timing));
   }
 
   @Post(':model_id/feedback')

@@ -1,7 +1,7 @@
 import { HttpStatus, Injectable } from '@nestjs/common';
 import { FieldErrorsException } from '@app/common/filters/field-errors.exception';
 import type { TenantContext } from '@app/common/tenant/tenant-context';
-import { MLServiceClient } from '@app/ml/client/ml-service.client';
+import { MLServiceClient, type ServerTimingListener } from '@app/ml/client/ml-service.client';
 import type { DeploymentCreate } from '@app/ml/client/ml-service.types';
 import type { BatchPredictionResponseDto, CreateBatchPredictionDto } from '@app/ml/serving/dto/batch-prediction.dto';
 import type {
@@ -57,8 +57,9 @@ export class ServingService {
     await this.mlService.deleteDeployment(caller, modelId);
   }
 
-  predict(modelId: string, features: unknown, requestKey: string | undefined, caller: TenantContext): Promise<PredictResponseDto> {
-    return this.mlService.predict(caller, modelId, features, requestKey) as Promise<PredictResponseDto>;
+  /** `onTiming` gets where the time went when the ML Service times its hops (MLServiceClient.predict). */
+  predict(modelId: string, features: unknown, requestKey: string | undefined, caller: TenantContext, onTiming?: ServerTimingListener): Promise<PredictResponseDto> {
+    return this.mlService.predict(caller, modelId, features, requestKey, onTiming) as Promise<PredictResponseDto>;
   }
 
   feedback(modelId: string, entries: FeedbackEntryDto[], caller: TenantContext): Promise<FeedbackResultDto> {

@@ -15,10 +15,13 @@ export class InferenceV2ExceptionFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
     const response = http.getResponse<Response>();
-    const { status, body } = errorAnswer(exception, http.getRequest<Request>(), this.logger);
+    const { status, body, retryAfter } = errorAnswer(exception, http.getRequest<Request>(), this.logger);
     const { message, ...rest } = body;
     const v2: V2ErrorResponseDto = { error: message, ...rest };
     if (!response.headersSent) {
+      if (retryAfter !== undefined) {
+        response.setHeader('Retry-After', retryAfter);
+      }
       response.status(status).json(v2);
     }
   }
