@@ -46,9 +46,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--samples", type=int, default=32, help="trials per sweep (default 32)")
     parser.add_argument("--trees", type=int, default=200, help="boosting rounds of a full trial")
     parser.add_argument("--concurrency", type=int, default=2, help="max_concurrent_trials")
-    parser.add_argument("--grace-period", type=int, default=10, help="ASHA's grace period")
+    # Chosen by replaying a FIFO sweep's curves (bench/tuning/replay.py, README): shorter grace
+    # periods or faster halving stop the slow-learning configurations this data rewards.
+    parser.add_argument("--grace-period", type=int, default=30, help="ASHA's grace period")
     parser.add_argument(
-        "--reduction-factor", type=float, default=3, help="ASHA's reduction factor"
+        "--reduction-factor", type=float, default=2, help="ASHA's reduction factor"
     )
     parser.add_argument("--seed", type=int, default=42, help="data seed, split and searcher seed")
     parser.add_argument("--ai-url", default=os.environ.get("BENCH_AI_URL"))
