@@ -52,8 +52,11 @@ class FeastProcess:
             raise FeatureStoreUnavailableError(
                 "the feature store environment is not installed (run scripts/setup.sh)"
             )
+        # Only Feast's form of the store reaches the worker (the URL of MLS_FEATURE_ONLINE_STORE
+        # is not passed on: one copy of the password fewer).
         environment = {**os.environ}
         environment.pop("FEAST_REDIS_CONNECTION_STRING", None)
+        environment.pop("MLS_FEATURE_ONLINE_STORE", None)
         if self._online_store is not None:
             environment["FEAST_REDIS_CONNECTION_STRING"] = self._online_store.connection_string
         process = subprocess.Popen(

@@ -35,7 +35,6 @@ class RedisOnlineStore:
 
     connection_string: str
     label: str
-    password: str | None
 
 
 def parse_online_store(value: str) -> RedisOnlineStore | None:
@@ -72,5 +71,4 @@ def parse_online_store(value: str) -> RedisOnlineStore | None:
     return RedisOnlineStore(
         connection_string=",".join(parts),
         label=f"Redis at {url.hostname}:{port}/{database}",
-        password=password or None,
     )
