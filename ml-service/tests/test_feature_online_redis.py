@@ -19,7 +19,8 @@ from app.main import create_app
 from tests.conftest import AUTHORIZATION, tenant_headers
 
 TENANT = "redis-shop"
-OTHER_TENANT = "redis-other"
+# Differs from TENANT only by `_` for `-`: the two must still get two Feast projects.
+OTHER_TENANT = "redis_shop"
 # Sent to Redis by Feast; it must never appear in an answer.
 PASSWORD = "red1s-s3cret-pw"
 

@@ -65,8 +65,13 @@ _VERSION = re.compile(r"[1-9][0-9]{0,8}")
 
 
 def feast_project(tenant_id: str) -> str:
-    """The tenant's Feast project: tenant ids allow `-`, Feast project names do not."""
-    return tenant_id.replace("-", "_")
+    """The tenant's Feast project name, one per tenant and never another tenant's: in a shared
+    Redis online store the project name is all that keeps two tenants' keys apart.
+
+    Tenant ids are `[a-z0-9][a-z0-9_-]*`; Feast's SQLite store refuses `-` in a project name. So
+    `-` becomes `_` (`acme-corp` -> `acme_corp`) and `_` becomes `U`, a letter no tenant id has:
+    `a-b` -> `a_b`, `a_b` -> `aUb`, one-to-one."""
+    return tenant_id.replace("_", "U").replace("-", "_")
 
 
 def _types(schema: DatasetSchema) -> dict[str, str]:
@@ -644,7 +649,9 @@ class FeatureSetService:
             refs.append(f"{view}:{column}")
             join_keys.update(version.definition.entity.join_keys)
         self._check_entities(request.entities, join_keys)
-        answer = self._feast_online(tenant_id, refs, request.entities)
+        answer = self._feast_online(
+            tenant_id, next(iter(names.values())).feast_project, refs, request.entities
+        )
         return OnlineFeaturesResponse.model_validate(answer)
 
     def _reference(
@@ -693,13 +700,15 @@ class FeatureSetService:
             )
 
     def _feast_online(
-        self, tenant_id: str, refs: list[str], entities: dict[str, list]
+        self, tenant_id: str, project: str, refs: list[str], entities: dict[str, list]
     ) -> dict:
+        """`project`: the versions' own (`FeatureSetVersion.feast_project`), as they were
+        applied and materialised under it."""
         try:
             return self._feast.call(
                 "online",
                 repo_dir=str(self._repo_dir(tenant_id)),
-                project=feast_project(tenant_id),
+                project=project,
                 features=refs,
                 entities=entities,
             )["response"]
@@ -739,7 +748,7 @@ class FeatureSetService:
         refs = [
             f"{view}{'' if column in served else _WINDOWS_SUFFIX}:{column}" for column in columns
         ]
-        answer = self._feast_online(tenant_id, refs, entities)
+        answer = self._feast_online(tenant_id, version.feast_project, refs, entities)
         vectors = dict(
             zip(answer["metadata"]["feature_names"], answer["results"], strict=True)
         )
