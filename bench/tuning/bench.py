@@ -58,6 +58,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--api-key", default=os.environ.get("BENCH_API_KEY", API_KEY))
     parser.add_argument("--tenant", default=os.environ.get("BENCH_TENANT", TENANT))
     parser.add_argument("--json", type=Path, help="also write the results to this file")
+    parser.add_argument(
+        "--fifo-sweep", type=Path, help="also save the FIFO sweep (curves) for replay.py here"
+    )
     return parser.parse_args(argv)
 
 
@@ -104,6 +107,8 @@ def run_sweep(args: argparse.Namespace, ai_url: str, table: str, scheduler: str)
     if ended["status"] != "completed":
         raise RuntimeError(f"the {scheduler} sweep ended {ended['status']}: {ended['error']}")
     sweep = training_bench.http("GET", f"{ai_url}/api/v1/ml/tuning/{sweep['sweep_id']}", None, headers)
+    if scheduler == "fifo" and args.fifo_sweep:
+        args.fifo_sweep.write_text(json.dumps(sweep, indent=1) + "\n")
     best = sweep["best_trial"]
     job = training_bench.http(
         "POST",
