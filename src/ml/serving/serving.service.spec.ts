@@ -13,8 +13,15 @@ describe('ServingService', () => {
     const predict = jest.fn<MLServiceClient['predict']>().mockResolvedValue({ model_id: 'churn', version: '1', predictions: [] });
     const body = { instances: [{ tenure: 3 }] };
     await serviceWith({ predict }).predict('churn', body, 'customer-42', CALLER);
-    expect(predict).toHaveBeenCalledWith(CALLER, 'churn', body, 'customer-42');
+    expect(predict).toHaveBeenCalledWith(CALLER, 'churn', body, 'customer-42', undefined);
     expect(predict.mock.calls[0][2]).toBe(body);
+  });
+
+  it('hands the Server-Timing listener to the client', async () => {
+    const predict = jest.fn<MLServiceClient['predict']>().mockResolvedValue({ model_id: 'churn', version: '1', predictions: [] });
+    const onTiming = jest.fn();
+    await serviceWith({ predict }).predict('churn', { instances: [] }, undefined, CALLER, onTiming);
+    expect(predict.mock.calls[0][4]).toBe(onTiming);
   });
 
   it('sends only the fields of a deployment the ML Service knows', async () => {
