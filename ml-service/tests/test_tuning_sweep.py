@@ -1,6 +1,12 @@
-"""The sweep's bookkeeping on an invented trials table: which trial is the best."""
+"""The sweep's bookkeeping on an invented trials table (which trial is the best), and the
+searcher's concurrency as Tune's controller sees it."""
 
-from app.tuning.sweep import SweepTracker, TrialState
+import pytest
+from ray.tune.execution.tune_controller import _get_max_pending_trials
+
+from app.tuning.schemas import TuningConfig
+from app.tuning.sweep import SweepTracker, TrialState, searcher
+from tests.conftest import churn_config
 
 
 def tracker(mode: str = "min") -> SweepTracker:
@@ -32,3 +38,13 @@ def test_without_a_full_run_the_furthest_trials_are_compared() -> None:
     add(table, "long_b", "running", 9, 0.85)
     assert table.best().trial_id == "long_b"
     assert tracker().best() is None
+
+
+@pytest.mark.parametrize("search", ["grid", "random", "tpe", "gp"])
+def test_tunes_controller_lets_max_concurrent_trials_start_at_once(search: str) -> None:
+    # Tune's controller starts at most this many trials at a time whatever the searcher allows;
+    # at 1, a sweep of max_concurrent_trials=2 ran its trials one after the other.
+    config = TuningConfig.model_validate(
+        churn_config(search=search, max_concurrent_trials=3, num_samples=8)
+    )
+    assert _get_max_pending_trials(searcher(config, 8)) >= 3

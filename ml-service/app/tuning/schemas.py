@@ -17,6 +17,8 @@ SchedulerName = Literal["fifo", "asha", "hyperband", "median_stopping", "pbt"]
 TuningMetric = Literal["log_loss", "auc_roc", "rmse", "mae", "mape"]
 TrialStatus = Literal["pending", "running", "completed", "stopped_early", "failed"]
 
+# The most trials of one sweep that run at once (max_concurrent_trials' bound on the wire).
+MAX_CONCURRENT_TRIALS = 64
 _NEEDS_VALUES = {"choice", "grid"}
 _NEEDS_BOUNDS = {"uniform", "loguniform", "randint", "quniform", "qloguniform"}
 _NEEDS_Q = {"quniform", "qloguniform"}
@@ -181,7 +183,10 @@ class SearchSettings(BaseModel):
         description="trials to run (grid: times the whole grid is repeated); default 10, grid 1",
     )
     max_concurrent_trials: int = Field(
-        2, ge=1, le=64, description="trials running at once, each on `resources`"
+        2,
+        ge=1,
+        le=MAX_CONCURRENT_TRIALS,
+        description="trials running at once, each on `resources`",
     )
     time_budget_s: float | None = Field(
         None, gt=0, description="after this many seconds no trial starts and running ones stop"
@@ -397,7 +402,7 @@ class SweepUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     max_concurrent_trials: int | None = Field(
-        None, ge=1, le=64, description="trials running at once from now on"
+        None, ge=1, le=MAX_CONCURRENT_TRIALS, description="trials running at once from now on"
     )
     num_samples: int | None = Field(
         None,
