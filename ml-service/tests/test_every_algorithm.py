@@ -5,6 +5,8 @@ quotes, `<`, non-ASCII letters and one named like the trainer's working column `
 a Yes/No target that must come back as "Yes"/"No". A registered version stands on its own: the
 training table replaced, then deleted, changes nothing for it."""
 
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 
@@ -158,6 +160,19 @@ def jobs(client: TestClient) -> dict[str, dict]:
 def test_the_cases_cover_every_algorithm_of_the_catalog() -> None:
     assert set(TABULAR) == set(SMALL)
     assert set(TABULAR) | set(FORECASTERS) == set(ALGORITHMS)
+    assert all(ALGORITHMS[name].name == name for name in ALGORITHMS)
+
+
+def test_a_process_running_one_algorithm_imports_only_its_module() -> None:
+    # A sweep's trial actor runs XGBoost: PyTorch, Prophet and skops (seconds of CPU) stay out.
+    probe = (
+        "import sys; from app.training.algorithms import ALGORITHMS; ALGORITHMS['xgboost']; "
+        "print(sorted({'torch', 'prophet', 'skops', 'xgboost'} & set(sys.modules)))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout
+    assert loaded.strip() == "['xgboost']"
 
 
 @pytest.mark.parametrize("algorithm", TABULAR)
