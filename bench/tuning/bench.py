@@ -46,9 +46,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--samples", type=int, default=32, help="trials per sweep (default 32)")
     parser.add_argument("--trees", type=int, default=200, help="boosting rounds of a full trial")
     parser.add_argument("--concurrency", type=int, default=2, help="max_concurrent_trials")
-    # Chosen by replaying a FIFO sweep's curves (bench/tuning/replay.py, README): shorter grace
-    # periods or faster halving stop the slow-learning configurations this data rewards.
-    parser.add_argument("--grace-period", type=int, default=30, help="ASHA's grace period")
+    # Chosen by replaying a FIFO sweep's curves (bench/tuning/replay.py, README): the shortest
+    # grace period that keeps the best configuration; shorter ones or faster halving stop the
+    # slow-learning configurations this data rewards.
+    parser.add_argument("--grace-period", type=int, default=25, help="ASHA's grace period")
     parser.add_argument(
         "--reduction-factor", type=float, default=2, help="ASHA's reduction factor"
     )
@@ -163,6 +164,8 @@ def main(argv: list[str] | None = None) -> int:
             "samples": args.samples,
             "trees": args.trees,
             "concurrency": args.concurrency,
+            "grace_period": args.grace_period,
+            "reduction_factor": args.reduction_factor,
             "asha": asha,
             "fifo": fifo,
             "asha_time_share_of_fifo": round(asha["wall_seconds"] / fifo["wall_seconds"], 3),
