@@ -164,10 +164,11 @@ def test_the_cases_cover_every_algorithm_of_the_catalog() -> None:
 
 
 def test_a_process_running_one_algorithm_imports_only_its_module() -> None:
-    # A sweep's trial actor runs XGBoost: PyTorch, Prophet and skops (seconds of CPU) stay out.
+    # A sweep's trial actor runs XGBoost: PyTorch, Prophet, skops and MLflow (seconds of CPU)
+    # stay out.
     probe = (
         "import sys; from app.training.algorithms import ALGORITHMS; ALGORITHMS['xgboost']; "
-        "print(sorted({'torch', 'prophet', 'skops', 'xgboost'} & set(sys.modules)))"
+        "print(sorted({'torch', 'prophet', 'skops', 'mlflow', 'xgboost'} & set(sys.modules)))"
     )
     loaded = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True

@@ -6,15 +6,19 @@ A new algorithm is one module in this package defining an `Algorithm` subclass, 
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import numpy as np
 import pandas as pd
-from mlflow.models import ModelSignature
 
 from app.errors import InvalidFieldError
 from app.training.features import TrainingData
 from app.training.schemas import HyperparameterInfo, TaskType
+
+if TYPE_CHECKING:
+    # MLflow only for the annotation: importing it costs 1-2 s of CPU, and a sweep's trial actor,
+    # which never logs a model, imports this module (app/training/algorithms/__init__.py).
+    from mlflow.models import ModelSignature
 
 # integer_list: a JSON array of integers (hidden layer sizes, an ARIMA order).
 ParameterType = Literal["integer", "number", "string", "boolean", "integer_list"]
@@ -163,7 +167,7 @@ class FittedModel(ABC):
         return None
 
     @abstractmethod
-    def log_to_mlflow(self, signature: ModelSignature) -> str:
+    def log_to_mlflow(self, signature: "ModelSignature") -> str:
         """Log the model with its input signature into the active MLflow run; returns the
         LoggedModel id."""
 

@@ -2,22 +2,23 @@
 data-parallel on Ray Train (V2)."""
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import mlflow.xgboost
 import numpy as np
 import pandas as pd
 import ray
 import ray.data
 import ray.train
 import xgboost
-from mlflow.models import ModelSignature
 from ray.train import RunConfig, ScalingConfig
 from ray.train.xgboost import RayTrainReportCallback, XGBoostTrainer
 
 from app.jobs.progress import register_worker_placement_group
 from app.training.algorithms.base import Algorithm, FitContext, FittedModel, HyperparameterSpec
 from app.training.features import LABEL_COLUMN, ROW_COLUMN, FeatureSpec, TrainingData, model_frame
+
+if TYPE_CHECKING:
+    from mlflow.models import ModelSignature
 
 # How often the worker forwards evaluation history to the progress actor.
 PROGRESS_INTERVAL_SECONDS = 0.5
@@ -125,7 +126,11 @@ class FittedXGBoost(FittedModel):
             for name, value in self._booster.get_score(importance_type="total_gain").items()
         }
 
-    def log_to_mlflow(self, signature: ModelSignature) -> str:
+    def log_to_mlflow(self, signature: "ModelSignature") -> str:
+        # Imported here: a sweep's trial actor (in process, never logging) would otherwise pay
+        # MLflow's import, 1-2 s of CPU, at the start of every sweep.
+        import mlflow.xgboost
+
         # Explicit requirements skip MLflow's inference, which reloads the model in a subprocess.
         info = mlflow.xgboost.log_model(
             self._booster,
