@@ -14,7 +14,7 @@ from collections.abc import Iterator, Mapping
 
 from app.training.algorithms.base import Algorithm
 
-# name → (module, class); each class's `name` is its key (tests/test_algorithms.py checks).
+# name → (module, class); each class's `name` is its key (tests/test_every_algorithm.py checks).
 _CLASSES: dict[str, tuple[str, str]] = {
     "xgboost": ("app.training.algorithms.xgboost", "XGBoostAlgorithm"),
     "lightgbm": ("app.training.algorithms.lightgbm", "LightGBMAlgorithm"),
