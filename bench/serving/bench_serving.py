@@ -11,7 +11,11 @@ Ray Serve replica; runtime `embedded`: loaded in the ML Service's process):
 Every point is measured in `--runs` sweeps (3 by default) and reported per run (the 1-min load
 average before it, served latency, 503 refusals and how fast they came, other errors) and over
 the runs (the median run's p50 and p99, the worst run's p99): one run's tail says little on a
-shared 2-core machine. `--quick` is a smoke run of about a minute per sweep.
+shared 2-core machine. Each run also records the CPU every process spent per request (the AI
+Service, the ML Service, the Serve replica, Ray's other processes and vegeta itself, from /proc
+through psutil) and how many cores the run kept busy: latency queues once that nears the core
+count, so this says whether a missed goal is the code's cost or the machine's capacity.
+`--quick` is a smoke run of about a minute per sweep.
 
 `./bench/serving/run.sh` builds the AI Service, installs vegeta and starts a throw-away stack on
 spare ports; `--ai-url/--ml-url/--data-dir` use a running one instead.
@@ -30,6 +34,7 @@ from pathlib import Path
 
 import aiohttp
 import numpy as np
+import psutil
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "ml-service"))
@@ -116,8 +121,46 @@ def summary(latencies_ms: list[float], errors: int, seconds: float, sent: int) -
     }
 
 
-def attack(vegeta: str, url: str, header: str, rate: int, seconds: float) -> list[dict]:
-    """One fixed-rate vegeta run: each request's status code, latency (ms) and headers."""
+# Which process does what, by its command line, in the order tried: Ray names a Serve replica's
+# worker `ray::ServeReplica:<app>:<deployment>`; the ML Service runs as `python -m app`; every other
+# process of Ray's (GCS, raylet, Serve's controller, idle workers, the dashboard's) has `ray` in it.
+CPU_ROLES = (("ai_service", "dist/main.js"), ("replica", "ServeReplica"),
+             ("ml_service", "-m app"), ("ray", "ray"))  # fmt: skip
+
+
+def cpu_seconds_by_process() -> dict[int, tuple[str, float]]:
+    """Per process of the stack: its role (CPU_ROLES) and CPU seconds so far (user + system)."""
+    seen = {}
+    for process in psutil.process_iter(["cmdline", "cpu_times"]):
+        command = " ".join(process.info["cmdline"] or [])
+        times = process.info["cpu_times"]
+        role = next((name for name, mark in CPU_ROLES if mark in command), None)
+        if role is not None and times is not None:
+            seen[process.pid] = (role, times.user + times.system)
+    return seen
+
+
+def cpu_per_request(before: dict[int, tuple[str, float]], after: dict[int, tuple[str, float]],
+                    load_generator_s: float, requests: int, wall_s: float) -> dict[str, float]:
+    """CPU ms per request of each role over one run, the load generator's (vegeta) included, and
+    `cores_busy`: all of it over the run's wall time. This is the capacity check behind the
+    latencies: at `cores_busy` near the machine's core count, every request queues."""
+    used = dict.fromkeys([name for name, _ in CPU_ROLES], 0.0)
+    for pid, (role, seconds) in after.items():
+        used[role] += seconds - before.get(pid, (role, 0.0))[1]
+    used["load_generator"] = load_generator_s
+    per_request = {role: round(seconds * 1000 / max(requests, 1), 2)
+                   for role, seconds in used.items()}  # fmt: skip
+    per_request["total"] = round(sum(used.values()) * 1000 / max(requests, 1), 2)
+    per_request["cores_busy"] = round(sum(used.values()) / wall_s, 2)
+    return per_request
+
+
+def attack(
+    vegeta: str, url: str, header: str, rate: int, seconds: float
+) -> tuple[list[dict], dict[str, float]]:
+    """One fixed-rate vegeta run: each request's status code, latency (ms) and headers, and the
+    CPU each process spent meanwhile (cpu_per_request)."""
     with tempfile.TemporaryDirectory() as folder:
         body = Path(folder) / "body.json"
         body.write_text(json.dumps(RECORD))
@@ -125,11 +168,15 @@ def attack(vegeta: str, url: str, header: str, rate: int, seconds: float) -> lis
         targets.write_text(
             f"POST {url}\nContent-Type: application/json\n{header}\n@{body}\n"
         )
+        before, children_before = cpu_seconds_by_process(), os.times()
+        started = time.perf_counter()
         attack_run = subprocess.run(
             [vegeta, "attack", f"-targets={targets}", f"-rate={rate}/s",
              f"-duration={seconds}s", "-timeout=5s", "-keepalive=true", "-max-workers=512"],
             check=True, capture_output=True,
         )  # fmt: skip
+        wall_s = time.perf_counter() - started
+        after, children_after = cpu_seconds_by_process(), os.times()
         encoded = subprocess.run(
             [vegeta, "encode", "-to=json"], input=attack_run.stdout, check=True,
             capture_output=True,
@@ -141,7 +188,9 @@ def attack(vegeta: str, url: str, header: str, rate: int, seconds: float) -> lis
             {"code": item["code"], "latency_ms": item["latency"] / 1e6,
              "headers": item.get("headers") or {}}
         )  # fmt: skip
-    return results
+    vegeta_s = (children_after.children_user + children_after.children_system
+                - children_before.children_user - children_before.children_system)  # fmt: skip
+    return results, cpu_per_request(before, after, vegeta_s, len(results), wall_s)
 
 
 # Hops in request order: through the AI Service, `ai_service` (the client's latency minus the AI
@@ -180,9 +229,12 @@ def percentile(values: list[float], q: float) -> float | None:
     return round(float(np.percentile(values, q)), 2) if values else None
 
 
-def outcome_of(results: list[dict], seconds: float, load: float) -> dict:
+def outcome_of(
+    results: list[dict], cpu_ms: dict[str, float], seconds: float, load: float
+) -> dict:
     """One run of one point: served (200) latency, refusals (503) and how fast they came, other
-    errors (anything else, a timeout after 5 s included), and the 1-min load before the run."""
+    errors (anything else, a timeout after 5 s included), the 1-min load before the run and the
+    CPU ms per request of each process."""
     served = [item["latency_ms"] for item in results if item["code"] == 200]
     refused = [item["latency_ms"] for item in results if item["code"] == 503]
     codes: dict[str, int] = {}
@@ -204,6 +256,7 @@ def outcome_of(results: list[dict], seconds: float, load: float) -> dict:
         "errors": len(results) - len(served) - len(refused),
         "status_codes": codes,
         "hops_ms": hop_medians(results),
+        "cpu_ms_per_request": cpu_ms,
     }
 
 
@@ -223,7 +276,16 @@ def point_summary(runs: list[dict]) -> dict:
         "errors": sum(run["errors"] for run in runs),
         "load_1m_before": [run["load_1m_before"] for run in runs],
         "hops_ms": median_hops([run["hops_ms"] for run in runs if run["hops_ms"]]),
+        "cpu_ms_per_request": median_cpu([run["cpu_ms_per_request"] for run in runs
+                                          if run.get("cpu_ms_per_request")]),
     }
+
+
+def median_cpu(runs: list[dict[str, float]]) -> dict[str, float] | None:
+    """Per role, the median over the runs of its CPU ms per request (and of `cores_busy`)."""
+    if not runs:
+        return None
+    return {name: round(statistics.median(run[name] for run in runs), 2) for name in runs[0]}
 
 
 def median_hops(runs: list[dict[str, float]]) -> dict[str, float] | None:
@@ -237,22 +299,37 @@ def median_hops(runs: list[dict[str, float]]) -> dict[str, float] | None:
     }
 
 
-def hops_table(results: dict) -> str:
-    """Where the time goes: per point, the median ms of each hop (median run)."""
-    names = HOPS
+def per_point_table(results: dict, key: str, columns: list[str]) -> str:
+    """A markdown table with one row per point (runtime, rate, target) of the median run's
+    `summary[key]`, a dict with the given columns; points without it are left out."""
     lines = [
-        "| runtime | rate | target | " + " | ".join(names) + " |",
-        "|---|---:|---|" + "---:|" * len(names),
+        "| runtime | rate | target | " + " | ".join(columns) + " |",
+        "|---|---:|---|" + "---:|" * len(columns),
     ]
     for rate, runtimes in results["rates"].items():
         for runtime, targets in runtimes.items():
             for target, point in targets.items():
-                hops = point["summary"]["hops_ms"]
-                if hops is None:
+                values = point["summary"].get(key)
+                if values is None:
                     continue
-                cells = " | ".join(str(hops.get(name, "–")) for name in names)
+                cells = " | ".join(str(values.get(name, "–")) for name in columns)
                 lines.append(f"| {runtime} | {rate}/s | {TARGET_NAMES[target]} | {cells} |")
     return "\n".join(lines)
+
+
+def hops_table(results: dict) -> str:
+    """Where the time goes: per point, the median ms of each hop (median run)."""
+    return per_point_table(results, "hops_ms", HOPS)
+
+
+CPU_COLUMNS = ["ai_service", "ml_service", "replica", "ray", "load_generator", "total",
+               "cores_busy"]  # fmt: skip
+
+
+def cpu_table(results: dict) -> str:
+    """What each request costs in CPU: per point, the median run's ms per request by process, and
+    how many of the machine's cores the whole run kept busy."""
+    return per_point_table(results, "cpu_ms_per_request", CPU_COLUMNS)
 
 
 def in_process(data_dir: Path, count: int, batch: bool) -> tuple[dict, dict | None]:
@@ -307,7 +384,8 @@ async def batch_job(ml_url: str) -> dict:
         async with session.post("/api/v1/serving/batch", json=body) as response:
             job = await response.json()
             assert response.status == 202, job
-        while job["status"] == "running":
+        # a batch is a job of the ML Service's runner: queued until a slot frees, then running
+        while job["status"] in ("queued", "running"):
             await asyncio.sleep(0.5)
             async with session.get(f"/api/v1/serving/batch/{job['batch_id']}") as response:
                 job = await response.json()
@@ -376,9 +454,8 @@ async def run(args: argparse.Namespace, ai_url: str, ml_url: str, data_dir: Path
                 for name, (url, header) in targets.items():
                     attack(args.vegeta, url, header, rate, args.warmup)  # discarded: warm-up
                     load = os.getloadavg()[0]
-                    outcome = outcome_of(
-                        attack(args.vegeta, url, header, rate, args.seconds), args.seconds, load
-                    )
+                    answers, cpu_ms = attack(args.vegeta, url, header, rate, args.seconds)
+                    outcome = outcome_of(answers, cpu_ms, args.seconds, load)
                     point = (
                         results["rates"].setdefault(str(rate), {}).setdefault(runtime, {})
                         .setdefault(name, {"runs": []})
@@ -439,8 +516,14 @@ def main() -> None:
     print()
     print("where the time goes, median ms per hop (Server-Timing of the ML Service):")
     print(hops_table(results))
+    print()
+    print("CPU ms per request by process, and cores busy (median run; the machine has "
+          f"{os.cpu_count()}):")
+    print(cpu_table(results))
     if "batch_job" in results:
-        print(f"batch job: {results['batch_job']['rows_per_second']} rows/s end to end; "
+        job = results["batch_job"]
+        print(f"batch job ({job['status']}{', ' + job['error'] if job['error'] else ''}): "
+              f"{job['rows_per_second']} rows/s end to end; "
               f"in-process {results['in_process_batch']['rows_per_second']} rows/s")  # fmt: skip
 
 
