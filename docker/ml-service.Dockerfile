@@ -5,8 +5,11 @@ RUN pip install --no-cache-dir uv==0.13.9
 WORKDIR /app
 COPY ml-service/requirements.lock ./requirements.lock
 # psycopg2/boto3 let the service reach MLflow's PostgreSQL/S3 stores directly when configured so.
+# Byte-compiling ahead saves each Ray worker's first imports; compileall exits non-zero for the odd
+# file some packages ship that does not compile (templates, other Pythons' syntax), so only that
+# step may fail: a failed install must fail the build.
 RUN uv pip install --system --no-cache -r requirements.lock psycopg2-binary==2.9.11 boto3==1.40.61 \
- && python -m compileall -q -j 0 /usr/local/lib/python3.11/site-packages >/dev/null || true
+ && (python -m compileall -q -j 0 /usr/local/lib/python3.11/site-packages >/dev/null || true)
 # Feast (feature sets) in its own environment: it needs pandas < 3 (docs/architecture.md, "Feature
 # store"); the ML Service starts feature-store/feast_worker.py with this Python.
 COPY ml-service/feature-store/requirements.lock ./feature-store/requirements.lock
