@@ -30,6 +30,7 @@ import { WorkbenchModule } from '@app/workbench/workbench.module';
           serviceToken: ml.serviceToken,
           timeoutMs: ml.timeoutMs,
           maxAttempts: ml.maxAttempts,
+          predictMaxInFlight: ml.predictMaxInFlight,
           maxDatasetSizeGb: ml.maxDatasetSizeGb,
           llm: ml.llm,
           tenantResolver: new ApiKeyTenantResolver(auth.tenantByApiKey),

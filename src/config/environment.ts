@@ -74,6 +74,13 @@ export class Environment {
   @Max(10, { message: 'ML_SERVICE_RETRIES must be an integer between 1 and 10' })
   ML_SERVICE_RETRIES: number = 3;
 
+  /** Predictions one tenant may have in flight to the ML Service at once; more are refused at once with 503 and Retry-After (MlModuleOptions.predictMaxInFlight). */
+  @ParseNumber()
+  @IsInt({ message: 'ML_PREDICT_MAX_IN_FLIGHT must be an integer between 1 and 1024' })
+  @Min(1, { message: 'ML_PREDICT_MAX_IN_FLIGHT must be an integer between 1 and 1024' })
+  @Max(1024, { message: 'ML_PREDICT_MAX_IN_FLIGHT must be an integer between 1 and 1024' })
+  ML_PREDICT_MAX_IN_FLIGHT: number = 16;
+
   /** GB: larger uploads are refused while they arrive (the ML Service has its own limit for what a job loads, MLS_MAX_DATASET_SIZE_GB). */
   @ParseNumber()
   @IsNumber({ allowNaN: false, allowInfinity: false }, { message: 'ML_MAX_DATASET_SIZE_GB must be a number of GB greater than 0' })

@@ -10,6 +10,7 @@ export const mlConfig = registerAs('ml', () => {
     serviceToken: env.ML_SERVICE_TOKEN,
     timeoutMs: env.ML_SERVICE_TIMEOUT * 1000,
     maxAttempts: env.ML_SERVICE_RETRIES,
+    predictMaxInFlight: env.ML_PREDICT_MAX_IN_FLIGHT,
     maxDatasetSizeGb: env.ML_MAX_DATASET_SIZE_GB,
     llm: env.LLM_BASE_URL === '' ? null : { baseUrl: env.LLM_BASE_URL, model: env.LLM_MODEL, apiKey: env.LLM_API_KEY, timeoutMs: env.LLM_TIMEOUT * 1000 },
   };

@@ -24,8 +24,8 @@ describe('MLServiceClient.predict against a real loopback server', () => {
   let server: LoopbackServer | undefined;
   let client: MLServiceClient | undefined;
 
-  function clientFor(url: string, timeoutMs = 300): MLServiceClient {
-    client = new MLServiceClient(httpService, { ...ML_MODULE_DEFAULTS, mlServiceUrl: url, timeoutMs, maxAttempts: 3, retryBaseDelayMs: 10 });
+  function clientFor(url: string, timeoutMs = 300, predictMaxInFlight = 16): MLServiceClient {
+    client = new MLServiceClient(httpService, { ...ML_MODULE_DEFAULTS, mlServiceUrl: url, timeoutMs, maxAttempts: 3, retryBaseDelayMs: 10, predictMaxInFlight });
     return client;
   }
 
@@ -155,4 +155,39 @@ describe('MLServiceClient.predict against a real loopback server', () => {
     expect(error.getStatus()).toBe(502);
     expect(error.message).toBe('ML Service failed: replica crashed');
   });
+
+  it("refuses a tenant's prediction beyond its bound in flight at once with 503 and Retry-After, without calling; other tenants and later calls go through", async () => {
+    const held: Array<() => void> = [];
+    server = await startLoopbackServer((_request, response) => {
+      held.push(() => sendJson(response, 200, ANSWER));
+    });
+    const bounded = clientFor(server.url, 5_000, 2);
+    const first = [bounded.predict(caller, 'churn', CUSTOMER), bounded.inferV2(caller, 'churn', undefined, { inputs: [] })];
+    await waitFor(() => held.length === 2);
+
+    const refused = await failureOf(bounded.predict(caller, 'churn', CUSTOMER));
+    const other = bounded.predict({ tenantId: 'globex', requestId: 'req-9' }, 'churn', CUSTOMER);
+    await waitFor(() => held.length === 3);
+
+    expect(refused.getStatus()).toBe(503);
+    expect(refused).toBeInstanceOf(RetryLaterException);
+    expect((refused as RetryLaterException).retryAfterSeconds).toBe('1');
+    expect(refused.message).toContain('tenant acme-corp already has 2 predictions in flight');
+    expect(server.requests).toHaveLength(3);
+    for (const answer of held.splice(0)) answer();
+    await Promise.all([...first, other]);
+
+    // the slots are free again once the answers are in
+    const again = bounded.predict(caller, 'churn', CUSTOMER);
+    await waitFor(() => held.length === 1);
+    held[0]();
+    await expect(again).resolves.toEqual(ANSWER);
+  });
 });
+
+async function waitFor(condition: () => boolean): Promise<void> {
+  for (let tries = 0; !condition(); tries += 1) {
+    if (tries > 200) throw new Error('condition not met within 2 s');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}

@@ -152,6 +152,8 @@ const REPEATABLE_METHODS = new Set(['GET', 'HEAD', 'DELETE', 'PUT']);
 export class MLServiceClient implements OnModuleDestroy {
   private readonly logger = new Logger(MLServiceClient.name);
   private readonly predictChannel: PredictChannel;
+  /** tenant id -> its predictions in flight to the ML Service (options.predictMaxInFlight bounds it) */
+  private readonly predictionsInFlight = new Map<string, number>();
 
   constructor(
     private readonly http: HttpService,
@@ -645,7 +647,41 @@ export class MLServiceClient implements OnModuleDestroy {
     return this.request({ method: 'GET', path: `${v2ModelPath(modelName, version)}/ready`, context });
   }
 
+  /**
+   * A prediction of the caller's tenant, within its bound on predictions in flight: beyond
+   * `predictMaxInFlight` it is refused at once with 503 and `Retry-After: 1`, the answer the ML
+   * Service gives for a deployment at capacity, without reaching the ML Service.
+   */
   private async postPrediction<T>(
+    context: MlCallContext,
+    path: string,
+    body: unknown,
+    extraHeaders: Record<string, string>,
+    onTiming?: ServerTimingListener,
+  ): Promise<T> {
+    const tenant = context.tenantId;
+    const inFlight = this.predictionsInFlight.get(tenant) ?? 0;
+    if (inFlight >= this.options.predictMaxInFlight) {
+      throw new RetryLaterException(
+        `tenant ${tenant} already has ${inFlight} predictions in flight, the most it may (ML_PREDICT_MAX_IN_FLIGHT); retry shortly`,
+        HttpStatus.SERVICE_UNAVAILABLE,
+        '1',
+      );
+    }
+    this.predictionsInFlight.set(tenant, inFlight + 1);
+    try {
+      return await this.sendPrediction<T>(context, path, body, extraHeaders, onTiming);
+    } finally {
+      const left = (this.predictionsInFlight.get(tenant) ?? 1) - 1;
+      if (left === 0) {
+        this.predictionsInFlight.delete(tenant);
+      } else {
+        this.predictionsInFlight.set(tenant, left);
+      }
+    }
+  }
+
+  private async sendPrediction<T>(
     context: MlCallContext,
     path: string,
     body: unknown,
