@@ -18,7 +18,7 @@ describe('validateEnvironment', () => {
       ML_SERVICE_URL: 'http://ml-service:8000',
       ML_SERVICE_TIMEOUT: 30,
       ML_SERVICE_RETRIES: 3,
-      ML_PREDICT_MAX_IN_FLIGHT: 16,
+      ML_PREDICT_MAX_IN_FLIGHT: 32,
       PORT: 3000,
       HOST: '127.0.0.1',
       ML_MAX_DATASET_SIZE_GB: 10,

@@ -79,7 +79,7 @@ export class Environment {
   @IsInt({ message: 'ML_PREDICT_MAX_IN_FLIGHT must be an integer between 1 and 1024' })
   @Min(1, { message: 'ML_PREDICT_MAX_IN_FLIGHT must be an integer between 1 and 1024' })
   @Max(1024, { message: 'ML_PREDICT_MAX_IN_FLIGHT must be an integer between 1 and 1024' })
-  ML_PREDICT_MAX_IN_FLIGHT: number = 16;
+  ML_PREDICT_MAX_IN_FLIGHT: number = 32;
 
   /** GB: larger uploads are refused while they arrive (the ML Service has its own limit for what a job loads, MLS_MAX_DATASET_SIZE_GB). */
   @ParseNumber()

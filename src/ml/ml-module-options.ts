@@ -30,11 +30,13 @@ export interface MlModuleOptions {
    * Predictions (predict and Open Inference Protocol infer) one tenant may have in flight to the ML
    * Service at once; one more is refused at once with 503 and `Retry-After: 1`, before it costs the
    * ML Service anything. An overload then queues no deeper than this: by Little's law a request
-   * waits about predictMaxInFlight / throughput (16 at the 2-core machine's 300-odd predictions a
-   * second is about 50 ms), instead of seconds in the connection pool; and one tenant's burst
-   * cannot fill the ML Service's event loop for the others. A deployment's own bound (Ray Serve's
-   * max_ongoing_requests + max_queued_requests per replica) still applies behind it.
-   * Default: 16 (ML_PREDICT_MAX_IN_FLIGHT).
+   * waits about predictMaxInFlight / throughput (32 at the 2-core machine's 300-odd predictions a
+   * second is about 100 ms), instead of seconds in the connection pool; and one tenant's burst
+   * cannot fill the ML Service's event loop for the others. Not lower: at 200 predictions a second
+   * the machine's stalls of up to about 100 ms hold 20 in flight, and a bound of 16 refused two of
+   * them (bench/serving, README). A deployment's own bound (Ray Serve's max_ongoing_requests +
+   * max_queued_requests per replica) still applies behind it.
+   * Default: 32 (ML_PREDICT_MAX_IN_FLIGHT).
    */
   predictMaxInFlight?: number;
   /** Largest dataset a tenant may upload, in GB; refused with 413 while it arrives. Default: 10 (ML_MAX_DATASET_SIZE_GB). The tenants' training limits are the ML Service's configuration (MLS_MAX_*, MLS_TENANT_LIMITS), never sent with a request. */
@@ -57,7 +59,7 @@ export const ML_MODULE_DEFAULTS: ResolvedMlModuleOptions = {
   serviceToken: '',
   timeoutMs: 30_000,
   maxAttempts: 3,
-  predictMaxInFlight: 16,
+  predictMaxInFlight: 32,
   retryBaseDelayMs: 200,
   retryMaxDelayMs: 10_000,
   maxDatasetSizeGb: 10,
