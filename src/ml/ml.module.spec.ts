@@ -40,6 +40,7 @@ describe('MlModule.forRoot', () => {
       maxAttempts: 1,
       retryBaseDelayMs: 200,
       retryMaxDelayMs: 10_000,
+      predictMaxInFlight: 32,
       maxDatasetSizeGb: 10,
       catalogCacheTtlMs: 60_000,
       uploadDirectory: tmpdir(),
