@@ -10,6 +10,7 @@ import ray
 from fastapi.testclient import TestClient
 from mlflow import MlflowClient
 
+from app.config import Settings
 from app.training.warm import WarmPool
 from tests.conftest import tenant_headers, wait_for_status
 
@@ -39,7 +40,9 @@ def train(client: TestClient, body: dict) -> dict:
                            tenant="warm-co", timeout=400)  # fmt: skip
 
 
-def test_warm_jobs_reuse_one_worker_and_match_ray_train(client: TestClient) -> None:
+def test_warm_jobs_reuse_one_worker_and_match_ray_train(
+    client: TestClient, settings: Settings
+) -> None:
     pool: WarmPool = client.app.state.warm_pool
     first = train(client, config())
     assert first["status"] == "completed", first["error"]
@@ -54,6 +57,8 @@ def test_warm_jobs_reuse_one_worker_and_match_ray_train(client: TestClient) -> N
     assert on_ray_train["status"] == "completed", on_ray_train["error"]
     assert on_ray_train["metrics"] == first["metrics"]
     assert pool.started == started
+    # Ray Train's run folder (checkpoints, result files) is gone once the job has ended.
+    assert not (settings.ray_results_dir / on_ray_train["job_id"]).exists()
 
 
 @pytest.mark.parametrize("ray_train", [False, True])

@@ -9,7 +9,9 @@ load and split the data, open the MLflow run and train in a job driver on Ray.
 import asyncio
 import json
 import logging
+import shutil
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 from typing import Any
 
 import ray
@@ -409,6 +411,9 @@ class TrainingHandler(JobHandler):
             # a run being failed); a driver takes the Train actors it owns with it.
             if driver is not None:
                 await asyncio.shield(self._stop_driver(job.job_id, driver, outcome, progress))
+                # Ray Train's run folder (its checkpoints and result files) is never read again:
+                # the model is in MLflow, and a restarted job fails rather than resumes.
+                shutil.rmtree(Path(self._ray_results_dir) / job.job_id, ignore_errors=True)
             elif outcome is not None and not outcome.done():
                 outcome.cancel()  # the warm pool kills the worker that runs it
                 await asyncio.shield(asyncio.wait({outcome}, timeout=DRIVER_STOP_SECONDS))
