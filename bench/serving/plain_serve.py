@@ -17,7 +17,10 @@ under the product's `ray_serve` path (AI Service -> ML Service -> Serve handle -
 import argparse
 import json
 import os
+import secrets
+import shutil
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -104,14 +107,20 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
-    # Serve reads these on import: set before Ray is.
+    # Serve reads these on import: set before Ray is. Token authentication on and Ray's ports on
+    # loopback, as the ML Service runs Ray (app/ray_runtime.py).
     os.environ["RAY_SERVE_ENABLE_DIRECT_INGRESS"] = INGRESS[args.ingress]
     os.environ["RAY_SERVE_THROUGHPUT_OPTIMIZED"] = "1"
+    token_folder = tempfile.mkdtemp(prefix="plain-serve-")
+    token_path = Path(token_folder) / "auth_token"
+    token_path.write_text(secrets.token_hex(32))
+    os.environ["RAY_AUTH_MODE"] = "token"
+    os.environ["RAY_AUTH_TOKEN_PATH"] = str(token_path)
     import bench_serving
     import ray
     from ray import serve
 
-    ray.init(num_cpus=2, include_dashboard=False)
+    ray.init(num_cpus=2, include_dashboard=False, _node_ip_address="127.0.0.1")
     try:
         serve.start(http_options={"host": "127.0.0.1", "port": PROXY_PORT})
         serve.run(serve_app(trained_booster()), name="plain-churn", route_prefix="/")
@@ -131,6 +140,7 @@ def main() -> None:
     finally:
         serve.shutdown()
         ray.shutdown()
+        shutil.rmtree(token_folder, ignore_errors=True)
     if args.out is not None:
         args.out.write_text(json.dumps(results, indent=2) + "\n")
 
