@@ -25,8 +25,12 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:  # at run time Ray is imported only once its flags are set (main)
+    from ray.serve import Application
 
 INGRESS = {"proxy": "0", "direct": "1"}
 TOKEN = "Bearer plain-serve-bench"
@@ -36,7 +40,7 @@ DIRECT_PORTS = range(30000, 30020)
 PROXY_PORT = 8000
 
 
-def serve_app(booster_json: bytearray):  # -> ray.serve Application
+def serve_app(booster_json: bytearray) -> "Application":
     """The deployment, built after Ray's environment is set (Serve reads its flags on import)."""
     import xgboost as xgb
     from fastapi import FastAPI, HTTPException, Request
