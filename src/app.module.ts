@@ -31,6 +31,7 @@ import { WorkbenchModule } from '@app/workbench/workbench.module';
           timeoutMs: ml.timeoutMs,
           maxAttempts: ml.maxAttempts,
           predictMaxInFlight: ml.predictMaxInFlight,
+          predictDirect: ml.predictDirect,
           maxDatasetSizeGb: ml.maxDatasetSizeGb,
           llm: ml.llm,
           tenantResolver: new ApiKeyTenantResolver(auth.tenantByApiKey),

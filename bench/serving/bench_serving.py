@@ -194,11 +194,12 @@ def attack(
 
 
 # Hops in request order: through the AI Service, `ai_service` (the client's latency minus the AI
-# Service's call to the ML Service: Nest and the client's hop) and `ml_hop` (that call minus the ML
-# Service's own time: undici, loopback, uvicorn); directly, `outside_ml` (the client's latency
-# minus the ML Service's time); then the ML Service's Server-Timing (app/serving/timing.py).
+# Service's call: Nest and the client's hop) and `ml_hop` (that call minus the callee's own time:
+# undici, loopback, uvicorn); directly, `outside_ml` (the client's latency minus the callee's own
+# time); then the callee's Server-Timing: the ML Service's (app/serving/timing.py, total `ml`) or,
+# for a replica answering HTTP itself, the replica's (`check`, `compute`, total `replica`).
 HOPS = ["ai_service", "ml_hop", "outside_ml", "ingress", "check", "to_replica", "compute",
-        "from_replica", "respond", "ml"]  # fmt: skip
+        "from_replica", "respond", "ml", "replica"]  # fmt: skip
 
 
 def hop_medians(results: list[dict]) -> dict[str, float] | None:
@@ -213,11 +214,12 @@ def hop_medians(results: list[dict]) -> dict[str, float] | None:
         for entry in ", ".join(header).split(","):
             name, _, duration = entry.strip().partition(";dur=")
             hops[name] = float(duration)
+        callee = hops["ml"] if "ml" in hops else hops["replica"]
         if "ml_call" in hops:  # through the AI Service
             hops["ai_service"] = item["latency_ms"] - hops.pop("ml_call")
-            hops["ml_hop"] = item["latency_ms"] - hops["ai_service"] - hops["ml"]
+            hops["ml_hop"] = item["latency_ms"] - hops["ai_service"] - callee
         else:
-            hops["outside_ml"] = item["latency_ms"] - hops["ml"]
+            hops["outside_ml"] = item["latency_ms"] - callee
         for name, value in hops.items():
             per_hop.setdefault(name, []).append(value)
     if not per_hop:
@@ -415,7 +417,9 @@ def table(results: dict) -> str:
                     f"{summary_['refused_503']} | {summary_['worst_refused_p99_ms'] or '–'} | "
                     f"{summary_['errors']} | {loads} |"
                 )
-            ai, ml = targets["ai_service"]["summary"], targets["ml_service"]["summary"]
+            # against what the AI Service calls: the replica when it answers HTTP itself
+            ai = targets["ai_service"]["summary"]
+            ml = targets.get("replica", targets["ml_service"])["summary"]
             if ai["median_p50_ms"] is not None and ml["median_p50_ms"] is not None:
                 added = ai["median_p50_ms"] - ml["median_p50_ms"]
                 lines.append(
@@ -428,7 +432,22 @@ def table(results: dict) -> str:
     return "\n".join(lines)
 
 
-TARGET_NAMES = {"ml_service": "ML Service direct", "ai_service": "**AI Service**"}
+TARGET_NAMES = {
+    "replica": "replica direct",
+    "ml_service": "ML Service direct",
+    "ai_service": "**AI Service**",
+}
+
+
+async def replica_url(ml_url: str, model_id: str) -> str | None:
+    """The URL of the deployment's replica answering HTTP itself (Ray Serve's direct ingress), the
+    one the AI Service sends its predictions to; None when the ML Service offers none (409)."""
+    headers = {"X-Tenant-ID": TENANT, **service_headers()}
+    async with aiohttp.ClientSession(ml_url, headers=headers) as session:
+        async with session.get(f"/api/v1/serving/{model_id}/targets") as response:
+            if response.status != 200:
+                return None
+            return (await response.json())["urls"][0]
 
 
 async def run(args: argparse.Namespace, ai_url: str, ml_url: str, data_dir: Path) -> dict:
@@ -445,12 +464,15 @@ async def run(args: argparse.Namespace, ai_url: str, ml_url: str, data_dir: Path
     for run_number in range(1, args.runs + 1):
         for rate in rates:
             for runtime, model_id in DEPLOYMENTS.items():
+                ml_headers = f"X-Tenant-ID: {TENANT}\nAuthorization: {ml_authorization}"
                 targets = {
-                    "ml_service": (f"{ml_url}/api/v1/serving/{model_id}/predict",
-                                   f"X-Tenant-ID: {TENANT}\nAuthorization: {ml_authorization}"),
+                    "ml_service": (f"{ml_url}/api/v1/serving/{model_id}/predict", ml_headers),
                     "ai_service": (f"{ai_url}/api/v1/ml/serving/{model_id}/predict",
                                    f"X-API-Key: {args.api_key}"),
                 }  # fmt: skip
+                replica = await replica_url(ml_url, model_id)
+                if replica is not None:  # what the AI Service calls for this deployment
+                    targets = {"replica": (f"{replica}/predict", ml_headers), **targets}
                 for name, (url, header) in targets.items():
                     attack(args.vegeta, url, header, rate, args.warmup)  # discarded: warm-up
                     load = os.getloadavg()[0]

@@ -172,7 +172,7 @@ async def _service_lifecycle(app: FastAPI, settings: Settings) -> AsyncIterator[
     monitoring = MonitoringStore(settings.monitoring_dir, settings.prediction_sampling_rate)
     serving = ServingService(
         deployment_store, monitoring, app.state.registry, settings.tracking_uri,
-        app.state.features,
+        app.state.features, app.state.service_token,
     )  # fmt: skip
     app.state.serving = serving
     app.state.batches = BatchPredictor(runner, settings.effective_limits, warehouses)

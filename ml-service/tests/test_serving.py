@@ -5,6 +5,7 @@ import json
 import time
 from collections.abc import Iterator
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -390,6 +391,87 @@ def test_replicas_listen_on_loopback_only(client: TestClient, deployment: dict) 
     )
     exposed = [item for item in ray_listeners() if not is_loopback(item[1])]
     assert exposed == [], exposed
+
+
+def test_a_replica_answers_predictions_itself_with_the_ml_services_checks(
+    client: TestClient, deployment: dict, versions: list[str]
+) -> None:
+    """Ray Serve's direct ingress (app/serving/replica.py): the targets the AI Service calls
+    answer like the ML Service's predict, check the token, the tenant and the signature, and log
+    each prediction where feedback finds it. Offered only while one version takes all traffic."""
+    split = {"variants": [{"version": int(v), "weight": 50} for v in versions]}
+    client.put(f"{SERVING}/{MODEL_ID}/traffic", json=split, headers=tenant_headers())
+    targets = client.get(f"{SERVING}/{MODEL_ID}/targets", headers=tenant_headers())
+    assert targets.status_code == 409
+    assert "split across versions" in targets.json()["detail"]
+    single = {"variants": [{"version": int(versions[0]), "weight": 100}]}
+    client.put(f"{SERVING}/{MODEL_ID}/traffic", json=single, headers=tenant_headers())
+    targets = client.get(f"{SERVING}/{MODEL_ID}/targets", headers=tenant_headers())
+    assert targets.status_code == 200, targets.text
+    assert targets.json()["version"] == versions[0]
+    [url] = targets.json()["urls"]
+    assert url.startswith("http://127.0.0.1:"), url
+    headers = tenant_headers()
+    record = full_record(deployment)
+
+    with httpx.Client(timeout=10) as replica:
+        answer = replica.post(
+            f"{url}/predict", json={"instances": [record, record]}, headers=headers
+        )
+        assert answer.status_code == 200, answer.text
+        through_ml_service = client.post(
+            f"{SERVING}/{MODEL_ID}/predict", json=record, headers=tenant_headers()
+        ).json()
+        predictions = answer.json()["predictions"]
+        assert answer.json()["model_id"] == MODEL_ID
+        assert {k: v for k, v in predictions[0].items() if k != "prediction_id"} == {
+            k: v for k, v in through_ml_service["predictions"][0].items() if k != "prediction_id"
+        }
+        assert "compute;dur=" in answer.headers["server-timing"]
+
+        refused = {
+            "no token": replica.post(
+                f"{url}/predict", json=record, headers={"X-Tenant-ID": headers["X-Tenant-ID"]}
+            ),
+            "another tenant": replica.post(
+                f"{url}/predict", json=record, headers=headers | {"X-Tenant-ID": OTHER_TENANT}
+            ),
+            "bad record": replica.post(
+                f"{url}/predict", json={**record, "tenure": "three"}, headers=headers
+            ),
+            "not JSON": replica.post(f"{url}/predict", content=b"{", headers=headers),
+        }
+    assert {reason: r.status_code for reason, r in refused.items()} == {
+        "no token": 401, "another tenant": 404, "bad record": 422, "not JSON": 422,
+    }  # fmt: skip
+    assert refused["bad record"].json()["errors"][0]["field"] == "tenure"
+
+    # feedback right away: the replica's log may not be written yet, the ML Service waits for it
+    feedback = client.post(
+        f"{SERVING}/{MODEL_ID}/feedback",
+        json=[{"prediction_id": p["prediction_id"], "actual": p["class"]} for p in predictions],
+        headers=tenant_headers(),
+    )
+    assert feedback.json() == {"recorded": 2, "unknown_prediction_ids": []}
+
+
+def test_targets_are_refused_where_predictions_need_the_ml_service(
+    client: TestClient, deployment: dict
+) -> None:
+    other = client.get(f"{SERVING}/{MODEL_ID}/targets", headers=tenant_headers(OTHER_TENANT))
+    assert other.status_code == 404
+    embedded = client.post(
+        f"{SERVING}/deployments",
+        json={"model_name": MODEL, "version": 1, "model_id": "churn-inline", "runtime": "embedded"},
+        headers=tenant_headers(),
+    )
+    assert embedded.status_code == 202, embedded.text
+    try:
+        refused = client.get(f"{SERVING}/churn-inline/targets", headers=tenant_headers())
+        assert refused.status_code == 409
+        assert "runtime embedded" in refused.json()["detail"]
+    finally:
+        client.delete(f"{SERVING}/deployments/churn-inline", headers=tenant_headers())
 
 
 def test_another_tenant_sees_and_reaches_nothing(client: TestClient, deployment: dict) -> None:

@@ -81,6 +81,11 @@ export class Environment {
   @Max(1024, { message: 'ML_PREDICT_MAX_IN_FLIGHT must be an integer between 1 and 1024' })
   ML_PREDICT_MAX_IN_FLIGHT: number = 32;
 
+  /** Send a deployment's predictions straight to its Ray Serve replicas when it allows (MlModuleOptions.predictDirect). */
+  @ParseBoolean()
+  @IsIn([true, false], { message: 'ML_PREDICT_DIRECT must be one of true, false, 1, 0' })
+  ML_PREDICT_DIRECT: boolean = true;
+
   /** GB: larger uploads are refused while they arrive (the ML Service has its own limit for what a job loads, MLS_MAX_DATASET_SIZE_GB). */
   @ParseNumber()
   @IsNumber({ allowNaN: false, allowInfinity: false }, { message: 'ML_MAX_DATASET_SIZE_GB must be a number of GB greater than 0' })

@@ -39,6 +39,19 @@ export interface MlModuleOptions {
    * Default: 32 (ML_PREDICT_MAX_IN_FLIGHT).
    */
   predictMaxInFlight?: number;
+  /**
+   * Send predict calls straight to the deployment's Ray Serve replicas, which answer HTTP
+   * themselves (Ray Serve's direct ingress) with the ML Service's own token, tenant and signature
+   * checks and prediction log, when the ML Service offers them (`GET .../serving/{id}/targets`:
+   * runtime ray_serve, all traffic on one version, not a forecaster). That skips the ML Service's
+   * hop, about half of a prediction's CPU on the 2-core machine (bench/serving, README). The
+   * targets are asked for at most once a second per deployment, and again at once after a traffic
+   * split, release, rollback or undeploy made through this process (other processes see it within
+   * the second); a replica that stopped answering sends the call through the ML Service.
+   * Entity lookups, A/B splits and the Open Inference Protocol always go through the ML Service.
+   * Default: true (ML_PREDICT_DIRECT).
+   */
+  predictDirect?: boolean;
   /** Largest dataset a tenant may upload, in GB; refused with 413 while it arrives. Default: 10 (ML_MAX_DATASET_SIZE_GB). The tenants' training limits are the ML Service's configuration (MLS_MAX_*, MLS_TENANT_LIMITS), never sent with a request. */
   maxDatasetSizeGb?: number;
   /** Folder where uploads are spooled before they are streamed to the ML Service. Default: the OS temp folder. */
@@ -60,6 +73,7 @@ export const ML_MODULE_DEFAULTS: ResolvedMlModuleOptions = {
   timeoutMs: 30_000,
   maxAttempts: 3,
   predictMaxInFlight: 32,
+  predictDirect: true,
   retryBaseDelayMs: 200,
   retryMaxDelayMs: 10_000,
   maxDatasetSizeGb: 10,

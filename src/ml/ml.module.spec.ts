@@ -41,6 +41,7 @@ describe('MlModule.forRoot', () => {
       retryBaseDelayMs: 200,
       retryMaxDelayMs: 10_000,
       predictMaxInFlight: 32,
+      predictDirect: true,
       maxDatasetSizeGb: 10,
       catalogCacheTtlMs: 60_000,
       uploadDirectory: tmpdir(),

@@ -7,8 +7,8 @@ MLflow's pyfunc wrapper is used to load the model (any flavour the trainer logs)
 go to the native model (for the neural network, the `TabularNetwork` its pyfunc wraps): pyfunc's
 schema enforcement cannot pass a pandas categorical where the signature says `string`, and
 XGBoost/LightGBM need the categorical dtype for their categorical splits. Input checking against
-the signature happens before (`check_records`), in the ML Service, so a bad request never reaches
-a replica.
+the signature happens before (`validate_records`): in the ML Service, or in the replica's own HTTP
+ingress for a request sent to it directly, before the model sees the request.
 
 Records (JSON) reach XGBoost and LightGBM as a plain float matrix, categorical features as their
 training codes: building a pandas frame for one row costs ten times the prediction itself
@@ -25,6 +25,7 @@ import mlflow.pyfunc
 import numpy as np
 import pandas as pd
 
+from app.errors import FieldError, MLServiceError
 from app.training.features import model_column
 
 logger = logging.getLogger(__name__)
@@ -352,6 +353,63 @@ def forecast_problems(records: list[Any], prefix: str | None) -> list[FieldProbl
     if not isinstance(periods, int) or not 1 <= periods <= MAX_FORECAST_PERIODS:
         return [FieldProblem("periods", f"must be an integer from 1 to {MAX_FORECAST_PERIODS}")]
     return []
+
+
+# The most records one predict request may carry.
+MAX_RECORDS_PER_REQUEST = 10_000
+
+
+class PredictionInputError(MLServiceError):
+    """422 naming every bad feature: `instances.0.tenure: missing`."""
+
+    status_code = 422
+    # the sentence's start; the first five problems follow it
+    lead = "the input does not fit the model's signature"
+
+    def __init__(self, problems: list[FieldError]) -> None:
+        shown = "; ".join(f"{item.field}: {item.message}" for item in problems[:5])
+        more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
+        super().__init__(f"{self.lead}: {shown}{more}", problems)
+
+
+def records_of(body: Any) -> tuple[list[Any], str | None, str | None]:
+    """(records, field prefix for errors, request key in the body) of a predict body: one record,
+    or `{"instances": [...], "key"?}`. PredictionInputError for any other shape."""
+    if isinstance(body, dict) and "instances" in body:
+        instances = body["instances"]
+        extra = sorted(set(body) - {"instances", "key"})
+        if extra:
+            raise PredictionInputError(
+                [FieldError(field=name, message="not allowed next to instances") for name in extra]
+            )
+        if not isinstance(instances, list) or not instances:
+            raise PredictionInputError(
+                [FieldError(field="instances", message="must be a non-empty list of records")]
+            )
+        if len(instances) > MAX_RECORDS_PER_REQUEST:
+            raise PredictionInputError(
+                [FieldError(field="instances", message="at most 10000 records per request")]
+            )
+        key = body.get("key")
+        return instances, "instances", str(key) if key is not None else None
+    if not isinstance(body, dict):
+        raise PredictionInputError(
+            [FieldError(field="body", message='must be a record or {"instances": [...]}')]
+        )
+    return [body], None, None
+
+
+def validate_records(records: list[Any], spec: ModelSpec, prefix: str | None) -> None:
+    """PredictionInputError naming every record field that does not fit `spec`'s signature (and,
+    for a forecaster, a bad `periods`); the same check on the ML Service and on a replica's own
+    HTTP ingress (app/serving/replica.py)."""
+    problems = check_records(records, spec.features, prefix)
+    if spec.task_type == "forecasting" and not problems:
+        problems = forecast_problems(records, prefix)
+    if problems:
+        raise PredictionInputError(
+            [FieldError(field=item.field, message=item.message) for item in problems]
+        )
 
 
 class LoadedForecaster:

@@ -13,6 +13,7 @@ import random
 import sqlite3
 import threading
 import time
+import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -84,6 +85,10 @@ class MonitoringStore:
         self._writer = threading.Thread(target=self._write_loop, name="prediction-log", daemon=True)
         self._writer.start()
 
+    @property
+    def directory(self) -> Path:
+        return self._directory
+
     # --- storage --------------------------------------------------------------------------
 
     def _connection(self, tenant_id: str) -> sqlite3.Connection:
@@ -97,6 +102,10 @@ class MonitoringStore:
                     isolation_level=None,
                 )
                 connection.execute("PRAGMA journal_mode=WAL")
+                # Replicas serving HTTP themselves write their predictions into the same file
+                # from their own processes (app/serving/replica.py): wait for a writer's lock
+                # rather than fail at once.
+                connection.execute("PRAGMA busy_timeout=5000")
                 connection.executescript(_SCHEMA)
                 self._connections[tenant_id] = connection
             return connection
@@ -121,6 +130,43 @@ class MonitoringStore:
 
     def log(self, entry: LoggedPrediction) -> None:
         self._queue.put_nowait(entry)
+
+    def log_outcome(
+        self,
+        tenant_id: str,
+        model_id: str,
+        version: str,
+        sampling_rate: float,
+        records: list[dict[str, Any]],
+        outputs: list[dict] | None,
+        latency_ms: float,
+    ) -> list[str]:
+        """Log one predict call (queued, written within FLUSH_INTERVAL_SECONDS): a failed call
+        (`outputs` None) as one failed entry, a served one as one entry per record kept by
+        `sampling_rate`, with the call's latency shared among its records. Returns a new
+        prediction id per record, the ids feedback refers to (a sampled-out record's id gets
+        none: feedback needs its prediction logged)."""
+        ids = [uuid.uuid4().hex for _ in records]
+        at = time.time()
+        if outputs is None:
+            self.log(
+                LoggedPrediction(
+                    tenant_id, ids[0], model_id, version, at, latency_ms, False, None, None
+                )
+            )
+            return ids
+        per_row = latency_ms / max(len(records), 1)
+        for index, record in enumerate(records):
+            if sampling_rate >= 1.0 or random.random() < sampling_rate:
+                output = outputs[index]
+                label = output.get("class", output.get("value"))
+                self.log(
+                    LoggedPrediction(
+                        tenant_id, ids[index], model_id, version, at,
+                        latency_ms if len(records) == 1 else per_row, True, record, label,
+                    )
+                )  # fmt: skip
+        return ids
 
     def flush(self) -> None:
         """Wait until everything logged so far is written (tests, shutdown)."""
@@ -187,6 +233,25 @@ class MonitoringStore:
         """(how many were recorded, ids that match no logged prediction of the model)."""
         self.flush()
         ids = [prediction_id for prediction_id, _ in items]
+        known = self._logged(tenant_id, model_id, ids)
+        if len(known) < len(ids):
+            # A replica serving HTTP itself writes its predictions from its own queue, within
+            # FLUSH_INTERVAL_SECONDS of answering: feedback sent at once may arrive first.
+            time.sleep(2 * FLUSH_INTERVAL_SECONDS)
+            known |= self._logged(tenant_id, model_id, [i for i in ids if i not in known])
+        now = time.time()
+        rows = [
+            (prediction_id, model_id, json.dumps(actual), now)
+            for prediction_id, actual in items
+            if prediction_id in known
+        ]
+        connection = self._connection(tenant_id)
+        with self._lock:
+            connection.executemany("INSERT OR REPLACE INTO feedback VALUES (?,?,?,?)", rows)
+        return len(rows), [prediction_id for prediction_id in ids if prediction_id not in known]
+
+    def _logged(self, tenant_id: str, model_id: str, ids: list[str]) -> set[str]:
+        """Which of `ids` are logged predictions of the model."""
         known: set[str] = set()
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
@@ -200,16 +265,7 @@ class MonitoringStore:
                     (model_id, *chunk),
                 )
             }
-        now = time.time()
-        rows = [
-            (prediction_id, model_id, json.dumps(actual), now)
-            for prediction_id, actual in items
-            if prediction_id in known
-        ]
-        connection = self._connection(tenant_id)
-        with self._lock:
-            connection.executemany("INSERT OR REPLACE INTO feedback VALUES (?,?,?,?)", rows)
-        return len(rows), [prediction_id for prediction_id in ids if prediction_id not in known]
+        return known
 
     # --- metrics --------------------------------------------------------------------------
 

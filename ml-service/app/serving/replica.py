@@ -1,8 +1,19 @@
-"""The Ray Serve deployment: one per deployed model version, one model load per replica."""
+"""The Ray Serve deployment: one per deployed model version, one model load per replica.
 
+Called two ways. The ML Service calls `predict` through a `DeploymentHandle` (A/B splits, entity
+lookups, forecasts, OIP v2). And, with Ray Serve's direct ingress on (the default on one machine,
+app/__init__.py), each replica also serves HTTP itself on a loopback port, so that the AI Service
+sends a single-version deployment's predictions straight to it (`GET .../serving/{id}/targets`
+names the ports): one hop and one process less per prediction. That path keeps every check the
+ML Service makes: the service token, the tenant, the signature, the prediction log.
+"""
+
+import hmac
+import json
 import logging
 import os
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -10,8 +21,12 @@ import ray
 from ray import serve
 from ray.serve._private import replica as serve_replica
 from ray.serve.config import BackpressureConfig
+from starlette.requests import Request
+from starlette.responses import Response
 
-from app.serving.model import ModelSpec, load_model
+from app.errors import MLServiceError
+from app.serving.model import ModelSpec, load_model, records_of, validate_records
+from app.serving.monitoring import MonitoringStore
 
 logger = logging.getLogger(__name__)
 
@@ -85,12 +100,104 @@ REPLICA_LIMITS: dict[str, Any] = {
 }
 
 
+@dataclass(frozen=True)
+class DirectIngress:
+    """What a replica needs to answer predictions over HTTP itself (plain data: Ray pickles it).
+
+    `authorization` is the ML Service's `Bearer <service token>`, the header the AI Service sends
+    it; `monitoring_dir` is the ML Service's prediction-log folder (app/serving/monitoring.py),
+    on the same host.
+    """
+
+    tenant_id: str
+    model_id: str
+    version: str
+    authorization: str
+    monitoring_dir: str
+    sampling_rate: float
+
+
+def _error(status: int, detail: str, errors: list | None = None) -> Response:
+    """The ML Service's error body (app/errors.py): `{"detail", "errors"?}`."""
+    body: dict[str, Any] = {"detail": detail}
+    if errors:
+        body["errors"] = [item.model_dump() for item in errors]
+    return Response(json.dumps(body), status_code=status, media_type="application/json")
+
+
 @serve.deployment(**REPLICA_LIMITS, health_check_period_s=10, health_check_timeout_s=30)
 class ModelReplica:
-    def __init__(self, spec: ModelSpec) -> None:
+    def __init__(self, spec: ModelSpec, direct: DirectIngress | None = None) -> None:
         serve_at_normal_priority()
         # The only place a model is loaded: once per replica, never per request.
         self._model = load_model(spec)
+        self._spec = spec
+        self._direct = direct
+        self._monitoring = (
+            MonitoringStore(Path(direct.monitoring_dir)) if direct is not None else None
+        )
+
+    async def __call__(self, request: Request) -> Response:
+        """`POST <route prefix>/predict` on the replica's own port (direct ingress): one record
+        or `{"instances": [...]}`, answered as the ML Service's predict answers it, with
+        `Server-Timing: check, compute, replica` (ms). 401 without the service token, 404 for
+        another tenant (it must not learn the deployment exists) or another path, 422 naming
+        each bad field, 503 when the model fails. A full replica is refused before this runs:
+        503 with Retry-After (Serve's backpressure, `REPLICA_LIMITS`)."""
+        started = time.perf_counter()
+        direct = self._direct
+        if direct is None or request.method != "POST" or not request.url.path.endswith("/predict"):
+            return _error(404, "not found")
+        presented = request.headers.get("authorization", "").encode()
+        if not hmac.compare_digest(presented, direct.authorization.encode()):
+            return _error(401, "the Authorization header does not carry the service token")
+        if request.headers.get("x-tenant-id") != direct.tenant_id:
+            return _error(404, f"deployment {direct.model_id} does not exist")
+        try:
+            # Python's json reads the literals NaN and Infinity, as the ML Service's parser
+            # does, so the signature check names them rather than a parse error
+            body = json.loads(await request.body())
+        except ValueError:
+            return _error(422, "the body is not JSON")
+        try:
+            records, prefix, _ = records_of(body)
+            validate_records(records, self._spec, prefix)
+        except MLServiceError as error:
+            return _error(error.status_code, error.detail, error.errors)
+        checked = time.perf_counter()
+        assert self._monitoring is not None
+        try:
+            outputs = self._model.predict_records(records)
+        except Exception as error:
+            latency = (time.perf_counter() - checked) * 1000
+            self._monitoring.log_outcome(
+                direct.tenant_id, direct.model_id, direct.version, direct.sampling_rate,
+                records, None, latency,
+            )  # fmt: skip
+            logger.exception("prediction of %s v%s failed", direct.model_id, direct.version)
+            return _error(
+                503,
+                f"deployment {direct.model_id} version {direct.version} failed to predict: "
+                f"{type(error).__name__}",
+            )
+        computed = time.perf_counter()
+        ids = self._monitoring.log_outcome(
+            direct.tenant_id, direct.model_id, direct.version, direct.sampling_rate,
+            records, outputs, (computed - checked) * 1000,
+        )  # fmt: skip
+        for output, prediction_id in zip(outputs, ids, strict=True):
+            output["prediction_id"] = prediction_id
+        content = json.dumps(
+            {"model_id": direct.model_id, "version": direct.version, "predictions": outputs}
+        )
+        timing = (
+            f"check;dur={(checked - started) * 1000:.3f}, "
+            f"compute;dur={(computed - checked) * 1000:.3f}, "
+            f"replica;dur={(time.perf_counter() - started) * 1000:.3f}"
+        )
+        return Response(
+            content, media_type="application/json", headers={"Server-Timing": timing}
+        )
 
     async def predict(self, records: list[dict[str, Any]]) -> list[dict]:
         # async on purpose: a sync method would hop to a thread pool, and a single-row predict
@@ -112,3 +219,9 @@ class ModelReplica:
         # Serve restarts a replica whose check raises; a replica without its model is broken
         if self._model is None:
             raise RuntimeError("the model is not loaded")
+
+    def __del__(self) -> None:
+        # Serve calls this when it stops the replica: write the predictions still queued
+        monitoring = getattr(self, "_monitoring", None)  # None too if __init__ failed early
+        if monitoring is not None:
+            monitoring.close()

@@ -29,6 +29,7 @@ from app.serving.schemas import (
     FeedbackResult,
     PredictResponse,
     Release,
+    ReplicaTargets,
     ServingMetrics,
     TrafficSplit,
     VariantMetrics,
@@ -199,6 +200,22 @@ async def predict(
     result = await service.predict(tenant_id, model_id, body, x_request_key)
     # serialised here: the outputs are plain JSON already, a response model would copy them
     return Response(content=json.dumps(result), media_type="application/json")
+
+
+@router.get(
+    "/{model_id}/targets",
+    response_model=ReplicaTargets,
+    responses=_NOT_FOUND
+    | {409: {"model": ErrorResponse, "description": "predictions must come through here"}},
+)
+async def get_replica_targets(
+    model_id: ModelIdPath, tenant_id: TenantDep, service: ServingDep
+) -> ReplicaTargets:
+    """Where the deployment's replicas answer `POST <url>/predict` themselves (Ray Serve's direct
+    ingress), with the same token, tenant and signature checks and the same answer as this
+    service's predict: the AI Service's fast path for a deployment whose traffic all goes to one
+    version. 409 with the reason otherwise (embedded runtime, A/B split, forecaster, starting)."""
+    return await service.replica_targets(tenant_id, model_id)
 
 
 @router.post("/{model_id}/feedback", response_model=FeedbackResult, responses=_NOT_FOUND)

@@ -189,6 +189,17 @@ class PredictResponse(BaseModel):
     predictions: list[Prediction]
 
 
+class ReplicaTargets(BaseModel):
+    """Where a deployment's replicas answer predictions themselves (Ray Serve's direct ingress
+    target group): POST a predict body to `<url>/predict` with the service token and the tenant
+    header. Offered only while one version takes all of the deployment's traffic."""
+
+    version: str = Field(description="the version every prediction goes to")
+    urls: list[str] = Field(
+        description="one per running replica, e.g. http://127.0.0.1:30000/acme/churn/v1"
+    )
+
+
 class FeedbackItem(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

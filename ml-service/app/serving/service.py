@@ -18,15 +18,17 @@ import math
 import random
 import re
 import time
-import uuid
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
+import ray
 from ray import serve
+from ray.serve._private.common import RequestProtocol
+from ray.serve.context import _get_global_client
 from ray.serve.exceptions import BackPressureError
 from ray.serve.handle import DeploymentHandle
 
-from app import SERVE_ENV
+from app import DIRECT_INGRESS, SERVE_ENV
 from app.errors import (
     ConflictError,
     FieldError,
@@ -39,15 +41,22 @@ from app.features.service import FeatureSetService
 from app.metrics import PREDICTION_LATENCY, PREDICTIONS
 from app.ray_runtime import ML_SERVICE_DIR
 from app.registry.service import RegistryService
-from app.serving.model import ModelSpec, check_records, forecast_problems, load_model
-from app.serving.monitoring import LoggedPrediction, MonitoringStore, label_text
-from app.serving.replica import ModelReplica
+from app.serving.model import (
+    ModelSpec,
+    PredictionInputError,
+    load_model,
+    records_of,
+    validate_records,
+)
+from app.serving.monitoring import MonitoringStore, label_text
+from app.serving.replica import DirectIngress, ModelReplica
 from app.serving.schemas import (
     Autoscaling,
     BatchPredictionCreate,
     Deployment,
     DeploymentCreate,
     ModelReference,
+    ReplicaTargets,
     Resources,
     SignatureField,
     TrafficSplit,
@@ -66,26 +75,10 @@ _WINDOW = re.compile(r"^([1-9][0-9]{0,5})([smhd])$")
 _WINDOW_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
-class PredictionInputError(MLServiceError):
-    """422 naming every bad feature: `instances.0.tenure: missing`."""
-
-    status_code = 422
-
-    def __init__(self, problems: list[FieldError]) -> None:
-        shown = "; ".join(f"{item.field}: {item.message}" for item in problems[:5])
-        more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
-        super().__init__(f"the input does not fit the model's signature: {shown}{more}", problems)
-
-
-class FeedbackInputError(MLServiceError):
+class FeedbackInputError(PredictionInputError):
     """422 naming every feedback entry whose `actual` the model cannot have: `0.actual: ...`."""
 
-    status_code = 422
-
-    def __init__(self, problems: list[FieldError]) -> None:
-        shown = "; ".join(f"{item.field}: {item.message}" for item in problems[:5])
-        more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
-        super().__init__(f"the feedback does not fit the model: {shown}{more}", problems)
+    lead = "the feedback does not fit the model"
 
 
 class ServiceUnavailableError(MLServiceError):
@@ -116,6 +109,11 @@ def app_name(tenant_id: str, model_id: str, version: str) -> str:
     a model id may hold, so no two (tenant, model, version) share a name; `--` did not do that
     (tenant `a` with model `b--c` and tenant `a--b` with model `c` were both `a--b--c--v1`)."""
     return f"{tenant_id}.{model_id}.v{version}"
+
+
+def route_prefix(tenant_id: str, model_id: str, version: str) -> str:
+    """The HTTP path under which a version's replicas answer on their own ports."""
+    return f"/{tenant_id}/{model_id}/v{version}"
 
 
 # An `instances` list up to this size is predicted on the event loop by an embedded model (about
@@ -225,8 +223,10 @@ class ServingService:
         registry: RegistryService,
         tracking_uri: str,
         features: FeatureSetService,
+        service_token: str,
     ) -> None:
         self._store = store
+        self._service_token = service_token
         self._features = features
         self._monitoring = monitoring
         self._registry = registry
@@ -245,9 +245,16 @@ class ServingService:
     def _start_serve(self) -> None:
         if self._serve_started:
             return
-        # No HTTP proxy: requests arrive through the ML Service's own port and go to replicas
-        # through handles, so Serve listens on nothing and costs one process less.
-        serve.start(proxy_location="Disabled", http_options={"host": "127.0.0.1"})
+        # Without direct ingress, no HTTP proxy: requests arrive through the ML Service's own
+        # port and go to replicas through handles, so Serve listens on nothing. With it, Serve
+        # starts replicas' HTTP servers only when the proxy is enabled (Ray 2.60,
+        # ReplicaActor._maybe_start_direct_ingress_servers), so one proxy runs on this node, on a
+        # spare loopback port: nothing is sent to it, and every replica checks the service token
+        # and tenant itself. The replicas' ports are on the same host (loopback).
+        serve.start(
+            proxy_location="HeadOnly" if DIRECT_INGRESS else "Disabled",
+            http_options={"host": "127.0.0.1", "port": 0},
+        )
         self._serve_started = True
 
     def _run_app(self, record: DeploymentRecord, version: str) -> Predictor:
@@ -271,7 +278,25 @@ class ServingService:
         else:
             options["num_replicas"] = record.spec["replicas"]
         name = app_name(record.tenant_id, record.model_id, version)
-        serve.run(ModelReplica.options(**options).bind(spec), name=name, route_prefix=None)
+        direct = None
+        if DIRECT_INGRESS and spec.task_type != "forecasting":
+            direct = DirectIngress(
+                tenant_id=record.tenant_id,
+                model_id=record.model_id,
+                version=version,
+                authorization=f"Bearer {self._service_token}",
+                monitoring_dir=str(self._monitoring.directory),
+                sampling_rate=record.spec["sampling_rate"],
+            )
+        # A route prefix is what makes Serve list the replicas' ports (`targets`); it is unique
+        # per application as the name is. Serve's proxy gets no request (see `_start_serve`).
+        serve.run(
+            ModelReplica.options(**options).bind(spec, direct),
+            name=name,
+            route_prefix=route_prefix(record.tenant_id, record.model_id, version)
+            if direct
+            else None,
+        )
         # A handle of our own rather than the one serve.run returns: Serve caches one handle per
         # application per process, and in throughput mode a handle's router runs on the event loop
         # that first used it, so a cached one would tie this service to another's loop (a second
@@ -599,6 +624,35 @@ class ServingService:
                         _delete_app, app_name(record.tenant_id, record.model_id, version)
                     )
 
+    # --- direct ingress -------------------------------------------------------------------
+
+    async def replica_targets(self, tenant_id: str, model_id: str) -> ReplicaTargets:
+        """The replica URLs of a deployment that the AI Service may call directly (see
+        app/serving/replica.py). 409 naming why not when the deployment's predictions must come
+        through here: another runtime, traffic split across versions, a forecaster, not running
+        yet, or direct ingress off."""
+        live = self._live_deployment(tenant_id, model_id)
+        serving = [str(item["version"]) for item in live.record.variants if item["weight"] > 0]
+        reason = None
+        if not DIRECT_INGRESS:
+            reason = "Ray Serve's direct ingress is off (RAY_SERVE_ENABLE_DIRECT_INGRESS)"
+        elif live.runtime != "ray_serve":
+            reason = f"runtime {live.runtime} answers in the ML Service"
+        elif len(serving) != 1:
+            reason = "traffic is split across versions; the ML Service routes it"
+        elif live.spec(serving[0]).task_type == "forecasting":
+            reason = "a forecaster answers through the ML Service"
+        elif serving[0] not in live.handles:
+            reason = "the version is not running yet"
+        if reason is not None:
+            raise ConflictError(f"deployment {model_id} has no direct targets: {reason}")
+        version = serving[0]
+        name = app_name(tenant_id, model_id, version)
+        urls = await asyncio.to_thread(_replica_urls, name)
+        if not urls:
+            raise ConflictError(f"deployment {model_id} has no direct targets: no running replica")
+        return ReplicaTargets(version=version, urls=urls)
+
     # --- predict --------------------------------------------------------------------------
 
     async def predict(
@@ -619,7 +673,7 @@ class ServingService:
         live = self._live_deployment(tenant_id, model_id)
         entities = _entities(body)
         if entities is None:
-            records, prefix, body_key = _records(body)
+            records, prefix, body_key = records_of(body)
         else:
             records, prefix, body_key = [], None, _body_key(body)
         if version is None:
@@ -633,13 +687,7 @@ class ServingService:
         spec = live.spec(version)
         if entities is not None:
             records = await self._entity_records(tenant_id, model_id, version, spec, entities)
-        problems = check_records(records, spec.features, prefix)
-        if spec.task_type == "forecasting" and not problems:
-            problems = forecast_problems(records, prefix)
-        if problems:
-            raise PredictionInputError(
-                [FieldError(field=p.field, message=p.message) for p in problems]
-            )
+        validate_records(records, spec, prefix)
         started = time.perf_counter()
         try:
             if timing is None:
@@ -650,7 +698,10 @@ class ServingService:
         except Exception as error:
             latency = (time.perf_counter() - started) * 1000
             PREDICTIONS.labels(tenant_id, model_id, version, "error").inc(len(records))
-            self._log(tenant_id, live, version, records, None, latency, ok=False)
+            self._monitoring.log_outcome(
+                tenant_id, model_id, version, live.record.spec["sampling_rate"], records, None,
+                latency,
+            )
             if isinstance(error, DeploymentAtCapacityError):
                 raise
             logger.exception("prediction of %s v%s failed", model_id, version)
@@ -664,7 +715,10 @@ class ServingService:
         if spec.task_type == "forecasting":
             # each forecast period is a prediction of its own: feedback gives its actual value
             records = [{"timestamp": output["timestamp"]} for output in outputs]
-        ids = self._log(tenant_id, live, version, records, outputs, latency, ok=True)
+        ids = self._monitoring.log_outcome(
+            tenant_id, model_id, version, live.record.spec["sampling_rate"], records, outputs,
+            latency,
+        )
         for output, prediction_id in zip(outputs, ids, strict=True):
             output["prediction_id"] = prediction_id
         return {"model_id": model_id, "version": version, "predictions": outputs}
@@ -705,41 +759,6 @@ class ServingService:
                 ]
             )
         return records
-
-    def _log(
-        self,
-        tenant_id: str,
-        live: LiveDeployment,
-        version: str,
-        records: list[dict[str, Any]],
-        outputs: list[dict] | None,
-        latency_ms: float,
-        ok: bool,
-    ) -> list[str]:
-        ids = [uuid.uuid4().hex for _ in records]
-        rate = live.record.spec["sampling_rate"]
-        at = time.time()
-        per_row = latency_ms / max(len(records), 1)
-        model_id = live.record.model_id
-        if not ok:
-            self._monitoring.log(
-                LoggedPrediction(
-                    tenant_id, ids[0], model_id, version, at, latency_ms, False, None, None
-                )
-            )
-            return ids
-        for index, record in enumerate(records):
-            # Feedback needs the prediction logged, so a sampled-out row cannot get feedback
-            if rate >= 1.0 or random.random() < rate:
-                output = outputs[index] if outputs else None
-                label = None if output is None else output.get("class", output.get("value"))
-                self._monitoring.log(
-                    LoggedPrediction(
-                        tenant_id, ids[index], model_id, version, at,
-                        latency_ms if len(records) == 1 else per_row, True, record, label,
-                    )
-                )  # fmt: skip
-        return ids
 
     # --- feedback -------------------------------------------------------------------------
 
@@ -809,6 +828,22 @@ class ServingService:
         return self._live_deployment(tenant_id, model_id)
 
 
+def _replica_urls(name: str) -> list[str]:
+    """The HTTP addresses of application `name`'s running replicas, from Serve's controller
+    (`get_target_groups`, the API load balancers use for direct ingress; reached through the
+    Serve client, as Serve's own `serve status` does). While no replica runs, Serve lists its
+    proxy there instead; those targets are left out."""
+    controller = _get_global_client()._controller
+    groups = ray.get(controller.get_target_groups.remote(name), timeout=10)
+    return [
+        f"http://{target.ip}:{target.port}{group.route_prefix}"
+        for group in groups
+        if group.app_name == name and group.protocol == RequestProtocol.HTTP
+        for target in group.targets
+        if target.name.startswith("SERVE_REPLICA::")
+    ]
+
+
 def _delete_app(name: str) -> None:
     try:
         serve.delete(name)
@@ -845,29 +880,3 @@ def _entities(body: Any) -> dict[str, list[Any]] | None:
 def _body_key(body: dict[str, Any]) -> str | None:
     key = body.get("key")
     return str(key) if key is not None else None
-
-
-def _records(body: Any) -> tuple[list[Any], str | None, str | None]:
-    """(records, field prefix for errors, request key in the body) of a predict body."""
-    if isinstance(body, dict) and "instances" in body:
-        instances = body["instances"]
-        extra = sorted(set(body) - {"instances", "key"})
-        if extra:
-            raise PredictionInputError(
-                [FieldError(field=name, message="not allowed next to instances") for name in extra]
-            )
-        if not isinstance(instances, list) or not instances:
-            raise PredictionInputError(
-                [FieldError(field="instances", message="must be a non-empty list of records")]
-            )
-        if len(instances) > 10_000:
-            raise PredictionInputError(
-                [FieldError(field="instances", message="at most 10000 records per request")]
-            )
-        key = body.get("key")
-        return instances, "instances", str(key) if key is not None else None
-    if not isinstance(body, dict):
-        raise PredictionInputError(
-            [FieldError(field="body", message='must be a record or {"instances": [...]}')]
-        )
-    return [body], None, None

@@ -19,8 +19,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from app import __version__
 from app.deps import TenantDep
 from app.errors import V2_ERROR_RESPONSES, FieldError, V2ErrorResponse
+from app.serving.model import PredictionInputError
 from app.serving.schemas import MODEL_ID_PATTERN
-from app.serving.service import LiveDeployment, PredictionInputError, ServingService
+from app.serving.service import LiveDeployment, ServingService
 
 # strict_content_type=False: an infer body without a Content-Type is read as JSON.
 router = APIRouter(

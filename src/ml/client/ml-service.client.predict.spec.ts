@@ -9,6 +9,7 @@ import { ML_MODULE_DEFAULTS } from '@app/ml/ml-module-options';
 import { closedPortUrl, LoopbackServer, sendJson, startLoopbackServer } from '@test/support/loopback-server';
 
 const caller: MlCallContext = { tenantId: 'acme-corp', requestId: 'req-123' };
+const SERVICE_TOKEN = 'service-token-for-tests';
 const CUSTOMER = { tenure: 3, monthly_charges: 89.5, total_charges: 268.5, contract_type: 'month-to-month' };
 const ANSWER = { model_id: 'churn', version: '2', predictions: [{ class: 1, score: 0.92, prediction_id: 'a'.repeat(32) }] };
 
@@ -24,8 +25,17 @@ describe('MLServiceClient.predict against a real loopback server', () => {
   let server: LoopbackServer | undefined;
   let client: MLServiceClient | undefined;
 
-  function clientFor(url: string, timeoutMs = 300, predictMaxInFlight = 16): MLServiceClient {
-    client = new MLServiceClient(httpService, { ...ML_MODULE_DEFAULTS, mlServiceUrl: url, timeoutMs, maxAttempts: 3, retryBaseDelayMs: 10, predictMaxInFlight });
+  function clientFor(url: string, timeoutMs = 300, predictMaxInFlight = 16, predictDirect = false): MLServiceClient {
+    client = new MLServiceClient(httpService, {
+      ...ML_MODULE_DEFAULTS,
+      mlServiceUrl: url,
+      serviceToken: SERVICE_TOKEN,
+      timeoutMs,
+      maxAttempts: 3,
+      retryBaseDelayMs: 10,
+      predictMaxInFlight,
+      predictDirect,
+    });
     return client;
   }
 
@@ -182,6 +192,120 @@ describe('MLServiceClient.predict against a real loopback server', () => {
     await waitFor(() => held.length === 1);
     held[0]();
     await expect(again).resolves.toEqual(ANSWER);
+  });
+  describe('straight to the replicas (predictDirect)', () => {
+    let replica: LoopbackServer | undefined;
+
+    afterEach(async () => {
+      await replica?.close();
+      replica = undefined;
+    });
+
+    /** An ML Service offering `urls` as the targets of deployment churn (409 when undefined) and answering predict itself. */
+    async function mlServiceOffering(urls: () => string[] | undefined): Promise<LoopbackServer> {
+      return startLoopbackServer((request, response) => {
+        if (request.method === 'GET' && request.url === '/api/v1/serving/churn/targets') {
+          const offered = urls();
+          return offered === undefined
+            ? sendJson(response, 409, { detail: 'deployment churn has no direct targets: traffic is split across versions; the ML Service routes it' })
+            : sendJson(response, 200, { version: '2', urls: offered });
+        }
+        return sendJson(response, 200, { ...ANSWER, version: 'from-ml-service' });
+      });
+    }
+
+    it('posts to a replica with the service token and tenant, and asks for the targets once for many calls', async () => {
+      replica = await startLoopbackServer((_request, response) => sendJson(response, 200, ANSWER, { 'Server-Timing': 'compute;dur=0.150' }));
+      const replicaUrl = `${replica.url}/acme-corp/churn/v2`;
+      server = await mlServiceOffering(() => [replicaUrl]);
+      const direct = clientFor(server.url, 300, 16, true);
+      const timings: string[] = [];
+
+      await expect(direct.predict(caller, 'churn', CUSTOMER, undefined, (timing) => timings.push(timing))).resolves.toEqual(ANSWER);
+      await Promise.all([1, 2, 3].map(() => direct.predict(caller, 'churn', CUSTOMER)));
+
+      expect(server.requests.map((request) => `${request.method} ${request.url}`)).toEqual(['GET /api/v1/serving/churn/targets']);
+      expect(server.requests[0].headers['x-tenant-id']).toBe('acme-corp');
+      expect(replica.requests).toHaveLength(4);
+      const [sent] = replica.requests;
+      expect(sent.url).toBe('/acme-corp/churn/v2/predict');
+      expect(sent.headers.authorization).toBe(`Bearer ${SERVICE_TOKEN}`);
+      expect(sent.headers['x-tenant-id']).toBe('acme-corp');
+      expect(JSON.parse(sent.body)).toEqual(CUSTOMER);
+      expect(timings[0]).toMatch(/^compute;dur=0\.150, ml_call;dur=\d+\.\d{3}$/);
+    });
+
+    it("keeps each tenant's targets apart", async () => {
+      replica = await startLoopbackServer((_request, response) => sendJson(response, 200, ANSWER));
+      server = await mlServiceOffering(() => [`${replica?.url}/acme-corp/churn/v2`]);
+      const direct = clientFor(server.url, 300, 16, true);
+
+      await direct.predict(caller, 'churn', CUSTOMER);
+      await direct.predict({ tenantId: 'globex', requestId: 'req-9' }, 'churn', CUSTOMER);
+
+      expect(server.requests.map((request) => request.headers['x-tenant-id'])).toEqual(['acme-corp', 'globex']);
+    });
+
+    it('goes through the ML Service when it offers no targets, and for entity keys without asking', async () => {
+      server = await mlServiceOffering(() => undefined);
+      const direct = clientFor(server.url, 300, 16, true);
+
+      await expect(direct.predict(caller, 'churn', CUSTOMER)).resolves.toMatchObject({ version: 'from-ml-service' });
+      await expect(direct.predict(caller, 'churn', CUSTOMER)).resolves.toMatchObject({ version: 'from-ml-service' });
+      await direct.predict(caller, 'other', { entities: { customer_id: ['C-1'] } });
+
+      expect(server.requests.map((request) => `${request.method} ${request.url}`)).toEqual([
+        'GET /api/v1/serving/churn/targets',
+        'POST /api/v1/serving/churn/predict',
+        'POST /api/v1/serving/churn/predict',
+        'POST /api/v1/serving/other/predict',
+      ]);
+    });
+
+    it('falls back to the ML Service when the replica is gone, and asks for the targets again', async () => {
+      const gone = await closedPortUrl();
+      server = await mlServiceOffering(() => [`${gone}/acme-corp/churn/v2`]);
+      const direct = clientFor(server.url, 300, 16, true);
+
+      await expect(direct.predict(caller, 'churn', CUSTOMER)).resolves.toMatchObject({ version: 'from-ml-service' });
+      await expect(direct.predict(caller, 'churn', CUSTOMER)).resolves.toMatchObject({ version: 'from-ml-service' });
+
+      expect(server.requests.filter((request) => request.method === 'GET')).toHaveLength(2);
+    });
+
+    it('looks the targets up anew after a traffic split, release, rollback or undeploy made through it', async () => {
+      replica = await startLoopbackServer((_request, response) => sendJson(response, 200, ANSWER));
+      server = await mlServiceOffering(() => [`${replica?.url}/acme-corp/churn/v2`]);
+      const direct = clientFor(server.url, 300, 16, true);
+
+      await direct.predict(caller, 'churn', CUSTOMER);
+      await direct.setTraffic(caller, 'churn', { variants: [{ version: 1, weight: 50 }, { version: 2, weight: 50 }] });
+      await direct.predict(caller, 'churn', CUSTOMER);
+      await direct.rollbackDeployment(caller, 'churn');
+      await direct.predict(caller, 'churn', CUSTOMER);
+
+      expect(server.requests.filter((request) => request.method === 'GET')).toHaveLength(3);
+    });
+
+    it("passes a full replica's 503 and Retry-After on at once, and its 422 with each field", async () => {
+      const errors = [{ field: 'tenure', message: 'missing' }];
+      replica = await startLoopbackServer((_request, response, requestNumber) =>
+        (JSON.parse(replica?.requests[requestNumber - 1].body ?? '{}') as { tenure?: number }).tenure === undefined
+          ? sendJson(response, 422, { detail: 'the input does not fit the model\'s signature: tenure: missing', errors })
+          : sendJson(response, 503, 'Request dropped due to backpressure', { 'Retry-After': '1' }),
+      );
+      server = await mlServiceOffering(() => [`${replica?.url}/acme-corp/churn/v2`]);
+      const direct = clientFor(server.url, 300, 16, true);
+
+      const full = await failureOf(direct.predict(caller, 'churn', CUSTOMER));
+      const invalid = await failureOf(direct.predict(caller, 'churn', {}));
+
+      expect(full).toBeInstanceOf(RetryLaterException);
+      expect(full.getStatus()).toBe(503);
+      expect(invalid.getStatus()).toBe(422);
+      expect((invalid as FieldErrorsException).fieldErrors).toEqual(errors);
+      expect(server.requests.filter((request) => request.method === 'POST')).toHaveLength(0);
+    });
   });
 });
 

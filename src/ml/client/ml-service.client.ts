@@ -93,9 +93,21 @@ import type {
 import { perAttemptTimeout } from '@app/ml/client/operators/per-attempt-timeout.operator';
 import { backoffMs, retryTransient } from '@app/ml/client/operators/retry-transient.operator';
 import { isSocketFailure, type JsonAnswer, PredictChannel, socketFailureReason } from '@app/ml/client/predict-channel';
+import { ReplicaTargetCache } from '@app/ml/client/replica-targets';
 import { ML_OPTIONS, type ResolvedMlModuleOptions } from '@app/ml/ml-module-options';
 
 /** Who a call is made for; travels as X-Tenant-ID, X-Request-ID and, when known, X-Actor. */
+/** How long a deployment's replica URLs (or that it has none) are reused before the ML Service is asked again. */
+const REPLICA_TARGETS_TTL_MS = 1000;
+
+/** A predict answer with when its call was sent (performance.now()). */
+type TimedAnswer = JsonAnswer & { sent: number };
+
+/** A body of feature records (one, or `{instances}`), which a replica can answer; entity keys need the ML Service's feature lookup. */
+function isFeatureBody(body: unknown): boolean {
+  return typeof body === 'object' && body !== null && !Array.isArray(body) && !('entities' in body);
+}
+
 /** Receives a predict's Server-Timing value (the ML Service's hops plus `ml_call`) to answer it on. */
 export type ServerTimingListener = (serverTiming: string) => void;
 
@@ -154,12 +166,17 @@ export class MLServiceClient implements OnModuleDestroy {
   private readonly predictChannel: PredictChannel;
   /** tenant id -> its predictions in flight to the ML Service (options.predictMaxInFlight bounds it) */
   private readonly predictionsInFlight = new Map<string, number>();
+  /** where deployments' replicas answer directly; undefined when options.predictDirect is off */
+  private readonly replicaTargets: ReplicaTargetCache | undefined;
 
   constructor(
     private readonly http: HttpService,
     @Inject(ML_OPTIONS) private readonly options: ResolvedMlModuleOptions,
   ) {
     this.predictChannel = new PredictChannel(options.mlServiceUrl);
+    this.replicaTargets = options.predictDirect
+      ? new ReplicaTargetCache((tenantId, modelId) => this.lookupReplicaTargets(tenantId, modelId), REPLICA_TARGETS_TTL_MS)
+      : undefined;
   }
 
   async onModuleDestroy(): Promise<void> {
@@ -601,7 +618,7 @@ export class MLServiceClient implements OnModuleDestroy {
   }
 
   deleteDeployment(context: MlCallContext, modelId: string): Promise<unknown> {
-    return this.request({ method: 'DELETE', path: `/api/v1/serving/deployments/${encodeURIComponent(modelId)}`, context });
+    return this.changingRoutes(context, modelId, this.request({ method: 'DELETE', path: `/api/v1/serving/deployments/${encodeURIComponent(modelId)}`, context }));
   }
 
   /**
@@ -614,7 +631,55 @@ export class MLServiceClient implements OnModuleDestroy {
    */
   predict(context: MlCallContext, modelId: string, features: unknown, requestKey?: string, onTiming?: ServerTimingListener): Promise<PredictResult> {
     const headers: Record<string, string> = requestKey === undefined ? {} : { 'X-Request-Key': requestKey };
-    return this.postPrediction(context, `/api/v1/serving/${encodeURIComponent(modelId)}/predict`, features, headers, onTiming);
+    const path = `/api/v1/serving/${encodeURIComponent(modelId)}/predict`;
+    return this.withinPredictBound(context, async () => {
+      if (this.replicaTargets !== undefined && isFeatureBody(features)) {
+        const answer = await this.predictOnReplica(context, modelId, features);
+        if (answer !== undefined) {
+          return this.predictAnswer<PredictResult>(answer, 'replica', context, onTiming);
+        }
+      }
+      return this.sendPrediction<PredictResult>(context, path, features, headers, onTiming);
+    });
+  }
+
+  /**
+   * The deployment's predict sent straight to one of its replicas (options.predictDirect), or
+   * undefined when it must go through the ML Service: no targets offered, or the replica gone (its
+   * port closed: undeployed, restarted, scaled down) or no longer serving this tenant's deployment
+   * under that address (401, 404); the targets are then looked up again on the next call. A replica
+   * that does not answer in time is 504, as the ML Service would be: the prediction may have run.
+   */
+  private async predictOnReplica(context: MlCallContext, modelId: string, features: unknown): Promise<TimedAnswer | undefined> {
+    const url = await this.replicaTargets?.pick(context.tenantId, modelId);
+    if (url === undefined) {
+      return undefined;
+    }
+    const sent = performance.now();
+    let answer: JsonAnswer;
+    try {
+      answer = await this.predictChannel.postJsonTo(`${url}/predict`, this.headersOf(context), features, this.options.timeoutMs);
+    } catch (error) {
+      if (!isSocketFailure(error)) {
+        throw this.predictFailure(error);
+      }
+      this.logger.warn(`replica ${url} failed: ${socketFailureReason(error)}; through the ML Service request_id=${context.requestId}`);
+      this.replicaTargets?.forget(context.tenantId, modelId);
+      return undefined;
+    }
+    if (answer.status === 401 || answer.status === 404) {
+      this.logger.warn(`replica ${url} answered ${answer.status}; through the ML Service request_id=${context.requestId}`);
+      this.replicaTargets?.forget(context.tenantId, modelId);
+      return undefined;
+    }
+    return { ...answer, sent };
+  }
+
+  /** The replica URLs of a deployment, or undefined when the ML Service offers none (409) or cannot say. */
+  private async lookupReplicaTargets(tenantId: string, modelId: string): Promise<string[] | undefined> {
+    const context: MlCallContext = { tenantId, requestId: `replica-targets-${modelId}` };
+    const answer = await this.request<{ urls: string[] }>({ method: 'GET', path: `/api/v1/serving/${encodeURIComponent(modelId)}/targets`, context });
+    return answer.urls;
   }
 
   /**
@@ -652,13 +717,17 @@ export class MLServiceClient implements OnModuleDestroy {
    * `predictMaxInFlight` it is refused at once with 503 and `Retry-After: 1`, the answer the ML
    * Service gives for a deployment at capacity, without reaching the ML Service.
    */
-  private async postPrediction<T>(
+  private postPrediction<T>(
     context: MlCallContext,
     path: string,
     body: unknown,
     extraHeaders: Record<string, string>,
     onTiming?: ServerTimingListener,
   ): Promise<T> {
+    return this.withinPredictBound(context, () => this.sendPrediction<T>(context, path, body, extraHeaders, onTiming));
+  }
+
+  private async withinPredictBound<T>(context: MlCallContext, predict: () => Promise<T>): Promise<T> {
     const tenant = context.tenantId;
     const inFlight = this.predictionsInFlight.get(tenant) ?? 0;
     if (inFlight >= this.options.predictMaxInFlight) {
@@ -670,7 +739,7 @@ export class MLServiceClient implements OnModuleDestroy {
     }
     this.predictionsInFlight.set(tenant, inFlight + 1);
     try {
-      return await this.sendPrediction<T>(context, path, body, extraHeaders, onTiming);
+      return await predict();
     } finally {
       const left = (this.predictionsInFlight.get(tenant) ?? 1) - 1;
       if (left === 0) {
@@ -702,26 +771,34 @@ export class MLServiceClient implements OnModuleDestroy {
         }
         throw this.predictFailure(error);
       }
-      if (answer.status < 300) {
-        if (onTiming !== undefined && answer.serverTiming !== undefined) {
-          onTiming(`${answer.serverTiming}, ml_call;dur=${(performance.now() - sent).toFixed(3)}`);
-        }
-        return answer.body as T;
-      }
-      const { detail, fieldErrors } = readErrorBody(answer.body);
-      if (PASS_THROUGH_STATUSES.has(answer.status)) {
-        throw new FieldErrorsException(answer.status, fieldErrors, detail ?? `ML Service answered ${answer.status}`);
-      }
-      this.logger.warn(`POST ${path} failed: HTTP ${answer.status} request_id=${context.requestId}`);
-      if (answer.status === 503) {
-        const message = detail ?? 'the deployment cannot answer now';
-        // at capacity, the ML Service says when to come back: passed on as it is, never retried here
-        throw answer.retryAfter === undefined
-          ? new HttpException(message, HttpStatus.SERVICE_UNAVAILABLE)
-          : new RetryLaterException(message, HttpStatus.SERVICE_UNAVAILABLE, answer.retryAfter);
-      }
-      throw new HttpException(`ML Service failed: ${detail ?? `HTTP ${answer.status}`}`, HttpStatus.BAD_GATEWAY);
+      return this.predictAnswer<T>({ ...answer, sent }, `POST ${path}`, context, onTiming);
     }
+  }
+
+  /**
+   * What a predict call answered (by the ML Service or a replica: the same contract), as the
+   * result or the caller's error. A 503 (starting, or at capacity with Retry-After) is passed on as
+   * it is, never retried here: repeating it would only add to an overload.
+   */
+  private predictAnswer<T>(answer: TimedAnswer, what: string, context: MlCallContext, onTiming?: ServerTimingListener): T {
+    if (answer.status < 300) {
+      if (onTiming !== undefined && answer.serverTiming !== undefined) {
+        onTiming(`${answer.serverTiming}, ml_call;dur=${(performance.now() - answer.sent).toFixed(3)}`);
+      }
+      return answer.body as T;
+    }
+    const { detail, fieldErrors } = readErrorBody(answer.body);
+    if (PASS_THROUGH_STATUSES.has(answer.status)) {
+      throw new FieldErrorsException(answer.status, fieldErrors, detail ?? `ML Service answered ${answer.status}`);
+    }
+    this.logger.warn(`${what} failed: HTTP ${answer.status} request_id=${context.requestId}`);
+    if (answer.status === 503) {
+      const message = detail ?? 'the deployment cannot answer now';
+      throw answer.retryAfter === undefined
+        ? new HttpException(message, HttpStatus.SERVICE_UNAVAILABLE)
+        : new RetryLaterException(message, HttpStatus.SERVICE_UNAVAILABLE, answer.retryAfter);
+    }
+    throw new HttpException(`ML Service failed: ${detail ?? `HTTP ${answer.status}`}`, HttpStatus.BAD_GATEWAY);
   }
 
   private predictFailure(error: unknown): unknown {
@@ -747,15 +824,29 @@ export class MLServiceClient implements OnModuleDestroy {
   }
 
   setTraffic(context: MlCallContext, modelId: string, split: TrafficSplit): Promise<Deployment> {
-    return this.request({ method: 'PUT', path: `/api/v1/serving/${encodeURIComponent(modelId)}/traffic`, context, body: split });
+    return this.changingRoutes(context, modelId, this.request({ method: 'PUT', path: `/api/v1/serving/${encodeURIComponent(modelId)}/traffic`, context, body: split }));
   }
 
   releaseVersion(context: MlCallContext, modelId: string, release: ReleaseRequest): Promise<Deployment> {
-    return this.request({ method: 'POST', path: `/api/v1/serving/${encodeURIComponent(modelId)}/release`, context, body: release });
+    return this.changingRoutes(context, modelId, this.request({ method: 'POST', path: `/api/v1/serving/${encodeURIComponent(modelId)}/release`, context, body: release }));
   }
 
   rollbackDeployment(context: MlCallContext, modelId: string): Promise<Deployment> {
-    return this.request({ method: 'POST', path: `/api/v1/serving/${encodeURIComponent(modelId)}/rollback`, context });
+    return this.changingRoutes(context, modelId, this.request({ method: 'POST', path: `/api/v1/serving/${encodeURIComponent(modelId)}/rollback`, context }));
+  }
+
+  /**
+   * `change` (a traffic split, release, rollback or undeploy), after which this process looks the
+   * deployment's replica targets up anew, succeeded or not: its next prediction follows the new
+   * routing at once rather than within REPLICA_TARGETS_TTL_MS. (Other AI Service processes see it
+   * within that time.)
+   */
+  private async changingRoutes<T>(context: MlCallContext, modelId: string, change: Promise<T>): Promise<T> {
+    try {
+      return await change;
+    } finally {
+      this.replicaTargets?.forget(context.tenantId, modelId);
+    }
   }
 
   /**

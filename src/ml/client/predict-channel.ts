@@ -1,4 +1,4 @@
-import { Pool } from 'undici';
+import { Agent, type Dispatcher, Pool } from 'undici';
 import { MlServiceTimeoutError } from '@app/ml/client/ml-service.errors';
 
 /** What the ML Service answered: the status, the parsed JSON body (undefined when empty or not JSON), its Retry-After and Server-Timing, if any. */
@@ -26,7 +26,7 @@ export function socketFailureReason(error: unknown): string {
 }
 
 /**
- * The predict hot path's keep-alive connections to the ML Service, on undici.
+ * The predict hot path's keep-alive connections to the ML Service and to Ray Serve replicas, on undici.
  *
  * Every other call goes through axios and rxjs (retries, deadlines, one error mapping), which cost
  * 2.0 ms of the AI Service's CPU per single-row predict on the 2-core machine against 1.0 ms for
@@ -36,21 +36,42 @@ export function socketFailureReason(error: unknown): string {
 export class PredictChannel {
   private readonly pool: Pool;
   private readonly basePath: string;
+  /** keep-alive pools to Ray Serve replicas answering HTTP themselves, one per origin */
+  private readonly replicas: Agent;
 
   constructor(mlServiceUrl: string, connections = 64) {
     const url = new URL(mlServiceUrl);
     this.pool = new Pool(url.origin, { connections });
+    this.replicas = new Agent({ connections });
     // ML_SERVICE_URL may carry a path prefix (behind a gateway); requests go below it
     this.basePath = url.pathname.replace(/\/$/, '');
   }
 
-  /** POSTs `body` as JSON; a deadline overrun is an MlServiceTimeoutError, socket failures keep undici's code. */
-  async postJson(path: string, headers: Record<string, string>, body: unknown, timeoutMs: number): Promise<JsonAnswer> {
+  /** POSTs `body` as JSON to the ML Service; a deadline overrun is an MlServiceTimeoutError, socket failures keep undici's code. */
+  postJson(path: string, headers: Record<string, string>, body: unknown, timeoutMs: number): Promise<JsonAnswer> {
+    return this.post(this.pool, undefined, this.basePath + path, headers, body, timeoutMs);
+  }
+
+  /** POSTs `body` as JSON to an absolute URL (a replica's), with the same answer and errors as postJson. */
+  postJsonTo(url: string, headers: Record<string, string>, body: unknown, timeoutMs: number): Promise<JsonAnswer> {
+    const target = new URL(url);
+    return this.post(this.replicas, target.origin, target.pathname, headers, body, timeoutMs);
+  }
+
+  private async post(
+    dispatcher: Dispatcher,
+    origin: string | undefined,
+    path: string,
+    headers: Record<string, string>,
+    body: unknown,
+    timeoutMs: number,
+  ): Promise<JsonAnswer> {
     const signal = AbortSignal.timeout(timeoutMs);
     try {
-      const answer = await this.pool.request({
+      const answer = await dispatcher.request({
+        origin,
         method: 'POST',
-        path: this.basePath + path,
+        path,
         headers: { ...headers, 'content-type': 'application/json' },
         body: predictBodyJson(body),
         signal,
@@ -72,8 +93,8 @@ export class PredictChannel {
     }
   }
 
-  close(): Promise<void> {
-    return this.pool.close();
+  async close(): Promise<void> {
+    await Promise.all([this.pool.close(), this.replicas.close()]);
   }
 }
 

@@ -1,0 +1,55 @@
+import { describe, expect, it } from '@jest/globals';
+import { ReplicaTargetCache } from '@app/ml/client/replica-targets';
+
+describe('ReplicaTargetCache', () => {
+  function cacheWith(answers: Array<string[] | undefined | Error>) {
+    let clock = 0;
+    const lookups: string[] = [];
+    const cache = new ReplicaTargetCache(
+      (tenantId, modelId) => {
+        lookups.push(`${tenantId}/${modelId}`);
+        const answer = answers.shift();
+        return answer instanceof Error ? Promise.reject(answer) : Promise.resolve(answer);
+      },
+      1000,
+      () => clock,
+    );
+    return { cache, lookups, advance: (ms: number) => (clock += ms) };
+  }
+
+  it('spreads calls over the replicas in turn, with one lookup for calls that arrive together', async () => {
+    const { cache, lookups } = cacheWith([['http://a', 'http://b']]);
+
+    const picked = await Promise.all([1, 2, 3, 4].map(() => cache.pick('acme', 'churn')));
+
+    expect(picked).toEqual(['http://a', 'http://b', 'http://a', 'http://b']);
+    expect(lookups).toEqual(['acme/churn']);
+  });
+
+  it('keeps an answer, "none" included, for the time to live, then asks again', async () => {
+    const { cache, lookups, advance } = cacheWith([undefined, ['http://a']]);
+
+    await expect(cache.pick('acme', 'churn')).resolves.toBeUndefined();
+    advance(999);
+    await expect(cache.pick('acme', 'churn')).resolves.toBeUndefined();
+    advance(1);
+    await expect(cache.pick('acme', 'churn')).resolves.toBe('http://a');
+    expect(lookups).toHaveLength(2);
+  });
+
+  it('treats a failed lookup as no targets, and asks again after forget', async () => {
+    const { cache, lookups } = cacheWith([new Error('ML Service unreachable'), ['http://a']]);
+
+    await expect(cache.pick('acme', 'churn')).resolves.toBeUndefined();
+    cache.forget('acme', 'churn');
+    await expect(cache.pick('acme', 'churn')).resolves.toBe('http://a');
+    expect(lookups).toEqual(['acme/churn', 'acme/churn']);
+  });
+
+  it("never answers one tenant's call with another tenant's targets", async () => {
+    const { cache } = cacheWith([['http://acme-replica'], undefined]);
+
+    await expect(cache.pick('acme', 'churn')).resolves.toBe('http://acme-replica');
+    await expect(cache.pick('globex', 'churn')).resolves.toBeUndefined();
+  });
+});

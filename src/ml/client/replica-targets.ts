@@ -1,0 +1,66 @@
+/** Looks up a deployment's replica URLs; undefined when its predictions must go through the ML Service. */
+export type ReplicaTargetLookup = (tenantId: string, modelId: string) => Promise<string[] | undefined>;
+
+interface Entry {
+  /** performance.now() after which the entry is looked up again */
+  expiresAt: number;
+  urls: string[] | undefined;
+  /** round-robin position over `urls` */
+  next: number;
+  /** the lookup under way, shared by the calls that arrive meanwhile */
+  pending?: Promise<string[] | undefined>;
+}
+
+/**
+ * The replica URLs each tenant's deployments may be called at directly (Ray Serve's direct ingress,
+ * `GET /api/v1/serving/{id}/targets`), kept for `ttlMs` per tenant and deployment, the answer
+ * "none" included, so the ML Service is asked at most once per `ttlMs` per deployment, however many
+ * predictions arrive. Calls spread over the replicas in turn. Keyed by tenant too: a deployment id is
+ * only unique within its tenant, and one tenant's entry never answers another's call.
+ */
+export class ReplicaTargetCache {
+  private readonly entries = new Map<string, Entry>();
+
+  constructor(
+    private readonly lookup: ReplicaTargetLookup,
+    private readonly ttlMs: number,
+    private readonly now: () => number = () => performance.now(),
+  ) {}
+
+  /** The URL the next call of the tenant's deployment goes to, or undefined: through the ML Service. */
+  async pick(tenantId: string, modelId: string): Promise<string | undefined> {
+    const key = `${tenantId}/${modelId}`;
+    let entry = this.entries.get(key);
+    if (entry === undefined || this.now() >= entry.expiresAt) {
+      entry = await this.refresh(key, tenantId, modelId, entry);
+    }
+    const urls = entry.urls;
+    if (urls === undefined || urls.length === 0) {
+      return undefined;
+    }
+    entry.next = (entry.next + 1) % urls.length;
+    return urls[entry.next];
+  }
+
+  /** Drops what is known of the deployment (its replica stopped answering): the next call looks it up again. */
+  forget(tenantId: string, modelId: string): void {
+    this.entries.delete(`${tenantId}/${modelId}`);
+  }
+
+  private async refresh(key: string, tenantId: string, modelId: string, stale: Entry | undefined): Promise<Entry> {
+    if (stale?.pending !== undefined) {
+      await stale.pending;
+      return this.entries.get(key) ?? stale;
+    }
+    const entry: Entry = stale ?? { expiresAt: 0, urls: undefined, next: -1 };
+    entry.pending = this.lookup(tenantId, modelId).catch(() => undefined);
+    this.entries.set(key, entry);
+    try {
+      entry.urls = await entry.pending;
+    } finally {
+      entry.pending = undefined;
+      entry.expiresAt = this.now() + this.ttlMs;
+    }
+    return entry;
+  }
+}
