@@ -15,6 +15,9 @@ shared 2-core machine. Each run also records the CPU every process spent per req
 Service, the ML Service, the Serve replica, Ray's other processes and vegeta itself, from /proc
 through psutil) and how many cores the run kept busy: latency queues once that nears the core
 count, so this says whether a missed goal is the code's cost or the machine's capacity.
+Each point starts once the stack is idle again (`wait_until_idle`), so one point's backlog does not
+land in the next. For a `ray_serve` deployment whose replica answers HTTP itself (Ray Serve's
+direct ingress, the AI Service's path), the replica is also measured directly (`replica`).
 `--quick` is a smoke run of about a minute per sweep.
 
 `./bench/serving/run.sh` builds the AI Service, installs vegeta and starts a throw-away stack on
@@ -154,6 +157,31 @@ def cpu_per_request(before: dict[int, tuple[str, float]], after: dict[int, tuple
     per_request["total"] = round(sum(used.values()) * 1000 / max(requests, 1), 2)
     per_request["cores_busy"] = round(sum(used.values()) / wall_s, 2)
     return per_request
+
+
+# The stack counts as idle once its processes together use less than this share of one core
+# (Ray's background work alone is about a tenth of a core here).
+IDLE_CORES = 0.25
+
+
+def wait_until_idle(longest_s: float = 30.0) -> float:
+    """Wait (at most `longest_s`) until the stack's processes are idle, so that a point never
+    starts while the previous one's backlog is still being worked off: an overloaded point (the
+    ML Service's single event loop at 500 req/s) kept the machine busy for seconds after vegeta
+    stopped, and the next point paid for it. Returns the seconds waited."""
+    started = time.perf_counter()
+    before = cpu_seconds_by_process()
+    while time.perf_counter() - started < longest_s:
+        time.sleep(1.0)
+        after = cpu_seconds_by_process()
+        busy = sum(
+            seconds - before.get(pid, (role, seconds))[1]
+            for pid, (role, seconds) in after.items()
+        )
+        if busy < IDLE_CORES:
+            break
+        before = after
+    return round(time.perf_counter() - started, 1)
 
 
 def attack(
@@ -443,11 +471,13 @@ async def replica_url(ml_url: str, model_id: str) -> str | None:
     """The URL of the deployment's replica answering HTTP itself (Ray Serve's direct ingress), the
     one the AI Service sends its predictions to; None when the ML Service offers none (409)."""
     headers = {"X-Tenant-ID": TENANT, **service_headers()}
-    async with aiohttp.ClientSession(ml_url, headers=headers) as session:
-        async with session.get(f"/api/v1/serving/{model_id}/targets") as response:
-            if response.status != 200:
-                return None
-            return (await response.json())["urls"][0]
+    async with (
+        aiohttp.ClientSession(ml_url, headers=headers) as session,
+        session.get(f"/api/v1/serving/{model_id}/targets") as response,
+    ):
+        if response.status != 200:
+            return None
+        return (await response.json())["urls"][0]
 
 
 async def run(args: argparse.Namespace, ai_url: str, ml_url: str, data_dir: Path) -> dict:
@@ -474,10 +504,12 @@ async def run(args: argparse.Namespace, ai_url: str, ml_url: str, data_dir: Path
                 if replica is not None:  # what the AI Service calls for this deployment
                     targets = {"replica": (f"{replica}/predict", ml_headers), **targets}
                 for name, (url, header) in targets.items():
+                    settled_s = wait_until_idle()
                     attack(args.vegeta, url, header, rate, args.warmup)  # discarded: warm-up
                     load = os.getloadavg()[0]
                     answers, cpu_ms = attack(args.vegeta, url, header, rate, args.seconds)
                     outcome = outcome_of(answers, cpu_ms, args.seconds, load)
+                    outcome["settled_s"] = settled_s
                     point = (
                         results["rates"].setdefault(str(rate), {}).setdefault(runtime, {})
                         .setdefault(name, {"runs": []})
