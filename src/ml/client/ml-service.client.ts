@@ -647,7 +647,8 @@ export class MLServiceClient implements OnModuleDestroy {
    * The deployment's predict sent straight to one of its replicas (options.predictDirect), or
    * undefined when it must go through the ML Service: no targets offered, or the replica gone (its
    * port closed: undeployed, restarted, scaled down) or no longer serving this tenant's deployment
-   * under that address (401, 404); the targets are then looked up again on the next call. A replica
+   * under that address (401, 404); the deployment's calls then go through the ML Service until its
+   * targets are looked up again, a second later. A replica
    * that does not answer in time is 504, as the ML Service would be: the prediction may have run.
    */
   private async predictOnReplica(context: MlCallContext, modelId: string, features: unknown): Promise<TimedAnswer | undefined> {
@@ -664,12 +665,12 @@ export class MLServiceClient implements OnModuleDestroy {
         throw this.predictFailure(error);
       }
       this.logger.warn(`replica ${url} failed: ${socketFailureReason(error)}; through the ML Service request_id=${context.requestId}`);
-      this.replicaTargets?.forget(context.tenantId, modelId);
+      this.replicaTargets?.avoid(context.tenantId, modelId);
       return undefined;
     }
     if (answer.status === 401 || answer.status === 404) {
       this.logger.warn(`replica ${url} answered ${answer.status}; through the ML Service request_id=${context.requestId}`);
-      this.replicaTargets?.forget(context.tenantId, modelId);
+      this.replicaTargets?.avoid(context.tenantId, modelId);
       return undefined;
     }
     return { ...answer, sent };

@@ -46,6 +46,17 @@ describe('ReplicaTargetCache', () => {
     expect(lookups).toEqual(['acme/churn', 'acme/churn']);
   });
 
+  it('avoids a deployment whose replica failed until the time to live has passed', async () => {
+    const { cache, lookups, advance } = cacheWith([['http://a'], ['http://a']]);
+
+    await expect(cache.pick('acme', 'churn')).resolves.toBe('http://a');
+    cache.avoid('acme', 'churn');
+    await expect(cache.pick('acme', 'churn')).resolves.toBeUndefined();
+    advance(1000);
+    await expect(cache.pick('acme', 'churn')).resolves.toBe('http://a');
+    expect(lookups).toHaveLength(2);
+  });
+
   it("never answers one tenant's call with another tenant's targets", async () => {
     const { cache } = cacheWith([['http://acme-replica'], undefined]);
 

@@ -42,9 +42,18 @@ export class ReplicaTargetCache {
     return urls[entry.next];
   }
 
-  /** Drops what is known of the deployment (its replica stopped answering): the next call looks it up again. */
+  /** Drops what is known of the deployment (its routing changed): the next call looks it up again. */
   forget(tenantId: string, modelId: string): void {
     this.entries.delete(`${tenantId}/${modelId}`);
+  }
+
+  /**
+   * Sends the deployment's calls through the ML Service until the time to live has passed (a
+   * replica did not answer): looking it up again at once would, where replicas cannot be reached
+   * at all, cost a lookup and a failed connection on every call.
+   */
+  avoid(tenantId: string, modelId: string): void {
+    this.entries.set(`${tenantId}/${modelId}`, { expiresAt: this.now() + this.ttlMs, urls: undefined, next: -1 });
   }
 
   private async refresh(key: string, tenantId: string, modelId: string, stale: Entry | undefined): Promise<Entry> {
