@@ -114,8 +114,11 @@ describe('serving through the AI Service and the real ML Service', () => {
   });
 
   it('predicts one record and instances, and names each bad field with 422', async () => {
-    const single = (await predict(CUSTOMER).expect(200)).body as PredictResponseDto;
+    const answered = await predict(CUSTOMER).expect(200);
+    const single = answered.body as PredictResponseDto;
     expect(single.version).toBe(versions[0]);
+    // straight from the replica (Ray Serve's direct ingress), which always times its own part
+    expect(answered.headers['server-timing']).toMatch(/^check;dur=[\d.]+, compute;dur=[\d.]+, replica;dur=[\d.]+, ml_call;dur=[\d.]+$/);
     expect(single.predictions).toHaveLength(1);
     expect([0, 1]).toContain(single.predictions[0].class);
     expect(single.predictions[0].score).toBeGreaterThanOrEqual(0.5);
@@ -230,6 +233,9 @@ describe('serving through the AI Service and the real ML Service', () => {
       [versions[0], 80],
       [versions[1], 20],
     ]);
+    // a split goes through the ML Service (its Server-Timing is off here), never to one replica
+    const routed = await predict(CUSTOMER).expect(200);
+    expect(routed.headers['server-timing']).toBeUndefined();
     const answeredBy: Record<string, number> = {};
     for (let index = 0; index < 200; index += 1) {
       const version = ((await predict(CUSTOMER, `customer-${index}`).expect(200)).body as PredictResponseDto).version;
