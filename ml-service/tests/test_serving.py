@@ -440,10 +440,17 @@ def test_a_replica_answers_predictions_itself_with_the_ml_services_checks(
                 f"{url}/predict", json={**record, "tenure": "three"}, headers=headers
             ),
             "not JSON": replica.post(f"{url}/predict", content=b"{", headers=headers),
+            "nested too deep": replica.post(
+                f"{url}/predict", content=b"[" * 100_000 + b"]" * 100_000, headers=headers
+            ),
         }
     assert {reason: r.status_code for reason, r in refused.items()} == {
         "no token": 401, "another tenant": 404, "bad record": 422, "not JSON": 422,
+        "nested too deep": 422,
     }  # fmt: skip
+    assert refused["not JSON"].json()["errors"] == [
+        {"field": "body", "message": "not a JSON document"}
+    ]
     assert refused["bad record"].json()["errors"][0]["field"] == "tenure"
 
     # feedback right away: the replica's log may not be written yet, the ML Service waits for it

@@ -24,7 +24,7 @@ from ray.serve.config import BackpressureConfig
 from starlette.requests import Request
 from starlette.responses import Response
 
-from app.errors import MLServiceError
+from app.errors import FieldError, MLServiceError
 from app.serving.model import ModelSpec, load_model, records_of, validate_records
 from app.serving.monitoring import MonitoringStore
 
@@ -117,7 +117,7 @@ class DirectIngress:
     sampling_rate: float
 
 
-def _error(status: int, detail: str, errors: list | None = None) -> Response:
+def _error(status: int, detail: str, errors: list[FieldError] | None = None) -> Response:
     """The ML Service's error body (app/errors.py): `{"detail", "errors"?}`."""
     body: dict[str, Any] = {"detail": detail}
     if errors:
@@ -166,8 +166,9 @@ class ModelReplica:
             # Python's json reads the literals NaN and Infinity, as the ML Service's parser
             # does, so the signature check names them rather than a parse error
             body = json.loads(await request.body())
-        except ValueError:
-            return _error(422, "the body is not JSON")
+        except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested past Python's stack
+            problem = FieldError(field="body", message="not a JSON document")
+            return _error(422, "the body is not a JSON document", [problem])
         try:
             records, prefix, _ = records_of(body)
             validate_records(records, self._spec, prefix)

@@ -1,10 +1,12 @@
 """Deployments on Ray Serve, the predict path, A/B routing and blue-green releases.
 
-Each deployed registry version is one Serve application named `<tenant>.<model_id>.v<n>`
-(no HTTP route: Serve's proxy is disabled and the ML Service calls replicas through
-`DeploymentHandle`s). A deployment (`model_id`) routes each request to one of its variants by
-weight; a request key hashes to the same variant every time. Specs live in `DeploymentStore`
-and are redeployed when the service starts.
+Each deployed registry version is one Serve application named `<tenant>.<model_id>.v<n>`; the
+ML Service calls its replicas through `DeploymentHandle`s. With Ray Serve's direct ingress on,
+the replicas also answer HTTP themselves under `/<tenant>/<model_id>/v<n>` (app/serving/replica.py),
+and `replica_targets` tells the AI Service where, while one version takes all of a deployment's
+traffic. A deployment (`model_id`) routes each request to one of its variants by weight; a
+request key hashes to the same variant every time. Specs live in `DeploymentStore` and are
+redeployed when the service starts.
 
 A deployment with runtime `embedded` loads its versions inside this process instead (see
 `RUNTIME_DESCRIPTION`); routing, monitoring, releases and rollback are the same for both.

@@ -29,6 +29,7 @@ import type {
   V2ServerMetadata,
   V2ServerReadiness,
   ReleaseRequest,
+  ReplicaTargets,
   ServingMetrics,
   TrafficSplit,
   DatasetSchema,
@@ -96,7 +97,6 @@ import { isSocketFailure, type JsonAnswer, PredictChannel, socketFailureReason }
 import { ReplicaTargetCache } from '@app/ml/client/replica-targets';
 import { ML_OPTIONS, type ResolvedMlModuleOptions } from '@app/ml/ml-module-options';
 
-/** Who a call is made for; travels as X-Tenant-ID, X-Request-ID and, when known, X-Actor. */
 /** How long a deployment's replica URLs (or that it has none) are reused before the ML Service is asked again. */
 const REPLICA_TARGETS_TTL_MS = 1000;
 
@@ -108,9 +108,10 @@ function isFeatureBody(body: unknown): boolean {
   return typeof body === 'object' && body !== null && !Array.isArray(body) && !('entities' in body);
 }
 
-/** Receives a predict's Server-Timing value (the ML Service's hops plus `ml_call`) to answer it on. */
+/** Receives a predict's Server-Timing value (the ML Service's or the replica's hops plus `ml_call`) to answer it on. */
 export type ServerTimingListener = (serverTiming: string) => void;
 
+/** Who a call is made for; travels as X-Tenant-ID, X-Request-ID and, when known, X-Actor. */
 export interface MlCallContext {
   tenantId: string;
   requestId: string;
@@ -623,10 +624,12 @@ export class MLServiceClient implements OnModuleDestroy {
 
   /**
    * The seed's `get_prediction`: one record or `{instances: [...]}`, passed through untouched, on the
-   * PredictChannel. Retried only when the connection failed (the ML Service restarting): a 503 says
-   * the deployment is starting or at capacity, and repeating it would only add to an overload, so it
-   * reaches the caller as 503 with the ML Service's reason and Retry-After; a deadline overrun is 504 at once.
-   * When the ML Service times its hops (MLS_SERVING_TIMING), `onTiming` gets its Server-Timing header
+   * PredictChannel: straight to one of the deployment's replicas when the ML Service offers them
+   * (options.predictDirect, `predictOnReplica`), else to the ML Service. Retried only when the
+   * connection to the ML Service failed (it restarting): a 503 says the deployment is starting or at
+   * capacity, and repeating it would only add to an overload, so it reaches the caller as 503 with
+   * the reason and Retry-After; a deadline overrun is 504 at once. When the callee times its hops (a
+   * replica always, the ML Service with MLS_SERVING_TIMING), `onTiming` gets its Server-Timing header
    * plus `ml_call`, this call's round trip in ms, for the caller's own answer (bench/serving reads it).
    */
   predict(context: MlCallContext, modelId: string, features: unknown, requestKey?: string, onTiming?: ServerTimingListener): Promise<PredictResult> {
@@ -648,8 +651,8 @@ export class MLServiceClient implements OnModuleDestroy {
    * undefined when it must go through the ML Service: no targets offered, or the replica gone (its
    * port closed: undeployed, restarted, scaled down) or no longer serving this tenant's deployment
    * under that address (401, 404); the deployment's calls then go through the ML Service until its
-   * targets are looked up again, a second later. A replica
-   * that does not answer in time is 504, as the ML Service would be: the prediction may have run.
+   * targets are looked up again, a second later. A replica that does not answer in time is 504, as
+   * the ML Service would be: the prediction may have run.
    */
   private async predictOnReplica(context: MlCallContext, modelId: string, features: unknown): Promise<TimedAnswer | undefined> {
     const url = await this.replicaTargets?.pick(context.tenantId, modelId);
@@ -679,7 +682,7 @@ export class MLServiceClient implements OnModuleDestroy {
   /** The replica URLs of a deployment, or undefined when the ML Service offers none (409) or cannot say. */
   private async lookupReplicaTargets(tenantId: string, modelId: string): Promise<string[] | undefined> {
     const context: MlCallContext = { tenantId, requestId: `replica-targets-${modelId}` };
-    const answer = await this.request<{ urls: string[] }>({ method: 'GET', path: `/api/v1/serving/${encodeURIComponent(modelId)}/targets`, context });
+    const answer = await this.request<ReplicaTargets>({ method: 'GET', path: `/api/v1/serving/${encodeURIComponent(modelId)}/targets`, context });
     return answer.urls;
   }
 

@@ -888,6 +888,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/serving/{model_id}/targets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Replica Targets
+         * @description Where the deployment's replicas answer `POST <url>/predict` themselves (Ray Serve's direct
+         *     ingress), with the same token, tenant and signature checks and the same answer as this
+         *     service's predict: the AI Service's fast path for a deployment whose traffic all goes to one
+         *     version. 409 with the reason otherwise (embedded runtime, A/B split, forecaster, starting).
+         */
+        get: operations["get_replica_targets"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/serving/{model_id}/traffic": {
         parameters: {
             query?: never;
@@ -2559,7 +2582,7 @@ export interface components {
             resources?: components["schemas"]["Resources"];
             /**
              * Runtime
-             * @description ray_serve (default): replicas on Ray Serve, isolated from the service, with replicas, autoscaling and resources. embedded: the model loaded once inside the ML Service's own process and called without the replica hop, which costs about 3.5 ms of CPU per call on 2 cores against 0.13 ms for a 100-tree model (bench/serving); for small tabular models under a tight latency budget; one copy per ML Service process, no replicas or autoscaling.
+             * @description ray_serve (default): replicas on Ray Serve, isolated from the service, with replicas, autoscaling and resources; while one version takes all traffic, the AI Service calls the replicas directly (Serve's direct ingress). embedded: the model loaded once inside the ML Service's own process: no replica hop where requests go through the ML Service (A/B splits, entity keys; about 1.5 ms of CPU per call on 2 cores, bench/serving), but one copy per ML Service process, no replicas, autoscaling or isolation; for small tabular models.
              * @default ray_serve
              * @enum {string}
              */
@@ -3860,6 +3883,24 @@ export interface components {
              * @description registry version number
              */
             version?: number | null;
+        };
+        /**
+         * ReplicaTargets
+         * @description Where a deployment's replicas answer predictions themselves (Ray Serve's direct ingress
+         *     target group): POST a predict body to `<url>/predict` with the service token and the tenant
+         *     header. Offered only while one version takes all of the deployment's traffic.
+         */
+        ReplicaTargets: {
+            /**
+             * Urls
+             * @description one per running replica, e.g. http://127.0.0.1:30000/acme/churn/v1
+             */
+            urls: string[];
+            /**
+             * Version
+             * @description the version every prediction goes to
+             */
+            version: string;
         };
         /** RequestedOutput */
         RequestedOutput: {
@@ -9239,6 +9280,77 @@ export interface operations {
                 };
             };
             /** @description nothing to roll back */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description invalid request; `errors` names the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    get_replica_targets: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description tenant the call acts for; resolved by the AI Service */
+                "X-Tenant-ID"?: string | null;
+            };
+            path: {
+                /** @description deployment id */
+                model_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReplicaTargets"];
+                };
+            };
+            /** @description missing or malformed X-Tenant-ID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description no or a wrong service token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description unknown, or another tenant's */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description predictions must come through here */
             409: {
                 headers: {
                     [name: string]: unknown;

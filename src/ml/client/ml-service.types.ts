@@ -107,6 +107,8 @@ export type ServingMetrics = Schemas['ServingMetrics'];
 export type DriftReport = Schemas['DriftReport'];
 export type TrafficSplit = Schemas['TrafficSplit'];
 export type ReleaseRequest = Schemas['Release'];
+/** Where a deployment's Ray Serve replicas answer predictions themselves (GET /api/v1/serving/{id}/targets). */
+export type ReplicaTargets = Schemas['ReplicaTargets'];
 
 // EDA: profiles of a tenant's tables and queries.
 export type EdaProfileRequest = Schemas['ProfileRequest'];
