@@ -125,9 +125,6 @@ class MonitoringStore:
 
     # --- the prediction log ---------------------------------------------------------------
 
-    def sampled(self) -> bool:
-        return self.sampling_rate >= 1.0 or random.random() < self.sampling_rate
-
     def log(self, entry: LoggedPrediction) -> None:
         self._queue.put_nowait(entry)
 

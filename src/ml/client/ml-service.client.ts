@@ -691,7 +691,7 @@ export class MLServiceClient implements OnModuleDestroy {
    * and with the same retry and 503 rules as predict.
    */
   inferV2(context: MlCallContext, modelName: string, version: string | undefined, body: unknown): Promise<V2InferResponse> {
-    return this.postPrediction(context, `${v2ModelPath(modelName, version)}/infer`, body, {});
+    return this.withinPredictBound(context, () => this.sendPrediction<V2InferResponse>(context, `${v2ModelPath(modelName, version)}/infer`, body, {}));
   }
 
   getV2ServerMetadata(context: MlCallContext): Promise<V2ServerMetadata> {
@@ -717,20 +717,10 @@ export class MLServiceClient implements OnModuleDestroy {
   }
 
   /**
-   * A prediction of the caller's tenant, within its bound on predictions in flight: beyond
-   * `predictMaxInFlight` it is refused at once with 503 and `Retry-After: 1`, the answer the ML
-   * Service gives for a deployment at capacity, without reaching the ML Service.
+   * `predict`, a prediction of the caller's tenant, within its bound on predictions in flight (to
+   * the ML Service or a replica): beyond `predictMaxInFlight` it is refused at once with 503 and
+   * `Retry-After: 1`, the answer a deployment at capacity gives, without a call.
    */
-  private postPrediction<T>(
-    context: MlCallContext,
-    path: string,
-    body: unknown,
-    extraHeaders: Record<string, string>,
-    onTiming?: ServerTimingListener,
-  ): Promise<T> {
-    return this.withinPredictBound(context, () => this.sendPrediction<T>(context, path, body, extraHeaders, onTiming));
-  }
-
   private async withinPredictBound<T>(context: MlCallContext, predict: () => Promise<T>): Promise<T> {
     const tenant = context.tenantId;
     const inFlight = this.predictionsInFlight.get(tenant) ?? 0;
