@@ -6,6 +6,7 @@ import { SwaggerModule } from '@nestjs/swagger';
 import { appConfig } from '@app/config/app.config';
 import { readEnvironment } from '@app/config/environment';
 import { configureApp } from '@app/configure-app';
+import { createHttpAdapter } from '@app/http-adapter';
 import { createOpenApiDocument } from '@app/openapi.document';
 
 async function bootstrap(): Promise<void> {
@@ -16,7 +17,7 @@ async function bootstrap(): Promise<void> {
   // JSON lines put the request log's fields (request_id, tenant_id, path, status, duration_ms) at
   // the top level of each object, next to Nest's level, timestamp, message and context.
   const logger = new ConsoleLogger(LOG_FORMAT === 'json' ? { json: true, flattenParams: true } : {});
-  const app = await NestFactory.create(AppModule, { bodyParser: false, logger });
+  const app = await NestFactory.create(AppModule, createHttpAdapter(), { bodyParser: false, logger });
   configureApp(app);
   // Lets SIGTERM close the HTTP server and in-flight ML Service calls before the process exits.
   app.enableShutdownHooks();

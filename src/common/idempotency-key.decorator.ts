@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { BadRequestException, createParamDecorator, ExecutionContext } from '@nestjs/common';
-import type { Request } from 'express';
+import type { HttpRequest } from '@app/common/http/node-http';
 
 const ACCEPTABLE_KEY = /^[A-Za-z0-9_.:-]{1,128}$/;
 
@@ -9,7 +9,7 @@ const ACCEPTABLE_KEY = /^[A-Za-z0-9_.:-]{1,128}$/;
  * a key, so retries of that one logical submission can never start a second job.
  */
 export const IdempotencyKey = createParamDecorator((_data: unknown, context: ExecutionContext): string => {
-  const header = context.switchToHttp().getRequest<Request>().headers['idempotency-key'];
+  const header = context.switchToHttp().getRequest<HttpRequest>().headers['idempotency-key'];
   if (header === undefined) {
     return randomUUID();
   }

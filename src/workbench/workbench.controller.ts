@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Controller, Get, Header, Param, NotFoundException, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import type { Response } from 'express';
+import type { HttpReplyHeaders } from '@app/common/http/node-http';
 import { pageDir } from '@app/workbench/page/location.cjs';
 
 /** The page's files and their media types; nothing else under /workbench is served. */
@@ -33,21 +33,23 @@ export class WorkbenchController {
   private readonly files = new Map<AssetName, string>((Object.keys(ASSETS) as AssetName[]).map((name) => [name, readFileSync(join(pageDir, name), 'utf8')]));
 
   @Get()
-  page(@Res() response: Response): void {
-    this.send(response, 'workbench.html');
+  page(@Res({ passthrough: true }) response: HttpReplyHeaders): string {
+    return this.send(response, 'workbench.html');
   }
 
   @Get(':asset')
   @Header('Cache-Control', 'no-cache')
-  asset(@Param('asset') asset: string, @Res() response: Response): void {
+  asset(@Param('asset') asset: string, @Res({ passthrough: true }) response: HttpReplyHeaders): string {
     if (!Object.hasOwn(ASSETS, asset) || asset === 'workbench.html') throw new NotFoundException(`no workbench file ${asset}`);
-    this.send(response, asset as AssetName);
+    return this.send(response, asset as AssetName);
   }
 
-  private send(response: Response, name: AssetName): void {
-    response
-      .status(200)
-      .set({ 'Content-Type': ASSETS[name], 'Content-Security-Policy': CONTENT_SECURITY_POLICY, 'X-Content-Type-Options': 'nosniff', 'Referrer-Policy': 'no-referrer', 'Cache-Control': 'no-cache' })
-      .send(this.files.get(name));
+  /** The file's text, its headers set on `response` (the adapter sends the text with them). */
+  private send(response: HttpReplyHeaders, name: AssetName): string {
+    const headers = { 'Content-Type': ASSETS[name], 'Content-Security-Policy': CONTENT_SECURITY_POLICY, 'X-Content-Type-Options': 'nosniff', 'Referrer-Policy': 'no-referrer', 'Cache-Control': 'no-cache' };
+    for (const [name, value] of Object.entries(headers)) {
+      response.header(name, value);
+    }
+    return this.files.get(name) ?? '';
   }
 }

@@ -2,6 +2,7 @@ import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import type { App } from 'supertest/types';
 import { configureApp } from '@app/configure-app';
+import { createHttpAdapter } from '@app/http-adapter';
 
 export const ACME_KEY = 'dev-acme-key';
 export const GLOBEX_KEY = 'dev-globex-key';
@@ -31,8 +32,10 @@ export async function startAiService(env: Record<string, string>): Promise<INest
   Object.assign(process.env, { API_KEYS: `${ACME_KEY}:acme-corp,${GLOBEX_KEY}:globex,${HOOLI_KEY}:hooli,${UMBRELLA_KEY}:umbrella`, ...env });
   const { AppModule } = await import('@app/app.module.js');
   const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
-  const app = moduleRef.createNestApplication<INestApplication<App>>({ logger: ['error', 'warn'], bodyParser: false });
+  const app = moduleRef.createNestApplication<INestApplication<App>>(createHttpAdapter(), { logger: ['error', 'warn'], bodyParser: false });
   configureApp(app); // as main.ts does
   await app.init();
+  // supertest calls the Node server, which answers once Fastify has loaded its routes
+  await (app.getHttpAdapter().getInstance() as { ready(): Promise<unknown> }).ready();
   return app;
 }

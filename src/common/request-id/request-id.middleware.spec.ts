@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, jest } from '@jest/globals';
 import { ConsoleLogger, Logger } from '@nestjs/common';
 import { EventEmitter } from 'node:events';
-import type { NextFunction, Request, Response } from 'express';
+import type { Request, Response } from 'express';
 import { RequestIdMiddleware } from '@app/common/request-id/request-id.middleware';
 import { setTenantOf } from '@app/common/tenant/tenant-context';
 
@@ -36,7 +36,7 @@ describe('RequestIdMiddleware request log', () => {
   it('writes one JSON object per request with the request id, tenant, path, status and duration', () => {
     const lines = jsonLinesOf((middleware) => {
       const { request, response } = exchange({ 'x-request-id': 'req-42' });
-      middleware.use(request, response, (() => setTenantOf(request, 'acme-corp')) as NextFunction);
+      middleware.use(request, response, () => setTenantOf(request, 'acme-corp'));
       response.emit('finish');
     });
 
@@ -61,7 +61,7 @@ describe('RequestIdMiddleware request log', () => {
   it('names no tenant for a request the guard never placed, and makes an id when given none', () => {
     const lines = jsonLinesOf((middleware) => {
       const { request, response } = exchange({ 'x-request-id': 'bad id with spaces' });
-      middleware.use(request, response, (() => undefined) as NextFunction);
+      middleware.use(request, response, () => undefined);
       response.emit('finish');
     });
 

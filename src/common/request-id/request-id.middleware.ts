@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable, Logger, NestMiddleware } from '@nestjs/common';
-import type { NextFunction, Request, Response } from 'express';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { resolvedTenantOf } from '@app/common/tenant/tenant-context';
 
 export const REQUEST_ID_HEADER = 'x-request-id';
@@ -9,7 +9,7 @@ export const REQUEST_ID_HEADER = 'x-request-id';
 const ACCEPTABLE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** The request id of the current request, set by RequestIdMiddleware. */
-export function requestIdOf(request: Request): string {
+export function requestIdOf(request: { headers: IncomingHttpHeaders }): string {
   const header = request.headers[REQUEST_ID_HEADER];
   return typeof header === 'string' ? header : '';
 }
@@ -25,7 +25,8 @@ export function requestIdOf(request: Request): string {
 export class RequestIdMiddleware implements NestMiddleware {
   private readonly logger = new Logger('HTTP');
 
-  use(request: Request, response: Response, next: NextFunction): void {
+  /** Nest hands middleware the Node request and response under both HTTP adapters. */
+  use(request: IncomingMessage & { originalUrl?: string }, response: ServerResponse, next: () => void): void {
     const given = request.headers[REQUEST_ID_HEADER];
     const requestId = typeof given === 'string' && ACCEPTABLE_REQUEST_ID.test(given) ? given : randomUUID();
     request.headers[REQUEST_ID_HEADER] = requestId;
@@ -37,8 +38,8 @@ export class RequestIdMiddleware implements NestMiddleware {
       // after the message on the console. The path without its query: SSE and WebSocket URLs may
       // carry an api_key there.
       this.logger.log('request handled', {
-        method: request.method,
-        path: request.originalUrl.split('?')[0],
+        method: request.method ?? '',
+        path: (request.originalUrl ?? request.url ?? '').split('?')[0],
         status: response.statusCode,
         duration_ms: Math.round(durationMs * 10) / 10,
         request_id: requestId,

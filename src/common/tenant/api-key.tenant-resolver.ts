@@ -1,4 +1,4 @@
-import type { Request } from 'express';
+import type { HttpRequest } from '@app/common/http/node-http';
 import { ResolvedCaller, TenantResolver } from '@app/common/tenant/tenant-resolver';
 
 /** How much of an API key names its holder in audit trails: enough to tell keys apart, too little to use. */
@@ -8,7 +8,7 @@ const ACTOR_KEY_PREFIX_LENGTH = 8;
 export class ApiKeyTenantResolver implements TenantResolver {
   constructor(private readonly tenantByApiKey: ReadonlyMap<string, string>) {}
 
-  resolve(request: Request): Promise<ResolvedCaller | null> {
+  resolve(request: HttpRequest): Promise<ResolvedCaller | null> {
     const key = ApiKeyTenantResolver.keyOf(request);
     const tenantId = key === null ? undefined : this.tenantByApiKey.get(key);
     if (key === null || tenantId === undefined) {
@@ -17,7 +17,7 @@ export class ApiKeyTenantResolver implements TenantResolver {
     return Promise.resolve({ tenantId, actor: `api-key:${key.slice(0, ACTOR_KEY_PREFIX_LENGTH)}` });
   }
 
-  private static keyOf(request: Request): string | null {
+  private static keyOf(request: HttpRequest): string | null {
     const apiKey = request.headers['x-api-key'];
     if (typeof apiKey === 'string' && apiKey !== '') {
       return apiKey;

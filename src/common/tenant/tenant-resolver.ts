@@ -1,4 +1,4 @@
-import type { Request } from 'express';
+import type { HttpRequest } from '@app/common/http/node-http';
 
 /** A resolved caller: the tenant it acts for and, when known, who it is (recorded in audit trails). */
 export interface ResolvedCaller {
@@ -14,7 +14,7 @@ export interface ResolvedCaller {
  * resolvers written before actors existed keep working.
  */
 export interface TenantResolver {
-  resolve(request: Request): Promise<string | ResolvedCaller | null>;
+  resolve(request: HttpRequest): Promise<string | ResolvedCaller | null>;
 }
 
 /** Injection token of the active TenantResolver inside MlModule. */

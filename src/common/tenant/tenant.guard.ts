@@ -1,5 +1,5 @@
 import { CanActivate, ExecutionContext, HttpStatus, Inject, Injectable, UnauthorizedException } from '@nestjs/common';
-import type { Request } from 'express';
+import type { HttpRequest } from '@app/common/http/node-http';
 import { FieldErrorsException } from '@app/common/filters/field-errors.exception';
 import { setTenantOf } from '@app/common/tenant/tenant-context';
 import { ACTOR_PATTERN, TENANT_ID_PATTERN, TENANT_RESOLVER, type TenantResolver } from '@app/common/tenant/tenant-resolver';
@@ -40,7 +40,7 @@ export class TenantGuard implements CanActivate {
   constructor(@Inject(TENANT_RESOLVER) private readonly resolver: TenantResolver) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    const request = context.switchToHttp().getRequest<Request>();
+    const request = context.switchToHttp().getRequest<HttpRequest>();
     const resolved = await this.resolver.resolve(request);
     if (resolved === null) {
       throw new UnauthorizedException('Missing or unknown API key: send X-API-Key: <key> or Authorization: Bearer <key>');

@@ -1,7 +1,8 @@
 import { Body, Controller, HttpCode, HttpException, HttpStatus, Post, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
-import type { Response } from 'express';
+import type { ServerResponse } from 'node:http';
 import { ErrorResponseDto } from '@app/common/filters/error-response.dto';
+import { takeOverResponse } from '@app/common/http/node-http';
 import { CallerTenant, type TenantContext } from '@app/common/tenant/tenant-context';
 import { ChatService } from '@app/ml/chat/chat.service';
 import { ChatRequestDto, ChatResponseDto } from '@app/ml/chat/dto/chat.dto';
@@ -37,10 +38,13 @@ export class ChatController {
   @ApiOkResponse({ description: 'text/event-stream: events understood, tool_call, tool_result, then answer (a ChatResponse) or error.' })
   @ApiResponse({ status: 400, type: ErrorResponseDto, description: 'The body does not match the schema.' })
   @ApiResponse({ status: 404, type: ErrorResponseDto, description: 'No such conversation for the caller, or no such plan waiting for confirmation (named).' })
-  async stream(@Body() body: ChatRequestDto, @CallerTenant() caller: TenantContext, @Res() response: Response): Promise<void> {
+  async stream(@Body() body: ChatRequestDto, @CallerTenant() caller: TenantContext, @Res() reply: object): Promise<void> {
+    // Taken over at the first event: until then the adapter may still answer a JSON error.
+    let response: ServerResponse | undefined;
     const send = (event: string, data: unknown): void => {
-      if (!response.headersSent) {
-        response.status(HttpStatus.OK).set({ 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache', 'X-Accel-Buffering': 'no' });
+      if (response === undefined) {
+        response = takeOverResponse(reply);
+        response.writeHead(HttpStatus.OK, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache', 'X-Accel-Buffering': 'no' });
         response.flushHeaders();
       }
       response.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
@@ -50,12 +54,12 @@ export class ChatController {
       answer = await this.chat.chat(body, caller, send);
     } catch (error) {
       // Before the first event the usual JSON error (the exception filter) answers; after it, an event.
-      if (!response.headersSent) throw error;
+      if (response === undefined) throw error;
       send('error', error instanceof HttpException ? { status: error.getStatus(), message: error.message } : { status: 500, message: `internal error (request_id ${caller.requestId})` });
       response.end();
       return;
     }
     send('answer', answer);
-    response.end();
+    response?.end();
   }
 }

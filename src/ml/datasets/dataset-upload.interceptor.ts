@@ -1,9 +1,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type CallHandler, type ExecutionContext, HttpStatus, Inject, Injectable, type NestInterceptor } from '@nestjs/common';
-import type { Request, Response } from 'express';
 import multer from 'multer';
 import { catchError, concatMap, finalize, from, mergeMap, type Observable, throwError } from 'rxjs';
+import { type HttpRequest, nodeRequestOf, nodeResponseOf } from '@app/common/http/node-http';
 import { FieldErrorsException } from '@app/common/filters/field-errors.exception';
 import { MAX_JSON_FIELD_LENGTH } from '@app/ml/datasets/dto/upload-dataset.dto';
 import { ML_OPTIONS, maxDatasetBytes, type ResolvedMlModuleOptions } from '@app/ml/ml-module-options';
@@ -39,8 +39,9 @@ export class DatasetUploadInterceptor implements NestInterceptor {
   constructor(@Inject(ML_OPTIONS) private readonly options: ResolvedMlModuleOptions) {}
 
   async intercept(context: ExecutionContext, next: CallHandler): Promise<Observable<unknown>> {
-    const request = context.switchToHttp().getRequest<Request>();
-    const response = context.switchToHttp().getResponse<Response>();
+    const request = context.switchToHttp().getRequest<HttpRequest & { file?: unknown }>();
+    // multer reads the Node request (Fastify hands its multipart bodies over unread, see configureApp)
+    const nodeRequest = nodeRequestOf(request) as typeof request;
     const limit = maxDatasetBytes(this.options);
     const declared = Number(request.headers['content-length']);
     if (Number.isFinite(declared) && declared > limit + MULTIPART_OVERHEAD_BYTES) {
@@ -53,7 +54,12 @@ export class DatasetUploadInterceptor implements NestInterceptor {
       limits: { fileSize: limit, files: 1, fields: 16, fieldSize: MAX_JSON_FIELD_LENGTH },
     }).single(UPLOAD_FILE_FIELD);
     try {
-      await new Promise<void>((resolve, reject) => receive(request, response, (error: unknown) => (error ? reject(asError(error)) : resolve())));
+      await new Promise<void>((resolve, reject) =>
+        receive(nodeRequest as never, nodeResponseOf(context.switchToHttp().getResponse<object>()) as never, (error: unknown) => (error ? reject(asError(error)) : resolve())),
+      );
+      // where @UploadedFile() and @Body() read them under Fastify, whose request wraps the Node one
+      request.file = nodeRequest.file;
+      request.body = nodeRequest.body;
     } catch (error) {
       await removeFolder(directory);
       throw uploadError(error, limit);

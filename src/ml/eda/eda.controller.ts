@@ -1,7 +1,7 @@
 import { Body, Controller, Get, Headers, HttpCode, HttpStatus, Param, Post, Query, Res, StreamableFile } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
-import type { Response } from 'express';
 import { ErrorResponseDto } from '@app/common/filters/error-response.dto';
+import type { HttpReplyHeaders } from '@app/common/http/node-http';
 import { CallerTenant, type TenantContext } from '@app/common/tenant/tenant-context';
 import { CreateProfileDto } from '@app/ml/eda/dto/create-profile.dto';
 import { ListProfilesQueryDto } from '@app/ml/eda/dto/list-profiles-query.dto';
@@ -35,16 +35,17 @@ export class EdaController {
     @Body() body: CreateProfileDto,
     @Headers('prefer') prefer: string | undefined,
     @CallerTenant() caller: TenantContext,
-    @Res({ passthrough: true }) response: Response,
+    @Res({ passthrough: true }) response: HttpReplyHeaders,
   ): Promise<ProfileResponseDto | JobResponseDto> {
     const respondAsync = prefer?.toLowerCase().includes('respond-async') ?? false;
     const answer = await this.eda.create(body, respondAsync, caller);
     if ('profile' in answer) {
       return answer.profile;
     }
-    response.status(HttpStatus.ACCEPTED).location(`/api/v1/ml/jobs/${answer.job.job_id}`);
+    response.status(HttpStatus.ACCEPTED);
+    response.header('Location', `/api/v1/ml/jobs/${answer.job.job_id}`);
     if (respondAsync) {
-      response.setHeader('Preference-Applied', 'respond-async');
+      response.header('Preference-Applied', 'respond-async');
     }
     return answer.job;
   }

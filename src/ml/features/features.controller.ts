@@ -1,8 +1,8 @@
 import { Body, Controller, Get, Headers, HttpCode, HttpStatus, Param, Post, Query, Res, type StreamableFile } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiBody, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
-import type { Response } from 'express';
 import { ErrorResponseDto } from '@app/common/filters/error-response.dto';
 import { IdempotencyKey } from '@app/common/idempotency-key.decorator';
+import type { HttpReplyHeaders } from '@app/common/http/node-http';
 import { CallerTenant, type TenantContext } from '@app/common/tenant/tenant-context';
 import { CreateFeatureSetDto } from '@app/ml/features/dto/create-feature-set.dto';
 import { ApiChartRoute, chartFile } from '@app/ml/charts/chart-route';
@@ -42,7 +42,7 @@ export class FeaturesController {
   @ApiResponse({ status: 409, type: ErrorResponseDto, description: 'Another request made this version at the same time.' })
   @ApiResponse({ status: 422, type: ErrorResponseDto, description: 'The source cannot be read, or a feature, join key or timestamp column does not fit it (named).' })
   @ApiResponse({ status: 503, type: ErrorResponseDto, description: "The ML Service's feature store is not installed or stopped answering." })
-  async defineFeatureSet(@Body() body: CreateFeatureSetDto, @CallerTenant() caller: TenantContext, @Res({ passthrough: true }) response: Response): Promise<FeatureSetVersionResponseDto> {
+  async defineFeatureSet(@Body() body: CreateFeatureSetDto, @CallerTenant() caller: TenantContext, @Res({ passthrough: true }) response: HttpReplyHeaders): Promise<FeatureSetVersionResponseDto> {
     const { version, created } = await this.features.define(body, caller);
     if (!created) {
       response.status(HttpStatus.OK);

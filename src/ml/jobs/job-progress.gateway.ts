@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { Inject, Logger } from '@nestjs/common';
 import { type OnGatewayConnection, WebSocketGateway } from '@nestjs/websockets';
-import type { Request } from 'express';
 import { WebSocket } from 'ws';
 import { REQUEST_ID_HEADER } from '@app/common/request-id/request-id.middleware';
 import type { TenantContext } from '@app/common/tenant/tenant-context';
@@ -91,7 +90,7 @@ export abstract class ProgressGateway implements OnGatewayConnection<WebSocket> 
       request.headers['x-api-key'] = apiKey;
     }
     // The upgrade request carries the headers and URL a resolver reads; it is not an Express request otherwise.
-    const resolved = await this.resolver.resolve(request as Request);
+    const resolved = await this.resolver.resolve(request);
     if (resolved === null) {
       throw new StreamRefusal(401, 'Missing or unknown API key: send X-API-Key: <key>, Authorization: Bearer <key> or ?api_key=<key>');
     }

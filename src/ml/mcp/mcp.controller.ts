@@ -1,7 +1,7 @@
-import { Controller, Delete, Get, Post, Req, Res, UseGuards } from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, Post, Req, Res, UseGuards } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import type { Request, Response } from 'express';
+import { type HttpRequest, nodeRequestOf, takeOverResponse } from '@app/common/http/node-http';
 import { CallerTenant, type TenantContext } from '@app/common/tenant/tenant-context';
 import { TenantGuard } from '@app/common/tenant/tenant.guard';
 import { McpServerFactory } from '@app/ml/mcp/mcp-server.factory';
@@ -19,7 +19,8 @@ export class McpController {
   constructor(private readonly servers: McpServerFactory) {}
 
   @Post()
-  async handle(@Req() request: Request, @Res() response: Response, @CallerTenant() caller: TenantContext): Promise<void> {
+  async handle(@Req() request: HttpRequest, @Res() reply: object, @CallerTenant() caller: TenantContext): Promise<void> {
+    const response = takeOverResponse(reply);
     const server = this.servers.serverFor(caller);
     // JSON answers rather than an SSE stream per call: the tools answer once, without notifications.
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
@@ -28,13 +29,14 @@ export class McpController {
       void server.close();
     });
     await server.connect(transport);
-    await transport.handleRequest(request, response, request.body);
+    await transport.handleRequest(nodeRequestOf(request), response, request.body);
   }
 
   /** Stateless: no server-initiated stream (GET) and no session to end (DELETE); the SDK's clients accept 405. */
   @Get()
   @Delete()
-  refuse(@Res() response: Response): void {
-    response.status(405).json({ jsonrpc: '2.0', error: { code: -32000, message: 'Method not allowed: this MCP endpoint is stateless; POST JSON-RPC requests.' }, id: null });
+  @HttpCode(405)
+  refuse(): object {
+    return { jsonrpc: '2.0', error: { code: -32000, message: 'Method not allowed: this MCP endpoint is stateless; POST JSON-RPC requests.' }, id: null };
   }
 }

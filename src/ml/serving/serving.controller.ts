@@ -1,7 +1,7 @@
 import { Body, Controller, Delete, Get, Headers, HttpCode, HttpStatus, Param, ParseArrayPipe, Post, Put, Query, Res } from '@nestjs/common';
-import type { Response } from 'express';
 import { ApiAcceptedResponse, ApiBody, ApiExtraModels, ApiHeader, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { ErrorResponseDto } from '@app/common/filters/error-response.dto';
+import type { HttpReplyHeaders } from '@app/common/http/node-http';
 import { CallerTenant, type TenantContext } from '@app/common/tenant/tenant-context';
 import { IdempotencyKey } from '@app/common/idempotency-key.decorator';
 import { TenantScopedMlApi } from '@app/ml/ml-api.decorator';
@@ -143,10 +143,10 @@ export class ServingController {
     @Body() features: Record<string, unknown>,
     @Headers('x-request-key') requestKey: string | undefined,
     @CallerTenant() caller: TenantContext,
-    @Res({ passthrough: true }) response: Response,
+    @Res({ passthrough: true }) response: HttpReplyHeaders,
   ): Promise<PredictResponseDto> {
     // the ML Service's per-hop Server-Timing (MLS_SERVING_TIMING) plus this service's call to it
-    return this.serving.predict(params.model_id, features, requestKey, caller, (timing) => response.setHeader('Server-Timing', timing));
+    return this.serving.predict(params.model_id, features, requestKey, caller, (timing) => response.header('Server-Timing', timing));
   }
 
   @Post(':model_id/feedback')

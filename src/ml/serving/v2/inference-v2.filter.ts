@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
-import type { Request, Response } from 'express';
-import { errorAnswer } from '@app/common/filters/global-exception.filter';
+import { HttpAdapterHost } from '@nestjs/core';
+import { errorAnswer, sendErrorAnswer } from '@app/common/filters/global-exception.filter';
+import type { HttpRequest } from '@app/common/http/node-http';
 import type { V2ErrorResponseDto } from '@app/ml/serving/v2/inference-v2.dto';
 
 /**
@@ -12,17 +13,12 @@ import type { V2ErrorResponseDto } from '@app/ml/serving/v2/inference-v2.dto';
 export class InferenceV2ExceptionFilter implements ExceptionFilter {
   private readonly logger = new Logger(InferenceV2ExceptionFilter.name);
 
+  constructor(private readonly adapterHost: HttpAdapterHost) {}
+
   catch(exception: unknown, host: ArgumentsHost): void {
-    const http = host.switchToHttp();
-    const response = http.getResponse<Response>();
-    const { status, body, retryAfter } = errorAnswer(exception, http.getRequest<Request>(), this.logger);
+    const { status, body, retryAfter } = errorAnswer(exception, host.switchToHttp().getRequest<HttpRequest>(), this.logger);
     const { message, ...rest } = body;
     const v2: V2ErrorResponseDto = { error: message, ...rest };
-    if (!response.headersSent) {
-      if (retryAfter !== undefined) {
-        response.setHeader('Retry-After', retryAfter);
-      }
-      response.status(status).json(v2);
-    }
+    sendErrorAnswer(this.adapterHost, host, { status, body: v2, retryAfter });
   }
 }
