@@ -1,6 +1,11 @@
 import { describe, expect, it } from '@jest/globals';
 import { ReplicaTargetCache } from '@app/ml/client/replica-targets';
 
+/** Lets lookups started in the background settle. */
+function backgroundLookups(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
 describe('ReplicaTargetCache', () => {
   function cacheWith(answers: Array<string[] | undefined | Error>) {
     let clock = 0;
@@ -22,19 +27,33 @@ describe('ReplicaTargetCache', () => {
 
     const picked = await Promise.all([1, 2, 3, 4].map(() => cache.pick('acme', 'churn')));
 
-    expect(picked).toEqual(['http://a', 'http://b', 'http://a', 'http://b']);
+    expect(picked.sort()).toEqual(['http://a', 'http://a', 'http://b', 'http://b']);
     expect(lookups).toEqual(['acme/churn']);
   });
 
-  it('keeps an answer, "none" included, for the time to live, then asks again', async () => {
+  it('keeps an answer, "none" included, for the time to live, then asks again without holding calls', async () => {
     const { cache, lookups, advance } = cacheWith([undefined, ['http://a']]);
 
     await expect(cache.pick('acme', 'churn')).resolves.toBeUndefined();
     advance(999);
     await expect(cache.pick('acme', 'churn')).resolves.toBeUndefined();
+    expect(lookups).toHaveLength(1);
     advance(1);
+    // the old answer serves the call that finds it expired, and the calls while the lookup runs
+    const [expired, meanwhile] = await Promise.all([cache.pick('acme', 'churn'), cache.pick('acme', 'churn')]);
+    expect([expired, meanwhile]).toEqual([undefined, undefined]);
+    await backgroundLookups();
     await expect(cache.pick('acme', 'churn')).resolves.toBe('http://a');
     expect(lookups).toHaveLength(2);
+  });
+
+  it('holds only the first calls of a deployment for its lookup', async () => {
+    let answer: (urls: string[]) => void = () => undefined;
+    const cache = new ReplicaTargetCache(() => new Promise<string[]>((resolve) => (answer = resolve)), 1000);
+    const first = cache.pick('acme', 'churn');
+    const second = cache.pick('acme', 'churn');
+    answer(['http://a']);
+    await expect(Promise.all([first, second])).resolves.toEqual(['http://a', 'http://a']);
   });
 
   it('treats a failed lookup as no targets, and asks again after forget', async () => {
@@ -53,6 +72,8 @@ describe('ReplicaTargetCache', () => {
     cache.avoid('acme', 'churn');
     await expect(cache.pick('acme', 'churn')).resolves.toBeUndefined();
     advance(1000);
+    await cache.pick('acme', 'churn'); // starts the lookup
+    await backgroundLookups();
     await expect(cache.pick('acme', 'churn')).resolves.toBe('http://a');
     expect(lookups).toHaveLength(2);
   });
