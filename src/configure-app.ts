@@ -9,7 +9,8 @@ import { rememberRouteTemplate } from '@app/metrics/http-metrics.middleware';
  * What the standalone AI Service (main.ts), its end-to-end tests and a host application set on the
  * Nest application, written once so the tests run the service as it ships. On Express the
  * application must be created with `{ bodyParser: false }`: this installs the JSON body parser
- * itself. On Fastify (createHttpAdapter in http-adapter.ts) it replaces Fastify's JSON parser with the same one.
+ * itself. On Fastify (createHttpAdapter in http-adapter.ts) it replaces Fastify's JSON parser with
+ * the same reading.
  */
 export function configureApp(app: INestApplication): void {
   if (app.getHttpAdapter().getType() === 'fastify') {
